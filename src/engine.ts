@@ -1,0 +1,370 @@
+// The autograd engine: a Value holds one number, remembers the operation and inputs
+// that produced it, and backward() sends gradients from an output back to every input.
+//
+// Every operation is one line of the table below: its forward rule and its local
+// derivatives side by side. Value's methods look an operation up and record a node;
+// backward() walks the recorded graph and applies the chain rule with those derivatives.
+
+/** What an operation takes: another Value, or a plain number used as a constant. */
+export type Operand = Value | number;
+
+/** An operation: how it computes its output and how the output changes with each input. */
+export interface Op {
+  /** @internal Its index in OP_LIST. */
+  readonly index: number;
+  /** The method's name, used in error messages: `log`, `mul`. */
+  readonly name: string;
+  /** The short symbol drawn in computation graphs: `+`, `*`, `tanh`. */
+  readonly symbol: string;
+  readonly forward: (a: number, b: number) => number;
+  /** ∂out/∂a, given both inputs and the output (reusing the output often saves work). */
+  readonly da: (a: number, b: number, out: number) => number;
+  /** ∂out/∂b, for operations whose second operand may be a Value. */
+  readonly db: (a: number, b: number, out: number) => number;
+  /** Why the forward rule gave no finite number for these inputs. */
+  readonly explain: (a: number, b: number) => string;
+}
+
+// Every operation, in the order defined; a node stores its operation as an index here (see Value.code).
+const OP_LIST: Op[] = [];
+
+const overflow = () => "result overflows";
+const noDerivative = () => 0;
+
+function op(
+  name: string,
+  symbol: string,
+  forward: Op["forward"],
+  da: Op["da"],
+  db: Op["db"] = noDerivative,
+  explain: Op["explain"] = overflow,
+): Op {
+  const entry = { index: OP_LIST.length, name, symbol, forward, da, db, explain };
+  OP_LIST.push(entry);
+  return entry;
+}
+
+// Computed so that exp never sees a large positive argument: no overflow at ±1000.
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+// biome-ignore format: the table is aligned so that each rule reads across one line
+const OPS = {
+  //                  forward                                   ∂out/∂a                         ∂out/∂b
+  add:  op("add", "+",  (a, b) => a + b,                        () => 1,                        () => 1),
+  sub:  op("sub", "-",  (a, b) => a - b,                        () => 1,                        () => -1),
+  mul:  op("mul", "*",  (a, b) => a * b,                        (_a, b) => b,                   (a) => a),
+  div:  op("div", "/",  (a, b) => a / b,                        (_a, b) => 1 / b,               (_a, b, out) => -out / b,
+    (_a, b) => (b === 0 ? "division by zero" : "result overflows")),
+  // The exponent is a Value, so its gradient needs log(base): the base must not be negative.
+  pow:  op("pow", "^",  (a, b) => (a < 0 ? Number.NaN : a ** b), (a, b) => (b === 0 ? 0 : b * a ** (b - 1)), (a, _b, out) => (out === 0 ? 0 : out * Math.log(a)),
+    (a, b) => (a < 0 ? "base must be >= 0 when the exponent is a Value" : a === 0 && b < 0 ? "0 to a negative power" : "result overflows")),
+  // The exponent is a constant number: any base its power is defined for.
+  powk: op("pow", "^",  (a, k) => a ** k,                       (a, k) => (k === 0 ? 0 : k * a ** (k - 1)), noDerivative,
+    (a, k) => (a === 0 && k < 0 ? "0 to a negative power" : a < 0 && !Number.isInteger(k) ? "negative base to a fractional power" : "result overflows")),
+  neg:  op("neg", "neg", (a) => -a,                             () => -1),
+  exp:  op("exp", "exp", (a) => Math.exp(a),                    (_a, _b, out) => out),
+  log:  op("log", "log", (a) => Math.log(a),                    (a) => 1 / a,                   noDerivative,
+    () => "input must be > 0"),
+  sqrt: op("sqrt", "sqrt", (a) => Math.sqrt(a),                 (_a, _b, out) => 0.5 / out,     noDerivative,
+    () => "input must be >= 0"),
+  abs:  op("abs", "abs", (a) => Math.abs(a),                    (a) => Math.sign(a)),
+  tanh: op("tanh", "tanh", (a) => Math.tanh(a),                 (_a, _b, out) => 1 - out * out),
+  sigmoid: op("sigmoid", "sigmoid", sigmoid,                    (_a, _b, out) => out * (1 - out)),
+  relu: op("relu", "ReLU", (a) => Math.max(a, 0),                (a) => (a > 0 ? 1 : 0)),
+  // The slope for negative inputs rides along as the constant second operand.
+  leakyRelu: op("leakyRelu", "LeakyReLU", (a, s) => (a > 0 ? a : s * a), (a, s) => (a > 0 ? 1 : s)),
+  // log(1 + e^a), written so that e^a is never formed for large a.
+  softplus: op("softplus", "softplus", (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))), (a) => sigmoid(a)),
+  // n-ary: the inputs are a list, each receiving the output's gradient unchanged.
+  sum:  op("sum", "+",  (a, b) => a + b,                        () => 1),
+  leaf: op("value", "", () => 0,                                () => 0),
+} as const;
+
+const LEAF = OPS.leaf.index;
+const SUM = OPS.sum.index;
+
+// Labels are rare, so they live beside the nodes instead of costing every node a field.
+const labels = new WeakMap<Value, string>();
+
+let recording = true;
+
+/**
+ * One scalar in a computation. `data` is its value; `grad` is d(output)/d(this value)
+ * after `output.backward()`. Both are plain numbers that you may read and write.
+ */
+export class Value {
+  data: number;
+  grad = 0;
+  /**
+   * @internal The index of the operation that made this node, times two, plus one while
+   * backward() is visiting it. Keeping the visited mark here, instead of in a field of its
+   * own or in a Set, keeps a node at five fields (96 bytes) and backward() twice as fast.
+   */
+  code: number;
+  /** @internal The first input, or null for a leaf and for a sum. */
+  readonly a: Value | null;
+  /** @internal The second input: a Value, a constant number, a sum's list of terms, or null. */
+  readonly b: Operand | readonly Operand[] | null;
+
+  constructor(data: number, label?: string);
+  /** @internal */
+  constructor(data: number, label: string | undefined, opIndex: number, a: Value | null, b: Value["b"]);
+  constructor(data: number, label?: string, opIndex = LEAF, a: Value | null = null, b: Value["b"] = null) {
+    if (opIndex === LEAF) {
+      if (typeof data !== "number" || !Number.isFinite(data)) {
+        throw new TypeError(`new Value(${show(data)}): data must be a finite number`);
+      }
+      if (label !== undefined) {
+        if (typeof label !== "string") {
+          throw new TypeError(`new Value(${data}, ${show(label)}): label must be a string`);
+        }
+        labels.set(this, label);
+      }
+    }
+    this.data = data;
+    this.code = opIndex * 2;
+    this.a = a;
+    this.b = b;
+  }
+
+  /** The operation that produced this value (`op.name === "value"` for a leaf). */
+  get op(): Op {
+    return OP_LIST[this.code >> 1];
+  }
+
+  /** A name for pictures; empty unless given. */
+  get label(): string {
+    return labels.get(this) ?? "";
+  }
+  set label(name: string) {
+    labels.set(this, name);
+  }
+
+  /** Names this value for pictures and returns it, so that it can end a chain: `a.mul(b).named("c")`. */
+  named(label: string): this {
+    this.label = label;
+    return this;
+  }
+
+  /** The inputs this value was computed from, constants included, in order. */
+  get inputs(): Operand[] {
+    if (this.code >> 1 === SUM) return [...(this.b as readonly Operand[])];
+    const inputs: Operand[] = [];
+    if (this.a !== null) inputs.push(this.a);
+    if (this.b !== null) inputs.push(this.b as Operand);
+    return inputs;
+  }
+
+  add(other: Operand): Value {
+    return record(OPS.add, this, operand(other, "add", this));
+  }
+  sub(other: Operand): Value {
+    return record(OPS.sub, this, operand(other, "sub", this));
+  }
+  mul(other: Operand): Value {
+    return record(OPS.mul, this, operand(other, "mul", this));
+  }
+  div(other: Operand): Value {
+    return record(OPS.div, this, operand(other, "div", this));
+  }
+  /** this ** exponent. With a Value exponent the gradient flows to the exponent as well. */
+  pow(exponent: Operand): Value {
+    const k = operand(exponent, "pow", this);
+    return record(typeof k === "number" ? OPS.powk : OPS.pow, this, k);
+  }
+  neg(): Value {
+    return record(OPS.neg, this, null);
+  }
+  exp(): Value {
+    return record(OPS.exp, this, null);
+  }
+  log(): Value {
+    return record(OPS.log, this, null);
+  }
+  sqrt(): Value {
+    return record(OPS.sqrt, this, null);
+  }
+  abs(): Value {
+    return record(OPS.abs, this, null);
+  }
+  tanh(): Value {
+    return record(OPS.tanh, this, null);
+  }
+  sigmoid(): Value {
+    return record(OPS.sigmoid, this, null);
+  }
+  relu(): Value {
+    return record(OPS.relu, this, null);
+  }
+  /** max(x, slope·x) for 0 < slope < 1: a ReLU whose negative side still passes some gradient. */
+  leakyRelu(slope = 0.01): Value {
+    return record(OPS.leakyRelu, this, operand(slope, "leakyRelu", this));
+  }
+  softplus(): Value {
+    return record(OPS.softplus, this, null);
+  }
+
+  /** The sum of many terms as one node: cheaper than a chain of `add`s, same gradients. */
+  static sum(terms: readonly Operand[]): Value {
+    if (!Array.isArray(terms) || terms.length === 0) {
+      throw new TypeError(`Value.sum(${show(terms)}): expected a non-empty array of Values and numbers`);
+    }
+    let total = 0;
+    for (let i = 0; i < terms.length; i++) {
+      const term = terms[i];
+      if (term instanceof Value) total += term.data;
+      else if (typeof term === "number" && Number.isFinite(term)) total += term;
+      else throw new TypeError(`Value.sum: term ${i} is ${show(term)}, not a finite number or a Value`);
+    }
+    if (!Number.isFinite(total)) throw new RangeError("Value.sum: result overflows");
+    return recording ? new Value(total, undefined, SUM, null, terms.slice()) : new Value(total);
+  }
+
+  /**
+   * Computes d(this)/d(node) for every node of the graph that produced this value.
+   *
+   * Leaves (values you created, such as parameters) accumulate: their gradients are
+   * added to what they held, as in PyTorch, so call `zeroGrad()` between steps.
+   * Interior nodes (results of operations) are reset first, so calling backward twice
+   * adds the leaves' gradients twice but never mixes stale interior gradients in.
+   */
+  backward(): void {
+    const order = topologicalOrder(this);
+    for (const node of order) {
+      node.code &= ~1;
+      if (node.code >> 1 !== LEAF) node.grad = 0;
+    }
+    this.grad += 1;
+    // Consumers come before their inputs, so a node's gradient is complete when we reach it.
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i];
+      if (!Number.isFinite(node.grad)) {
+        throw new RangeError(
+          `backward(): the gradient reaching ${describe(node)} is ${node.grad}; a local derivative is infinite there (e.g. sqrt or pow at 0, log or division at a tiny number)`,
+        );
+      }
+      propagate(node);
+    }
+  }
+
+  toString(): string {
+    const label = this.label;
+    return `Value(${label ? `${label}, ` : ""}data=${this.data}, grad=${this.grad})`;
+  }
+}
+
+/** Adds this node's gradient, times each local derivative, into its inputs' gradients. */
+function propagate(node: Value): void {
+  const g = node.grad;
+  const a = node.a;
+  const b = node.b;
+  const op = OP_LIST[node.code >> 1];
+  if (op === OPS.sum) {
+    for (const term of b as readonly Operand[]) if (term instanceof Value) term.grad += g;
+  } else if (a !== null) {
+    if (b instanceof Value) {
+      a.grad += g * op.da(a.data, b.data, node.data);
+      b.grad += g * op.db(a.data, b.data, node.data);
+    } else {
+      a.grad += g * op.da(a.data, b as number, node.data);
+    }
+  }
+}
+
+/**
+ * Every node of the graph under `root`, each after all of its inputs. Iterative
+ * depth-first search with an explicit stack, so a chain of a million nodes works.
+ */
+function topologicalOrder(root: Value): Value[] {
+  const order: Value[] = [];
+  // Each node is pushed twice: once to expand its inputs, once (after them) to be emitted.
+  const stack: Value[] = [root];
+  const expanded: boolean[] = [false];
+  while (stack.length > 0) {
+    const node = stack.pop() as Value;
+    if (expanded.pop()) {
+      order.push(node);
+      continue;
+    }
+    if (node.code & 1) continue;
+    node.code |= 1;
+    stack.push(node);
+    expanded.push(true);
+    const a = node.a;
+    const b = node.b;
+    if (a !== null && !(a.code & 1)) {
+      stack.push(a);
+      expanded.push(false);
+    }
+    if (b instanceof Value) {
+      if (!(b.code & 1)) {
+        stack.push(b);
+        expanded.push(false);
+      }
+    } else if (node.code >> 1 === SUM) {
+      for (const term of b as readonly Operand[]) {
+        if (term instanceof Value && !(term.code & 1)) {
+          stack.push(term);
+          expanded.push(false);
+        }
+      }
+    }
+  }
+  return order;
+}
+
+/** Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep. */
+export function noGrad<T>(fn: () => T): T {
+  const previous = recording;
+  recording = false;
+  try {
+    const result = fn();
+    if (result instanceof Promise) {
+      throw new TypeError("noGrad(fn): fn must be synchronous (it returned a Promise)");
+    }
+    return result;
+  } finally {
+    recording = previous;
+  }
+}
+
+/** True unless inside `noGrad`. */
+export function isRecording(): boolean {
+  return recording;
+}
+
+function record(op: Op, a: Value, b: Operand | null): Value {
+  const bData = b === null ? 0 : typeof b === "number" ? b : b.data;
+  const data = op.forward(a.data, bData);
+  if (!Number.isFinite(data)) {
+    const args = b === null ? show(a.data) : `${show(a.data)}, ${show(bData)}`;
+    throw new RangeError(`${op.name}(${args}): ${op.explain(a.data, bData)}`);
+  }
+  return recording ? new Value(data, undefined, op.index, a, b) : new Value(data);
+}
+
+function operand(x: unknown, opName: string, self: Value): Operand {
+  if (x instanceof Value) return x;
+  if (typeof x === "number" && Number.isFinite(x)) return x;
+  throw new TypeError(
+    `${opName}(${show(self.data)}, ${show(x)}): operand must be a finite number or a Value`,
+  );
+}
+
+function describe(node: Value): string {
+  const label = node.label;
+  const name = node.code >> 1 === LEAF ? "a leaf" : `the ${node.op.name} node`;
+  return `${name}${label ? ` "${label}"` : ""} (data ${show(node.data)})`;
+}
+
+function show(x: unknown): string {
+  if (typeof x === "number") return String(x);
+  if (typeof x === "string") return JSON.stringify(x);
+  if (x instanceof Value) return `Value(${x.data})`;
+  if (Array.isArray(x)) return `array(${x.length})`;
+  return String(x);
+}

@@ -1,0 +1,17 @@
+// The public API of the core: the engine and everything built on it that needs nothing but JavaScript.
+export { isRecording, noGrad, type Op, type Operand, Value } from "./engine.js";
+export { type GradcheckInput, type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
+export {
+  ACTIVATIONS,
+  type Activation,
+  activate,
+  INITS,
+  type Init,
+  Layer,
+  MLP,
+  type MLPConfig,
+  type MLPOptions,
+  Module,
+  Neuron,
+} from "./nn.js";
+export { createRandom, gaussian, type Random, shuffled } from "./random.js";
