@@ -15,3 +15,4 @@ export {
   Neuron,
 } from "./nn.js";
 export { createRandom, gaussian, type Random, shuffled } from "./random.js";
+export { type Dataset } from "./data.js";
