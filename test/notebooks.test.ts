@@ -191,5 +191,50 @@ describe.skipIf(missing.length > 0)(
         expect(graphs[1]).toContain("6");
       });
     });
+
+    describe("part 2 builds and trains networks that learn", () => {
+      const text = () => printed(executed["part2-neural-network"]);
+      const percent = (pattern: RegExp) => Number(text().match(pattern)?.[1] ?? Number.NaN);
+
+      it("counts an MLP's parameters by the formula", () => {
+        expect(text()).toContain("parameters: 41  by the formula: 41");
+      });
+
+      it("fits the four examples by hand: every prediction ends near its ±1 target", () => {
+        const line = text().match(/after training: +\[([^\]]*)\] +targets: \[([^\]]*)\]/);
+        expect(line).not.toBeNull();
+        const predictions = (line?.[1] ?? "").split(",").map(Number);
+        const targets = (line?.[2] ?? "").split(",").map(Number);
+        expect(predictions).toHaveLength(4);
+        predictions.forEach((p, i) => {
+          expect(Math.abs(p - targets[i])).toBeLessThan(0.25);
+        });
+      });
+
+      it("separates the moons with the hand-written loop", () => {
+        expect(text()).toContain("100 points with 2 features; per class: [ 50, 50 ]");
+        expect(percent(/^step 59 +loss [\d.]+ +accuracy (\d+)%/m)).toBeGreaterThanOrEqual(95);
+      });
+
+      it("compares activations, losses and optimizers with fit", () => {
+        for (const label of [
+          "sigmoid, hinge, SGD",
+          "relu, bce, SGD",
+          "relu, mse, SGD",
+          "relu, hinge, Adam",
+        ]) {
+          expect(text()).toMatch(new RegExp(`^${label} +loss [\\d.]+ +accuracy \\d+%$`, "m"));
+        }
+        expect(percent(/^relu, hinge, Adam +loss [\d.]+ +accuracy (\d+)%$/m)).toBeGreaterThanOrEqual(90);
+      });
+
+      it("learns the spiral in the closing experiment", () => {
+        expect(percent(/^after \d+ steps: loss [\d.]+, accuracy (\d+)%$/m)).toBeGreaterThanOrEqual(80);
+      });
+
+      it("draws the forward pass, the boundaries and the training curves", () => {
+        expect(pictures(executed["part2-neural-network"]).length).toBe(6);
+      });
+    });
   },
 );
