@@ -8,9 +8,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Value } from "../src/engine.js";
 
 /** The same operation written for both engines. */
-type Pair = [(x: Value, y: Value) => Value, (x: tf.Scalar, y: tf.Scalar) => tf.Scalar];
+type Pair = [(x: Value, y: Value) => Value, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor];
 
-const softplusTf = (x: tf.Scalar) => tf.softplus(x) as tf.Scalar;
+const softplusTf = (x: tf.Tensor) => tf.softplus(x) as tf.Tensor;
 const PAIRS: Pair[] = [
   [(x, y) => x.add(y), (x, y) => tf.add(x, y)],
   [(x, y) => x.sub(y), (x, y) => tf.sub(x, y)],
@@ -58,12 +58,12 @@ describe("gradients agree with TensorFlow.js", () => {
           out.backward();
 
           const theirs = tf.tidy(() => {
-            const f = (...args: tf.Scalar[]) => {
-              let tpool: tf.Scalar[] = [...args];
+            const f = (...args: tf.Tensor[]) => {
+              let tpool: tf.Tensor[] = [...args];
               for (const { op, i, j } of steps) {
                 tpool = [...tpool, PAIRS[op][1](tpool[i % tpool.length], tpool[j % tpool.length])];
               }
-              return tf.addN([tpool[tpool.length - 2], tpool[tpool.length - 1], ...args]) as tf.Scalar;
+              return tf.addN([tpool[tpool.length - 2], tpool[tpool.length - 1], ...args]) as tf.Tensor;
             };
             const grads = tf.grads(f)(inputs.map((x) => tf.scalar(x, "float32")));
             return {
@@ -92,7 +92,7 @@ describe("gradients agree with TensorFlow.js", () => {
     out.backward();
     const [gw0, gw1, gb] = tf.tidy(() =>
       tf
-        .grads((w0: tf.Scalar, w1: tf.Scalar, bb: tf.Scalar) =>
+        .grads((w0: tf.Tensor, w1: tf.Tensor, bb: tf.Tensor) =>
           tf.tanh(tf.addN([tf.mul(w0, x[0]), tf.mul(w1, x[1]), bb])),
         )([tf.scalar(0.5), tf.scalar(-1.5), tf.scalar(0.25)])
         .map((g) => g.dataSync()[0]),
