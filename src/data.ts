@@ -1,4 +1,5 @@
-// Data sets for classification: seeded 2-D generators, splitting, and CSV parsing.
+// Data sets for classification: seeded 2-D generators, splitting, scaling and CSV parsing.
+import { createRandom, gaussian, type Random, shuffled } from "./random.js";
 
 /** A classification data set: one row of features per sample and its class index. */
 export interface Dataset {
@@ -9,4 +10,283 @@ export interface Dataset {
   nClasses: number;
   classNames?: string[];
   featureNames?: string[];
+}
+
+export interface GeneratorOptions {
+  /** How many points in all (split as evenly as possible between the classes). */
+  nSamples?: number;
+  /** Standard deviation of Gaussian noise added to each coordinate. */
+  noise?: number;
+  seed?: number;
+}
+
+export const DATASET_NAMES = ["moons", "circles", "blobs", "spiral", "xor"] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Two interleaving half circles (as scikit-learn's make_moons). */
+export function makeMoons(options: GeneratorOptions = {}): Dataset {
+  const { nSamples, noise, random } = common("makeMoons", options);
+  return generate(nSamples, 2, random, noise, (cls, i, n) => {
+    const t = n === 1 ? 0 : (Math.PI * i) / (n - 1);
+    return cls === 0 ? [Math.cos(t), Math.sin(t)] : [1 - Math.cos(t), 0.5 - Math.sin(t)];
+  });
+}
+
+/** A small circle inside a large one; `factor` is the ratio of their radii. */
+export function makeCircles(options: GeneratorOptions & { factor?: number } = {}): Dataset {
+  const { nSamples, noise, random } = common("makeCircles", options);
+  const factor = options.factor ?? 0.5;
+  if (!(typeof factor === "number" && factor > 0 && factor < 1)) {
+    throw new RangeError(`makeCircles: factor must be between 0 and 1 (exclusive), got ${String(factor)}`);
+  }
+  return generate(nSamples, 2, random, noise, (cls, i, n) => {
+    const t = (2 * Math.PI * i) / n;
+    const r = cls === 0 ? 1 : factor;
+    return [r * Math.cos(t), r * Math.sin(t)];
+  });
+}
+
+/** Gaussian blobs around `centers` points on a circle of radius 2.5. */
+export function makeBlobs(
+  options: GeneratorOptions & { centers?: number; clusterStd?: number } = {},
+): Dataset {
+  const { nSamples, random } = common("makeBlobs", options);
+  const centers = options.centers ?? 3;
+  const clusterStd = options.clusterStd ?? 0.5;
+  checkInteger("makeBlobs", "centers", centers, 2);
+  if (!(typeof clusterStd === "number" && clusterStd > 0 && Number.isFinite(clusterStd))) {
+    throw new RangeError(`makeBlobs: clusterStd must be a positive number, got ${String(clusterStd)}`);
+  }
+  return generate(nSamples, centers, random, clusterStd, (cls) => {
+    const angle = (2 * Math.PI * cls) / centers;
+    return [2.5 * Math.cos(angle), 2.5 * Math.sin(angle)];
+  });
+}
+
+/** Interleaved spiral arms, one per class. */
+export function makeSpiral(options: GeneratorOptions & { nClasses?: number } = {}): Dataset {
+  const { nSamples, noise, random } = common("makeSpiral", options);
+  const nClasses = options.nClasses ?? 2;
+  checkInteger("makeSpiral", "nClasses", nClasses, 2);
+  return generate(nSamples, nClasses, random, noise, (cls, i, n) => {
+    const r = n === 1 ? 1 : 0.1 + (0.9 * i) / (n - 1);
+    const t = 1.75 * 2 * Math.PI * r + (2 * Math.PI * cls) / nClasses;
+    return [r * Math.cos(t), r * Math.sin(t)];
+  });
+}
+
+/** Points uniform in the square [-1, 1]²; the class is 1 where x·y > 0 (same-sign quadrants). */
+export function makeXor(options: GeneratorOptions = {}): Dataset {
+  const { nSamples, noise, random } = common("makeXor", options);
+  const X: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < nSamples; i++) {
+    // Half the points in each class: pick the class, then a point of the right quadrants.
+    const cls = i % 2;
+    const sx = random() < 0.5 ? -1 : 1;
+    const sy = cls === 1 ? sx : -sx;
+    const x0 = sx * (0.05 + 0.95 * random());
+    const x1 = sy * (0.05 + 0.95 * random());
+    X.push([x0 + noise * gaussian(random), x1 + noise * gaussian(random)]);
+    y.push(cls);
+  }
+  return shuffle({ X, y, nClasses: 2 }, random);
+}
+
+/** One of the generators by name. */
+export function makeDataset(
+  name: DatasetName,
+  options: GeneratorOptions & {
+    factor?: number;
+    centers?: number;
+    clusterStd?: number;
+    nClasses?: number;
+  } = {},
+): Dataset {
+  switch (name) {
+    case "moons":
+      return makeMoons(options);
+    case "circles":
+      return makeCircles(options);
+    case "blobs":
+      return makeBlobs(options);
+    case "spiral":
+      return makeSpiral(options);
+    case "xor":
+      return makeXor(options);
+    default:
+      throw new TypeError(`unknown data set "${String(name)}"; expected one of ${DATASET_NAMES.join(", ")}`);
+  }
+}
+
+/** Splits into a training and a test set, shuffled with `seed`, keeping each class's share (stratified). */
+export function trainTestSplit(
+  data: Dataset,
+  options: { testSize?: number; seed?: number } = {},
+): { train: Dataset; test: Dataset } {
+  const { testSize = 0.25, seed } = options;
+  if (!(typeof testSize === "number" && testSize > 0 && testSize < 1)) {
+    throw new RangeError(
+      `trainTestSplit: testSize must be between 0 and 1 (exclusive), got ${String(testSize)}`,
+    );
+  }
+  const random = createRandom(seed);
+  const trainIdx: number[] = [];
+  const testIdx: number[] = [];
+  for (let cls = 0; cls < data.nClasses; cls++) {
+    const members = shuffled(
+      data.y.flatMap((label, i) => (label === cls ? [i] : [])),
+      random,
+    );
+    const nTest = Math.round(members.length * testSize);
+    testIdx.push(...members.slice(0, nTest));
+    trainIdx.push(...members.slice(nTest));
+  }
+  if (trainIdx.length === 0 || testIdx.length === 0) {
+    throw new RangeError(
+      `trainTestSplit: ${data.y.length} samples are too few to split with testSize ${testSize}`,
+    );
+  }
+  return { train: subset(data, shuffled(trainIdx, random)), test: subset(data, shuffled(testIdx, random)) };
+}
+
+/** The samples at `indices`, in that order. */
+export function subset(data: Dataset, indices: readonly number[]): Dataset {
+  return { ...data, X: indices.map((i) => data.X[i]), y: indices.map((i) => data.y[i]) };
+}
+
+export interface Scaler {
+  mean: number[];
+  std: number[];
+  /** Applies the same shift and scale to other rows (e.g. a test set or a new input). */
+  transform(X: readonly (readonly number[])[]): number[][];
+}
+
+/** Fits per-feature mean and standard deviation on `X`; constant features are left unscaled (std 1). */
+export function standardize(X: readonly (readonly number[])[]): Scaler {
+  if (X.length === 0) throw new RangeError("standardize: no rows");
+  const d = X[0].length;
+  const mean = new Array<number>(d).fill(0);
+  const std = new Array<number>(d).fill(0);
+  for (const row of X) for (let j = 0; j < d; j++) mean[j] += row[j] / X.length;
+  for (const row of X) for (let j = 0; j < d; j++) std[j] += (row[j] - mean[j]) ** 2 / X.length;
+  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]) || 1;
+  return { mean, std, transform: (rows) => rows.map((row) => row.map((x, j) => (x - mean[j]) / std[j])) };
+}
+
+/**
+ * Parses CSV text: one sample per line, features then the label. The label may be a class
+ * index (0, 1, …) or a name (names become indices in order of first appearance). A first line
+ * that is not all numbers is taken as a header. Blank lines are skipped; CRLF is fine.
+ */
+export function parseCsv(text: string, options: { source?: string } = {}): Dataset {
+  const source = options.source ?? "csv";
+  if (typeof text !== "string") throw new TypeError(`${source}: expected text, got ${typeof text}`);
+  const lines = text.split(/\r?\n/);
+  const X: number[][] = [];
+  const rawLabels: string[] = [];
+  let featureNames: string[] | undefined;
+  let width = -1;
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index].trim();
+    if (line === "") continue;
+    const lineNumber = index + 1;
+    const cells = line.split(",").map((c) => c.trim());
+    if (width === -1 && cells.slice(0, -1).some((c) => !isNumber(c))) {
+      featureNames = cells.slice(0, -1);
+      width = cells.length;
+      if (width < 2) throw new SyntaxError(`${source}:${lineNumber}: a header needs at least 2 columns`);
+      continue;
+    }
+    if (width === -1) width = cells.length;
+    if (cells.length !== width) {
+      throw new SyntaxError(`${source}:${lineNumber}: expected ${width} columns, got ${cells.length}`);
+    }
+    if (width < 2)
+      throw new SyntaxError(`${source}:${lineNumber}: expected features and a label, got 1 column`);
+    const row = cells.slice(0, -1).map((cell, column) => {
+      if (!isNumber(cell)) {
+        throw new SyntaxError(
+          `${source}:${lineNumber}: column ${column + 1} is "${cell}", not a finite number`,
+        );
+      }
+      return Number(cell);
+    });
+    const label = cells[cells.length - 1];
+    if (label === "") throw new SyntaxError(`${source}:${lineNumber}: the label (last column) is empty`);
+    X.push(row);
+    rawLabels.push(label);
+  }
+  if (X.length === 0) throw new SyntaxError(`${source}: no data rows`);
+
+  // Integer labels 0..K-1 are used as they are; anything else is a class name.
+  const numeric = rawLabels.every((l) => /^\d+$/.test(l));
+  let y: number[];
+  let classNames: string[];
+  if (numeric) {
+    y = rawLabels.map(Number);
+    const nClasses = Math.max(...y) + 1;
+    classNames = Array.from({ length: nClasses }, (_, k) => String(k));
+  } else {
+    classNames = [...new Set(rawLabels)];
+    y = rawLabels.map((l) => classNames.indexOf(l));
+  }
+  if (new Set(y).size < 2)
+    throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
+  return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
+}
+
+function isNumber(cell: string): boolean {
+  return cell !== "" && Number.isFinite(Number(cell));
+}
+
+function common(
+  where: string,
+  options: GeneratorOptions,
+): { nSamples: number; noise: number; random: Random } {
+  if (typeof options !== "object" || options === null)
+    throw new TypeError(`${where}: options must be an object`);
+  const { nSamples = 100, noise = 0, seed } = options;
+  checkInteger(where, "nSamples", nSamples, 2);
+  if (!(typeof noise === "number" && noise >= 0 && Number.isFinite(noise))) {
+    throw new RangeError(`${where}: noise must be a number >= 0, got ${String(noise)}`);
+  }
+  return { nSamples, noise, random: createRandom(seed) };
+}
+
+function checkInteger(where: string, name: string, value: unknown, min: number): void {
+  if (!(typeof value === "number" && Number.isInteger(value) && value >= min)) {
+    throw new RangeError(`${where}: ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+}
+
+/** nSamples points split as evenly as possible between classes, each class placed by `place`, plus noise. */
+function generate(
+  nSamples: number,
+  nClasses: number,
+  random: Random,
+  noise: number,
+  place: (cls: number, i: number, nInClass: number) => [number, number],
+): Dataset {
+  const X: number[][] = [];
+  const y: number[] = [];
+  for (let cls = 0; cls < nClasses; cls++) {
+    const n = Math.floor(nSamples / nClasses) + (cls < nSamples % nClasses ? 1 : 0);
+    for (let i = 0; i < n; i++) {
+      const [a, b] = place(cls, i, n);
+      X.push([a + noise * gaussian(random), b + noise * gaussian(random)]);
+      y.push(cls);
+    }
+  }
+  return shuffle({ X, y, nClasses }, random);
+}
+
+function shuffle(data: Dataset, random: Random): Dataset {
+  return subset(
+    data,
+    shuffled(
+      data.y.map((_, i) => i),
+      random,
+    ),
+  );
 }

@@ -1,4 +1,22 @@
 // The public API of the core: the engine and everything built on it that needs nothing but JavaScript.
+
+export {
+  DATASET_NAMES,
+  type Dataset,
+  type DatasetName,
+  type GeneratorOptions,
+  makeBlobs,
+  makeCircles,
+  makeDataset,
+  makeMoons,
+  makeSpiral,
+  makeXor,
+  parseCsv,
+  type Scaler,
+  standardize,
+  subset,
+  trainTestSplit,
+} from "./data.js";
 export { isRecording, noGrad, type Op, type Operand, Value } from "./engine.js";
 export { type GradcheckInput, type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
 export {
@@ -15,4 +33,3 @@ export {
   Neuron,
 } from "./nn.js";
 export { createRandom, gaussian, type Random, shuffled } from "./random.js";
-export { type Dataset } from "./data.js";

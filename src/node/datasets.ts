@@ -1,1 +1,29 @@
-export {};
+// Data sets that live in files: the digits shipped with the package, and the user's own CSV files.
+import { readFileSync } from "node:fs";
+import { type Dataset, parseCsv } from "../data.js";
+
+const DIGITS_URL = new URL("../../data/digits.csv", import.meta.url);
+
+/** The 8×8 handwritten digits (1797 images, 10 classes), pixels scaled from 0..16 to [0, 1]. */
+export function loadDigits(): Dataset {
+  const data = parseCsv(readFileSync(DIGITS_URL, "utf8"), { source: "digits.csv" });
+  return {
+    X: data.X.map((row) => row.map((pixel) => pixel / 16)),
+    y: data.y,
+    nClasses: 10,
+    classNames: Array.from({ length: 10 }, (_, k) => String(k)),
+  };
+}
+
+/** Reads a CSV file of features…, label (see parseCsv) with errors that name the file and line. */
+export function readCsvFile(path: string): Dataset {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new Error(`cannot read ${path}: ${reason}`);
+  }
+  return parseCsv(text, { source: path });
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import {
+  DATASET_NAMES,
+  makeBlobs,
+  makeCircles,
+  makeDataset,
+  makeMoons,
+  makeSpiral,
+  makeXor,
+  parseCsv,
+  standardize,
+  trainTestSplit,
+} from "../src/data.js";
+import { loadDigits, readCsvFile } from "../src/node/datasets.js";
+
+const count = (y: number[], cls: number) => y.filter((v) => v === cls).length;
+
+describe("generators", () => {
+  it("moons without noise lie on the two half circles", () => {
+    const { X, y } = makeMoons({ nSamples: 40, seed: 1 });
+    X.forEach(([a, b], i) => {
+      const r = y[i] === 0 ? Math.hypot(a, b) : Math.hypot(a - 1, b - 0.5);
+      expect(r).toBeCloseTo(1, 12);
+      if (y[i] === 0) expect(b).toBeGreaterThanOrEqual(-1e-12);
+      else expect(b).toBeLessThanOrEqual(0.5 + 1e-12);
+    });
+    expect(count(y, 0)).toBe(20);
+  });
+
+  it("circles have radii 1 and factor", () => {
+    const { X, y } = makeCircles({ nSamples: 30, factor: 0.3, seed: 2 });
+    X.forEach(([a, b], i) => expect(Math.hypot(a, b)).toBeCloseTo(y[i] === 0 ? 1 : 0.3, 12));
+  });
+
+  it("xor labels follow the sign rule", () => {
+    const { X, y } = makeXor({ nSamples: 200, seed: 3 });
+    X.forEach(([a, b], i) => expect(y[i]).toBe(a * b > 0 ? 1 : 0));
+    expect(count(y, 1)).toBe(100);
+  });
+
+  it("blobs and spiral make the asked number of classes, balanced", () => {
+    const blobs = makeBlobs({ nSamples: 90, centers: 3, seed: 1 });
+    expect(blobs.nClasses).toBe(3);
+    expect([0, 1, 2].map((c) => count(blobs.y, c))).toEqual([30, 30, 30]);
+    const spiral = makeSpiral({ nSamples: 99, nClasses: 3, seed: 1 });
+    expect([0, 1, 2].map((c) => count(spiral.y, c))).toEqual([33, 33, 33]);
+    for (const [a, b] of spiral.X) expect(Math.hypot(a, b)).toBeLessThanOrEqual(1 + 1e-12);
+  });
+
+  it("same seed gives identical data, another seed different data", () => {
+    for (const name of DATASET_NAMES) {
+      const a = makeDataset(name, { nSamples: 50, noise: 0.1, seed: 5 });
+      expect(makeDataset(name, { nSamples: 50, noise: 0.1, seed: 5 })).toEqual(a);
+      expect(makeDataset(name, { nSamples: 50, noise: 0.1, seed: 6 }).X).not.toEqual(a.X);
+      expect(a.X.length).toBe(50);
+    }
+  });
+
+  it("rejects bad options with clear errors", () => {
+    expect(() => makeMoons({ nSamples: 1 })).toThrow("makeMoons: nSamples must be an integer >= 2, got 1");
+    expect(() => makeMoons({ noise: -0.1 })).toThrow("makeMoons: noise must be a number >= 0, got -0.1");
+    expect(() => makeCircles({ factor: 1.5 })).toThrow(/factor must be between 0 and 1/);
+    expect(() => makeBlobs({ centers: 1 })).toThrow(/centers must be an integer >= 2/);
+    expect(() => makeDataset("wave" as never)).toThrow('unknown data set "wave"');
+  });
+});
+
+describe("splitting and scaling", () => {
+  it("trainTestSplit is stratified, disjoint and complete", () => {
+    const data = makeMoons({ nSamples: 100, seed: 1 });
+    const { train, test } = trainTestSplit(data, { testSize: 0.2, seed: 1 });
+    expect(train.X.length).toBe(80);
+    expect(test.X.length).toBe(20);
+    expect(count(test.y, 0)).toBe(10);
+    const key = (row: number[]) => row.join(",");
+    const all = new Set([...train.X, ...test.X].map(key));
+    expect(all.size).toBe(100);
+    expect(trainTestSplit(data, { testSize: 0.2, seed: 1 })).toEqual({ train, test });
+    expect(() => trainTestSplit(data, { testSize: 1 })).toThrow(/testSize/);
+  });
+
+  it("standardize gives zero mean and unit variance, and leaves constant features alone", () => {
+    const X = [
+      [1, 5],
+      [3, 5],
+      [5, 5],
+    ];
+    const scaler = standardize(X);
+    expect(scaler.mean).toEqual([3, 5]);
+    expect(scaler.std[1]).toBe(1);
+    const Z = scaler.transform(X);
+    expect(Z.map((r) => r[0]).reduce((s, v) => s + v, 0)).toBeCloseTo(0, 14);
+    expect(Z.map((r) => r[0] ** 2).reduce((s, v) => s + v, 0) / 3).toBeCloseTo(1, 14);
+    expect(Z.map((r) => r[1])).toEqual([0, 0, 0]);
+  });
+});
+
+describe("CSV", () => {
+  it("parses features and integer labels, with a header, blank lines and CRLF", () => {
+    const data = parseCsv("x,y,label\r\n0.5,1,0\r\n\r\n-2,3e-1,1\r\n");
+    expect(data.X).toEqual([
+      [0.5, 1],
+      [-2, 0.3],
+    ]);
+    expect(data.y).toEqual([0, 1]);
+    expect(data.nClasses).toBe(2);
+    expect(data.featureNames).toEqual(["x", "y"]);
+  });
+
+  it("maps class names to indices in order of first appearance", () => {
+    const data = parseCsv("1,2,cat\n3,4,dog\n5,6,cat\n");
+    expect(data.y).toEqual([0, 1, 0]);
+    expect(data.classNames).toEqual(["cat", "dog"]);
+  });
+
+  it.each([
+    ["1,2,0\n3,0\n", "data.csv:2: expected 3 columns, got 2"],
+    ["1,2,0\n3,abc,1\n", 'data.csv:2: column 2 is "abc", not a finite number'],
+    ["1,2,0\n3,Infinity,1\n", 'data.csv:2: column 2 is "Infinity", not a finite number'],
+    ["", "data.csv: no data rows"],
+    ["a,b,c\n", "data.csv: no data rows"],
+    ["1,2,0\n3,4,0\n", "data.csv: every row has the same class"],
+    ["1,2,\n3,4,1\n", "data.csv:1: the label (last column) is empty"],
+  ])("%j → %s", (text, message) => {
+    expect(() => parseCsv(text, { source: "data.csv" })).toThrow(message);
+  });
+
+  it("readCsvFile names a missing file", () => {
+    expect(() => readCsvFile("/nonexistent/data.csv")).toThrow(
+      "cannot read /nonexistent/data.csv: no such file",
+    );
+  });
+});
+
+describe("digits", () => {
+  it("ships 1797 8×8 images of ten classes, scaled to [0, 1]", () => {
+    const digits = loadDigits();
+    expect(digits.X.length).toBe(1797);
+    expect(digits.X.every((row) => row.length === 64)).toBe(true);
+    expect(digits.nClasses).toBe(10);
+    expect(digits.y[0]).toBe(0);
+    expect(digits.X[0].slice(0, 4)).toEqual([0, 0, 5 / 16, 13 / 16]);
+    const all = digits.X.flat();
+    expect(Math.min(...all)).toBe(0);
+    expect(Math.max(...all)).toBe(1);
+    expect(new Set(digits.y).size).toBe(10);
+  });
+});
