@@ -20,6 +20,19 @@ export {
 export { isRecording, noGrad, type Op, type Operand, Value } from "./engine.js";
 export { type GradcheckInput, type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
 export {
+  bceWithLogitsLoss,
+  classificationLoss,
+  hingeLoss,
+  LOSS_NAMES,
+  type LossName,
+  l2Penalty,
+  mseLoss,
+  multiclassHingeLoss,
+  predictedClass,
+  softmax,
+  softmaxCrossEntropy,
+} from "./losses.js";
+export {
   ACTIVATIONS,
   type Activation,
   activate,
@@ -32,4 +45,34 @@ export {
   Module,
   Neuron,
 } from "./nn.js";
+export {
+  Adam,
+  type AdamOptions,
+  OPTIMIZER_NAMES,
+  type Optimizer,
+  type OptimizerName,
+  type Schedule,
+  SGD,
+  type SGDOptions,
+  scheduledRate,
+} from "./optim.js";
 export { createRandom, gaussian, type Random, shuffled } from "./random.js";
+export {
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelFile,
+  ModelFormatError,
+  type ModelMetadata,
+  modelFromJSON,
+  modelToJSON,
+} from "./serialize.js";
+export {
+  accuracy,
+  evaluate,
+  type FitOptions,
+  type FitResult,
+  fit,
+  predict,
+  type StepRecord,
+  scores,
+} from "./train.js";

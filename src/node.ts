@@ -1,3 +1,3 @@
-// The Node.js entry point (`micrograd/node`): what needs the file system.
-export * from "./node/datasets.js";
-export * from "./node/models.js";
+// Node-only helpers (files on disk), kept out of the core so that it runs in browsers and Deno.
+export { loadDigits, readCsvFile } from "./node/datasets.js";
+export { loadModel, saveModel, writeFileAtomic } from "./node/models.js";

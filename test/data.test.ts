@@ -29,12 +29,12 @@ describe("generators", () => {
 
   it("circles have radii 1 and factor", () => {
     const { X, y } = makeCircles({ nSamples: 30, factor: 0.3, seed: 2 });
-    X.forEach(([a, b], i) => expect(Math.hypot(a, b)).toBeCloseTo(y[i] === 0 ? 1 : 0.3, 12));
+    for (const [i, [a, b]] of X.entries()) expect(Math.hypot(a, b)).toBeCloseTo(y[i] === 0 ? 1 : 0.3, 12);
   });
 
   it("xor labels follow the sign rule", () => {
     const { X, y } = makeXor({ nSamples: 200, seed: 3 });
-    X.forEach(([a, b], i) => expect(y[i]).toBe(a * b > 0 ? 1 : 0));
+    for (const [i, [a, b]] of X.entries()) expect(y[i]).toBe(a * b > 0 ? 1 : 0);
     expect(count(y, 1)).toBe(100);
   });
 

@@ -1,0 +1,203 @@
+// Optimizers in PyTorch's shape: construct with the parameters, call zeroGrad(), backward, step().
+import type { Value } from "./engine.js";
+
+export interface Optimizer {
+  readonly parameters: readonly Value[];
+  /** The learning rate of the next step; schedules change it between steps. */
+  lr: number;
+  step(): void;
+  zeroGrad(): void;
+}
+
+export interface SGDOptions {
+  lr?: number;
+  /** Fraction of the previous update carried into this one (0 = plain gradient descent). */
+  momentum?: number;
+  /** Adds weightDecay · p to each gradient, the same as an L2 penalty of weightDecay/2 · Σp². */
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/** Stochastic gradient descent: p -= lr · (g + weightDecay · p), with optional (Nesterov) momentum. */
+export class SGD implements Optimizer {
+  readonly parameters: readonly Value[];
+  lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  private readonly velocity: Float64Array;
+
+  constructor(parameters: readonly Value[], options: SGDOptions = {}) {
+    this.parameters = checkParameters("SGD", parameters);
+    const { lr = 0.01, momentum = 0, weightDecay = 0, nesterov = false } = options;
+    this.lr = checkRate("SGD", lr);
+    this.momentum = checkRange("SGD", "momentum", momentum, 0, 1);
+    this.weightDecay = checkRange("SGD", "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
+    if (nesterov && momentum === 0) throw new RangeError("SGD: nesterov needs momentum > 0");
+    this.nesterov = nesterov;
+    this.velocity = new Float64Array(this.parameters.length);
+  }
+
+  step(): void {
+    const { parameters, velocity, lr, momentum, weightDecay, nesterov } = this;
+    for (let i = 0; i < parameters.length; i++) {
+      const p = parameters[i];
+      let g = p.grad + weightDecay * p.data;
+      if (momentum !== 0) {
+        velocity[i] = momentum * velocity[i] + g;
+        g = nesterov ? g + momentum * velocity[i] : velocity[i];
+      }
+      p.data -= lr * g;
+    }
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters) p.grad = 0;
+  }
+}
+
+export interface AdamOptions {
+  lr?: number;
+  /** Decay rates of the running means of the gradient and of its square. */
+  betas?: [number, number];
+  eps?: number;
+  /** L2 added to the gradient (as in torch.optim.Adam), not decoupled. */
+  weightDecay?: number;
+}
+
+/** Adam (Kingma & Ba, 2015) with bias correction, as torch.optim.Adam. */
+export class Adam implements Optimizer {
+  readonly parameters: readonly Value[];
+  lr: number;
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private t = 0;
+
+  constructor(parameters: readonly Value[], options: AdamOptions = {}) {
+    this.parameters = checkParameters("Adam", parameters);
+    const { lr = 0.001, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 } = options;
+    this.lr = checkRate("Adam", lr);
+    if (!Array.isArray(betas) || betas.length !== 2)
+      throw new TypeError("Adam: betas must be [beta1, beta2]");
+    this.betas = [
+      checkRange("Adam", "betas[0]", betas[0], 0, 1),
+      checkRange("Adam", "betas[1]", betas[1], 0, 1),
+    ];
+    this.eps = checkRange("Adam", "eps", eps, 0, Number.POSITIVE_INFINITY);
+    this.weightDecay = checkRange("Adam", "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
+    this.m = new Float64Array(this.parameters.length);
+    this.v = new Float64Array(this.parameters.length);
+  }
+
+  step(): void {
+    const { parameters, m, v, lr, eps, weightDecay } = this;
+    const [beta1, beta2] = this.betas;
+    this.t += 1;
+    const correction1 = 1 - beta1 ** this.t;
+    const correction2 = 1 - beta2 ** this.t;
+    for (let i = 0; i < parameters.length; i++) {
+      const p = parameters[i];
+      const g = p.grad + weightDecay * p.data;
+      m[i] = beta1 * m[i] + (1 - beta1) * g;
+      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+      p.data -= (lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
+    }
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters) p.grad = 0;
+  }
+}
+
+export type OptimizerName = "sgd" | "adam";
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam"];
+
+/**
+ * How the learning rate changes over training, as a factor of the starting rate:
+ * `linear` goes from 1 to `endFactor` (the demo: 1.0 → 0.1), `step` multiplies by `gamma`
+ * every `stepSize` steps, `cosine` follows half a cosine down to `endFactor`.
+ */
+export type Schedule =
+  | { kind: "constant" }
+  | { kind: "linear"; endFactor: number }
+  | { kind: "step"; stepSize: number; gamma: number }
+  | { kind: "cosine"; endFactor?: number };
+
+/** The learning rate at `step` (0-based) of `totalSteps`, for a starting rate `lr`. */
+export function scheduledRate(schedule: Schedule, lr: number, step: number, totalSteps: number): number {
+  const progress = totalSteps > 0 ? step / totalSteps : 0;
+  switch (schedule.kind) {
+    case "constant":
+      return lr;
+    case "linear":
+      return lr * (1 - (1 - schedule.endFactor) * progress);
+    case "step":
+      return lr * schedule.gamma ** Math.floor(step / schedule.stepSize);
+    case "cosine": {
+      const end = schedule.endFactor ?? 0;
+      return lr * (end + ((1 - end) * (1 + Math.cos(Math.PI * progress))) / 2);
+    }
+  }
+}
+
+/** Checks a schedule from outside the type system (a CLI flag, a JSON file). */
+export function checkSchedule(where: string, schedule: unknown): Schedule {
+  const s = schedule as Record<string, unknown> | null;
+  const factor = (name: string, x: unknown) => checkRange(where, `schedule.${name}`, x, 0, 1, true);
+  switch (s?.kind) {
+    case "constant":
+      return { kind: "constant" };
+    case "linear":
+      return { kind: "linear", endFactor: factor("endFactor", s.endFactor) };
+    case "cosine":
+      return { kind: "cosine", endFactor: s.endFactor === undefined ? 0 : factor("endFactor", s.endFactor) };
+    case "step": {
+      const stepSize = s.stepSize;
+      if (typeof stepSize !== "number" || !Number.isInteger(stepSize) || stepSize < 1) {
+        throw new RangeError(
+          `${where}: schedule.stepSize must be a positive integer, got ${String(stepSize)}`,
+        );
+      }
+      return { kind: "step", stepSize, gamma: factor("gamma", s.gamma) };
+    }
+    default:
+      throw new TypeError(
+        `${where}: unknown schedule ${JSON.stringify(schedule)}; expected kind constant, linear, step or cosine`,
+      );
+  }
+}
+
+function checkParameters(where: string, parameters: readonly Value[]): readonly Value[] {
+  if (!Array.isArray(parameters)) {
+    throw new TypeError(
+      `${where}: expected an array of parameters (model.parameters()), got ${String(parameters)}`,
+    );
+  }
+  return parameters.slice();
+}
+
+function checkRate(where: string, lr: unknown): number {
+  if (typeof lr !== "number" || !(lr > 0) || !Number.isFinite(lr)) {
+    throw new RangeError(`${where}: lr must be a positive finite number, got ${String(lr)}`);
+  }
+  return lr;
+}
+
+function checkRange(
+  where: string,
+  name: string,
+  x: unknown,
+  low: number,
+  high: number,
+  closed = false,
+): number {
+  const ok = typeof x === "number" && x >= low && (closed ? x <= high : x < high) && !Number.isNaN(x);
+  if (!ok) {
+    const upper = high === Number.POSITIVE_INFINITY ? "" : ` and ${closed ? "<=" : "<"} ${high}`;
+    throw new RangeError(`${where}: ${name} must be >= ${low}${upper}, got ${String(x)}`);
+  }
+  return x as number;
+}

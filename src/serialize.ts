@@ -1,0 +1,165 @@
+// Models as plain JSON: the architecture, every weight, and what prediction needs to know.
+// Parsing never evaluates anything; every field is checked and a bad one is named.
+import { ACTIVATIONS, type Activation, MLP } from "./nn.js";
+
+export const MODEL_FORMAT = "micrograd-model";
+export const MODEL_VERSION = 1;
+
+/** Extra facts stored beside the weights, so that a saved model can be used on its own. */
+export interface ModelMetadata {
+  /** The name of each class, by index. */
+  classNames?: string[];
+  featureNames?: string[];
+  /** Inputs are standardized as (x − mean) / std before the network sees them. */
+  scaler?: { mean: number[]; std: number[] };
+  /** The loss it was trained with (hinge, mse, bce, softmax). */
+  loss?: string;
+  /** Free-form notes (data set, steps, accuracy…): strings, numbers and booleans. */
+  notes?: Record<string, string | number | boolean>;
+}
+
+export interface ModelFile extends ModelMetadata {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  architecture: { nin: number; nouts: number[]; activation: Activation; outputActivation: Activation };
+  /** In `model.parameters()` order. */
+  parameters: number[];
+}
+
+/** The plain-data form of a model; JSON.stringify of it round-trips every weight exactly. */
+export function modelToJSON(model: MLP, metadata: ModelMetadata = {}): ModelFile {
+  const { nin, nouts, activation, outputActivation } = model.config;
+  const file: ModelFile = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    architecture: { nin, nouts: [...nouts], activation, outputActivation },
+    parameters: model.parameters().map((p) => p.data),
+  };
+  checkMetadata(metadata, nin, true);
+  return { ...file, ...structuredCopy(metadata) };
+}
+
+/** Rebuilds a model from `modelToJSON` output (already parsed), checking every field. */
+export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetadata } {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new ModelFormatError("expected a JSON object");
+  }
+  const file = json as Record<string, unknown>;
+  if (file.format !== MODEL_FORMAT) {
+    throw new ModelFormatError(`"format" is ${JSON.stringify(file.format)}, expected "${MODEL_FORMAT}"`);
+  }
+  if (file.version !== MODEL_VERSION) {
+    throw new ModelFormatError(
+      `"version" is ${JSON.stringify(file.version)}; this micrograd reads version ${MODEL_VERSION}`,
+    );
+  }
+  const architecture = file.architecture as Record<string, unknown> | undefined;
+  if (typeof architecture !== "object" || architecture === null) {
+    throw new ModelFormatError('"architecture" is missing');
+  }
+  const { nin, nouts, activation, outputActivation } = architecture;
+  if (!isCount(nin))
+    throw new ModelFormatError(`"architecture.nin" must be a positive integer, got ${show(nin)}`);
+  if (!Array.isArray(nouts) || nouts.length === 0 || !nouts.every(isCount)) {
+    throw new ModelFormatError(
+      `"architecture.nouts" must be a non-empty array of positive integers, got ${show(nouts)}`,
+    );
+  }
+  for (const [name, value] of [
+    ["activation", activation],
+    ["outputActivation", outputActivation],
+  ] as const) {
+    if (!ACTIVATIONS.includes(value as Activation)) {
+      throw new ModelFormatError(
+        `"architecture.${name}" is ${show(value)}; expected one of ${ACTIVATIONS.join(", ")}`,
+      );
+    }
+  }
+  const sizes = [nin, ...nouts];
+  const expected = nouts.reduce((total: number, nout: number, i: number) => total + (sizes[i] + 1) * nout, 0);
+  const parameters = file.parameters;
+  if (!Array.isArray(parameters)) throw new ModelFormatError('"parameters" must be an array of numbers');
+  if (parameters.length !== expected) {
+    throw new ModelFormatError(
+      `"parameters" has ${parameters.length} numbers, but a ${sizes.join("-")} network has ${expected}`,
+    );
+  }
+  parameters.forEach((p, i) => {
+    if (typeof p !== "number" || !Number.isFinite(p)) {
+      throw new ModelFormatError(`"parameters[${i}]" is ${show(p)}, expected a finite number`);
+    }
+  });
+  const model = new MLP(nin, nouts, {
+    activation: activation as Activation,
+    outputActivation: outputActivation as Activation,
+    seed: 0,
+  });
+  model.parameters().forEach((p, i) => {
+    p.data = parameters[i] as number;
+  });
+  const metadata: ModelMetadata = {};
+  for (const key of ["classNames", "featureNames", "scaler", "loss", "notes"] as const) {
+    if (file[key] !== undefined) (metadata as Record<string, unknown>)[key] = file[key];
+  }
+  checkMetadata(metadata, nin, false);
+  return { model, metadata: structuredCopy(metadata) };
+}
+
+/** A model file is not what it should be; the message says which field and why. */
+export class ModelFormatError extends Error {
+  constructor(reason: string) {
+    super(`not a valid micrograd model: ${reason}`);
+    this.name = "ModelFormatError";
+  }
+}
+
+function checkMetadata(metadata: ModelMetadata, nin: number, saving: boolean): void {
+  const fail = (field: string, reason: string) => {
+    throw saving
+      ? new TypeError(`modelToJSON: metadata.${field} ${reason}`)
+      : new ModelFormatError(`"${field}" ${reason}`);
+  };
+  const { classNames, featureNames, scaler, loss, notes } = metadata;
+  for (const [name, list] of [
+    ["classNames", classNames],
+    ["featureNames", featureNames],
+  ] as const) {
+    if (list !== undefined && !(Array.isArray(list) && list.every((s) => typeof s === "string"))) {
+      fail(name, "must be an array of strings");
+    }
+  }
+  if (featureNames !== undefined && featureNames.length !== nin) {
+    fail("featureNames", `has ${featureNames.length} names for ${nin} inputs`);
+  }
+  if (scaler !== undefined) {
+    const ok = (xs: unknown, positive: boolean) =>
+      Array.isArray(xs) &&
+      xs.length === nin &&
+      xs.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || x > 0));
+    if (typeof scaler !== "object" || scaler === null || !ok(scaler.mean, false) || !ok(scaler.std, true)) {
+      fail("scaler", `must be { mean, std } with ${nin} finite numbers each (std > 0)`);
+    }
+  }
+  if (loss !== undefined && typeof loss !== "string") fail("loss", "must be a string");
+  if (notes !== undefined) {
+    const ok =
+      typeof notes === "object" &&
+      notes !== null &&
+      !Array.isArray(notes) &&
+      Object.values(notes).every((v) => ["string", "number", "boolean"].includes(typeof v));
+    if (!ok) fail("notes", "must be an object of strings, numbers and booleans");
+  }
+}
+
+function structuredCopy<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= 1_000_000;
+}
+
+function show(x: unknown): string {
+  const text = JSON.stringify(x);
+  return text === undefined ? String(x) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,216 @@
+// Training and evaluation of a classifier on a Dataset: the loop every example would otherwise repeat.
+import type { Dataset } from "./data.js";
+import { noGrad, type Value } from "./engine.js";
+import { classificationLoss, LOSS_NAMES, type LossName, l2Penalty, predictedClass } from "./losses.js";
+import type { MLP } from "./nn.js";
+import {
+  Adam,
+  checkSchedule,
+  OPTIMIZER_NAMES,
+  type Optimizer,
+  type OptimizerName,
+  type Schedule,
+  SGD,
+  scheduledRate,
+} from "./optim.js";
+import { createRandom, shuffled } from "./random.js";
+
+export interface FitOptions {
+  /** Default: "hinge" for a model with one output, "softmax" for several. */
+  loss?: LossName;
+  /** A name, or an optimizer you built over `model.parameters()`. Default "sgd". */
+  optimizer?: OptimizerName | Optimizer;
+  /** Starting learning rate (ignored when `optimizer` is an instance). Default 0.1 for SGD, 0.01 for Adam. */
+  lr?: number;
+  /** SGD only. */
+  momentum?: number;
+  weightDecay?: number;
+  schedule?: Schedule;
+  /** L2 penalty alpha · Σp² added to the loss. Default 0. */
+  l2?: number;
+  /** Optimizer steps. Give `steps` or `epochs`, not both; default 100 steps. */
+  steps?: number;
+  /** Passes over the data, each of ceil(n / batchSize) steps. */
+  epochs?: number;
+  /** Samples per step; default all of them (full batch). */
+  batchSize?: number;
+  /** Seeds the shuffling of mini-batches. */
+  seed?: number;
+  /** Measured on this data set every `validateEvery` steps and at the end. */
+  validation?: Dataset;
+  validateEvery?: number;
+  /** Called after every step; return false to stop training early. */
+  onStep?: (record: StepRecord) => boolean | undefined;
+}
+
+/** What one step did. `loss` and `accuracy` are on its batch, before the update. */
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  lr: number;
+  validationLoss?: number;
+  validationAccuracy?: number;
+}
+
+export interface FitResult {
+  history: StepRecord[];
+  optimizer: Optimizer;
+  /** The loss and optimizer that were used, with defaults filled in. */
+  loss: LossName;
+  steps: number;
+}
+
+/**
+ * Trains `model` on `data` with gradient descent and returns the history of every step.
+ * Each step: forward the batch, loss (+ L2), zeroGrad, backward, optimizer step.
+ */
+export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitResult {
+  checkDataset("fit", model, data);
+  const loss = options.loss ?? (model.nout === 1 ? "hinge" : "softmax");
+  if (!LOSS_NAMES.includes(loss)) {
+    throw new TypeError(`fit: unknown loss "${String(loss)}"; expected ${LOSS_NAMES.join(", ")}`);
+  }
+  const n = data.X.length;
+  const batchSize = options.batchSize ?? n;
+  checkInteger("fit", "batchSize", batchSize);
+  const stepsPerEpoch = Math.ceil(n / Math.min(batchSize, n));
+  if (options.steps !== undefined && options.epochs !== undefined) {
+    throw new RangeError("fit: give steps or epochs, not both");
+  }
+  if (options.epochs !== undefined) checkInteger("fit", "epochs", options.epochs);
+  const steps = options.epochs !== undefined ? options.epochs * stepsPerEpoch : (options.steps ?? 100);
+  checkInteger("fit", "steps", steps);
+  const l2 = options.l2 ?? 0;
+  if (!(l2 >= 0 && Number.isFinite(l2)))
+    throw new RangeError(`fit: l2 must be a finite number >= 0, got ${l2}`);
+  const schedule = checkSchedule("fit", options.schedule ?? { kind: "constant" });
+  const optimizer = makeOptimizer(model, options);
+  const baseRate = optimizer.lr;
+  const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(steps / 20));
+  if (options.validation) checkDataset("fit (validation)", model, options.validation);
+
+  const parameters = model.parameters();
+  const random = createRandom(options.seed ?? 0);
+  let order = Array.from({ length: n }, (_, i) => i);
+  const history: StepRecord[] = [];
+  for (let step = 0; step < steps; step++) {
+    const epoch = Math.floor(step / stepsPerEpoch);
+    const position = (step % stepsPerEpoch) * batchSize;
+    if (position === 0 && batchSize < n) order = shuffled(order, random);
+    const batch = batchSize >= n ? order : order.slice(position, position + batchSize);
+
+    optimizer.lr = scheduledRate(schedule, baseRate, step, steps);
+    const outputs = batch.map((i) => model.forward(data.X[i]));
+    const classes = batch.map((i) => data.y[i]);
+    let total = classificationLoss(loss, outputs, classes);
+    if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
+    optimizer.zeroGrad();
+    total.backward();
+    optimizer.step();
+
+    const record: StepRecord = {
+      step,
+      epoch,
+      loss: total.data,
+      accuracy: batchAccuracy(outputs, classes),
+      lr: optimizer.lr,
+    };
+    if (options.validation && ((step + 1) % validateEvery === 0 || step === steps - 1)) {
+      const scores = evaluate(model, options.validation, { loss });
+      record.validationLoss = scores.loss;
+      record.validationAccuracy = scores.accuracy;
+    }
+    history.push(record);
+    if (options.onStep?.(record) === false) break;
+  }
+  return { history, optimizer, loss, steps };
+}
+
+/** Loss (without any penalty) and accuracy of `model` on `data`, without recording a graph. */
+export function evaluate(
+  model: MLP,
+  data: Dataset,
+  options: { loss?: LossName } = {},
+): { loss: number; accuracy: number } {
+  checkDataset("evaluate", model, data);
+  const loss = options.loss ?? (model.nout === 1 ? "hinge" : "softmax");
+  return noGrad(() => {
+    const outputs = data.X.map((x) => model.forward(x));
+    return { loss: classificationLoss(loss, outputs, data.y).data, accuracy: batchAccuracy(outputs, data.y) };
+  });
+}
+
+/** The predicted class of every row of `X`. */
+export function predict(model: MLP, X: readonly (readonly number[])[]): number[] {
+  return noGrad(() => X.map((x) => predictedClass(model.forward(x).map((v) => v.data))));
+}
+
+/** The raw outputs (scores or logits) for every row of `X`, as plain numbers. */
+export function scores(model: MLP, X: readonly (readonly number[])[]): number[][] {
+  return noGrad(() => X.map((x) => model.forward(x).map((v) => v.data)));
+}
+
+/** The fraction of `data` that `model` classifies correctly. */
+export function accuracy(model: MLP, data: Dataset): number {
+  checkDataset("accuracy", model, data);
+  const predicted = predict(model, data.X);
+  return predicted.filter((c, i) => c === data.y[i]).length / predicted.length;
+}
+
+function batchAccuracy(outputs: readonly (readonly Value[])[], classes: readonly number[]): number {
+  let correct = 0;
+  for (let i = 0; i < outputs.length; i++) {
+    if (predictedClass(outputs[i].map((v) => v.data)) === classes[i]) correct++;
+  }
+  return correct / outputs.length;
+}
+
+function makeOptimizer(model: MLP, options: FitOptions): Optimizer {
+  const choice = options.optimizer ?? "sgd";
+  if (typeof choice === "object" && choice !== null) return choice;
+  const { momentum, weightDecay } = options;
+  switch (choice) {
+    case "sgd":
+      return new SGD(model.parameters(), { lr: options.lr ?? 0.1, momentum, weightDecay });
+    case "adam":
+      if (momentum !== undefined) throw new RangeError("fit: momentum applies to SGD only (Adam has betas)");
+      return new Adam(model.parameters(), { lr: options.lr ?? 0.01, weightDecay });
+    default:
+      throw new TypeError(
+        `fit: unknown optimizer "${String(choice)}"; expected ${OPTIMIZER_NAMES.join(", ")}`,
+      );
+  }
+}
+
+function checkDataset(where: string, model: MLP, data: Dataset): void {
+  if (!data || !Array.isArray(data.X) || !Array.isArray(data.y)) {
+    throw new TypeError(`${where}: expected a data set { X, y, nClasses }`);
+  }
+  if (data.X.length === 0) throw new RangeError(`${where}: the data set is empty`);
+  if (data.X.length !== data.y.length) {
+    throw new RangeError(`${where}: ${data.X.length} rows of features but ${data.y.length} labels`);
+  }
+  const width = data.X[0].length;
+  if (width !== model.nin) {
+    throw new RangeError(`${where}: the data has ${width} features per row but the model takes ${model.nin}`);
+  }
+  const classes = Math.max(data.nClasses, 2);
+  if (model.nout !== 1 && model.nout < classes) {
+    throw new RangeError(
+      `${where}: the data has ${data.nClasses} classes but the model has only ${model.nout} outputs`,
+    );
+  }
+  if (model.nout === 1 && data.nClasses > 2) {
+    throw new RangeError(
+      `${where}: a model with one output separates 2 classes; the data has ${data.nClasses} (use ${data.nClasses} outputs)`,
+    );
+  }
+}
+
+function checkInteger(where: string, name: string, x: unknown): void {
+  if (typeof x !== "number" || !Number.isInteger(x) || x < 1) {
+    throw new RangeError(`${where}: ${name} must be a positive integer, got ${String(x)}`);
+  }
+}
