@@ -1,0 +1,175 @@
+// Each loss against values worked out by hand, its gradient against finite differences,
+// and its behaviour at the extremes where a naive formula overflows.
+import { describe, expect, it } from "vitest";
+import { Value } from "../src/engine.js";
+import { gradcheck } from "../src/gradcheck.js";
+import {
+  bceWithLogitsLoss,
+  classificationLoss,
+  hingeLoss,
+  l2Penalty,
+  mseLoss,
+  multiclassHingeLoss,
+  predictedClass,
+  softmax,
+  softmaxCrossEntropy,
+} from "../src/losses.js";
+
+const values = (xs: number[]) => xs.map((x) => new Value(x));
+
+describe("hinge", () => {
+  it("is the mean of max(0, 1 - y*s)", () => {
+    // 1 - 1*2 = -1 → 0;  1 - (-1)(0.5) = 1.5;  1 - 1*(-1) = 2 → mean 3.5 / 3
+    const loss = hingeLoss(values([2, 0.5, -1]), [1, -1, 1]);
+    expect(loss.data).toBeCloseTo(3.5 / 3, 15);
+  });
+
+  it("sends gradient only through samples inside the margin", () => {
+    const scores = values([2, 0.5, -1]);
+    hingeLoss(scores, [1, -1, 1]).backward();
+    expect(scores.map((s) => s.grad)).toEqual([0, 1 / 3, -1 / 3]);
+  });
+
+  it("rejects labels other than ±1", () => {
+    expect(() => hingeLoss(values([1]), [0])).toThrow("hingeLoss: labels[0] is 0, expected 1 or -1");
+  });
+
+  it("multi-class: sums the margins of the wrong classes", () => {
+    // scores [3, 1, 2.5], true 0: max(0, 1+1-3) + max(0, 1+2.5-3) = 0 + 0.5
+    // scores [0, 0, 0], true 2: 1 + 1 = 2 → mean 1.25
+    const loss = multiclassHingeLoss([values([3, 1, 2.5]), values([0, 0, 0])], [0, 2]);
+    expect(loss.data).toBeCloseTo(1.25, 15);
+  });
+});
+
+describe("mse", () => {
+  it("is the mean of squared differences, gradient 2(p - t)/n", () => {
+    const p = values([1, 2, 4]);
+    const loss = mseLoss(p, [0, 2, 1]);
+    expect(loss.data).toBeCloseTo((1 + 0 + 9) / 3, 15);
+    loss.backward();
+    expect(p.map((v) => v.grad)).toEqual([2 / 3, 0, 2]);
+  });
+});
+
+describe("binary cross-entropy on logits", () => {
+  it("matches -t log σ(z) - (1-t) log(1-σ(z))", () => {
+    const z = [0.3, -1.2, 2];
+    const t = [1, 0, 0.25];
+    const sigma = (x: number) => 1 / (1 + Math.exp(-x));
+    const expected =
+      z.reduce((s, zi, i) => s - t[i] * Math.log(sigma(zi)) - (1 - t[i]) * Math.log(1 - sigma(zi)), 0) / 3;
+    const logits = values(z);
+    const loss = bceWithLogitsLoss(logits, t);
+    expect(loss.data).toBeCloseTo(expected, 14);
+    loss.backward();
+    // d/dz = (σ(z) - t) / n
+    logits.forEach((v, i) => expect(v.grad).toBeCloseTo((sigma(z[i]) - t[i]) / 3, 14));
+  });
+
+  it("stays finite for logits of ±1000", () => {
+    const logits = values([1000, -1000]);
+    const loss = bceWithLogitsLoss(logits, [0, 1]);
+    expect(loss.data).toBeCloseTo(1000, 10);
+    loss.backward();
+    expect(logits.map((v) => v.grad)).toEqual([0.5, -0.5]);
+    expect(bceWithLogitsLoss(values([1000, -1000]), [1, 0]).data).toBe(0);
+  });
+});
+
+describe("softmax cross-entropy", () => {
+  it("matches log Σ e^z - z_y and its gradient softmax - onehot", () => {
+    const z = [1, 2, 0.5];
+    const expected = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(0.5)) - 2;
+    const logits = values(z);
+    const loss = softmaxCrossEntropy([logits], [1]);
+    expect(loss.data).toBeCloseTo(expected, 14);
+    loss.backward();
+    const p = softmax(z);
+    logits.forEach((v, j) => expect(v.grad).toBeCloseTo(p[j] - (j === 1 ? 1 : 0), 14));
+  });
+
+  it("does not overflow for logits in the thousands", () => {
+    const loss = softmaxCrossEntropy([values([1000, 1001, 999])], [0]);
+    // log(e^1000 + e^1001 + e^999) - 1000 = 1 + log(1 + e^-1 + e^-2)
+    const expected = 1 + Math.log(1 + Math.exp(-1) + Math.exp(-2));
+    expect(loss.data).toBeCloseTo(expected, 12);
+  });
+
+  it("passes a finite-difference check on a batch", () => {
+    const result = gradcheck(
+      (a, b, c, d, e, f) =>
+        softmaxCrossEntropy(
+          [
+            [a, b, c],
+            [d, e, f],
+          ],
+          [2, 0],
+        ),
+      [0.1, -0.4, 0.7, 1.5, 0.2, -2],
+    );
+    expect(result.failures).toEqual([]);
+  });
+
+  it("names a class that is out of range", () => {
+    expect(() => softmaxCrossEntropy([values([1, 2])], [2])).toThrow(
+      "class 2 of sample 0 is not an integer in 0..1",
+    );
+  });
+});
+
+describe("l2Penalty", () => {
+  it("is alpha times the sum of squares, gradient 2·alpha·p", () => {
+    const p = values([1, -2, 3]);
+    const penalty = l2Penalty(p, 0.1);
+    expect(penalty.data).toBeCloseTo(1.4, 15);
+    penalty.backward();
+    expect(p.map((v) => v.grad)).toEqual([0.2, -0.4, 0.6000000000000001]);
+  });
+
+  it("rejects a negative alpha", () => {
+    expect(() => l2Penalty(values([1]), -1)).toThrow("alpha must be a finite number >= 0");
+  });
+});
+
+describe("classificationLoss", () => {
+  it("maps classes 0/1 to ±1 for hinge and mse with one output", () => {
+    const outputs = [[new Value(0.5)], [new Value(-2)]];
+    expect(classificationLoss("hinge", outputs, [1, 0]).data).toBeCloseTo(
+      hingeLoss([outputs[0][0], outputs[1][0]], [1, -1]).data,
+      15,
+    );
+    expect(classificationLoss("mse", outputs, [1, 0]).data).toBeCloseTo(
+      ((0.5 - 1) ** 2 + (-2 + 1) ** 2) / 2,
+      15,
+    );
+    expect(classificationLoss("bce", outputs, [1, 0]).data).toBeCloseTo(
+      bceWithLogitsLoss([outputs[0][0], outputs[1][0]], [1, 0]).data,
+      15,
+    );
+  });
+
+  it("uses one-hot targets with K outputs", () => {
+    const outputs = [values([0.2, 0.9, -1])];
+    expect(classificationLoss("mse", outputs, [1]).data).toBeCloseTo((0.04 + 0.01 + 1) / 3, 15);
+  });
+
+  it("refuses softmax with a single output", () => {
+    expect(() => classificationLoss("softmax", [[new Value(1)]], [0])).toThrow(
+      "softmax needs one output per class",
+    );
+  });
+
+  it("checks the batch", () => {
+    expect(() => classificationLoss("hinge", [], [])).toThrow("the batch is empty");
+    expect(() => classificationLoss("hinge", [[new Value(1)]], [0, 1])).toThrow("1 outputs but 2 labels");
+  });
+});
+
+describe("predictedClass", () => {
+  it("reads the sign of one score and the argmax of several", () => {
+    expect(predictedClass([0.1])).toBe(1);
+    expect(predictedClass([-0.1])).toBe(0);
+    expect(predictedClass([0.1, 3, -2])).toBe(1);
+  });
+});

@@ -1,0 +1,99 @@
+// Saved models: exact round trips, every kind of broken file named, and saving that never
+// leaves a truncated or clobbered file behind.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { makeMoons } from "../src/data.js";
+import { MLP } from "../src/nn.js";
+import { loadModel, saveModel } from "../src/node/models.js";
+import { ModelFormatError, modelFromJSON, modelToJSON } from "../src/serialize.js";
+import { fit, scores } from "../src/train.js";
+
+function trained(): MLP {
+  const model = new MLP(2, [8, 8, 1], { activation: "tanh", seed: 5 });
+  fit(model, makeMoons({ nSamples: 30, seed: 2 }), { steps: 10, optimizer: "adam" });
+  return model;
+}
+
+const temporaryFolder = () => mkdtempSync(join(tmpdir(), "micrograd-models-"));
+
+describe("model JSON", () => {
+  it("round-trips every weight bit for bit, and so every prediction", () => {
+    const model = trained();
+    const text = JSON.stringify(modelToJSON(model, { classNames: ["upper", "lower"] }));
+    const { model: copy, metadata } = modelFromJSON(JSON.parse(text));
+    expect(copy.parameters().map((p) => p.data)).toEqual(model.parameters().map((p) => p.data));
+    expect(copy.config.activation).toBe("tanh");
+    expect(metadata.classNames).toEqual(["upper", "lower"]);
+    const grid = [-1, 0, 0.5, 2].flatMap((a) => [-0.5, 0.25, 1].map((b) => [a, b]));
+    expect(scores(copy, grid)).toEqual(scores(model, grid));
+  });
+
+  it("names the broken field", () => {
+    const good = modelToJSON(new MLP(2, [3, 1], { seed: 1 }));
+    const broken = (patch: Record<string, unknown>) => () => modelFromJSON({ ...good, ...patch });
+    expect(() => modelFromJSON([])).toThrow("not a valid micrograd model: expected a JSON object");
+    expect(broken({ format: "keras" })).toThrow('"format" is "keras", expected "micrograd-model"');
+    expect(broken({ version: 2 })).toThrow('"version" is 2; this micrograd reads version 1');
+    expect(broken({ architecture: undefined })).toThrow('"architecture" is missing');
+    expect(broken({ architecture: { ...good.architecture, nin: 0 } })).toThrow(
+      '"architecture.nin" must be a positive integer, got 0',
+    );
+    expect(broken({ architecture: { ...good.architecture, nouts: [3, "1"] } })).toThrow(
+      '"architecture.nouts"',
+    );
+    expect(broken({ architecture: { ...good.architecture, activation: "gelu" } })).toThrow(
+      '"architecture.activation" is "gelu"',
+    );
+    expect(broken({ parameters: good.parameters.slice(1) })).toThrow(
+      '"parameters" has 12 numbers, but a 2-3-1 network has 13',
+    );
+    expect(broken({ parameters: [...good.parameters.slice(1), null] })).toThrow(
+      '"parameters[12]" is null, expected a finite number',
+    );
+    expect(broken({ classNames: [1, 2] })).toThrow('"classNames" must be an array of strings');
+    expect(broken({ scaler: { mean: [0, 0], std: [1, 0] } })).toThrow('"scaler" must be { mean, std }');
+    expect(broken({ parameters: "1,2" })).toThrow(ModelFormatError);
+  });
+});
+
+describe("saveModel / loadModel", () => {
+  it("writes and reads back the same model, leaving no temporary files", () => {
+    const dir = temporaryFolder();
+    const path = join(dir, "model.json");
+    const model = trained();
+    saveModel(path, model, { notes: { steps: 10 } });
+    const { model: copy, metadata } = loadModel(path);
+    expect(copy.parameters().map((p) => p.data)).toEqual(model.parameters().map((p) => p.data));
+    expect(metadata.notes).toEqual({ steps: 10 });
+    expect(readdirSync(dir)).toEqual(["model.json"]);
+  });
+
+  it("a failed save leaves the existing file as it was", () => {
+    const dir = temporaryFolder();
+    const path = join(dir, "model.json");
+    writeFileSync(path, "precious");
+    expect(() => saveModel(path, trained(), { featureNames: ["only one"] })).toThrow(
+      "modelToJSON: metadata.featureNames has 1 names for 2 inputs",
+    );
+    expect(readFileSync(path, "utf8")).toBe("precious");
+    expect(() => saveModel(join(dir, "missing", "model.json"), trained())).toThrow();
+    expect(readdirSync(dir)).toEqual(["model.json"]);
+  });
+
+  it("says which file is missing, not JSON, truncated or wrong", () => {
+    const dir = temporaryFolder();
+    expect(() => loadModel(join(dir, "nope.json"))).toThrow(
+      `cannot read ${join(dir, "nope.json")}: no such file`,
+    );
+    const path = join(dir, "bad.json");
+    writeFileSync(path, "{ not json");
+    expect(() => loadModel(path)).toThrow(`${path}: not a valid micrograd model: the file is not JSON`);
+    saveModel(path, trained());
+    writeFileSync(path, readFileSync(path, "utf8").slice(0, 200));
+    expect(() => loadModel(path)).toThrow("the file is not JSON");
+    writeFileSync(path, JSON.stringify({ format: "micrograd-model", version: 1 }));
+    expect(() => loadModel(path)).toThrow(`${path}: not a valid micrograd model: "architecture" is missing`);
+  });
+});
