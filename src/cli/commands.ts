@@ -1,0 +1,670 @@
+// The commands of the `micrograd` program: train, predict, draw graphs, and the classic moons demo.
+// Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DATASET_NAMES, type Dataset, makeDataset, standardize, trainTestSplit } from "../data.js";
+import type { Value } from "../engine.js";
+import { LOSS_NAMES, softmax } from "../losses.js";
+import { ACTIVATIONS, INITS, MLP } from "../nn.js";
+import { loadDigits, readCsvFile } from "../node/datasets.js";
+import { loadModel, saveModel, writeFileAtomic } from "../node/models.js";
+import { OPTIMIZER_NAMES, type OptimizerName, type Schedule } from "../optim.js";
+import type { ModelMetadata } from "../serialize.js";
+import { evaluate, type FitOptions, fit, predict, type StepRecord, scores } from "../train.js";
+import { ExpressionError, evaluateExpression } from "./expression.js";
+import { Progress } from "./progress.js";
+
+/** The command line is wrong: print the message and a hint, exit with status 2. */
+class UsageError extends Error {}
+
+const HELP: Record<string, string> = {
+  main: `micrograd — a tiny autograd engine and neural-network library
+
+Usage: micrograd <command> [options]
+
+Commands:
+  demo      train the classic moons demo and write its pictures
+  train     train a network on a built-in data set or your own CSV file
+  predict   classify inputs with a saved model
+  graph     draw the computation graph of an expression
+
+Run "micrograd <command> --help" for the options of a command.
+Options: --help, --version`,
+
+  demo: `micrograd demo — the classic configuration, start to finish
+
+Trains an MLP 2-16-16-1 (ReLU) on 100 moons (noise 0.1) with the max-margin (hinge) loss
+plus 1e-4 L2, by SGD with the learning rate decaying linearly from 1.0 to 0.1, for 100
+full-batch steps. Writes the model, the history and the pictures.
+
+Usage: micrograd demo [--out DIR]
+
+Options:
+  --out DIR     where to write (default out/demo)
+  --quiet       print only where the outputs went`,
+
+  train: `micrograd train — train an MLP classifier
+
+Usage: micrograd train [options]
+
+Data (one of):
+  --dataset NAME      ${DATASET_NAMES.join(", ")}, digits (default moons)
+  --data FILE.csv     your own: one row per sample, features then the label
+  --samples N         points to generate (default 100; spiral 300)
+  --noise X           noise of generated points (default 0.1)
+  --classes K         classes for spiral and blobs (default 3)
+  --test-size F       fraction held out for testing, 0 for none (default 0.2)
+  --standardize       scale features to mean 0, std 1 (default on for --data)
+
+Network:
+  --hidden 16,16      hidden layer sizes, comma-separated; "" for none (default 16,16; digits 32)
+  --activation NAME   ${ACTIVATIONS.join(", ")} (default relu)
+  --init NAME         ${INITS.join(", ")} (default uniform)
+
+Training:
+  --loss NAME         ${LOSS_NAMES.join(", ")} (default hinge for 2 classes, softmax for more)
+  --optimizer NAME    ${OPTIMIZER_NAMES.join(", ")} (default adam)
+  --lr X              starting learning rate (default: adam 0.02, digits 0.01; sgd 0.1)
+  --momentum X        SGD momentum (default 0)
+  --schedule NAME     constant, linear or cosine (default constant)
+  --lr-end F          final learning rate as a fraction of --lr (default 0.1 linear, 0 cosine)
+  --l2 X              L2 penalty (default 1e-4)
+  --steps N           optimizer steps (default 200; spiral 500), or
+  --epochs N          passes over the data (default for digits: 10)
+  --batch-size N      samples per step (default all; digits 32)
+  --seed N            seeds the weights, the data and the batches (default 1)
+
+Output:
+  --out DIR           where to write model.json, history.json and pictures (default out/<data>)
+  --no-pictures       write no pictures
+  --quiet             no progress`,
+
+  predict: `micrograd predict — classify with a saved model
+
+Usage: micrograd predict --model FILE (--input x1,x2,... | --data FILE.csv) [--json]
+
+Options:
+  --model FILE        a model.json written by micrograd train
+  --input LIST        one sample's features, comma-separated (repeat for more);
+                      write --input=-1,2 when the first is negative
+  --data FILE.csv     one sample per row; a last column of labels is used to report accuracy
+  --json              print JSON instead of a table`,
+
+  graph: `micrograd graph — draw the computation graph of an expression, after backward
+
+Usage: micrograd graph [--expr EXPR --values a=1,b=2] [--out FILE]
+
+Without --expr, draws a single neuron with two inputs and tanh:
+  tanh(x1*w1 + x2*w2 + b) with x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432
+
+Options:
+  --expr EXPR         numbers, names, + - * / ^, parentheses and exp log sqrt abs tanh sigmoid relu softplus
+  --values LIST       a value for every name, e.g. x=2,w=-3
+  --out FILE          .svg, .png or .dot (default graph.svg)`,
+};
+
+interface Io {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+/** Runs the command line `argv` (without "node" and the script) and returns the exit status. */
+export async function main(argv: string[], io: Io = process): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h": {
+        const topic = rest[0];
+        if (topic !== undefined && !(topic in HELP && topic !== "main")) {
+          throw new UsageError(`no help for "${topic}"; commands are demo, train, predict, graph`);
+        }
+        io.stdout.write(`${HELP[topic ?? "main"]}\n`);
+        return command === undefined ? 2 : 0;
+      }
+      case "--version":
+      case "-v":
+        io.stdout.write(`${readVersion()}\n`);
+        return 0;
+      case "demo":
+        return await demo(rest, io);
+      case "train":
+        return await train(rest, io);
+      case "predict":
+        return predictCommand(rest, io);
+      case "graph":
+        return await graph(rest, io);
+      default:
+        throw new UsageError(`unknown command "${command}"; commands are demo, train, predict, graph`);
+    }
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      const topic = command && command in HELP ? ` ${command}` : "";
+      io.stderr.write(`micrograd: ${message}\nRun "micrograd${topic} --help" for usage.\n`);
+      return 2;
+    }
+    io.stderr.write(`micrograd: ${message}\n`);
+    return 1;
+  }
+}
+
+// ---- demo -------------------------------------------------------------------------------
+
+async function demo(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) return help("demo", io);
+  const out = resolve(values.out ?? join("out", "demo"));
+  const data = makeDataset("moons", { nSamples: 100, noise: 0.1, seed: 1 });
+  const model = new MLP(2, [16, 16, 1], { activation: "relu", seed: 1 });
+  const options: FitOptions = {
+    loss: "hinge",
+    l2: 1e-4,
+    optimizer: "sgd",
+    lr: 1,
+    schedule: { kind: "linear", endFactor: 0.1 },
+    steps: 100,
+  };
+  return runTraining({
+    io,
+    out,
+    data,
+    model,
+    options,
+    quiet: values.quiet === true,
+    pictures: true,
+    name: "moons",
+  });
+}
+
+// ---- train ------------------------------------------------------------------------------
+
+async function train(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dataset: { type: "string" },
+      data: { type: "string" },
+      samples: { type: "string" },
+      noise: { type: "string" },
+      classes: { type: "string" },
+      "test-size": { type: "string" },
+      standardize: { type: "boolean" },
+      hidden: { type: "string" },
+      activation: { type: "string" },
+      init: { type: "string" },
+      loss: { type: "string" },
+      optimizer: { type: "string" },
+      lr: { type: "string" },
+      momentum: { type: "string" },
+      schedule: { type: "string" },
+      "lr-end": { type: "string" },
+      l2: { type: "string" },
+      steps: { type: "string" },
+      epochs: { type: "string" },
+      "batch-size": { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      "no-pictures": { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return help("train", io);
+
+  // Every flag is checked before any work, so a typo costs nothing.
+  if (values.dataset !== undefined && values.data !== undefined) {
+    throw new UsageError("give --dataset or --data, not both");
+  }
+  const datasetName = values.dataset ?? (values.data === undefined ? "moons" : undefined);
+  if (datasetName !== undefined && datasetName !== "digits" && !includes(DATASET_NAMES, datasetName)) {
+    throw new UsageError(`--dataset: unknown "${datasetName}"; expected ${DATASET_NAMES.join(", ")}, digits`);
+  }
+  const seed = integerFlag("seed", values.seed, 0) ?? 1;
+  const samples = integerFlag("samples", values.samples, 2);
+  const noise = numberFlag("noise", values.noise, 0);
+  const classes = integerFlag("classes", values.classes, 2);
+  const testSize = numberFlag("test-size", values["test-size"], 0) ?? 0.2;
+  if (testSize >= 1) throw new UsageError(`--test-size must be below 1, got ${testSize}`);
+  const isDigits = datasetName === "digits";
+  const hidden = parseSizes(values.hidden ?? (isDigits ? "32" : "16,16"));
+  const activation = choiceFlag("activation", values.activation, ACTIVATIONS) ?? "relu";
+  const init = choiceFlag("init", values.init, INITS) ?? "uniform";
+  const loss = choiceFlag("loss", values.loss, LOSS_NAMES);
+  const optimizer = choiceFlag("optimizer", values.optimizer, OPTIMIZER_NAMES) ?? "adam";
+  const lr = numberFlag("lr", values.lr, 0, false) ?? (optimizer === "sgd" ? 0.1 : isDigits ? 0.01 : 0.02);
+  const momentum = numberFlag("momentum", values.momentum, 0);
+  if (momentum !== undefined && optimizer !== "sgd")
+    throw new UsageError("--momentum applies to --optimizer sgd");
+  const scheduleName = choiceFlag("schedule", values.schedule, ["constant", "linear", "cosine"] as const);
+  const lrEnd = numberFlag("lr-end", values["lr-end"], 0);
+  if (lrEnd !== undefined && (scheduleName === undefined || scheduleName === "constant")) {
+    throw new UsageError("--lr-end needs --schedule linear or cosine");
+  }
+  const schedule: Schedule | undefined =
+    scheduleName === "linear"
+      ? { kind: "linear", endFactor: lrEnd ?? 0.1 }
+      : scheduleName === "cosine"
+        ? { kind: "cosine", endFactor: lrEnd ?? 0 }
+        : undefined;
+  const l2 = numberFlag("l2", values.l2, 0) ?? 1e-4;
+  let steps = integerFlag("steps", values.steps, 1);
+  let epochs = integerFlag("epochs", values.epochs, 1);
+  if (steps !== undefined && epochs !== undefined) throw new UsageError("give --steps or --epochs, not both");
+  // Defaults that reach a good model in seconds: mini-batch epochs for digits, full-batch steps otherwise.
+  if (steps === undefined && epochs === undefined) {
+    if (isDigits) epochs = 10;
+    else steps = datasetName === "spiral" ? 500 : 200;
+  }
+  const batchSize = integerFlag("batch-size", values["batch-size"], 1) ?? (isDigits ? 32 : undefined);
+  const name = datasetName ?? "data";
+  const out = resolve(values.out ?? join("out", name));
+  checkOutputDirectory(out);
+
+  // Data.
+  let data: Dataset;
+  if (values.data !== undefined) data = readCsvFile(values.data);
+  else if (datasetName === "digits") data = loadDigits();
+  else {
+    data = makeDataset(datasetName as (typeof DATASET_NAMES)[number], {
+      nSamples: samples ?? (datasetName === "spiral" ? 300 : 100),
+      noise: noise ?? 0.1,
+      seed,
+      ...(classes === undefined
+        ? {}
+        : datasetName === "blobs"
+          ? { centers: classes }
+          : { nClasses: classes }),
+    });
+  }
+  const metadata: ModelMetadata = { classNames: data.classNames, featureNames: data.featureNames };
+  if (values.standardize ?? values.data !== undefined) {
+    const scaler = standardize(data.X);
+    data = { ...data, X: scaler.transform(data.X) };
+    metadata.scaler = { mean: scaler.mean, std: scaler.std };
+  }
+  let test: Dataset | undefined;
+  let trainSet = data;
+  if (testSize > 0) ({ train: trainSet, test } = trainTestSplit(data, { testSize, seed }));
+
+  const nout = data.nClasses === 2 && loss !== "softmax" ? 1 : data.nClasses;
+  const model = new MLP(data.X[0].length, [...hidden, nout], { activation, init, seed });
+  const options: FitOptions = {
+    loss,
+    optimizer: optimizer as OptimizerName,
+    lr,
+    momentum,
+    schedule,
+    l2,
+    steps,
+    epochs,
+    batchSize,
+    seed,
+    validation: test,
+  };
+  return runTraining({
+    io,
+    out,
+    data: trainSet,
+    test,
+    model,
+    options,
+    metadata,
+    quiet: values.quiet === true,
+    pictures: values["no-pictures"] !== true,
+    name,
+  });
+}
+
+interface Run {
+  io: Io;
+  out: string;
+  data: Dataset;
+  test?: Dataset;
+  model: MLP;
+  options: FitOptions;
+  metadata?: ModelMetadata;
+  quiet: boolean;
+  pictures: boolean;
+  name: string;
+}
+
+async function runTraining(run: Run): Promise<number> {
+  const { io, out, data, test, model, options } = run;
+  checkOutputDirectory(out);
+  const pictures = run.pictures ? await loadPictures(io) : undefined;
+  // A boundary picture needs a plane: two features.
+  const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(data) : undefined;
+  const stepsPerEpoch = Math.ceil(
+    data.X.length / Math.min(options.batchSize ?? data.X.length, data.X.length),
+  );
+  const total = options.epochs !== undefined ? options.epochs * stepsPerEpoch : (options.steps ?? 100);
+  const frameEvery = Math.max(1, Math.round(total / 50));
+  const progress = run.quiet ? undefined : new Progress(io.stderr, total);
+  if (!run.quiet) {
+    const sizes = [model.nin, ...model.config.nouts].join("-");
+    io.stdout.write(
+      `training an MLP ${sizes} (${model.parameters().length} parameters) on ${data.X.length} ${run.name} samples\n`,
+    );
+  }
+
+  const started = performance.now();
+  const result = fit(model, data, {
+    ...options,
+    onStep: (record: StepRecord) => {
+      progress?.update(record);
+      if (animation && (record.step % frameEvery === 0 || record.step === total - 1)) {
+        const caption = `step ${record.step + 1} · loss ${record.loss.toFixed(3)} · accuracy ${(record.accuracy * 100).toFixed(0)}%`;
+        animation.addFrame(model, caption);
+      }
+      return undefined;
+    },
+  });
+  progress?.finish();
+  const seconds = (performance.now() - started) / 1000;
+
+  const trained = evaluate(model, data, { loss: result.loss });
+  const held = test ? evaluate(model, test, { loss: result.loss }) : undefined;
+  const metadata: ModelMetadata = {
+    ...run.metadata,
+    loss: result.loss,
+    notes: {
+      data: run.name,
+      steps: result.history.length,
+      trainAccuracy: trained.accuracy,
+      ...(held ? { testAccuracy: held.accuracy } : {}),
+    },
+  };
+
+  mkdirSync(out, { recursive: true });
+  const written: string[] = [];
+  const modelPath = join(out, "model.json");
+  saveModel(modelPath, model, metadata);
+  written.push(modelPath);
+  const historyPath = join(out, "history.json");
+  writeFileAtomic(
+    historyPath,
+    `${JSON.stringify({ options: describeOptions(options), history: result.history })}\n`,
+  );
+  written.push(historyPath);
+  if (pictures) {
+    const title = `${run.name}: MLP ${[model.nin, ...model.config.nouts].join("-")}`;
+    written.push(
+      ...(await pictures.writeTrainingPictures(out, {
+        model,
+        data: data.X[0].length === 2 ? data : undefined,
+        history: result.history,
+        animation,
+        title,
+      })),
+    );
+  }
+
+  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+  io.stdout.write(
+    `trained ${result.history.length} steps in ${seconds.toFixed(1)} s: loss ${trained.loss.toFixed(4)}, ` +
+      `training accuracy ${percent(trained.accuracy)}${held ? `, test accuracy ${percent(held.accuracy)}` : ""}\n`,
+  );
+  io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
+  return 0;
+}
+
+type Pictures = typeof import("../node/pictures.js");
+
+/** The picture writers need optional packages; without them, training still works. */
+async function loadPictures(io: Io): Promise<Pictures | undefined> {
+  try {
+    return await import("../node/pictures.js");
+  } catch (error) {
+    io.stderr.write(`micrograd: pictures skipped (${(error as Error).message})\n`);
+    return undefined;
+  }
+}
+
+function describeOptions(options: FitOptions): Record<string, unknown> {
+  const { validation: _validation, onStep: _onStep, ...rest } = options;
+  return rest;
+}
+
+// ---- predict ----------------------------------------------------------------------------
+
+function predictCommand(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      input: { type: "string", multiple: true },
+      data: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return help("predict", io);
+  if (values.model === undefined) throw new UsageError("--model FILE is required");
+  if ((values.input === undefined) === (values.data === undefined)) {
+    throw new UsageError("give --input x1,x2,... or --data FILE.csv (one of them)");
+  }
+  const rows: number[][] = [];
+  let labels: number[] | undefined;
+  if (values.input) {
+    for (const text of values.input) {
+      rows.push(
+        text.split(",").map((cell, i) => {
+          const x = Number(cell.trim());
+          if (cell.trim() === "" || !Number.isFinite(x)) {
+            throw new UsageError(`--input "${text}": feature ${i + 1} is "${cell}", not a number`);
+          }
+          return x;
+        }),
+      );
+    }
+  }
+  const { model, metadata } = loadModel(values.model);
+  if (values.data !== undefined) {
+    const table = readInputsCsv(values.data, model.nin);
+    rows.push(...table.rows);
+    labels = table.labels;
+  }
+  rows.forEach((row, i) => {
+    if (row.length !== model.nin) {
+      const where = values.data !== undefined ? values.data : `--input "${values.input?.[i]}"`;
+      throw new UsageError(`${where}: ${row.length} features, but the model takes ${model.nin}`);
+    }
+  });
+  const scaler = metadata.scaler;
+  const inputs = scaler ? rows.map((row) => row.map((x, j) => (x - scaler.mean[j]) / scaler.std[j])) : rows;
+  const classes = predict(model, inputs);
+  const outputs = scores(model, inputs);
+  const names = metadata.classNames;
+  const nameOf = (k: number) => names?.[k] ?? String(k);
+  const results = rows.map((row, i) => ({
+    input: row,
+    class: classes[i],
+    name: nameOf(classes[i]),
+    ...(outputs[i].length === 1 ? { score: outputs[i][0] } : { probabilities: softmax(outputs[i]) }),
+  }));
+  const correct = labels ? classes.filter((c, i) => c === labels?.[i]).length : undefined;
+  if (values.json) {
+    const summary = labels ? { accuracy: (correct as number) / labels.length } : {};
+    io.stdout.write(`${JSON.stringify({ predictions: results, ...summary }, null, 1)}\n`);
+    return 0;
+  }
+  for (const r of results) {
+    const detail =
+      "score" in r
+        ? `score ${r.score?.toFixed(4)}`
+        : `p = ${(r.probabilities as number[])[r.class].toFixed(3)}`;
+    io.stdout.write(`${r.input.join(",")}\t→ class ${r.name}\t(${detail})\n`);
+  }
+  if (labels) io.stdout.write(`accuracy ${correct}/${labels.length}\n`);
+  return 0;
+}
+
+/** Rows of features, with an optional last column of class labels (an integer index). */
+function readInputsCsv(path: string, nin: number): { rows: number[][]; labels?: number[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
+  }
+  const rows: number[][] = [];
+  let width = -1;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === "") return;
+    const cells = line.split(",").map((c) => c.trim());
+    const numbers = cells.map(Number);
+    if (cells.some((c) => c === "" || !Number.isFinite(Number(c)))) {
+      if (rows.length === 0 && width === -1) {
+        width = cells.length; // a header
+        return;
+      }
+      const column = cells.findIndex((c) => c === "" || !Number.isFinite(Number(c)));
+      throw new Error(`${path}:${index + 1}: column ${column + 1} is "${cells[column]}", not a number`);
+    }
+    if (width === -1) width = cells.length;
+    if (cells.length !== width)
+      throw new Error(`${path}:${index + 1}: expected ${width} columns, got ${cells.length}`);
+    if (width !== nin && width !== nin + 1) {
+      throw new Error(
+        `${path}:${index + 1}: ${width} columns, but the model takes ${nin} features (plus an optional label)`,
+      );
+    }
+    rows.push(numbers);
+  });
+  if (rows.length === 0) throw new Error(`${path}: no rows`);
+  if (width === nin) return { rows };
+  return { rows: rows.map((r) => r.slice(0, nin)), labels: rows.map((r) => r[nin]) };
+}
+
+// ---- graph ------------------------------------------------------------------------------
+
+async function graph(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      expr: { type: "string" },
+      values: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return help("graph", io);
+  const out = resolve(values.out ?? "graph.svg");
+  if (!/\.(svg|png|dot)$/i.test(out))
+    throw new UsageError(`--out ${values.out}: the file must end in .svg, .png or .dot`);
+  let root: Value;
+  if (values.expr === undefined) {
+    if (values.values !== undefined) throw new UsageError("--values needs --expr");
+    root = evaluateExpression("tanh(x1*w1 + x2*w2 + b)", {
+      x1: 2,
+      x2: 0,
+      w1: -3,
+      w2: 1,
+      b: 6.881373587019543,
+    }).named("o");
+  } else {
+    const inputs = parseAssignments(values.values ?? "");
+    try {
+      root = evaluateExpression(values.expr, inputs);
+    } catch (error) {
+      if (error instanceof ExpressionError) throw new UsageError(`--expr: ${error.message}`);
+      throw error;
+    }
+  }
+  root.backward();
+  const { writeGraphPicture } = (await loadPictures(io)) ?? {};
+  if (!writeGraphPicture) return 1;
+  await writeGraphPicture(out, root);
+  io.stdout.write(`output ${root.data.toPrecision(6)}; wrote ${out}\n`);
+  return 0;
+}
+
+function parseAssignments(text: string): Record<string, number> {
+  const inputs: Record<string, number> = {};
+  for (const part of text.split(",")) {
+    if (part.trim() === "") continue;
+    const match = /^\s*([A-Za-z_]\w*)\s*=\s*(\S+)\s*$/.exec(part);
+    const value = match ? Number(match[2]) : Number.NaN;
+    if (!match || !Number.isFinite(value)) {
+      throw new UsageError(`--values: "${part}" is not name=number`);
+    }
+    inputs[match[1]] = value;
+  }
+  return inputs;
+}
+
+// ---- flags ------------------------------------------------------------------------------
+
+function help(topic: string, io: Io): number {
+  io.stdout.write(`${HELP[topic]}\n`);
+  return 0;
+}
+
+function numberFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  inclusive = true,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const x = Number(text);
+  if (text.trim() === "" || !Number.isFinite(x) || (inclusive ? x < min : x <= min)) {
+    throw new UsageError(`--${name} must be a number ${inclusive ? ">=" : ">"} ${min}, got "${text}"`);
+  }
+  return x;
+}
+
+function integerFlag(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const x = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || x < min) {
+    throw new UsageError(`--${name} must be an integer >= ${min}, got "${text}"`);
+  }
+  return x;
+}
+
+function choiceFlag<T extends string>(
+  name: string,
+  text: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (text === undefined) return undefined;
+  if (!includes(choices, text))
+    throw new UsageError(`--${name}: unknown "${text}"; expected ${choices.join(", ")}`);
+  return text;
+}
+
+function includes<T extends string>(choices: readonly T[], text: string): text is T {
+  return (choices as readonly string[]).includes(text);
+}
+
+function parseSizes(text: string): number[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((part) => {
+    if (!/^\s*\d+\s*$/.test(part) || Number(part) < 1) {
+      throw new UsageError(`--hidden must be comma-separated positive integers like 16,16, got "${text}"`);
+    }
+    return Number(part);
+  });
+}
+
+/** Fails before training if `out` exists and is not a folder (it would be lost otherwise). */
+function checkOutputDirectory(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new Error(`--out ${out} exists and is not a folder; choose another path`);
+  }
+}
+
+function readVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}

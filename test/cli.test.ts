@@ -1,0 +1,264 @@
+// The `micrograd` program end to end: the built executable is spawned as a user would run it.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "../src/node/models.js";
+import { predict } from "../src/train.js";
+
+const root = join(import.meta.dirname, "..");
+const program = join(root, "dist", "cli", "main.js");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function micrograd(args: string[], cwd = root): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [program, ...args], { cwd }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const folder = () => mkdtempSync(join(tmpdir(), "micrograd-cli-"));
+
+beforeAll(() => {
+  if (!existsSync(program))
+    throw new Error(`${program} is missing: run "npm run build" first (npm test does)`);
+});
+
+describe("help and usage errors", () => {
+  it("--help everywhere, exit 0", async () => {
+    for (const args of [
+      ["--help"],
+      ["help"],
+      ["train", "--help"],
+      ["predict", "--help"],
+      ["graph", "-h"],
+      ["demo", "--help"],
+    ]) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(0);
+      expect(run.stdout).toContain("Usage: micrograd");
+    }
+  });
+
+  it("--version prints the package version", async () => {
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    expect((await micrograd(["--version"])).stdout.trim()).toBe(version);
+  });
+
+  it("exit 2 with a message for a wrong command line", async () => {
+    const cases: [string[], string][] = [
+      [[], "Usage: micrograd <command>"],
+      [["fly"], 'unknown command "fly"'],
+      [["train", "--bogus"], "Unknown option '--bogus'"],
+      [["train", "--dataset", "mnist"], '--dataset: unknown "mnist"'],
+      [["train", "--hidden", "16,x"], "--hidden must be comma-separated positive integers"],
+      [["train", "--steps", "0"], "--steps must be an integer >= 1"],
+      [["train", "--lr", "fast"], '--lr must be a number > 0, got "fast"'],
+      [["train", "--steps", "5", "--epochs", "1"], "give --steps or --epochs, not both"],
+      [["train", "--loss", "hinge2"], '--loss: unknown "hinge2"'],
+      [["predict", "--input", "1,2"], "--model FILE is required"],
+      [["graph", "--expr", "x +* 2", "--values", "x=1"], "--expr: expected a number"],
+      [["graph", "--expr", "x*y", "--values", "x=1"], '"y" has no value'],
+      [["graph", "--out", "picture.jpg"], "must end in .svg, .png or .dot"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr + run.stdout, args.join(" ")).toContain(message);
+    }
+  });
+});
+
+describe("train and predict", () => {
+  it("trains, writes model and history, and predict agrees with the library", async () => {
+    const out = join(folder(), "run");
+    const run = await micrograd([
+      "train",
+      "--dataset",
+      "moons",
+      "--steps",
+      "30",
+      "--seed",
+      "3",
+      "--out",
+      out,
+      "--no-pictures",
+    ]);
+    expect(run.stderr).toContain("step 30/30");
+    expect(run.stderr).not.toContain("\r"); // piped: plain lines, no redrawn bar
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/training accuracy \d+\.\d%, test accuracy \d+\.\d%/);
+    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+    const history = JSON.parse(readFileSync(join(out, "history.json"), "utf8")) as {
+      history: { loss: number }[];
+    };
+    expect(history.history).toHaveLength(30);
+
+    const { model } = loadModel(join(out, "model.json"));
+    const inputs = [
+      [0.5, 0.2],
+      [1, -0.5],
+      [-1, 1],
+    ];
+    const predicted = await micrograd([
+      "predict",
+      "--model",
+      join(out, "model.json"),
+      "--json",
+      ...inputs.map((x) => `--input=${x.join(",")}`),
+    ]);
+    expect(predicted.code).toBe(0);
+    const json = JSON.parse(predicted.stdout) as { predictions: { class: number; score: number }[] };
+    expect(json.predictions.map((p) => p.class)).toEqual(predict(model, inputs));
+  });
+
+  it("predicts a CSV of inputs with labels and reports accuracy", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    expect(
+      (
+        await micrograd([
+          "train",
+          "--dataset",
+          "xor",
+          "--steps",
+          "50",
+          "--out",
+          out,
+          "--no-pictures",
+          "--quiet",
+        ])
+      ).code,
+    ).toBe(0);
+    const csv = join(dir, "points.csv");
+    writeFileSync(csv, "x,y,label\n1,1,1\n-1,-1,1\n1,-1,0\n-1,1,0\n");
+    const run = await micrograd(["predict", "--model", join(out, "model.json"), "--data", csv]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("accuracy 4/4");
+  });
+
+  it("trains on the user's CSV with names for classes, standardized", async () => {
+    const dir = folder();
+    const csv = join(dir, "data.csv");
+    const rows = Array.from({ length: 40 }, (_, i) => {
+      const x = (i % 20) * 10;
+      return `${x},${(i * 7) % 13},${x >= 100 ? "big" : "small"}`;
+    });
+    writeFileSync(csv, `size,noise,kind\n${rows.join("\n")}\n`);
+    const out = join(dir, "run");
+    const run = await micrograd([
+      "train",
+      "--data",
+      csv,
+      "--steps",
+      "80",
+      "--out",
+      out,
+      "--no-pictures",
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const { metadata } = loadModel(join(out, "model.json"));
+    expect(metadata.classNames).toEqual(["small", "big"]);
+    expect(metadata.scaler?.mean[0]).toBeCloseTo(95, 10);
+    const predicted = await micrograd([
+      "predict",
+      "--model",
+      join(out, "model.json"),
+      "--input",
+      "190,3",
+      "--input",
+      "0,3",
+    ]);
+    expect(predicted.stdout).toMatch(/class big[\s\S]*class small/);
+  });
+
+  it("bad files: exit 1, the reason, and nothing on disk touched", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    const trainRun = await micrograd(["train", "--steps", "5", "--out", out, "--no-pictures", "--quiet"]);
+    expect(trainRun.code).toBe(0);
+    const model = readFileSync(join(out, "model.json"), "utf8");
+
+    const malformed = join(dir, "bad.csv");
+    writeFileSync(malformed, "1,2,0\n3,4,1\n5,oops,0\n");
+    const bad = await micrograd(["train", "--data", malformed, "--out", out]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${malformed}:3: column 2 is "oops", not a finite number`);
+    expect(readFileSync(join(out, "model.json"), "utf8")).toBe(model);
+
+    const missing = await micrograd(["train", "--data", join(dir, "none.csv"), "--out", out]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no such file");
+
+    const corrupt = join(dir, "corrupt.json");
+    writeFileSync(corrupt, model.slice(0, model.length / 2));
+    const load = await micrograd(["predict", "--model", corrupt, "--input", "1,2"]);
+    expect(load.code).toBe(1);
+    expect(load.stderr).toContain(`${corrupt}: not a valid micrograd model`);
+
+    const wrongWidth = await micrograd(["predict", "--model", join(out, "model.json"), "--input", "1,2,3"]);
+    expect(wrongWidth.code).toBe(2);
+    expect(wrongWidth.stderr).toContain("3 features, but the model takes 2");
+
+    const file = join(dir, "taken");
+    writeFileSync(file, "mine");
+    const clash = await micrograd(["train", "--steps", "5", "--out", file]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain("exists and is not a folder");
+    expect(readFileSync(file, "utf8")).toBe("mine");
+    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+  });
+});
+
+describe("demo and pictures", () => {
+  it("the demo reaches 100% and writes the model, history and pictures", async () => {
+    const out = join(folder(), "demo");
+    const run = await micrograd(["demo", "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("training accuracy 100.0%");
+    for (const name of [
+      "model.json",
+      "history.json",
+      "boundary.svg",
+      "boundary.png",
+      "curves.svg",
+      "curves.png",
+      "training.gif",
+    ]) {
+      expect(existsSync(join(out, name)), name).toBe(true);
+      expect(run.stdout).toContain(join(out, name));
+    }
+  });
+
+  it("graph draws the neuron example and an expression", async () => {
+    const dir = folder();
+    const neuron = await micrograd(["graph", "--out", join(dir, "neuron.svg")]);
+    expect(neuron.code, neuron.stderr).toBe(0);
+    expect(neuron.stdout).toContain("output 0.707107");
+    const svg = readFileSync(join(dir, "neuron.svg"), "utf8");
+    expect(svg).toContain("<svg");
+    expect(svg).toContain("tanh");
+
+    const dot = await micrograd([
+      "graph",
+      "--expr",
+      "(a*b + c)^2",
+      "--values",
+      "a=2,b=-3,c=10",
+      "--out",
+      join(dir, "e.dot"),
+    ]);
+    expect(dot.code, dot.stderr).toBe(0);
+    expect(dot.stdout).toContain("output 16");
+    const text = readFileSync(join(dir, "e.dot"), "utf8");
+    expect(text).toContain("digraph");
+  });
+});
