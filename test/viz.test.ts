@@ -1,0 +1,399 @@
+// The pictures: DOT and SVG of computation graphs, decision boundaries, training curves, PNG and GIF files.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { MLP, makeMoons, makeSpiral, predict, scores, fit as train, Value } from "../src/index.js";
+import {
+  BoundaryAnimation,
+  svgToPng,
+  writeGraphPicture,
+  writeTrainingPictures,
+} from "../src/node/pictures.js";
+import { decisionBoundarySvg, renderGraph, toDot, trainingCurvesSvg } from "../src/viz/index.js";
+
+/** The expression of the first micrograd lecture, after backward. */
+function lectureExpression(): Value {
+  const a = new Value(2, "a");
+  const b = new Value(-3, "b");
+  const c = new Value(10, "c");
+  const e = a.mul(b).named("e");
+  const d = e.add(c).named("d");
+  const f = new Value(-2, "f");
+  const L = d.mul(f).named("L");
+  L.backward();
+  return L;
+}
+
+/** Graphviz writes minus signs as &#45; in SVG text. */
+const plain = (svg: string) => svg.replaceAll("&#45;", "-");
+const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
+
+describe("toDot", () => {
+  it("draws one record per value with its label, data and grad, and one node per operation", () => {
+    const dot = toDot(lectureExpression());
+    expect(dot).toMatch(/^digraph micrograd \{/);
+    expect(dot).toContain("rankdir=LR;");
+    expect(count(dot, /shape=record/g)).toBe(7);
+    expect(count(dot, /shape=ellipse/g)).toBe(3);
+    for (const [label, data, grad] of [
+      ["a", "2.000", "6.000"],
+      ["b", "-3.000", "-4.000"],
+      ["c", "10.00", "-2.000"],
+      ["e", "-6.000", "-2.000"],
+      ["d", "4.000", "-2.000"],
+      ["f", "-2.000", "4.000"],
+      ["L", "-8.000", "1.000"],
+    ]) {
+      expect(dot).toContain(`label="{ ${label} | data ${data} | grad ${grad} }"`);
+    }
+    // Each operation has one edge out (to its result) and one in per Value input.
+    expect(count(dot, /->/g)).toBe(3 + 6);
+  });
+
+  it("folds constants into the operation and names the second input of non-commutative operations", () => {
+    const x = new Value(3, "x");
+    const y = new Value(0.5, "y");
+    const dot = toDot(x.mul(2).sub(y).pow(2));
+    expect(dot).toContain('label="* 2"');
+    expect(dot).toContain('label="^ 2"');
+    expect(dot).toMatch(/v\d+ -> v\d+op \[label="minus"\]/);
+  });
+
+  it("escapes the characters that mean something in record labels", () => {
+    const dot = toDot(new Value(1, 'a|b"<x>{y}\\'));
+    expect(dot).toContain('label="{ a\\|b\\"\\<x\\>\\{y\\}\\\\ | data 1.000 | grad 0.000 }"');
+  });
+
+  it("lays out top to bottom on request", () => {
+    const dot = toDot(lectureExpression(), { rankdir: "TB" });
+    expect(dot).toContain("rankdir=TB;");
+    expect(dot).toContain('label="a | data 2.000 | grad 6.000"');
+  });
+
+  it("refuses a graph above maxNodes, saying how large it is and what to do", () => {
+    let v = new Value(1);
+    for (let i = 0; i < 600; i++) v = v.add(1);
+    expect(() => toDot(v)).toThrow(RangeError);
+    expect(() => toDot(v)).toThrow(
+      /601 values, more than maxNodes \(500\).*smaller expression.*maxNodes: 601/s,
+    );
+    expect(() => toDot(v, { maxNodes: 601 })).not.toThrow();
+  });
+
+  it("walks a very deep graph without recursion", () => {
+    let v = new Value(0.5);
+    for (let i = 0; i < 200_000; i++) v = v.mul(1);
+    expect(() => toDot(v)).toThrow(/200001 values/);
+  });
+});
+
+describe("renderGraph", () => {
+  it("renders the graph as SVG with every value's data and grad", async () => {
+    const svg = plain(await renderGraph(lectureExpression()));
+    expect(svg).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
+    for (const grad of ["6.000", "-4.000", "-2.000", "4.000", "1.000"]) expect(svg).toContain(`grad ${grad}`);
+    expect(svg).toContain("data -8.000");
+    expect(count(svg, /class="node"/g)).toBe(10);
+  });
+
+  it("shows an awkward label literally, as one field", async () => {
+    const svg = await renderGraph(new Value(1, 'a|b"<x>').mul(2));
+    expect(svg).toContain(">a|b&quot;&lt;x&gt;</text>");
+  });
+});
+
+/** Width, height and RGBA pixels of a PNG as resvg writes it (8-bit RGBA, not interlaced). */
+function decodePng(png: Uint8Array): { width: number; height: number; pixels: Uint8Array } {
+  const bytes = Buffer.from(png);
+  expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  expect([bytes[24], bytes[25]]).toEqual([8, 6]);
+  const chunks: Buffer[] = [];
+  for (let at = 8; at < bytes.length; ) {
+    const length = bytes.readUInt32BE(at);
+    if (bytes.toString("latin1", at + 4, at + 8) === "IDAT")
+      chunks.push(bytes.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(chunks));
+  const stride = width * 4;
+  const pixels = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    for (let x = 0; x < stride; x++) {
+      const value = raw[y * (stride + 1) + 1 + x];
+      const left = x >= 4 ? pixels[y * stride + x - 4] : 0;
+      const up = y > 0 ? pixels[(y - 1) * stride + x] : 0;
+      const upLeft = x >= 4 && y > 0 ? pixels[(y - 1) * stride + x - 4] : 0;
+      const p = left + up - upLeft;
+      const paeth =
+        Math.abs(p - left) <= Math.abs(p - up) && Math.abs(p - left) <= Math.abs(p - upLeft)
+          ? left
+          : Math.abs(p - up) <= Math.abs(p - upLeft)
+            ? up
+            : upLeft;
+      const predictor = [0, left, up, (left + up) >> 1, paeth][filter];
+      pixels[y * stride + x] = (value + predictor) & 255;
+    }
+  }
+  return { width, height, pixels };
+}
+
+function distinctColors(pixels: Uint8Array): number {
+  const colors = new Set<number>();
+  for (let i = 0; i < pixels.length; i += 4)
+    colors.add((pixels[i] << 16) | (pixels[i + 1] << 8) | pixels[i + 2]);
+  return colors.size;
+}
+
+describe("svgToPng", () => {
+  it("writes a PNG of the requested width, with the picture in it", async () => {
+    const svg = await renderGraph(lectureExpression());
+    const png = decodePng(svgToPng(svg, { width: 400 }));
+    expect(png.width).toBe(400);
+    const [, w, h] = /viewBox="[\d.-]+ [\d.-]+ ([\d.]+) ([\d.]+)"/.exec(svg) ?? [];
+    expect(png.height).toBeCloseTo((400 * Number(h)) / Number(w), -0.5);
+    expect(distinctColors(png.pixels)).toBeGreaterThan(20);
+  });
+
+  it("draws text (a font is found)", () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40">' +
+      '<text x="10" y="28" font-size="20" font-family="Helvetica, Arial, sans-serif">micrograd</text></svg>';
+    const { pixels } = decodePng(svgToPng(svg));
+    let dark = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] < 100) dark++;
+    expect(dark).toBeGreaterThan(200);
+  });
+});
+
+// A small model trained a little: some points right, some wrong, so both kinds get drawn.
+const moons = makeMoons({ nSamples: 60, noise: 0.2, seed: 3 });
+const moonModel = new MLP(2, [8, 1], { seed: 3 });
+const moonHistory = train(moonModel, moons, { steps: 15, lr: 0.1 }).history;
+const spiral = makeSpiral({ nSamples: 60, nClasses: 3, noise: 0.05, seed: 4 });
+const spiralModel = new MLP(2, [8, 3], { seed: 4 });
+train(spiralModel, spiral, { optimizer: "adam", lr: 0.05, steps: 15 });
+
+/** Each cell's attributes and the point of the plane at its centre. */
+function cellsOf(svg: string): { attributes: Record<string, string>; at: number[] }[] {
+  const group =
+    /<g class="cells"[^>]*data-resolution="(\d+)" data-x-range="(\S+) (\S+)" data-y-range="(\S+) (\S+)">/.exec(
+      svg,
+    );
+  expect(group).not.toBeNull();
+  const [n, xMin, xMax, yMin, yMax] = (group as RegExpExecArray).slice(1).map(Number);
+  const cells = [...svg.matchAll(/<rect class="cell" ([^>]*)\/>/g)].map((m) =>
+    Object.fromEntries([...m[1].matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+  );
+  expect(cells.length).toBe(n * n);
+  return cells.map((attributes, i) => ({
+    attributes,
+    at: [
+      xMin + (((i % n) + 0.5) / n) * (xMax - xMin),
+      yMax - ((Math.floor(i / n) + 0.5) / n) * (yMax - yMin),
+    ],
+  }));
+}
+
+const rgb = (hex: string) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+
+describe("decisionBoundarySvg", () => {
+  const svg = decisionBoundarySvg(moonModel, moons, { resolution: 30 });
+
+  it("draws every data point once, marking exactly the ones the model gets wrong", () => {
+    const predicted = predict(moonModel, moons.X);
+    const wrong = predicted.filter((c, i) => c !== moons.y[i]).length;
+    expect(wrong).toBeGreaterThan(0);
+    expect(count(svg, /class="point"/g)).toBe(moons.X.length);
+    expect(count(svg, /class="point" data-class="1"/g)).toBe(moons.y.filter((c) => c === 1).length);
+    expect(count(svg, /data-correct="false"/g)).toBe(wrong);
+    expect(count(svg, /class="miss"/g)).toBe(wrong);
+    expect(svg).toContain(`misclassified (${wrong})`);
+    expect(svg).toContain(`accuracy ${Math.round((1 - wrong / moons.X.length) * 100)}%`);
+  });
+
+  it("colours each grid cell by the sign of the model's score there", () => {
+    const cells = cellsOf(svg);
+    expect(cells.length).toBe(900);
+    const sample = cells.filter((_, i) => i % 47 === 0);
+    expect(sample.length).toBeGreaterThanOrEqual(19);
+    const modelScores = scores(
+      moonModel,
+      sample.map((c) => c.at),
+    ).map((row) => row[0]);
+    const signs = new Set(modelScores.map((s) => s > 0));
+    expect(signs.size).toBe(2);
+    sample.forEach((cell, k) => {
+      const s = modelScores[k];
+      expect(Number(cell.attributes["data-score"])).toBeCloseTo(s, 2);
+      expect(cell.attributes["data-class"]).toBe(s > 0 ? "1" : "0");
+      // Class 1 is orange (more red than blue), class 0 blue (more blue than red).
+      const [red, , blue] = rgb(cell.attributes.fill);
+      expect(red > blue).toBe(s > 0);
+    });
+  });
+
+  it("colours cells by the most likely class for a model with several outputs", () => {
+    const picture = decisionBoundarySvg(spiralModel, spiral, { resolution: 20 });
+    const sample = cellsOf(picture).filter((_, i) => i % 19 === 0);
+    const modelScores = scores(
+      spiralModel,
+      sample.map((c) => c.at),
+    );
+    sample.forEach((cell, k) => {
+      const best = modelScores[k].indexOf(Math.max(...modelScores[k]));
+      expect(cell.attributes["data-class"]).toBe(String(best));
+    });
+    expect(count(picture, /class="point"/g)).toBe(spiral.X.length);
+    for (const k of [0, 1, 2]) expect(picture).toContain(`>class ${k}</text>`);
+  });
+
+  it("names classes from the data set and draws the title it is given", () => {
+    const named = { ...moons, classNames: ["lower <moon>", "upper"] };
+    const picture = decisionBoundarySvg(moonModel, named, { title: "Moons & model", resolution: 10 });
+    expect(picture).toContain("lower &#60;moon&#62;");
+    expect(picture).toContain("Moons &#38; model");
+  });
+
+  it("refuses a model that does not take 2 inputs", () => {
+    expect(() => decisionBoundarySvg(new MLP(3, [1]), moons)).toThrow(/2 inputs; this one has 3/);
+  });
+});
+
+describe("trainingCurvesSvg", () => {
+  it("draws loss and accuracy, with validation where it was measured", () => {
+    const history = moonHistory.map((h, i) => ({
+      ...h,
+      ...(i % 5 === 4 ? { validationLoss: h.loss * 1.1, validationAccuracy: h.accuracy * 0.9 } : {}),
+    }));
+    const svg = trainingCurvesSvg(history);
+    expect(count(svg, /class="panel"/g)).toBe(2);
+    expect(count(svg, /<polyline class="series"/g)).toBe(4);
+    const training = /data-series="training loss" points="([^"]*)"/.exec(svg)?.[1] ?? "";
+    expect(training.split(" ").length).toBe(history.length);
+    const validation = /data-series="validation accuracy" points="([^"]*)"/.exec(svg)?.[1] ?? "";
+    expect(validation.split(" ").length).toBe(3);
+    for (const label of ["loss", "accuracy", "step", "training loss", "validation accuracy", "100%"]) {
+      expect(svg).toContain(`>${label}</text>`);
+    }
+  });
+
+  it("draws no validation series when there is none, and refuses an empty history", () => {
+    const svg = trainingCurvesSvg(moonHistory);
+    expect(count(svg, /<polyline class="series"/g)).toBe(2);
+    expect(svg).not.toContain("validation");
+    expect(() => trainingCurvesSvg([])).toThrow(/history is empty/);
+  });
+});
+
+/** Frames and size of a GIF, read block by block. */
+function readGif(gif: Uint8Array): {
+  header: string;
+  width: number;
+  height: number;
+  frames: number;
+  controls: number;
+} {
+  const bytes = Buffer.from(gif);
+  const header = bytes.toString("latin1", 0, 6);
+  const width = bytes.readUInt16LE(6);
+  const height = bytes.readUInt16LE(8);
+  const tableSize = (flags: number) => (flags & 0x80 ? 3 * 2 ** ((flags & 7) + 1) : 0);
+  const skipSubBlocks = (at: number) => {
+    while (bytes[at] !== 0) at += bytes[at] + 1;
+    return at + 1;
+  };
+  let at = 13 + tableSize(bytes[10]);
+  let frames = 0;
+  let controls = 0;
+  while (bytes[at] !== 0x3b) {
+    if (bytes[at] === 0x21) {
+      if (bytes[at + 1] === 0xf9) controls++;
+      at = skipSubBlocks(at + 2);
+    } else if (bytes[at] === 0x2c) {
+      frames++;
+      at = skipSubBlocks(at + 10 + tableSize(bytes[at + 9]) + 1);
+    } else {
+      throw new Error(`unexpected GIF block 0x${bytes[at].toString(16)} at ${at}`);
+    }
+  }
+  return { header, width, height, frames, controls };
+}
+
+describe("BoundaryAnimation", () => {
+  it("makes an animated GIF with one frame per addFrame", () => {
+    const animation = new BoundaryAnimation(moons, { width: 160, height: 150, resolution: 12 });
+    animation.addFrame(moonModel, { step: 1, loss: 0.5, accuracy: 0.75 });
+    animation.addFrame(moonModel, "second");
+    animation.addFrame(moonModel);
+    expect(animation.frameCount).toBe(3);
+    const gif = readGif(animation.toGif());
+    expect(gif).toEqual({ header: "GIF89a", width: 160, height: 150, frames: 3, controls: 3 });
+  });
+
+  it("refuses to make a GIF of no frames", () => {
+    expect(() => new BoundaryAnimation(moons).toGif()).toThrow(/no frames/);
+  });
+});
+
+describe("picture files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "micrograd-viz-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes the pictures of a training run", async () => {
+    const animation = new BoundaryAnimation(moons, { width: 160, height: 150, resolution: 10 });
+    animation.addFrame(moonModel);
+    const written = await writeTrainingPictures(dir, {
+      model: moonModel,
+      data: moons,
+      history: moonHistory,
+      animation,
+      title: "moons",
+    });
+    expect(written.map((p) => p.slice(dir.length + 1))).toEqual([
+      "boundary.svg",
+      "boundary.png",
+      "curves.svg",
+      "curves.png",
+      "training.gif",
+    ]);
+    expect(readFileSync(join(dir, "boundary.svg"), "utf8")).toContain(">moons · accuracy");
+    expect(readFileSync(join(dir, "curves.svg"), "utf8")).toContain(">moons</text>");
+    expect(decodePng(readFileSync(join(dir, "curves.png"))).width).toBe(1120);
+    expect(readFileSync(join(dir, "training.gif")).toString("latin1", 0, 6)).toBe("GIF89a");
+  });
+
+  it("writes no boundary without 2-D data", async () => {
+    const written = await writeTrainingPictures(join(dir, "no-data"), {
+      model: moonModel,
+      history: moonHistory,
+    });
+    expect(written.map((p) => p.split("/").pop())).toEqual(["curves.svg", "curves.png"]);
+  });
+
+  it("writes a graph as .dot, .svg or .png by the extension", async () => {
+    const root = lectureExpression();
+    await writeGraphPicture(join(dir, "g.dot"), root);
+    await writeGraphPicture(join(dir, "g.svg"), root);
+    await writeGraphPicture(join(dir, "g.png"), root);
+    expect(readFileSync(join(dir, "g.dot"), "utf8")).toMatch(/^digraph/);
+    expect(readFileSync(join(dir, "g.svg"), "utf8")).toContain("<svg");
+    expect(distinctColors(decodePng(readFileSync(join(dir, "g.png"))).pixels)).toBeGreaterThan(20);
+    await expect(writeGraphPicture(join(dir, "g.jpg"), root)).rejects.toThrow(/\.svg, \.png or \.dot/);
+  });
+});
+
+describe("layering", () => {
+  it("keeps the core free of viz and the plots free of Node built-ins", () => {
+    const core = readFileSync(new URL("../src/index.ts", import.meta.url), "utf8");
+    expect(core).not.toMatch(/viz/);
+    for (const file of ["dot.ts", "graph.ts", "plots.ts", "index.ts"]) {
+      const source = readFileSync(new URL(`../src/viz/${file}`, import.meta.url), "utf8");
+      expect(source).not.toMatch(/from "node:|\/node\//);
+    }
+  });
+});
