@@ -64,7 +64,7 @@ describe("binary cross-entropy on logits", () => {
     expect(loss.data).toBeCloseTo(expected, 14);
     loss.backward();
     // d/dz = (σ(z) - t) / n
-    logits.forEach((v, i) => expect(v.grad).toBeCloseTo((sigma(z[i]) - t[i]) / 3, 14));
+    for (const [i, v] of logits.entries()) expect(v.grad).toBeCloseTo((sigma(z[i]) - t[i]) / 3, 14);
   });
 
   it("stays finite for logits of ±1000", () => {
@@ -86,7 +86,7 @@ describe("softmax cross-entropy", () => {
     expect(loss.data).toBeCloseTo(expected, 14);
     loss.backward();
     const p = softmax(z);
-    logits.forEach((v, j) => expect(v.grad).toBeCloseTo(p[j] - (j === 1 ? 1 : 0), 14));
+    for (const [j, v] of logits.entries()) expect(v.grad).toBeCloseTo(p[j] - (j === 1 ? 1 : 0), 14);
   });
 
   it("does not overflow for logits in the thousands", () => {

@@ -58,7 +58,7 @@ describe("fit", () => {
     loss.backward();
     sgd.step();
     const got = model.parameters().map((p) => p.data);
-    twin.parameters().forEach((p, i) => expect(got[i]).toBeCloseTo(p.data, 14));
+    for (const [i, p] of twin.parameters().entries()) expect(got[i]).toBeCloseTo(p.data, 14);
   });
 
   it("mini-batches: epochs × ceil(n / batchSize) steps, each on a batch", () => {
