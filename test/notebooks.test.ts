@@ -125,7 +125,10 @@ describe.skipIf(missing.length > 0)(
       it("shows pictures as SVG or PNG rich output", () => {
         const images = pictures(executed[name]);
         expect(images.length).toBeGreaterThanOrEqual(3);
-        for (const image of images) expect(image).toMatch(/^(\s*<\?xml[^>]*>)?(\s*<!DOCTYPE[^>]*>)?(\s*<!--[\s\S]*?-->)*\s*<svg[\s>]|^iVBORw0KGgo/);
+        for (const image of images)
+          expect(image).toMatch(
+            /^(\s*<\?xml[^>]*>)?(\s*<!DOCTYPE[^>]*>)?(\s*<!--[\s\S]*?-->)*\s*<svg[\s>]|^iVBORw0KGgo/,
+          );
       });
 
       it("prints without ANSI colour codes, which GitHub cannot show", () => {
