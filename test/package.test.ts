@@ -1,0 +1,65 @@
+// The package as users get it: after the build, plain Node imports it by name, Deno runs the
+// same core unchanged, and the core itself neither needs Node nor any dependency.
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..");
+
+function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: root }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+// The README's first example, as a user would type it.
+const EXAMPLE = `
+const a = new Value(-4.0, "a");
+const b = new Value(2.0, "b");
+let c = a.add(b);
+let d = a.mul(b).add(b.pow(3));
+c = c.add(c.add(1));
+c = c.add(c.add(1).add(a.neg()));
+d = d.add(d.mul(2).add(b.add(a).relu()));
+d = d.add(d.mul(3).add(b.sub(a).relu()));
+const e = c.sub(d);
+const f = e.pow(2);
+let g = f.div(2.0);
+g = g.add(f.pow(-1).mul(10));
+g.backward();
+console.log(g.data.toFixed(4), a.grad.toFixed(4), b.grad.toFixed(4));
+`;
+
+describe("the built package", () => {
+  it("plain Node imports micrograd, micrograd/viz and micrograd/node by name", async () => {
+    const script = `import { Value, MLP } from "micrograd"; import { toDot } from "micrograd/viz";
+      import { loadDigits } from "micrograd/node"; ${EXAMPLE}
+      console.log(new MLP(2, [16, 16, 1]).parameters().length, loadDigits().X.length, toDot(g).startsWith("digraph"));`;
+    const result = await run(process.execPath, ["--input-type=module", "-e", script]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("24.7041 138.8338 645.5773\n337 1797 true\n");
+  });
+
+  it("Deno runs the same built core unchanged", async () => {
+    const deno = join(root, "node_modules", ".bin", "deno");
+    const script = `import { Value } from "./dist/index.js"; ${EXAMPLE}`;
+    const result = await run(deno, ["eval", "--no-config", script]);
+    expect(result.stderr.replace(/^Warning.*\n/gm, "")).toBe("");
+    expect(result.stdout).toBe("24.7041 138.8338 645.5773\n");
+  });
+
+  it("the core imports nothing but itself: no Node built-ins, no packages", () => {
+    const core = readdirSync(join(root, "src")).filter((file) => file.endsWith(".ts") && file !== "node.ts");
+    expect(core).toContain("engine.ts");
+    for (const file of core) {
+      const source = readFileSync(join(root, "src", file), "utf8");
+      const imports = [...source.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+      for (const path of imports) expect(path, `${file} imports ${path}`).toMatch(/^\.\/[\w-]+\.js$/);
+    }
+    const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
+    expect(manifest.dependencies).toBeUndefined();
+  });
+});
