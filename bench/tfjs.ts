@@ -19,6 +19,8 @@ let backendReady: Promise<void> | undefined;
 export function useTfjsCpu(): Promise<void> {
   backendReady ??= tf.setBackend("cpu").then((ok) => {
     if (!ok) throw new Error("TensorFlow.js: the cpu backend could not be selected");
+    // Production mode: no debug checks on every kernel (and no console banner), as one deploys it.
+    tf.enableProdMode();
   });
   return backendReady;
 }
