@@ -40,7 +40,12 @@ fi
 
 # The kernelspec records the deno binary's path, so register again if it points elsewhere.
 kernel_json="$(jupyter --data-dir)/kernels/deno/kernel.json"
-if [ ! -f "$kernel_json" ] || ! grep -qF "\"$(readlink -f "$deno")\"" "$kernel_json"; then
+# Deno records the path it was started by: this project's node_modules/.bin/deno or its target.
+registered() {
+  [ -f "$kernel_json" ] &&
+    { grep -qF "\"$deno\"" "$kernel_json" || grep -qF "\"$(readlink -f "$deno")\"" "$kernel_json"; }
+}
+if ! registered; then
   echo "ensure-jupyter: registering Deno's Jupyter kernel" >&2
   "$deno" jupyter --install --force >&2
 fi

@@ -2,29 +2,19 @@
 // its training curves and animation, and the graph of one tanh neuron. Run: npx tsx scripts/make-images.ts
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type FitOptions, MLP, makeMoons, Neuron, fit as train, Value } from "../src/index.js";
+import { DEMO_FIT, demoSetup } from "../src/cli/demo.js";
+import { Neuron, fit as train, Value } from "../src/index.js";
 import { BoundaryAnimation, svgToPng, writeFileAtomic, writeGraphPicture } from "../src/node.js";
 import { decisionBoundarySvg, trainingCurvesSvg } from "../src/viz/index.js";
-
-// The configuration of `micrograd demo`.
-const DEMO: FitOptions = {
-  loss: "hinge",
-  l2: 1e-4,
-  optimizer: "sgd",
-  lr: 1,
-  schedule: { kind: "linear", endFactor: 0.1 },
-  steps: 100,
-};
 
 const dir = join(import.meta.dirname, "..", "docs", "images");
 mkdirSync(dir, { recursive: true });
 
-const data = makeMoons({ nSamples: 100, noise: 0.1, seed: 1 });
-const model = new MLP(2, [16, 16, 1], { seed: 1 });
+const { data, model } = demoSetup();
 const animation = new BoundaryAnimation(data);
 animation.addFrame(model, "before training");
 const { history } = train(model, data, {
-  ...DEMO,
+  ...DEMO_FIT,
   onStep: (record) => {
     if ((record.step + 1) % 4 === 0) animation.addFrame(model, { ...record, step: record.step + 1 });
     return undefined;

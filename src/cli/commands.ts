@@ -8,10 +8,12 @@ import type { Value } from "../engine.js";
 import { LOSS_NAMES, softmax } from "../losses.js";
 import { ACTIVATIONS, INITS, MLP } from "../nn.js";
 import { loadDigits, readCsvFile } from "../node/datasets.js";
-import { loadModel, saveModel, writeFileAtomic } from "../node/models.js";
+import { readTextFile, writeFileAtomic } from "../node/files.js";
+import { loadModel, saveModel } from "../node/models.js";
 import { OPTIMIZER_NAMES, type OptimizerName, type Schedule } from "../optim.js";
 import type { ModelMetadata } from "../serialize.js";
 import { evaluate, type FitOptions, fit, predict, type StepRecord, scores } from "../train.js";
+import { DEMO_FIT, demoSetup } from "./demo.js";
 import { ExpressionError, evaluateExpression } from "./expression.js";
 import { Progress } from "./progress.js";
 
@@ -161,22 +163,13 @@ async function demo(args: string[], io: Io): Promise<number> {
   });
   if (values.help) return help("demo", io);
   const out = resolve(values.out ?? join("out", "demo"));
-  const data = makeDataset("moons", { nSamples: 100, noise: 0.1, seed: 1 });
-  const model = new MLP(2, [16, 16, 1], { activation: "relu", seed: 1 });
-  const options: FitOptions = {
-    loss: "hinge",
-    l2: 1e-4,
-    optimizer: "sgd",
-    lr: 1,
-    schedule: { kind: "linear", endFactor: 0.1 },
-    steps: 100,
-  };
+  const { data, model } = demoSetup();
   return runTraining({
     io,
     out,
     data,
     model,
-    options,
+    options: DEMO_FIT,
     quiet: values.quiet === true,
     pictures: true,
     name: "moons",
@@ -508,13 +501,7 @@ function predictCommand(args: string[], io: Io): number {
 
 /** Rows of features, with an optional last column of class labels (an integer index). */
 function readInputsCsv(path: string, nin: number): { rows: number[][]; labels?: number[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
-  }
+  const text = readTextFile(path);
   const rows: number[][] = [];
   let width = -1;
   text.split(/\r?\n/).forEach((raw, index) => {

@@ -1,6 +1,7 @@
 // Data sets that live in files: the digits shipped with the package, and the user's own CSV files.
 import { readFileSync } from "node:fs";
 import { type Dataset, parseCsv } from "../data.js";
+import { readTextFile } from "./files.js";
 
 const DIGITS_URL = new URL("../../data/digits.csv", import.meta.url);
 
@@ -17,13 +18,5 @@ export function loadDigits(): Dataset {
 
 /** Reads a CSV file of features…, label (see parseCsv) with errors that name the file and line. */
 export function readCsvFile(path: string): Dataset {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    throw new Error(`cannot read ${path}: ${reason}`);
-  }
-  return parseCsv(text, { source: path });
+  return parseCsv(readTextFile(path), { source: path });
 }

@@ -11,7 +11,7 @@ import type { DotOptions } from "../viz/dot.js";
 import { toDot } from "../viz/dot.js";
 import { renderGraph } from "../viz/graph.js";
 import { type CurvePoint, decisionBoundarySvg, trainingCurvesSvg } from "../viz/plots.js";
-import { writeFileAtomic } from "./models.js";
+import { writeFileAtomic } from "./files.js";
 
 const require = createRequire(import.meta.url);
 
