@@ -338,7 +338,8 @@ async function runTraining(run: Run): Promise<number> {
     data.X.length / Math.min(options.batchSize ?? data.X.length, data.X.length),
   );
   const total = options.epochs !== undefined ? options.epochs * stepsPerEpoch : (options.steps ?? 100);
-  const frameEvery = Math.max(1, Math.round(total / 50));
+  // About 25 frames: each one renders the whole plane, so more would slow training down.
+  const frameEvery = Math.max(1, Math.ceil(total / 25));
   const progress = run.quiet ? undefined : new Progress(io.stderr, total);
   if (!run.quiet) {
     const sizes = [model.nin, ...model.config.nouts].join("-");
