@@ -1,0 +1,44 @@
+// Builds the playground into a static folder (playground/dist): the page, its style, and the
+// page and worker scripts bundled by esbuild. Graphviz (@viz-js/viz, its WebAssembly inlined
+// as base64) goes into a chunk of its own that loads the first time a graph is drawn.
+import { copyFile, mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+export const PLAYGROUND_DIR = import.meta.dirname;
+export const DIST_DIR = join(PLAYGROUND_DIR, "dist");
+
+const STATIC_FILES = ["index.html", "style.css"];
+
+/** Builds into `outdir` (emptied first) and returns the files written, relative to it. */
+export async function buildPlayground(outdir = DIST_DIR): Promise<string[]> {
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  const result = await build({
+    entryPoints: { main: join(PLAYGROUND_DIR, "main.ts"), worker: join(PLAYGROUND_DIR, "worker.ts") },
+    outdir,
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    // Shared code and the lazily imported Graphviz become chunks; module workers import them too.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+    minify: true,
+    sourcemap: "linked",
+    legalComments: "linked",
+    metafile: true,
+    logLevel: "warning",
+  });
+  for (const file of STATIC_FILES) await copyFile(join(PLAYGROUND_DIR, file), join(outdir, file));
+  const outputs = Object.keys(result.metafile.outputs).map((file) => file.slice(file.indexOf("dist/") + 5));
+  return [...STATIC_FILES, ...outputs].sort();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const started = performance.now();
+  const files = await buildPlayground();
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`Built the playground into ${DIST_DIR} (${files.length} files, ${seconds} s)`);
+}

@@ -1,0 +1,90 @@
+// The network's forward pass on plain numbers. Painting the decision boundary asks for
+// thousands of forward passes 30 times a second; building a graph of Values for each would
+// be a hundred times slower and is not needed, since nothing is differentiated there.
+import type { Activation, MLP } from "../src/index.js";
+import type { LayerWeights } from "./protocol.js";
+
+/** Copies an MLP's parameters into flat arrays (the order of `model.parameters()`). */
+export function layerWeights(model: MLP): LayerWeights[] {
+  return model.layers.map((layer) => {
+    const nin = layer.nin;
+    const nout = layer.nout;
+    const W = new Float64Array(nin * nout);
+    const b = new Float64Array(nout);
+    layer.neurons.forEach((neuron, j) => {
+      for (let i = 0; i < nin; i++) W[j * nin + i] = neuron.weights[i].data;
+      b[j] = neuron.bias.data;
+    });
+    return { nin, nout, activation: layer.activation, W, b };
+  });
+}
+
+/** The same functions as the engine's operations (leakyRelu with its default slope 0.01). */
+export function activateNumber(z: number, activation: Activation): number {
+  switch (activation) {
+    case "relu":
+      return Math.max(z, 0);
+    case "tanh":
+      return Math.tanh(z);
+    case "sigmoid":
+      return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+    case "leakyRelu":
+      return z > 0 ? z : 0.01 * z;
+    case "linear":
+      return z;
+  }
+}
+
+/** The outputs of every layer for input `x`: element 0 is `x` itself, the last is the scores. */
+export function forwardAll(layers: readonly LayerWeights[], x: readonly number[]): Float64Array[] {
+  const outputs = [Float64Array.from(x)];
+  for (const layer of layers) {
+    const input = outputs[outputs.length - 1];
+    const output = new Float64Array(layer.nout);
+    for (let j = 0; j < layer.nout; j++) {
+      let z = layer.b[j];
+      for (let i = 0; i < layer.nin; i++) z += layer.W[j * layer.nin + i] * input[i];
+      output[j] = activateNumber(z, layer.activation);
+    }
+    outputs.push(output);
+  }
+  return outputs;
+}
+
+/**
+ * A forward pass that allocates nothing: reuse one instance for a whole grid.
+ * `run(x, y)` returns the scores in a buffer that the next call overwrites.
+ */
+export class Forward {
+  private readonly buffers: Float64Array[];
+
+  constructor(private readonly layers: readonly LayerWeights[]) {
+    this.buffers = [new Float64Array(2), ...layers.map((l) => new Float64Array(l.nout))];
+  }
+
+  run(x: number, y: number): Float64Array {
+    const { layers, buffers } = this;
+    buffers[0][0] = x;
+    buffers[0][1] = y;
+    for (let l = 0; l < layers.length; l++) {
+      const { nin, nout, W, b, activation } = layers[l];
+      const input = buffers[l];
+      const output = buffers[l + 1];
+      for (let j = 0; j < nout; j++) {
+        let z = b[j];
+        const row = j * nin;
+        for (let i = 0; i < nin; i++) z += W[row + i] * input[i];
+        output[j] = activateNumber(z, activation);
+      }
+    }
+    return buffers[layers.length];
+  }
+}
+
+/** The class a row of scores votes for, as `predictedClass` in the library. */
+export function classOf(scores: ArrayLike<number>): number {
+  if (scores.length === 1) return scores[0] > 0 ? 1 : 0;
+  let best = 0;
+  for (let j = 1; j < scores.length; j++) if (scores[j] > scores[best]) best = j;
+  return best;
+}
