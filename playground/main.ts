@@ -131,6 +131,17 @@ function applySettings(): void {
   send({ type: "settings", settings });
 }
 
+// Three blobs mean three outputs and a multi-class hinge, for which the moons' rate of 1 diverges.
+const SUGGESTED_LR: Partial<Record<DatasetName, number>> = { blobs: 0.1 };
+
+controls.dataset.addEventListener("change", () => {
+  const suggested = SUGGESTED_LR[controls.dataset.value as DatasetName] ?? DEFAULT_SETTINGS.lr;
+  if (controls.optimizer.value === "sgd" && Number(controls.lr.value) !== suggested) {
+    const usual = [DEFAULT_SETTINGS.lr, ...Object.values(SUGGESTED_LR)];
+    if (usual.includes(Number(controls.lr.value))) controls.lr.value = String(suggested);
+  }
+});
+
 for (const input of Object.values(controls)) {
   if (input instanceof HTMLInputElement || input instanceof HTMLSelectElement) {
     input.addEventListener("change", applySettings);
@@ -233,6 +244,7 @@ let graphRequest = 0;
 async function showGraph(): Promise<void> {
   if (!selectedNeuron || !snapshot || !data) return;
   const request = ++graphRequest;
+  dirty = true; // to ring the chosen point on the map
   const n = data.classes.length;
   const index = Math.min(Math.max(Math.round(view.graphPoint.valueAsNumber || 0), 0), Math.max(n - 1, 0));
   view.graphPoint.value = String(index);
