@@ -141,6 +141,7 @@ export class Value {
     return labels.get(this) ?? "";
   }
   set label(name: string) {
+    if (typeof name !== "string") throw new TypeError(`label must be a string, got ${show(name)}`);
     labels.set(this, name);
   }
 
@@ -244,7 +245,7 @@ export class Value {
       const node = order[i];
       if (!Number.isFinite(node.grad)) {
         throw new RangeError(
-          `backward(): the gradient reaching ${describe(node)} is ${node.grad}; a local derivative is infinite there (e.g. sqrt or pow at 0, log or division at a tiny number)`,
+          `backward(): the gradient reaching ${describe(node)} overflows (${node.grad}); gradients are incomplete, zero them before trying again`,
         );
       }
       propagate(node);
@@ -272,13 +273,24 @@ function propagate(node: Value): void {
   if (op === OPS.sum) {
     for (const term of b as readonly Operand[]) if (term instanceof Value) term.grad += g;
   } else if (a !== null) {
+    const bData = b instanceof Value ? b.data : (b as number);
+    // Checked before it is added, so that a failed backward() leaves no Infinity behind.
+    const toA = g * op.da(a.data, bData, node.data);
+    if (!Number.isFinite(toA)) throw infiniteDerivative(node, a);
+    a.grad += toA;
     if (b instanceof Value) {
-      a.grad += g * op.da(a.data, b.data, node.data);
-      b.grad += g * op.db(a.data, b.data, node.data);
-    } else {
-      a.grad += g * op.da(a.data, b as number, node.data);
+      const toB = g * op.db(a.data, bData, node.data);
+      if (!Number.isFinite(toB)) throw infiniteDerivative(node, b);
+      b.grad += toB;
     }
   }
+}
+
+function infiniteDerivative(node: Value, input: Value): RangeError {
+  const args = node.inputs.map((x) => show(x instanceof Value ? x.data : x)).join(", ");
+  return new RangeError(
+    `backward(): the derivative of ${node.op.name}(${args}) with respect to ${describe(input)} is not finite (e.g. sqrt or pow at 0, log or division near 0); gradients are incomplete, zero them before trying again`,
+  );
 }
 
 /**
@@ -348,7 +360,11 @@ function record(op: Op, a: Value, b: Operand | null): Value {
   const data = op.forward(a.data, bData);
   if (!Number.isFinite(data)) {
     const args = b === null ? show(a.data) : `${show(a.data)}, ${show(bData)}`;
-    throw new RangeError(`${op.name}(${args}): ${op.explain(a.data, bData)}`);
+    const reason =
+      Number.isFinite(a.data) && Number.isFinite(bData)
+        ? op.explain(a.data, bData)
+        : "an input is not a finite number (was data set to NaN or Infinity by hand?)";
+    throw new RangeError(`${op.name}(${args}): ${reason}`);
   }
   return recording ? new Value(data, undefined, op.index, a, b) : new Value(data);
 }

@@ -1,5 +1,5 @@
 // Optimizers in PyTorch's shape: construct with the parameters, call zeroGrad(), backward, step().
-import type { Value } from "./engine.js";
+import { Value } from "./engine.js";
 
 export interface Optimizer {
   readonly parameters: readonly Value[];
@@ -49,6 +49,7 @@ export class SGD implements Optimizer {
       }
       p.data -= lr * g;
     }
+    checkFinite("SGD", parameters);
   }
 
   zeroGrad(): void {
@@ -86,7 +87,8 @@ export class Adam implements Optimizer {
       checkRange("Adam", "betas[0]", betas[0], 0, 1),
       checkRange("Adam", "betas[1]", betas[1], 0, 1),
     ];
-    this.eps = checkRange("Adam", "eps", eps, 0, Number.POSITIVE_INFINITY);
+    // eps > 0: with eps = 0, a weight whose gradient is 0 would become 0 / 0.
+    this.eps = checkRange("Adam", "eps", eps, Number.MIN_VALUE, Number.POSITIVE_INFINITY);
     this.weightDecay = checkRange("Adam", "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
     this.m = new Float64Array(this.parameters.length);
     this.v = new Float64Array(this.parameters.length);
@@ -105,6 +107,7 @@ export class Adam implements Optimizer {
       v[i] = beta2 * v[i] + (1 - beta2) * g * g;
       p.data -= (lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
     }
+    checkFinite("Adam", parameters);
   }
 
   zeroGrad(): void {
@@ -176,7 +179,26 @@ function checkParameters(where: string, parameters: readonly Value[]): readonly 
       `${where}: expected an array of parameters (model.parameters()), got ${String(parameters)}`,
     );
   }
+  parameters.forEach((p, i) => {
+    if (!(p instanceof Value)) {
+      throw new TypeError(
+        `${where}: parameters[${i}] is ${String(p)}, not a Value (pass model.parameters())`,
+      );
+    }
+  });
   return parameters.slice();
+}
+
+/** A step that made a weight infinite or NaN is an error here, not a silent NaN later. */
+function checkFinite(where: string, parameters: readonly Value[]): void {
+  for (let i = 0; i < parameters.length; i++) {
+    const p = parameters[i];
+    if (!Number.isFinite(p.data)) {
+      throw new RangeError(
+        `${where}.step(): parameter ${i} became ${p.data} (its gradient was ${p.grad}); the learning rate is too large or the gradients are not finite`,
+      );
+    }
+  }
 }
 
 function checkRate(where: string, lr: unknown): number {

@@ -102,13 +102,24 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
     const batch = batchSize >= n ? order : order.slice(position, position + batchSize);
 
     optimizer.lr = scheduledRate(schedule, baseRate, step, steps);
-    const outputs = batch.map((i) => model.forward(data.X[i]));
     const classes = batch.map((i) => data.y[i]);
-    let total = classificationLoss(loss, outputs, classes);
-    if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
-    optimizer.zeroGrad();
-    total.backward();
-    optimizer.step();
+    let outputs: Value[][];
+    let total: Value;
+    try {
+      outputs = batch.map((i) => model.forward(data.X[i]));
+      total = classificationLoss(loss, outputs, classes);
+      if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
+      optimizer.zeroGrad();
+      total.backward();
+      optimizer.step();
+    } catch (error) {
+      // The data were checked up front, so a number out of range here means the weights ran away.
+      if (!(error instanceof RangeError)) throw error;
+      const last = history.length > 0 ? `, last loss ${history[history.length - 1].loss.toPrecision(4)}` : "";
+      throw new RangeError(
+        `fit: training diverged at step ${step}${last} (${error.message}); try a smaller learning rate`,
+      );
+    }
 
     const record: StepRecord = {
       step,
@@ -169,7 +180,16 @@ function batchAccuracy(outputs: readonly (readonly Value[])[], classes: readonly
 
 function makeOptimizer(model: MLP, options: FitOptions): Optimizer {
   const choice = options.optimizer ?? "sgd";
-  if (typeof choice === "object" && choice !== null) return choice;
+  if (typeof choice === "object" && choice !== null) {
+    const own = new Set(model.parameters());
+    const theirs = choice.parameters;
+    if (!Array.isArray(theirs) || theirs.length !== own.size || !theirs.every((p) => own.has(p))) {
+      throw new RangeError(
+        "fit: the optimizer was built over other parameters; build it over model.parameters()",
+      );
+    }
+    return choice;
+  }
   const { momentum, weightDecay } = options;
   switch (choice) {
     case "sgd":
@@ -195,6 +215,29 @@ function checkDataset(where: string, model: MLP, data: Dataset): void {
   const width = data.X[0].length;
   if (width !== model.nin) {
     throw new RangeError(`${where}: the data has ${width} features per row but the model takes ${model.nin}`);
+  }
+  if (!Number.isInteger(data.nClasses) || data.nClasses < 1) {
+    throw new RangeError(`${where}: nClasses must be a positive integer, got ${String(data.nClasses)}`);
+  }
+  // Every row up front, so that a bad one is named by its index, not found deep in a batch.
+  for (let i = 0; i < data.X.length; i++) {
+    const row = data.X[i];
+    if (!Array.isArray(row) || row.length !== width) {
+      throw new RangeError(
+        `${where}: row ${i} has ${Array.isArray(row) ? row.length : "no"} features, expected ${width}`,
+      );
+    }
+    for (let j = 0; j < width; j++) {
+      if (typeof row[j] !== "number" || !Number.isFinite(row[j])) {
+        throw new RangeError(`${where}: row ${i}, feature ${j} is ${String(row[j])}, not a finite number`);
+      }
+    }
+    const label = data.y[i];
+    if (!Number.isInteger(label) || label < 0 || label >= data.nClasses) {
+      throw new RangeError(
+        `${where}: the label of row ${i} is ${JSON.stringify(label)}, not a class index in 0..${data.nClasses - 1}`,
+      );
+    }
   }
   const classes = Math.max(data.nClasses, 2);
   if (model.nout !== 1 && model.nout < classes) {

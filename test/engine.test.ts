@@ -315,6 +315,30 @@ describe("bad input", () => {
     const x = new Value(0);
     const y = x.sqrt();
     expect(() => y.backward()).toThrow(RangeError);
-    expect(() => y.backward()).toThrow(/gradient reaching a leaf \(data 0\) is Infinity/);
+    expect(() => y.backward()).toThrow(
+      "backward(): the derivative of sqrt(0) with respect to a leaf (data 0) is not finite",
+    );
+    // The cause is named even when the leaf also feeds a harmless branch, and no Infinity is left.
+    const z = x.sqrt().add(x.mul(3));
+    expect(() => z.backward()).toThrow("the derivative of sqrt(0)");
+    expect(Number.isFinite(x.grad)).toBe(true);
+  });
+
+  it("a gradient that overflows by accumulation is named too", () => {
+    const x = new Value(1e-10, "x");
+    // Forward 2e298 is finite, and so is each path's 1e308, but their sum is not.
+    const y = x.mul(1e308).add(x.mul(1e308));
+    expect(() => y.backward()).toThrow(
+      'backward(): the gradient reaching a leaf "x" (data 1e-10) overflows (Infinity)',
+    );
+  });
+
+  it("an operand set to NaN by hand is reported as such", () => {
+    const v = new Value(1);
+    v.data = Number.NaN;
+    expect(() => v.mul(2)).toThrow("mul(NaN, 2): an input is not a finite number");
+    expect(() => {
+      v.label = 3 as unknown as string;
+    }).toThrow("label must be a string, got 3");
   });
 });

@@ -63,7 +63,7 @@ describe("Adam", () => {
 
   it("matches a second step computed by hand", () => {
     const p = parameter(0, 1);
-    const adam = new Adam([p], { lr: 0.1, betas: [0.9, 0.99], eps: 0 });
+    const adam = new Adam([p], { lr: 0.1, betas: [0.9, 0.99], eps: 1e-300 }); // eps too small to matter
     adam.step(); // p = -0.1
     p.grad = 3;
     adam.step();
@@ -75,6 +75,19 @@ describe("Adam", () => {
 
   it("rejects bad betas", () => {
     expect(() => new Adam([], { betas: [0.9, 1] })).toThrow("Adam: betas[1] must be >= 0 and < 1, got 1");
+  });
+});
+
+describe("optimizers refuse what would turn weights into NaN", () => {
+  it("checks the parameters, eps, and every step's result", () => {
+    expect(() => new SGD([1, 2] as unknown as Value[])).toThrow("SGD: parameters[0] is 1, not a Value");
+    expect(() => new Adam([], { eps: 0 })).toThrow("Adam: eps must be >= 5e-324");
+    const p = parameter(1, Number.POSITIVE_INFINITY);
+    expect(() => new SGD([p], { lr: 0.1 }).step()).toThrow(
+      "SGD.step(): parameter 0 became -Infinity (its gradient was Infinity)",
+    );
+    const q = parameter(1, 1e308);
+    expect(() => new SGD([q], { lr: 1e10 }).step()).toThrow("the learning rate is too large");
   });
 });
 

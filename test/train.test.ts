@@ -129,6 +129,41 @@ describe("fit", () => {
   });
 });
 
+describe("fit on bad data or a runaway rate", () => {
+  it("names the bad row and label before training", () => {
+    const model = new MLP(2, [4, 1], { seed: 1 });
+    const data = makeMoons({ nSamples: 10, seed: 1 });
+    const withNaN = { ...data, X: data.X.map((row, i) => (i === 7 ? [row[0], Number.NaN] : row)) };
+    expect(() => fit(model, withNaN)).toThrow("fit: row 7, feature 1 is NaN, not a finite number");
+    const badLabel = { ...data, y: data.y.map((y, i) => (i === 4 ? 7 : y)) };
+    expect(() => fit(model, badLabel, { batchSize: 3 })).toThrow(
+      "fit: the label of row 4 is 7, not a class index in 0..1",
+    );
+    const stringLabel = { ...data, y: data.y.map((y) => String(y)) as unknown as number[] };
+    expect(() => fit(model, stringLabel)).toThrow('fit: the label of row 0 is "');
+    const short = { ...data, X: data.X.map((row, i) => (i === 2 ? [row[0]] : row)) };
+    expect(() => evaluate(model, short)).toThrow("evaluate: row 2 has 1 features, expected 2");
+  });
+
+  it("stops with a clear error when the weights run away", () => {
+    const model = new MLP(2, [8, 1], { seed: 1 });
+    const data = makeMoons({ nSamples: 20, seed: 1 });
+    expect(() => fit(model, data, { optimizer: "sgd", lr: 1e300, loss: "mse", steps: 20 })).toThrow(
+      /^fit: training diverged at step \d+.*; try a smaller learning rate$/,
+    );
+  });
+
+  it("refuses an optimizer built over another model's parameters", () => {
+    const model = new MLP(2, [4, 1], { seed: 1 });
+    const other = new MLP(2, [4, 1], { seed: 2 });
+    const data = makeMoons({ nSamples: 10, seed: 1 });
+    expect(() => fit(model, data, { optimizer: new SGD(other.parameters()) })).toThrow(
+      "fit: the optimizer was built over other parameters",
+    );
+    expect(fit(model, data, { optimizer: new SGD(model.parameters()), steps: 2 }).history).toHaveLength(2);
+  });
+});
+
 describe("evaluate, predict, scores", () => {
   it("agree with each other and with forward()", () => {
     const { data, model } = demo();
