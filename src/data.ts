@@ -130,6 +130,16 @@ export function trainTestSplit(
       `trainTestSplit: testSize must be between 0 and 1 (exclusive), got ${String(testSize)}`,
     );
   }
+  if (!Number.isInteger(data.nClasses) || data.nClasses < 1) {
+    throw new RangeError(`trainTestSplit: nClasses must be a positive integer, got ${String(data.nClasses)}`);
+  }
+  // Split class by class, so every row must belong to one: none may silently go missing.
+  const stray = data.y.findIndex((label) => !Number.isInteger(label) || label < 0 || label >= data.nClasses);
+  if (stray !== -1) {
+    throw new RangeError(
+      `trainTestSplit: the label of row ${stray} is ${String(data.y[stray])}, not a class index in 0..${data.nClasses - 1}`,
+    );
+  }
   const random = createRandom(seed);
   const trainIdx: number[] = [];
   const testIdx: number[] = [];
@@ -175,9 +185,10 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
 }
 
 /**
- * Parses CSV text: one sample per line, features then the label. The label may be a class
- * index (0, 1, …) or a name (names become indices in order of first appearance). A first line
- * that is not all numbers is taken as a header. Blank lines are skipped; CRLF is fine.
+ * Parses CSV text: one sample per line, features then the label. Integer labels become class
+ * indices in increasing order (0..K-1 stay as they are); other labels are names, indexed in
+ * order of first appearance. A first line whose features are all non-numbers is a header.
+ * Blank lines are skipped; CRLF is fine.
  */
 export function parseCsv(text: string, options: { source?: string } = {}): Dataset {
   const source = options.source ?? "csv";
@@ -192,8 +203,9 @@ export function parseCsv(text: string, options: { source?: string } = {}): Datas
     if (line === "") continue;
     const lineNumber = index + 1;
     const cells = line.split(",").map((c) => c.trim());
-    if (width === -1 && cells.slice(0, -1).some((c) => !isNumber(c))) {
-      featureNames = cells.slice(0, -1);
+    // A header names every feature; a first line with only some numbers is a bad row instead.
+    if (width === -1 && cells.length > 1 && cells.slice(0, -1).every((c) => !isNumber(c))) {
+      featureNames = cells.slice(0, -1).map((c) => c.replace(/^"(.*)"$/, "$1"));
       width = cells.length;
       if (width < 2) throw new SyntaxError(`${source}:${lineNumber}: a header needs at least 2 columns`);
       continue;
@@ -219,18 +231,17 @@ export function parseCsv(text: string, options: { source?: string } = {}): Datas
   }
   if (X.length === 0) throw new SyntaxError(`${source}: no data rows`);
 
-  // Integer labels 0..K-1 are used as they are; anything else is a class name.
-  const numeric = rawLabels.every((l) => /^\d+$/.test(l));
-  let y: number[];
+  // Integer labels 0..K-1 are class indices as they are. Other integers (1 and 2, -1 and 1)
+  // become indices in increasing order; anything else is a name, indexed by first appearance.
   let classNames: string[];
-  if (numeric) {
-    y = rawLabels.map(Number);
-    const nClasses = Math.max(...y) + 1;
-    classNames = Array.from({ length: nClasses }, (_, k) => String(k));
+  if (rawLabels.every((l) => /^-?\d+$/.test(l))) {
+    const values = [...new Set(rawLabels.map(Number))].sort((a, b) => a - b);
+    classNames = values.map(String);
   } else {
     classNames = [...new Set(rawLabels)];
-    y = rawLabels.map((l) => classNames.indexOf(l));
   }
+  const index = new Map(classNames.map((name, k) => [name, k]));
+  const y = rawLabels.map((l) => index.get(/^-?\d+$/.test(l) ? String(Number(l)) : l) as number);
   if (new Set(y).size < 2)
     throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
   return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };

@@ -1,5 +1,6 @@
 // Models as plain JSON: the architecture, every weight, and what prediction needs to know.
 // Parsing never evaluates anything; every field is checked and a bad one is named.
+import { LOSS_NAMES, type LossName } from "./losses.js";
 import { ACTIVATIONS, type Activation, MLP } from "./nn.js";
 
 export const MODEL_FORMAT = "micrograd-model";
@@ -33,9 +34,13 @@ export function modelToJSON(model: MLP, metadata: ModelMetadata = {}): ModelFile
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
     architecture: { nin, nouts: [...nouts], activation, outputActivation },
-    parameters: model.parameters().map((p) => p.data),
+    parameters: model.parameters().map((p, i) => {
+      if (!Number.isFinite(p.data))
+        throw new RangeError(`modelToJSON: parameter ${i} is ${p.data}, not a finite number`);
+      return p.data;
+    }),
   };
-  checkMetadata(metadata, nin, true);
+  checkMetadata(metadata, nin, classCount(nouts), true);
   return { ...file, ...structuredCopy(metadata) };
 }
 
@@ -101,7 +106,7 @@ export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetad
   for (const key of ["classNames", "featureNames", "scaler", "loss", "notes"] as const) {
     if (file[key] !== undefined) (metadata as Record<string, unknown>)[key] = file[key];
   }
-  checkMetadata(metadata, nin, false);
+  checkMetadata(metadata, nin, classCount(nouts), false);
   return { model, metadata: structuredCopy(metadata) };
 }
 
@@ -113,7 +118,7 @@ export class ModelFormatError extends Error {
   }
 }
 
-function checkMetadata(metadata: ModelMetadata, nin: number, saving: boolean): void {
+function checkMetadata(metadata: ModelMetadata, nin: number, classes: number, saving: boolean): void {
   const fail = (field: string, reason: string) => {
     throw saving
       ? new TypeError(`modelToJSON: metadata.${field} ${reason}`)
@@ -128,6 +133,9 @@ function checkMetadata(metadata: ModelMetadata, nin: number, saving: boolean): v
       fail(name, "must be an array of strings");
     }
   }
+  if (classNames !== undefined && classNames.length !== classes) {
+    fail("classNames", `has ${classNames.length} names for the model's ${classes} classes`);
+  }
   if (featureNames !== undefined && featureNames.length !== nin) {
     fail("featureNames", `has ${featureNames.length} names for ${nin} inputs`);
   }
@@ -135,12 +143,14 @@ function checkMetadata(metadata: ModelMetadata, nin: number, saving: boolean): v
     const ok = (xs: unknown, positive: boolean) =>
       Array.isArray(xs) &&
       xs.length === nin &&
-      xs.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || x > 0));
+      xs.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || Number.isFinite(1 / x)));
     if (typeof scaler !== "object" || scaler === null || !ok(scaler.mean, false) || !ok(scaler.std, true)) {
-      fail("scaler", `must be { mean, std } with ${nin} finite numbers each (std > 0)`);
+      fail("scaler", `must be { mean, std } with ${nin} finite numbers each (std > 0, 1 / std finite)`);
     }
   }
-  if (loss !== undefined && typeof loss !== "string") fail("loss", "must be a string");
+  if (loss !== undefined && !LOSS_NAMES.includes(loss as LossName)) {
+    fail("loss", `is ${JSON.stringify(loss)}; expected one of ${LOSS_NAMES.join(", ")}`);
+  }
   if (notes !== undefined) {
     const ok =
       typeof notes === "object" &&
@@ -149,6 +159,12 @@ function checkMetadata(metadata: ModelMetadata, nin: number, saving: boolean): v
       Object.values(notes).every((v) => ["string", "number", "boolean"].includes(typeof v));
     if (!ok) fail("notes", "must be an object of strings, numbers and booleans");
   }
+}
+
+/** A model with one output separates two classes; otherwise each output is a class. */
+function classCount(nouts: readonly number[]): number {
+  const last = nouts[nouts.length - 1];
+  return last === 1 ? 2 : last;
 }
 
 function structuredCopy<T>(x: T): T {

@@ -146,3 +146,38 @@ describe("digits", () => {
     expect(new Set(digits.y).size).toBe(10);
   });
 });
+
+describe("CSV labels and headers", () => {
+  it("maps integer labels that are not 0..K-1 to classes in increasing order", () => {
+    const signs = parseCsv("1,2,-1\n3,4,1\n5,6,-1\n");
+    expect(signs.classNames).toEqual(["-1", "1"]);
+    expect(signs.y).toEqual([0, 1, 0]);
+    const oneTwo = parseCsv("1,1\n2,2\n3,1\n");
+    expect(oneTwo.nClasses).toBe(2);
+    expect(oneTwo.y).toEqual([0, 1, 0]);
+    const far = parseCsv("1,0\n2,1000000\n");
+    expect(far.nClasses).toBe(2);
+  });
+
+  it("keeps 0..K-1 as they are and reads big files without a stack overflow", () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => `${i % 7},${i % 3}`).join("\n");
+    const data = parseCsv(rows);
+    expect(data.X).toHaveLength(200_000);
+    expect(data.nClasses).toBe(3);
+    expect(data.y.slice(0, 4)).toEqual([0, 1, 2, 0]);
+  });
+
+  it("takes a header only when it names every feature, without quotes", () => {
+    expect(parseCsv('"size","weight",kind\n1,2,a\n3,4,b\n').featureNames).toEqual(["size", "weight"]);
+    expect(() => parseCsv("1,2x,0\n3,4,1\n", { source: "typo.csv" })).toThrow(
+      'typo.csv:1: column 2 is "2x", not a finite number',
+    );
+  });
+
+  it("trainTestSplit refuses labels outside its classes instead of dropping rows", () => {
+    const data = { X: [[0], [1], [2], [3], [4]], y: [0, 1, 0, 1, 5], nClasses: 2 };
+    expect(() => trainTestSplit(data, { testSize: 0.4 })).toThrow(
+      "trainTestSplit: the label of row 4 is 5, not a class index in 0..1",
+    );
+  });
+});

@@ -55,6 +55,15 @@ describe("model JSON", () => {
     expect(broken({ classNames: [1, 2] })).toThrow('"classNames" must be an array of strings');
     expect(broken({ scaler: { mean: [0, 0], std: [1, 0] } })).toThrow('"scaler" must be { mean, std }');
     expect(broken({ parameters: "1,2" })).toThrow(ModelFormatError);
+    expect(broken({ classNames: ["a"] })).toThrow(`"classNames" has 1 names for the model's 2 classes`);
+    expect(broken({ loss: "foo" })).toThrow('"loss" is "foo"; expected one of hinge, mse, bce, softmax');
+    expect(broken({ scaler: { mean: [0, 0], std: [1, 1e-320] } })).toThrow('"scaler" must be { mean, std }');
+  });
+
+  it("refuses to save what it could not load", () => {
+    const model = new MLP(2, [3, 1], { seed: 1 });
+    model.parameters()[4].data = Number.NaN;
+    expect(() => modelToJSON(model)).toThrow("modelToJSON: parameter 4 is NaN, not a finite number");
   });
 });
 
