@@ -1,6 +1,14 @@
 // The `micrograd` program end to end: the built executable is spawned as a user would run it.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +75,15 @@ describe("help and usage errors", () => {
       [["graph", "--expr", "x +* 2", "--values", "x=1"], "--expr: expected a number"],
       [["graph", "--expr", "x*y", "--values", "x=1"], '"y" has no value'],
       [["graph", "--out", "picture.jpg"], "must end in .svg, .png or .dot"],
+      [["graph", "--expr", "log(x)", "--values", "x=-1"], "--expr: log(-1): input must be > 0"],
+      [["graph", "--expr", "sqrt(x)", "--values", "x=0"], "--expr: backward(): the derivative of sqrt(0)"],
+      [["train", "--dataset", "moons", "--classes", "3"], "--classes applies to --dataset spiral or blobs"],
+      [
+        ["train", "--dataset", "digits", "--samples", "50"],
+        "--samples and --noise apply to generated data sets",
+      ],
+      [["train", "--schedule", "linear", "--lr-end", "5"], "--lr-end is a fraction of --lr, at most 1"],
+      [["train", "--optimizer", "sgd", "--momentum", "1.5"], "--momentum must be below 1"],
     ];
     for (const [args, message] of cases) {
       const run = await micrograd(args);
@@ -178,6 +195,62 @@ describe("train and predict", () => {
       "0,3",
     ]);
     expect(predicted.stdout).toMatch(/class big[\s\S]*class small/);
+  });
+
+  it("predict reads the labels of the CSV it was trained on: names or ±1", async () => {
+    const dir = folder();
+    for (const [name, labels] of [
+      ["names", ["small", "big"]],
+      ["signs", ["-1", "1"]],
+    ] as const) {
+      const csv = join(dir, `${name}.csv`);
+      const rows = Array.from(
+        { length: 40 },
+        (_, i) => `${i},${(i * 7) % 5},${i >= 20 ? labels[1] : labels[0]}`,
+      );
+      writeFileSync(csv, `a,b,label\n${rows.join("\n")}\n`);
+      const out = join(dir, name);
+      const trained = await micrograd([
+        "train",
+        "--data",
+        csv,
+        "--steps",
+        "150",
+        "--test-size",
+        "0",
+        "--out",
+        out,
+        "--no-pictures",
+        "--quiet",
+      ]);
+      expect(trained.code, trained.stderr).toBe(0);
+      const run = await micrograd(["predict", "--model", join(out, "model.json"), "--data", csv, "--json"]);
+      expect(run.code, run.stderr).toBe(0);
+      const { accuracy } = JSON.parse(run.stdout) as { accuracy: number };
+      expect(accuracy).toBeGreaterThanOrEqual(0.95);
+    }
+    const wrong = join(dir, "wrong.csv");
+    writeFileSync(wrong, "1,2,medium\n");
+    const run = await micrograd(["predict", "--model", join(dir, "names", "model.json"), "--data", wrong]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${wrong}:1: label "medium" is not one of the model's classes (small, big)`);
+  });
+
+  it("a run that cannot write its files fails before training and changes nothing", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "5", "--out", out, "--quiet"])).code).toBe(0);
+    const before = Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(join(out, name))]));
+    rmSync(join(out, "curves.png"));
+    mkdirSync(join(out, "curves.png"));
+    const run = await micrograd(["train", "--steps", "50", "--seed", "7", "--out", out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${join(out, "curves.png")} exists and is not a file`);
+    expect(run.stderr).not.toContain("step "); // refused before training
+    for (const name of Object.keys(before)) {
+      if (name !== "curves.png") expect(readFileSync(join(out, name)), name).toEqual(before[name]);
+    }
+    expect(readdirSync(out).filter((name) => name.startsWith("."))).toEqual([]);
   });
 
   it("bad files: exit 1, the reason, and nothing on disk touched", async () => {

@@ -41,6 +41,9 @@ describe("evaluateExpression", () => {
       "values given for names the expression does not use: y",
     );
     expect(() => evaluateExpression("x y", { x: 1, y: 2 })).toThrow('unexpected "y"');
+    const deep = `${"(".repeat(20_000)}x${")".repeat(20_000)}`;
+    expect(() => evaluateExpression(deep, { x: 1 })).toThrow("nested more than 200 levels deep");
+    expect(evaluateExpression(`${"(".repeat(150)}x${")".repeat(150)}`, { x: 2 }).data).toBe(2);
   });
 });
 

@@ -87,7 +87,8 @@ describe("saveModel / loadModel", () => {
       "modelToJSON: metadata.featureNames has 1 names for 2 inputs",
     );
     expect(readFileSync(path, "utf8")).toBe("precious");
-    expect(() => saveModel(join(dir, "missing", "model.json"), trained())).toThrow();
+    const missing = join(dir, "missing", "model.json");
+    expect(() => saveModel(missing, trained())).toThrow(`cannot write ${missing}: no such folder`);
     expect(readdirSync(dir)).toEqual(["model.json"]);
   });
 

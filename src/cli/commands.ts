@@ -1,6 +1,6 @@
 // The commands of the `micrograd` program: train, predict, draw graphs, and the classic moons demo.
 // Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DATASET_NAMES, type Dataset, makeDataset, standardize, trainTestSplit } from "../data.js";
@@ -55,9 +55,10 @@ Data (one of):
   --data FILE.csv     your own: one row per sample, features then the label
   --samples N         points to generate (default 100; spiral 300)
   --noise X           noise of generated points (default 0.1)
-  --classes K         classes for spiral and blobs (default 3)
+  --classes K         classes for spiral (default 2) and blobs (default 3)
   --test-size F       fraction held out for testing, 0 for none (default 0.2)
-  --standardize       scale features to mean 0, std 1 (default on for --data)
+  --standardize       scale features to mean 0, std 1 (default on for --data;
+                      --no-standardize to keep them as they are)
 
 Network:
   --hidden 16,16      hidden layer sizes, comma-separated; "" for none (default 16,16; digits 32)
@@ -103,7 +104,8 @@ Without --expr, draws a single neuron with two inputs and tanh:
 Options:
   --expr EXPR         numbers, names, + - * / ^, parentheses and exp log sqrt abs tanh sigmoid relu softplus
   --values LIST       a value for every name, e.g. x=2,w=-3
-  --out FILE          .svg, .png or .dot (default graph.svg)`,
+  --out FILE          .svg, .png or .dot (default graph.svg)
+  --max-nodes N       draw graphs of up to N values (default 500)`,
 };
 
 interface Io {
@@ -189,6 +191,7 @@ async function train(args: string[], io: Io): Promise<number> {
       classes: { type: "string" },
       "test-size": { type: "string" },
       standardize: { type: "boolean" },
+      "no-standardize": { type: "boolean" },
       hidden: { type: "string" },
       activation: { type: "string" },
       init: { type: "string" },
@@ -223,6 +226,18 @@ async function train(args: string[], io: Io): Promise<number> {
   const samples = integerFlag("samples", values.samples, 2);
   const noise = numberFlag("noise", values.noise, 0);
   const classes = integerFlag("classes", values.classes, 2);
+  if (classes !== undefined && datasetName !== "spiral" && datasetName !== "blobs") {
+    throw new UsageError("--classes applies to --dataset spiral or blobs");
+  }
+  if (
+    (samples !== undefined || noise !== undefined) &&
+    (datasetName === undefined || datasetName === "digits")
+  ) {
+    throw new UsageError("--samples and --noise apply to generated data sets, not to --data or digits");
+  }
+  if (values.standardize && values["no-standardize"]) {
+    throw new UsageError("give --standardize or --no-standardize, not both");
+  }
   const testSize = numberFlag("test-size", values["test-size"], 0) ?? 0.2;
   if (testSize >= 1) throw new UsageError(`--test-size must be below 1, got ${testSize}`);
   const isDigits = datasetName === "digits";
@@ -233,10 +248,14 @@ async function train(args: string[], io: Io): Promise<number> {
   const optimizer = choiceFlag("optimizer", values.optimizer, OPTIMIZER_NAMES) ?? "adam";
   const lr = numberFlag("lr", values.lr, 0, false) ?? (optimizer === "sgd" ? 0.1 : isDigits ? 0.01 : 0.02);
   const momentum = numberFlag("momentum", values.momentum, 0);
+  if (momentum !== undefined && momentum >= 1)
+    throw new UsageError(`--momentum must be below 1, got ${momentum}`);
   if (momentum !== undefined && optimizer !== "sgd")
     throw new UsageError("--momentum applies to --optimizer sgd");
   const scheduleName = choiceFlag("schedule", values.schedule, ["constant", "linear", "cosine"] as const);
   const lrEnd = numberFlag("lr-end", values["lr-end"], 0);
+  if (lrEnd !== undefined && lrEnd > 1)
+    throw new UsageError(`--lr-end is a fraction of --lr, at most 1; got ${lrEnd}`);
   if (lrEnd !== undefined && (scheduleName === undefined || scheduleName === "constant")) {
     throw new UsageError("--lr-end needs --schedule linear or cosine");
   }
@@ -258,7 +277,7 @@ async function train(args: string[], io: Io): Promise<number> {
   const batchSize = integerFlag("batch-size", values["batch-size"], 1) ?? (isDigits ? 32 : undefined);
   const name = datasetName ?? "data";
   const out = resolve(values.out ?? join("out", name));
-  checkOutputDirectory(out);
+  prepareOutputDirectory(out);
 
   // Data.
   let data: Dataset;
@@ -277,7 +296,10 @@ async function train(args: string[], io: Io): Promise<number> {
     });
   }
   const metadata: ModelMetadata = { classNames: data.classNames, featureNames: data.featureNames };
-  if (values.standardize ?? values.data !== undefined) {
+  if (isDigits) {
+    // loadDigits() divides the 0..16 pixels by 16; the model file says so, for raw inputs to predict.
+    metadata.scaler = { mean: new Array(64).fill(0), std: new Array(64).fill(16) };
+  } else if (values.standardize || (values.data !== undefined && !values["no-standardize"])) {
     const scaler = standardize(data.X);
     data = { ...data, X: scaler.transform(data.X) };
     metadata.scaler = { mean: scaler.mean, std: scaler.std };
@@ -330,7 +352,7 @@ interface Run {
 
 async function runTraining(run: Run): Promise<number> {
   const { io, out, data, test, model, options } = run;
-  checkOutputDirectory(out);
+  prepareOutputDirectory(out);
   const pictures = run.pictures ? await loadPictures(io) : undefined;
   // A boundary picture needs a plane: two features.
   const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(data) : undefined;
@@ -376,28 +398,29 @@ async function runTraining(run: Run): Promise<number> {
     },
   };
 
-  mkdirSync(out, { recursive: true });
-  const written: string[] = [];
-  const modelPath = join(out, "model.json");
-  saveModel(modelPath, model, metadata);
-  written.push(modelPath);
-  const historyPath = join(out, "history.json");
-  writeFileAtomic(
-    historyPath,
-    `${JSON.stringify({ options: describeOptions(options), history: result.history })}\n`,
-  );
-  written.push(historyPath);
-  if (pictures) {
-    const title = `${run.name}: MLP ${[model.nin, ...model.config.nouts].join("-")}`;
-    written.push(
-      ...(await pictures.writeTrainingPictures(out, {
+  // Everything is written into a hidden folder first and moved into `out` only when complete,
+  // so that a failure leaves the previous run's files as they were.
+  const staging = mkdtempSync(join(out, ".micrograd-run-"));
+  let written: string[];
+  try {
+    saveModel(join(staging, "model.json"), model, metadata);
+    const history = { options: describeOptions(options), history: result.history };
+    writeFileAtomic(join(staging, "history.json"), `${JSON.stringify(history)}\n`);
+    if (pictures) {
+      await pictures.writeTrainingPictures(staging, {
         model,
         data: data.X[0].length === 2 ? data : undefined,
         history: result.history,
         animation,
-        title,
-      })),
-    );
+        title: `${run.name}: MLP ${[model.nin, ...model.config.nouts].join("-")}`,
+      });
+    }
+    written = OUTPUT_FILES.filter((name) => existsSync(join(staging, name))).map((name) => {
+      renameSync(join(staging, name), join(out, name));
+      return join(out, name);
+    });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
 
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -461,7 +484,8 @@ function predictCommand(args: string[], io: Io): number {
   }
   const { model, metadata } = loadModel(values.model);
   if (values.data !== undefined) {
-    const table = readInputsCsv(values.data, model.nin);
+    const nClasses = model.nout === 1 ? 2 : model.nout;
+    const table = readInputsCsv(values.data, model.nin, metadata.classNames, nClasses);
     rows.push(...table.rows);
     labels = table.labels;
   }
@@ -500,37 +524,69 @@ function predictCommand(args: string[], io: Io): number {
   return 0;
 }
 
-/** Rows of features, with an optional last column of class labels (an integer index). */
-function readInputsCsv(path: string, nin: number): { rows: number[][]; labels?: number[] } {
-  const text = readTextFile(path);
+/**
+ * Rows of features, with an optional last column of labels: the model's class names when it
+ * has them (as `train --data` saved them), otherwise class indices. A header line is skipped.
+ */
+function readInputsCsv(
+  path: string,
+  nin: number,
+  classNames: string[] | undefined,
+  nClasses: number,
+): { rows: number[][]; labels?: number[] } {
   const rows: number[][] = [];
+  const labels: number[] = [];
   let width = -1;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === "") return;
-    const cells = line.split(",").map((c) => c.trim());
-    const numbers = cells.map(Number);
-    if (cells.some((c) => c === "" || !Number.isFinite(Number(c)))) {
-      if (rows.length === 0 && width === -1) {
+  const isNumber = (cell: string) => cell !== "" && Number.isFinite(Number(cell));
+  readTextFile(path)
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === "") return;
+      const where = `${path}:${index + 1}`;
+      const cells = line.split(",").map((c) => c.trim());
+      if (width === -1 && cells.slice(0, nin).every((c) => !isNumber(c))) {
         width = cells.length; // a header
         return;
       }
-      const column = cells.findIndex((c) => c === "" || !Number.isFinite(Number(c)));
-      throw new Error(`${path}:${index + 1}: column ${column + 1} is "${cells[column]}", not a number`);
-    }
-    if (width === -1) width = cells.length;
-    if (cells.length !== width)
-      throw new Error(`${path}:${index + 1}: expected ${width} columns, got ${cells.length}`);
-    if (width !== nin && width !== nin + 1) {
-      throw new Error(
-        `${path}:${index + 1}: ${width} columns, but the model takes ${nin} features (plus an optional label)`,
-      );
-    }
-    rows.push(numbers);
-  });
+      if (width === -1) width = cells.length;
+      if (cells.length !== width) throw new Error(`${where}: expected ${width} columns, got ${cells.length}`);
+      if (width !== nin && width !== nin + 1) {
+        throw new Error(
+          `${where}: ${width} columns, but the model takes ${nin} features (and an optional label)`,
+        );
+      }
+      const features = cells.slice(0, nin).map((cell, column) => {
+        if (!isNumber(cell)) throw new Error(`${where}: column ${column + 1} is "${cell}", not a number`);
+        return Number(cell);
+      });
+      rows.push(features);
+      if (width === nin + 1) labels.push(classOfLabel(cells[nin], classNames, nClasses, where));
+    });
   if (rows.length === 0) throw new Error(`${path}: no rows`);
-  if (width === nin) return { rows };
-  return { rows: rows.map((r) => r.slice(0, nin)), labels: rows.map((r) => r[nin]) };
+  return width === nin + 1 ? { rows, labels } : { rows };
+}
+
+function classOfLabel(
+  label: string,
+  classNames: string[] | undefined,
+  nClasses: number,
+  where: string,
+): number {
+  const normal = /^-?\d+$/.test(label) ? String(Number(label)) : label;
+  if (classNames) {
+    const k = classNames.indexOf(normal);
+    if (k === -1)
+      throw new Error(
+        `${where}: label "${label}" is not one of the model's classes (${classNames.join(", ")})`,
+      );
+    return k;
+  }
+  const k = Number(normal);
+  if (!Number.isInteger(k) || k < 0 || k >= nClasses) {
+    throw new Error(`${where}: label "${label}" is not a class index in 0..${nClasses - 1}`);
+  }
+  return k;
 }
 
 // ---- graph ------------------------------------------------------------------------------
@@ -542,6 +598,7 @@ async function graph(args: string[], io: Io): Promise<number> {
       expr: { type: "string" },
       values: { type: "string" },
       out: { type: "string" },
+      "max-nodes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -564,14 +621,23 @@ async function graph(args: string[], io: Io): Promise<number> {
     try {
       root = evaluateExpression(values.expr, inputs);
     } catch (error) {
-      if (error instanceof ExpressionError) throw new UsageError(`--expr: ${error.message}`);
+      // A malformed expression, or math with no answer for these values (log(-1)).
+      if (error instanceof ExpressionError || error instanceof RangeError) {
+        throw new UsageError(`--expr: ${error.message}`);
+      }
       throw error;
     }
   }
-  root.backward();
+  try {
+    root.backward();
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`--expr: ${error.message}`);
+    throw error;
+  }
   const { writeGraphPicture } = (await loadPictures(io)) ?? {};
   if (!writeGraphPicture) return 1;
-  await writeGraphPicture(out, root);
+  const maxNodes = integerFlag("max-nodes", values["max-nodes"], 1);
+  await writeGraphPicture(out, root, maxNodes === undefined ? {} : { maxNodes });
   io.stdout.write(`output ${root.data.toPrecision(6)}; wrote ${out}\n`);
   return 0;
 }
@@ -645,10 +711,38 @@ function parseSizes(text: string): number[] {
   });
 }
 
-/** Fails before training if `out` exists and is not a folder (it would be lost otherwise). */
-function checkOutputDirectory(out: string): void {
+/** Every file a training run may write into its output folder. */
+const OUTPUT_FILES = [
+  "model.json",
+  "history.json",
+  "boundary.svg",
+  "boundary.png",
+  "curves.svg",
+  "curves.png",
+  "training.gif",
+];
+
+/**
+ * Checks, before any training, that `out` is (or can be made) a writable folder and that none
+ * of the files a run writes is something else there, such as a folder.
+ */
+function prepareOutputDirectory(out: string): void {
   if (existsSync(out) && !statSync(out).isDirectory()) {
     throw new Error(`--out ${out} exists and is not a folder; choose another path`);
+  }
+  try {
+    mkdirSync(out, { recursive: true });
+    rmSync(mkdtempSync(join(out, ".micrograd-check-")), { recursive: true });
+  } catch (error) {
+    throw new Error(
+      `--out ${out}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  for (const name of OUTPUT_FILES) {
+    const path = join(out, name);
+    if (existsSync(path) && !statSync(path).isFile()) {
+      throw new Error(`${path} exists and is not a file; move it away or choose another --out`);
+    }
   }
 }
 

@@ -61,7 +61,17 @@ export function evaluateExpression(source: string, inputs: Record<string, number
     }
     return left;
   };
+  // The parser recurses once per nesting level, so the nesting is bounded rather than the stack.
+  let depth = 0;
   const unary = (): Value => {
+    if (++depth > 200) fail("the expression is nested more than 200 levels deep");
+    try {
+      return unaryUnbounded();
+    } finally {
+      depth--;
+    }
+  };
+  const unaryUnbounded = (): Value => {
     if (peek().text === "-") {
       at++;
       const operand = unary();

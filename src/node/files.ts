@@ -24,6 +24,16 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw error;
+    // Name the file the caller asked for, not the temporary one.
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "no such folder"
+        : code === "EISDIR"
+          ? "a folder is in the way"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : (error as Error).message;
+    throw new Error(`cannot write ${path}: ${reason}`);
   }
 }
