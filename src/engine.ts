@@ -201,7 +201,7 @@ export class Value {
   relu(): Value {
     return record(OPS.relu, this, null);
   }
-  /** max(x, slope·x) for 0 < slope < 1: a ReLU whose negative side still passes some gradient. */
+  /** x where x > 0, slope·x elsewhere (usually 0 < slope < 1): a ReLU whose negative side still passes some gradient. */
   leakyRelu(slope = 0.01): Value {
     return record(OPS.leakyRelu, this, operand(slope, "leakyRelu", this));
   }
