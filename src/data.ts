@@ -233,18 +233,32 @@ export function parseCsv(text: string, options: { source?: string } = {}): Datas
 
   // Integer labels 0..K-1 are class indices as they are. Other integers (1 and 2, -1 and 1)
   // become indices in increasing order; anything else is a name, indexed by first appearance.
-  let classNames: string[];
-  if (rawLabels.every((l) => /^-?\d+$/.test(l))) {
-    const values = [...new Set(rawLabels.map(Number))].sort((a, b) => a - b);
-    classNames = values.map(String);
-  } else {
-    classNames = [...new Set(rawLabels)];
-  }
+  const integers = rawLabels.every((l) => INTEGER.test(l));
+  const classNames = integers
+    ? [...new Set(rawLabels.map(Number))].sort((a, b) => a - b).map(String)
+    : [...new Set(rawLabels)];
   const index = new Map(classNames.map((name, k) => [name, k]));
-  const y = rawLabels.map((l) => index.get(/^-?\d+$/.test(l) ? String(Number(l)) : l) as number);
+  const y = rawLabels.map((l) => index.get(labelKey(l, integers)) as number);
   if (new Set(y).size < 2)
     throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
   return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** How a label is compared with class names: integer classes by value ("01" is "1"), others as written. */
+function labelKey(label: string, integerClasses: boolean): string {
+  return integerClasses && INTEGER.test(label) ? String(Number(label)) : label;
+}
+
+/** The index of `label` among class names that parseCsv made, or -1 if it is none of them. */
+export function classIndex(label: string, classNames: readonly string[]): number {
+  return classNames.indexOf(
+    labelKey(
+      label,
+      classNames.every((name) => INTEGER.test(name)),
+    ),
+  );
 }
 
 function isNumber(cell: string): boolean {

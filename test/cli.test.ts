@@ -159,6 +159,10 @@ describe("train and predict", () => {
     const run = await micrograd(["predict", "--model", join(out, "model.json"), "--data", csv]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("accuracy 4/4");
+    writeFileSync(csv, "1,1,1\n-1,-1,\n");
+    const empty = await micrograd(["predict", "--model", join(out, "model.json"), "--data", csv]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain(`${csv}:2: label "" is not a class index in 0..1`);
   });
 
   it("trains on the user's CSV with names for classes, standardized", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  classIndex,
   DATASET_NAMES,
   makeBlobs,
   makeCircles,
@@ -157,6 +158,15 @@ describe("CSV labels and headers", () => {
     expect(oneTwo.y).toEqual([0, 1, 0]);
     const far = parseCsv("1,0\n2,1000000\n");
     expect(far.nClasses).toBe(2);
+  });
+
+  it("keeps labels as written when they are not all integers", () => {
+    const mixed = parseCsv("1,01\n2,a\n3,01\n4,1\n");
+    expect(mixed.classNames).toEqual(["01", "a", "1"]);
+    expect(mixed.y).toEqual([0, 1, 0, 2]);
+    expect(classIndex("01", mixed.classNames ?? [])).toBe(0);
+    expect(classIndex("1", mixed.classNames ?? [])).toBe(2);
+    expect(classIndex("007", ["-1", "7"])).toBe(1);
   });
 
   it("keeps 0..K-1 as they are and reads big files without a stack overflow", () => {

@@ -3,7 +3,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DATASET_NAMES, type Dataset, makeDataset, standardize, trainTestSplit } from "../data.js";
+import {
+  classIndex,
+  DATASET_NAMES,
+  type Dataset,
+  makeDataset,
+  standardize,
+  trainTestSplit,
+} from "../data.js";
 import type { Value } from "../engine.js";
 import { LOSS_NAMES, softmax } from "../losses.js";
 import { ACTIVATIONS, INITS, MLP } from "../nn.js";
@@ -573,17 +580,16 @@ function classOfLabel(
   nClasses: number,
   where: string,
 ): number {
-  const normal = /^-?\d+$/.test(label) ? String(Number(label)) : label;
   if (classNames) {
-    const k = classNames.indexOf(normal);
+    const k = classIndex(label, classNames);
     if (k === -1)
       throw new Error(
         `${where}: label "${label}" is not one of the model's classes (${classNames.join(", ")})`,
       );
     return k;
   }
-  const k = Number(normal);
-  if (!Number.isInteger(k) || k < 0 || k >= nClasses) {
+  const k = /^\d+$/.test(label) ? Number(label) : Number.NaN;
+  if (!(k < nClasses)) {
     throw new Error(`${where}: label "${label}" is not a class index in 0..${nClasses - 1}`);
   }
   return k;
