@@ -68,20 +68,14 @@ export interface FitResult {
  */
 export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitResult {
   checkDataset("fit", model, data);
-  const loss = options.loss ?? (model.nout === 1 ? "hinge" : "softmax");
+  const loss = options.loss ?? defaultLoss(model);
   if (!LOSS_NAMES.includes(loss)) {
     throw new TypeError(`fit: unknown loss "${String(loss)}"; expected ${LOSS_NAMES.join(", ")}`);
   }
   const n = data.X.length;
   const batchSize = options.batchSize ?? n;
-  checkInteger("fit", "batchSize", batchSize);
   const stepsPerEpoch = Math.ceil(n / Math.min(batchSize, n));
-  if (options.steps !== undefined && options.epochs !== undefined) {
-    throw new RangeError("fit: give steps or epochs, not both");
-  }
-  if (options.epochs !== undefined) checkInteger("fit", "epochs", options.epochs);
-  const steps = options.epochs !== undefined ? options.epochs * stepsPerEpoch : (options.steps ?? 100);
-  checkInteger("fit", "steps", steps);
+  const steps = plannedSteps(n, options);
   const l2 = options.l2 ?? 0;
   if (!(l2 >= 0 && Number.isFinite(l2)))
     throw new RangeError(`fit: l2 must be a finite number >= 0, got ${l2}`);
@@ -129,7 +123,7 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
       lr: optimizer.lr,
     };
     if (options.validation && ((step + 1) % validateEvery === 0 || step === steps - 1)) {
-      const scores = evaluate(model, options.validation, { loss });
+      const scores = measure(model, options.validation, loss);
       record.validationLoss = scores.loss;
       record.validationAccuracy = scores.accuracy;
     }
@@ -146,7 +140,35 @@ export function evaluate(
   options: { loss?: LossName } = {},
 ): { loss: number; accuracy: number } {
   checkDataset("evaluate", model, data);
-  const loss = options.loss ?? (model.nout === 1 ? "hinge" : "softmax");
+  return measure(model, data, options.loss ?? defaultLoss(model));
+}
+
+/**
+ * How many steps `fit` takes on `n` samples with these options: `steps` (default 100), or
+ * `epochs` passes of ceil(n / batchSize) steps each.
+ */
+export function plannedSteps(n: number, options: Pick<FitOptions, "steps" | "epochs" | "batchSize">): number {
+  const batchSize = options.batchSize ?? n;
+  checkInteger("fit", "batchSize", batchSize);
+  if (options.steps !== undefined && options.epochs !== undefined) {
+    throw new RangeError("fit: give steps or epochs, not both");
+  }
+  if (options.epochs === undefined) {
+    const steps = options.steps ?? 100;
+    checkInteger("fit", "steps", steps);
+    return steps;
+  }
+  checkInteger("fit", "epochs", options.epochs);
+  return options.epochs * Math.ceil(n / Math.min(batchSize, n));
+}
+
+/** Hinge for a one-output model (a score whose sign is the class), softmax for several outputs. */
+function defaultLoss(model: MLP): LossName {
+  return model.nout === 1 ? "hinge" : "softmax";
+}
+
+/** evaluate() on data already checked, e.g. a validation set measured again and again during fit. */
+function measure(model: MLP, data: Dataset, loss: LossName): { loss: number; accuracy: number } {
   return noGrad(() => {
     const outputs = data.X.map((x) => model.forward(x));
     return { loss: classificationLoss(loss, outputs, data.y).data, accuracy: batchAccuracy(outputs, data.y) };

@@ -19,7 +19,7 @@ import { readTextFile, writeFileAtomic } from "../node/files.js";
 import { loadModel, saveModel } from "../node/models.js";
 import { OPTIMIZER_NAMES, type OptimizerName, type Schedule } from "../optim.js";
 import type { ModelMetadata } from "../serialize.js";
-import { evaluate, type FitOptions, fit, predict, type StepRecord, scores } from "../train.js";
+import { evaluate, type FitOptions, fit, plannedSteps, predict, type StepRecord, scores } from "../train.js";
 import { DEMO_FIT, demoSetup } from "./demo.js";
 import { ExpressionError, evaluateExpression } from "./expression.js";
 import { Progress } from "./progress.js";
@@ -172,6 +172,7 @@ async function demo(args: string[], io: Io): Promise<number> {
   });
   if (values.help) return help("demo", io);
   const out = resolve(values.out ?? join("out", "demo"));
+  prepareOutputDirectory(out);
   const { data, model } = demoSetup();
   return runTraining({
     io,
@@ -359,19 +360,15 @@ interface Run {
 
 async function runTraining(run: Run): Promise<number> {
   const { io, out, data, test, model, options } = run;
-  prepareOutputDirectory(out);
   const pictures = run.pictures ? await loadPictures(io) : undefined;
   // A boundary picture needs a plane: two features.
   const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(data) : undefined;
-  const stepsPerEpoch = Math.ceil(
-    data.X.length / Math.min(options.batchSize ?? data.X.length, data.X.length),
-  );
-  const total = options.epochs !== undefined ? options.epochs * stepsPerEpoch : (options.steps ?? 100);
+  const total = plannedSteps(data.X.length, options);
   // About 25 frames: each one renders the whole plane, so more would slow training down.
   const frameEvery = Math.max(1, Math.ceil(total / 25));
   const progress = run.quiet ? undefined : new Progress(io.stderr, total);
+  const sizes = [model.nin, ...model.config.nouts].join("-");
   if (!run.quiet) {
-    const sizes = [model.nin, ...model.config.nouts].join("-");
     io.stdout.write(
       `training an MLP ${sizes} (${model.parameters().length} parameters) on ${data.X.length} ${run.name} samples\n`,
     );
@@ -383,8 +380,7 @@ async function runTraining(run: Run): Promise<number> {
     onStep: (record: StepRecord) => {
       progress?.update(record);
       if (animation && (record.step % frameEvery === 0 || record.step === total - 1)) {
-        const caption = `step ${record.step + 1} · loss ${record.loss.toFixed(3)} · accuracy ${(record.accuracy * 100).toFixed(0)}%`;
-        animation.addFrame(model, caption);
+        animation.addFrame(model, { ...record, step: record.step + 1 });
       }
       return undefined;
     },
@@ -419,7 +415,7 @@ async function runTraining(run: Run): Promise<number> {
         data: data.X[0].length === 2 ? data : undefined,
         history: result.history,
         animation,
-        title: `${run.name}: MLP ${[model.nin, ...model.config.nouts].join("-")}`,
+        title: `${run.name}: MLP ${sizes}`,
       });
     }
     written = OUTPUT_FILES.filter((name) => existsSync(join(staging, name))).map((name) => {
