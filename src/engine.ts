@@ -79,13 +79,19 @@ const OPS = {
   leakyRelu: op("leakyRelu", "LeakyReLU", (a, s) => (a > 0 ? a : s * a), (a, s) => (a > 0 ? 1 : s)),
   // log(1 + e^a), written so that e^a is never formed for large a.
   softplus: op("softplus", "softplus", (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))), (a) => sigmoid(a)),
+  // The larger input; on a tie the gradient goes to the first.
+  max:  op("max", "max", (a, b) => Math.max(a, b),              (a, b) => (a >= b ? 1 : 0),    (a, b) => (a >= b ? 0 : 1)),
   // n-ary: the inputs are a list, each receiving the output's gradient unchanged.
   sum:  op("sum", "+",  (a, b) => a + b,                        () => 1),
+  // b[a]: a is the index (a Value, so that a compiled trace can vary it) and b the list of
+  // candidates; the rules see the chosen candidate as b. The index gets no gradient.
+  select: op("select", "select", (_i, chosen) => chosen,        () => 0,                        () => 1),
   leaf: op("value", "", () => 0,                                () => 0),
 } as const;
 
 const LEAF = OPS.leaf.index;
 const SUM = OPS.sum.index;
+const SELECT = OPS.select.index;
 
 // Labels are rare, so they live beside the nodes instead of costing every node a field.
 const labels = new WeakMap<Value, string>();
@@ -105,9 +111,9 @@ export class Value {
    * own or in a Set, keeps a node at five fields (64 bytes) and backward() twice as fast.
    */
   code: number;
-  /** @internal The first input, or null for a leaf and for a sum. */
+  /** @internal The first input (a select's index), or null for a leaf and for a sum. */
   readonly a: Value | null;
-  /** @internal The second input: a Value, a constant number, a sum's list of terms, or null. */
+  /** @internal The second input: a Value, a constant number, a sum's terms or a select's candidates, or null. */
   readonly b: Operand | readonly Operand[] | null;
 
   constructor(data: number, label?: string);
@@ -154,6 +160,7 @@ export class Value {
   /** The inputs this value was computed from, constants included, in order. */
   get inputs(): Operand[] {
     if (this.code >> 1 === SUM) return [...(this.b as readonly Operand[])];
+    if (this.code >> 1 === SELECT) return [this.a as Value, ...(this.b as readonly Value[])];
     const inputs: Operand[] = [];
     if (this.a !== null) inputs.push(this.a);
     if (this.b !== null) inputs.push(this.b as Operand);
@@ -207,6 +214,41 @@ export class Value {
   }
   softplus(): Value {
     return record(OPS.softplus, this, null);
+  }
+  /** The larger of this and other; the gradient flows to the one that is larger (this, on a tie). */
+  max(other: Operand): Value {
+    return record(OPS.max, this, operand(other, "max", this));
+  }
+
+  /** The largest of the terms, as a chain of `max`: softmax shifts by it, traceably. */
+  static max(terms: readonly Value[]): Value {
+    if (!Array.isArray(terms) || terms.length === 0 || !(terms[0] instanceof Value)) {
+      throw new TypeError(`Value.max(${show(terms)}): expected a non-empty array of Values`);
+    }
+    let largest = terms[0];
+    for (let i = 1; i < terms.length; i++) largest = largest.max(terms[i]);
+    return largest;
+  }
+
+  /**
+   * candidates[index]. With a number index it is a plain lookup. With a Value index (a token
+   * id, a class label) the choice is recorded as a node, so that a compiled trace replays it
+   * for whatever index comes next. The gradient reaches the chosen candidate only.
+   */
+  static select(candidates: readonly Value[], index: number | Value): Value {
+    if (!Array.isArray(candidates) || candidates.length === 0) {
+      throw new TypeError(`Value.select(${show(candidates)}): expected a non-empty array of Values`);
+    }
+    const i = index instanceof Value ? index.data : index;
+    if (!Number.isInteger(i) || i < 0 || i >= candidates.length) {
+      throw new RangeError(`Value.select: index ${show(i)} is not an integer in 0..${candidates.length - 1}`);
+    }
+    const chosen = candidates[i];
+    if (!(chosen instanceof Value)) {
+      throw new TypeError(`Value.select: candidates[${i}] is ${show(chosen)}, not a Value`);
+    }
+    if (!(index instanceof Value) || !recording) return chosen;
+    return new Value(chosen.data, undefined, SELECT, index, candidates.slice());
   }
 
   /** The sum of many terms as one node: cheaper than a chain of `add`s, same gradients. */
@@ -268,11 +310,12 @@ export class Value {
 function propagate(node: Value): void {
   const g = node.grad;
   const a = node.a;
-  const b = node.b;
+  let b = node.b;
   const op = OP_LIST[node.code >> 1];
   if (op === OPS.sum) {
     for (const term of b as readonly Operand[]) if (term instanceof Value) term.grad += g;
   } else if (a !== null) {
+    if (op === OPS.select) b = (b as readonly Value[])[a.data];
     const bData = b instanceof Value ? b.data : (b as number);
     // Checked before it is added, so that a failed backward() leaves no Infinity behind.
     const toA = g * op.da(a.data, bData, node.data);
@@ -323,7 +366,7 @@ function topologicalOrder(root: Value): Value[] {
         stack.push(b);
         expanded.push(false);
       }
-    } else if (node.code >> 1 === SUM) {
+    } else if (Array.isArray(b)) {
       for (const term of b as readonly Operand[]) {
         if (term instanceof Value && !(term.code & 1)) {
           stack.push(term);

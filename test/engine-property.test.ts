@@ -31,6 +31,10 @@ const OPS: ((x: Value, y: Value, k: number) => Value)[] = [
   (x) => x.tanh().pow(3),
   (x, y) => x.softplus().add(0.5).pow(y.tanh()),
   (x, y) => Value.sum([x, y, 1.5, x]),
+  // max away from a tie (the kink), select by a Value index that the program also computes with.
+  (x, y) => x.max(y.add(x.mul(x).add(0.2))),
+  (x, y) => Value.max([x.sub(1.5).tanh(), y.tanh().add(1.5), x.mul(0.5)]),
+  (x, y, k) => Value.select([x, y, x.mul(y)], new Value(Math.floor(Math.abs(k) * 1.4))),
   // Kinks (abs, relu, leakyRelu) only where the argument is kept away from 0.
   (x) => x.mul(x).add(0.1).abs(),
   (x) => x.mul(x).add(0.1).relu(),

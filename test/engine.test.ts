@@ -98,6 +98,58 @@ describe("each operation: value and gradient against hand-derived rules", () => 
     expect(s.inputs).toEqual([x, 3, y, x, 0.5]);
   });
 
+  it("max sends the gradient to the larger input, the first on a tie", () => {
+    const a = new Value(2);
+    const b = new Value(5);
+    const m = a.max(b).mul(3);
+    m.backward();
+    expect(m.data).toBe(15);
+    expect([a.grad, b.grad]).toEqual([0, 3]);
+    const c = new Value(4);
+    const d = new Value(4);
+    c.max(d).backward();
+    expect([c.grad, d.grad]).toEqual([1, 0]);
+    const terms = [new Value(-1), new Value(7), new Value(3)];
+    const top = Value.max(terms);
+    top.backward();
+    expect(top.data).toBe(7);
+    expect(terms.map((t) => t.grad)).toEqual([0, 1, 0]);
+    expect(new Value(1).max(9).data).toBe(9);
+  });
+
+  it("select: a number index is a plain lookup; a Value index is a node whose gradient reaches the chosen one", () => {
+    const row = [new Value(0.5), new Value(-2), new Value(3)];
+    expect(Value.select(row, 1)).toBe(row[1]);
+    const index = new Value(2);
+    const picked = Value.select(row, index);
+    expect(picked).not.toBe(row[2]);
+    expect(picked.op.name).toBe("select");
+    expect(picked.inputs).toEqual([index, ...row]);
+    const out = picked.mul(picked).add(row[2]);
+    out.backward();
+    expect(out.data).toBe(12);
+    expect(row.map((v) => v.grad)).toEqual([0, 0, 7]);
+    expect(index.grad).toBe(0);
+    // The node keeps its own copy of the candidates: changing the array later changes nothing.
+    const mutable = [new Value(1), new Value(2)];
+    const chosen = Value.select(mutable, new Value(0));
+    mutable[0] = new Value(100);
+    expect(chosen.inputs[1]).not.toBe(mutable[0]);
+    expect(noGrad(() => Value.select(row, new Value(0)))).toBe(row[0]);
+  });
+
+  it("select and max reject what they cannot use", () => {
+    const row = [new Value(1), new Value(2)];
+    expect(() => Value.select(row, 2)).toThrow("Value.select: index 2 is not an integer in 0..1");
+    expect(() => Value.select(row, new Value(0.5))).toThrow("index 0.5 is not an integer in 0..1");
+    expect(() => Value.select([], 0)).toThrow(TypeError);
+    expect(() => Value.select([1, 2] as unknown as Value[], 0)).toThrow("candidates[0] is 1, not a Value");
+    expect(() => Value.max([])).toThrow(TypeError);
+    expect(() => new Value(1).max(Number.NaN)).toThrow(
+      "max(1, NaN): operand must be a finite number or a Value",
+    );
+  });
+
   it("reproduces the original micrograd README example", () => {
     const a = new Value(-4.0);
     const b = new Value(2.0);
