@@ -29,7 +29,7 @@ import {
 import { Value } from "../engine.js";
 import type { LossName } from "../losses.js";
 import { type Activation, activate, MLP } from "../nn.js";
-import { type ModelMetadata, modelToJSON } from "../serialize.js";
+import { type ModelFile, type ModelMetadata, modelToJSON } from "../serialize.js";
 
 /** IR version 13 and opset 25 are those of ONNX 1.20, the schema onnx-buf compiles. */
 export const ONNX_IR_VERSION = 13;
@@ -70,14 +70,22 @@ export const ONNX_METADATA_KEYS = {
 export function toOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array {
   if (!(model instanceof MLP)) throw new TypeError(`toOnnx: expected an MLP, got ${String(model)}`);
   // The same checks as saving a model file: finite weights, metadata that fits the architecture.
-  const file = modelToJSON(model, metadata);
-  const nout = model.nout;
-  const loss: LossName = (file.loss as LossName | undefined) ?? (nout === 1 ? "hinge" : "softmax");
-  if (loss === "softmax" && nout === 1) {
-    throw new RangeError(
-      "toOnnx: the loss is softmax, which needs one output per class, but this model has 1 output",
-    );
+  let file: ModelFile;
+  try {
+    file = modelToJSON(model, metadata);
+  } catch (error) {
+    const message = (error as Error).message.replace(/^modelToJSON: /, "");
+    throw error instanceof RangeError
+      ? new RangeError(`toOnnx: ${message}`)
+      : new TypeError(`toOnnx: ${message}`);
   }
+  const nout = model.nout;
+  const loss = lossOf(model, file);
+  file.parameters.forEach((p, i) => {
+    if (!Number.isFinite(Math.fround(p))) {
+      throw new RangeError(`toOnnx: parameter ${i} is ${p}, ${BEYOND_FLOAT32}`);
+    }
+  });
 
   const graph = new GraphBuilder();
   let h: string = ONNX_NAMES.input;
@@ -99,8 +107,8 @@ export function toOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array {
     const isLast = i === model.layers.length - 1;
     const weights = layer.neurons.flatMap((n) => n.weights.map((w) => w.data));
     const biases = layer.neurons.map((n) => n.bias.data);
-    graph.constant(`layer${i}.weight`, [layer.nout, layer.nin], float32s(`layer ${i}'s weights`, weights));
-    graph.constant(`layer${i}.bias`, [layer.nout], float32s(`layer ${i}'s biases`, biases));
+    graph.constant(`layer${i}.weight`, [layer.nout, layer.nin], weights);
+    graph.constant(`layer${i}.bias`, [layer.nout], biases);
     const linear = isLast && layer.activation === "linear" ? ONNX_NAMES.scores : `layer${i}.linear`;
     // Each row of the weight matrix is one neuron (an output), as stored: hence transB.
     h = graph.node("Gemm", [h, `layer${i}.weight`, `layer${i}.bias`], linear, [intAttribute("transB", 1)]);
@@ -112,7 +120,7 @@ export function toOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array {
 
   const classes = nout === 1 ? 2 : nout;
   const outputs = [tensorInfo(ONNX_NAMES.scores, TensorProto_DataType.FLOAT, ["batch", nout], SCORES_DOC)];
-  if (loss === "softmax" || loss === "bce") {
+  if (hasProbabilities(loss)) {
     if (loss === "softmax") {
       graph.node("Softmax", [ONNX_NAMES.scores], ONNX_NAMES.probabilities, [intAttribute("axis", 1)]);
     } else if (nout > 1) {
@@ -168,8 +176,31 @@ export function toOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array {
   return toBinary(ModelProtoSchema, onnxModel);
 }
 
+/** The names of the outputs `toOnnx(model, metadata)` writes, in order. */
+export function onnxOutputNames(model: MLP, metadata: ModelMetadata = {}): string[] {
+  const probabilities = hasProbabilities(lossOf(model, metadata)) ? [ONNX_NAMES.probabilities] : [];
+  return [ONNX_NAMES.scores, ...probabilities, ONNX_NAMES.class];
+}
+
+/** The loss named in the metadata, or the one `fit` uses when none is named. */
+function lossOf(model: MLP, metadata: ModelMetadata): LossName {
+  const loss = (metadata.loss as LossName | undefined) ?? (model.nout === 1 ? "hinge" : "softmax");
+  if (loss === "softmax" && model.nout === 1) {
+    throw new RangeError(
+      "toOnnx: the loss is softmax, which needs one output per class, but this model has 1 output",
+    );
+  }
+  return loss;
+}
+
+/** Softmax and bce train the scores as log-odds; hinge and mse scores are not probabilities. */
+function hasProbabilities(loss: LossName): boolean {
+  return loss === "softmax" || loss === "bce";
+}
+
 const LIBRARY_VERSION: string = manifest.version;
 
+const BEYOND_FLOAT32 = "beyond the range of float32 (about ±3.4e38)";
 const SCORES_DOC = "the network's outputs, as micrograd's scores()";
 const CLASS_DOC = "the predicted class index, as micrograd's predict()";
 
@@ -226,7 +257,7 @@ function float32s(what: string, values: readonly number[]): number[] {
   return values.map((x, i) => {
     const single = Math.fround(x);
     if (!Number.isFinite(single)) {
-      throw new RangeError(`toOnnx: ${what}[${i}] is ${x}, beyond the range of float32 (about ±3.4e38)`);
+      throw new RangeError(`toOnnx: ${what}[${i}] is ${x}, ${BEYOND_FLOAT32}`);
     }
     return single;
   });
