@@ -271,6 +271,21 @@ describe("what the ONNX file says about itself", () => {
     expect(weight?.floatData.slice(0, 3)).toEqual(firstNeuron);
   });
 
+  it("plain Node imports micrograd/onnx by name from the build", async () => {
+    const script = `import { MLP } from "micrograd"; import { toOnnx } from "micrograd/onnx";
+      console.log(toOnnx(new MLP(2, [3, 1], { seed: 1 })) instanceof Uint8Array);`;
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: root },
+        (_error, stdout, stderr) => resolve({ stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("true\n");
+  });
+
   it("ONNX Runtime sees the same names", async () => {
     const session = await ort.InferenceSession.create(toOnnx(model, metadata));
     expect(session.inputNames).toEqual(["input"]);
