@@ -21,6 +21,7 @@ import { OPTIMIZER_NAMES, type OptimizerName, type Schedule } from "../optim.js"
 import type { ModelMetadata } from "../serialize.js";
 import { evaluate, type FitOptions, fit, plannedSteps, predict, type StepRecord, scores } from "../train.js";
 import { DEMO_FIT, demoSetup } from "./demo.js";
+import { exportCommand } from "./export.js";
 import { ExpressionError, evaluateExpression } from "./expression.js";
 import { Progress } from "./progress.js";
 
@@ -37,6 +38,7 @@ Commands:
   train     train a network on a built-in data set or your own CSV file
   predict   classify inputs with a saved model
   graph     draw the computation graph of an expression
+  export    write a saved model as ONNX, to run in ONNX Runtime
 
 Run "micrograd <command> --help" for the options of a command.
 Options: --help, --version`,
@@ -148,6 +150,8 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
         return predictCommand(rest, io);
       case "graph":
         return await graph(rest, io);
+      case "export":
+        return await exportCommand(rest, io);
       default:
         throw new UsageError(`unknown command "${command}"; commands are demo, train, predict, graph`);
     }
