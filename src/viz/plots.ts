@@ -111,28 +111,36 @@ export function decisionBoundarySvg(
       `data-x-range="${xMin} ${xMax}" data-y-range="${yMin} ${yMax}" ` +
       `data-plot="${box.left} ${box.top} ${box.right} ${box.bottom}">`,
   );
-  // Each cell gets one of SHADES depths of its class's colour, and each row's runs of equal
-  // shade become one rectangle in that shade's path: a few hundred rectangles instead of one
-  // element per cell (a 60 × 60 grid is then ~20 kB rather than ~500 kB), still sharp at any zoom.
+  // Each cell gets one of SHADES depths of its class's colour. A run of equal shade in a row is
+  // one rectangle, and the same run in the rows below extends it downwards; each shade's
+  // rectangles make one path. A 60 × 60 grid is then a few hundred rectangles (~25 kB of SVG
+  // rather than ~500 kB for one element per cell), still sharp at any zoom.
+  type Run = { start: number; end: number; shade: number; top: number };
   const runs = new Map<number, string[]>();
-  for (let row = 0; row < resolution; row++) {
-    let runStart = 0;
-    let runShade = -1;
-    for (let col = 0; col <= resolution; col++) {
-      const shade = col < resolution ? cellShade(gridScores[row * resolution + col], binary) : -1;
-      if (shade === runShade) continue;
-      if (runShade >= 0) {
-        // Runs overlap by a fraction of a pixel so that no seams show between them.
-        const rect =
-          `M${round(box.left + runStart * cellW)},${round(box.top + row * cellH)}` +
-          `h${round((col - runStart) * cellW + 0.4)}v${round(cellH + 0.4)}h${-round((col - runStart) * cellW + 0.4)}z`;
-        const list = runs.get(runShade) ?? [];
-        list.push(rect);
-        runs.set(runShade, list);
-      }
-      runStart = col;
-      runShade = shade;
+  const emit = (run: Run, bottom: number) => {
+    // Rectangles overlap their neighbours by a fraction of a pixel so that no seams show.
+    const w = round((run.end - run.start) * cellW + 0.4, 1);
+    const h = round((bottom - run.top) * cellH + 0.4, 1);
+    const rect = `M${round(box.left + run.start * cellW, 1)},${round(box.top + run.top * cellH, 1)}h${w}v${h}h-${w}z`;
+    const list = runs.get(run.shade) ?? [];
+    list.push(rect);
+    runs.set(run.shade, list);
+  };
+  const shades = gridScores.map((outputs) => cellShade(outputs, binary));
+  let open = new Map<string, Run>();
+  for (let row = 0; row <= resolution; row++) {
+    const next = new Map<string, Run>();
+    let start = 0;
+    for (let col = 1; row < resolution && col <= resolution; col++) {
+      const shade = shades[row * resolution + start];
+      if (col < resolution && shades[row * resolution + col] === shade) continue;
+      const key = `${start} ${col} ${shade}`;
+      next.set(key, open.get(key) ?? { start, end: col, shade, top: row });
+      open.delete(key);
+      start = col;
     }
+    for (const run of open.values()) emit(run, row);
+    open = next;
   }
   for (const [shade, rects] of [...runs].sort((a, b) => a[0] - b[0])) {
     const cls = Math.floor(shade / SHADES);
@@ -152,7 +160,7 @@ export function decisionBoundarySvg(
   out.push(axes(box, [xMin, xMax], [yMin, yMax], px, py, data.featureNames));
 
   const radius = Math.max(2.5, Math.min(5, Math.min(box.right - box.left, box.bottom - box.top) / 70));
-  out.push('<g class="points">');
+  out.push(`<g class="points" stroke="${INK}" stroke-width="0.7">`);
   for (let i = 0; i < data.X.length; i++) {
     const x = px(data.X[i][0]);
     const y = py(data.X[i][1]);
@@ -160,7 +168,7 @@ export function decisionBoundarySvg(
     const correct = predicted[i] === cls;
     out.push(
       `<path class="point" data-class="${cls}" data-correct="${correct}" d="${marker(shapeOf(cls), x, y, radius)}" ` +
-        `fill="${CLASS_COLORS[cls % CLASS_COLORS.length]}" stroke="${INK}" stroke-width="0.7"/>`,
+        `fill="${CLASS_COLORS[cls % CLASS_COLORS.length]}"/>`,
     );
     if (!correct) {
       out.push(
