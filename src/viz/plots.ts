@@ -32,7 +32,7 @@ export interface DecisionBoundaryOptions {
 /**
  * The plane as the model sees it: each grid cell coloured by the model's score there
  * (one output: hue by sign, depth by size, with the line score = 0; K outputs: the
- * predicted class, paler where the softmax is less sure), the data on top (colour and
+ * predicted class, paler where the softmax is less sure; 12 depths per class), the data on top (colour and
  * shape by class, misclassified points ringed), axes and a legend.
  */
 export function decisionBoundarySvg(
@@ -113,8 +113,8 @@ export function decisionBoundarySvg(
   );
   // Each cell gets one of SHADES depths of its class's colour. A run of equal shade in a row is
   // one rectangle, and the same run in the rows below extends it downwards; each shade's
-  // rectangles make one path. A 60 × 60 grid is then a few hundred rectangles (~25 kB of SVG
-  // rather than ~500 kB for one element per cell), still sharp at any zoom.
+  // rectangles make one path. The background of a 60 × 60 grid is then a few hundred
+  // rectangles (~15 kB, not ~500 kB for one element per cell), still sharp at any zoom.
   type Run = { start: number; end: number; shade: number; top: number };
   const runs = new Map<number, string[]>();
   const emit = (run: Run, bottom: number) => {
@@ -127,6 +127,8 @@ export function decisionBoundarySvg(
     runs.set(run.shade, list);
   };
   const shades = gridScores.map((outputs) => cellShade(outputs, binary));
+  // Rectangles still growing downwards, by their columns and shade; the pass after the last
+  // row closes them all.
   let open = new Map<string, Run>();
   for (let row = 0; row <= resolution; row++) {
     const next = new Map<string, Run>();
