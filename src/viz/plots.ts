@@ -32,8 +32,8 @@ export interface DecisionBoundaryOptions {
 /**
  * The plane as the model sees it: each grid cell coloured by the model's score there
  * (one output: hue by sign, depth by size, with the line score = 0; K outputs: the
- * predicted class, paler where the softmax is less sure; 12 depths per class), the data on top (colour and
- * shape by class, misclassified points ringed), axes and a legend.
+ * predicted class, paler where the softmax is less sure; 12 depths per class), the data
+ * on top (colour and shape by class, misclassified points ringed), axes and a legend.
  */
 export function decisionBoundarySvg(
   model: MLP,
