@@ -89,5 +89,10 @@ done
 
 for name in "${notebooks[@]}"; do
   mv "$work/$name.ipynb" "$output_dir/$name.ipynb"
+  bytes=$(wc -c <"$output_dir/$name.ipynb")
+  echo "notebooks.sh: wrote $output_dir/$name.ipynb ($((bytes / 1024)) kB)" >&2
+  # GitHub shows notebooks up to about 1 MB comfortably; the tests hold them to that.
+  if [ "$bytes" -gt 1048576 ]; then
+    echo "notebooks.sh: warning: $name.ipynb is over 1 MB; store fewer or smaller pictures" >&2
+  fi
 done
-echo "notebooks.sh: wrote ${notebooks[*]/%/.ipynb} to $output_dir" >&2

@@ -93,6 +93,8 @@ describe("renderGraph", () => {
   it("renders the graph as SVG with every value's data and grad", async () => {
     const svg = plain(await renderGraph(lectureExpression()));
     expect(svg).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
+    // No XML declaration: HTML (and nbconvert) take the text as it is.
+    expect(svg).not.toContain("<?xml");
     for (const grad of ["6.000", "-4.000", "-2.000", "4.000", "1.000"]) expect(svg).toContain(`grad ${grad}`);
     expect(svg).toContain("data -8.000");
     expect(count(svg, /class="node"/g)).toBe(10);
@@ -178,25 +180,41 @@ const spiral = makeSpiral({ nSamples: 60, nClasses: 3, noise: 0.05, seed: 4 });
 const spiralModel = new MLP(2, [8, 3], { seed: 4 });
 train(spiralModel, spiral, { optimizer: "adam", lr: 0.05, steps: 15 });
 
-/** Each cell's attributes and the point of the plane at its centre. */
-function cellsOf(svg: string): { attributes: Record<string, string>; at: number[] }[] {
+/**
+ * Each grid cell's point of the plane and what the picture shows at the cell's centre: the
+ * class, shade level and fill of the rectangle (a run of one shade in one row) covering it.
+ */
+function cellsOf(svg: string): { cls: string; level: number; fill: string; at: number[] }[] {
   const group =
-    /<g class="cells"[^>]*data-resolution="(\d+)" data-x-range="(\S+) (\S+)" data-y-range="(\S+) (\S+)">/.exec(
+    /<g class="cells"[^>]*data-resolution="(\d+)" data-x-range="(\S+) (\S+)" data-y-range="(\S+) (\S+)" data-plot="(\S+) (\S+) (\S+) (\S+)">/.exec(
       svg,
     );
   expect(group).not.toBeNull();
-  const [n, xMin, xMax, yMin, yMax] = (group as RegExpExecArray).slice(1).map(Number);
-  const cells = [...svg.matchAll(/<rect class="cell" ([^>]*)\/>/g)].map((m) =>
-    Object.fromEntries([...m[1].matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+  const [n, xMin, xMax, yMin, yMax, left, top, right, bottom] = (group as RegExpExecArray)
+    .slice(1)
+    .map(Number);
+  const runs = [
+    ...svg.matchAll(
+      /<path class="shade" data-class="(\d+)" data-level="(\d+)" fill="([^"]*)" d="([^"]*)"\/>/g,
+    ),
+  ].flatMap(([, cls, level, fill, d]) =>
+    [...d.matchAll(/M([\d.]+),([\d.]+)h([\d.]+)v([\d.]+)h-[\d.]+z/g)].map((m) => {
+      const [x, y, w, h] = m.slice(1).map(Number);
+      return { cls, level: Number(level), fill, x, y, w, h };
+    }),
   );
-  expect(cells.length).toBe(n * n);
-  return cells.map((attributes, i) => ({
-    attributes,
-    at: [
-      xMin + (((i % n) + 0.5) / n) * (xMax - xMin),
-      yMax - ((Math.floor(i / n) + 0.5) / n) * (yMax - yMin),
-    ],
-  }));
+  return Array.from({ length: n * n }, (_, i) => {
+    const [row, col] = [Math.floor(i / n), i % n];
+    const cx = left + ((col + 0.5) / n) * (right - left);
+    const cy = top + ((row + 0.5) / n) * (bottom - top);
+    // The overlap of 0.4 px between neighbours never reaches a neighbour's centre.
+    const covering = runs.filter((r) => r.x <= cx && cx < r.x + r.w && r.y <= cy && cy < r.y + r.h);
+    expect(covering).toHaveLength(1);
+    return {
+      ...covering[0],
+      at: [xMin + ((col + 0.5) / n) * (xMax - xMin), yMax - ((row + 0.5) / n) * (yMax - yMin)],
+    };
+  });
 }
 
 const rgb = (hex: string) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
@@ -229,12 +247,15 @@ describe("decisionBoundarySvg", () => {
     expect(signs.size).toBe(2);
     sample.forEach((cell, k) => {
       const s = modelScores[k];
-      expect(Number(cell.attributes["data-score"])).toBeCloseTo(s, 2);
-      expect(cell.attributes["data-class"]).toBe(s > 0 ? "1" : "0");
+      expect(cell.cls).toBe(s > 0 ? "1" : "0");
+      // 12 shades per side, deeper as |score| grows (tanh saturates it by about 2).
+      expect(Math.abs(cell.level - Math.tanh(Math.abs(s)) * 12)).toBeLessThanOrEqual(1);
       // Class 1 is orange (more red than blue), class 0 blue (more blue than red).
-      const [red, , blue] = rgb(cell.attributes.fill);
+      const [red, , blue] = rgb(cell.fill);
       expect(red > blue).toBe(s > 0);
     });
+    const levels = new Set(cells.map((cell) => cell.level));
+    expect(levels.size).toBeGreaterThan(4);
   });
 
   it("colours cells by the most likely class for a model with several outputs", () => {
@@ -246,10 +267,20 @@ describe("decisionBoundarySvg", () => {
     );
     sample.forEach((cell, k) => {
       const best = modelScores[k].indexOf(Math.max(...modelScores[k]));
-      expect(cell.attributes["data-class"]).toBe(String(best));
+      expect(cell.cls).toBe(String(best));
     });
     expect(count(picture, /class="point"/g)).toBe(spiral.X.length);
     for (const k of [0, 1, 2]) expect(picture).toContain(`>class ${k}</text>`);
+  });
+
+  it("draws the background as a few shapes rather than one element per cell", () => {
+    const picture = decisionBoundarySvg(moonModel, moons);
+    const cells = cellsOf(picture);
+    expect(cells).toHaveLength(60 * 60);
+    const rectangles = count(picture, /z/g);
+    expect(rectangles).toBeLessThan(cells.length / 3);
+    expect(count(picture, /<path class="shade"/g)).toBeLessThanOrEqual(24);
+    expect(picture.length).toBeLessThan(100_000);
   });
 
   it("names classes from the data set and draws the title it is given", () => {

@@ -24,5 +24,7 @@ function loadViz(): Promise<Viz> {
 export async function renderGraph(root: Value, options: DotOptions = {}): Promise<string> {
   const dot = toDot(root, options);
   const viz = await loadViz();
-  return viz.renderString(dot, { format: "svg" });
+  // Without the XML declaration the text can be embedded in HTML as it is: nbconvert (lxml)
+  // refuses a string that declares its own encoding.
+  return viz.renderString(dot, { format: "svg" }).replace(/^\s*<\?xml[^>]*\?>\s*/, "");
 }

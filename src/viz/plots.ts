@@ -32,8 +32,8 @@ export interface DecisionBoundaryOptions {
 /**
  * The plane as the model sees it: each grid cell coloured by the model's score there
  * (one output: hue by sign, depth by size, with the line score = 0; K outputs: the
- * predicted class, paler where the softmax is less sure), the data on top (colour and
- * shape by class, misclassified points ringed), axes and a legend.
+ * predicted class, paler where the softmax is less sure; 12 depths per class), the data
+ * on top (colour and shape by class, misclassified points ringed), axes and a legend.
  */
 export function decisionBoundarySvg(
   model: MLP,
@@ -104,36 +104,52 @@ export function decisionBoundarySvg(
   const out: string[] = [];
   out.push(svgOpen(width, height, "micrograd-boundary"));
   if (title) out.push(titleText(width, title));
-  // The plane the grid covers, so that a reader of the SVG (or a test) can map cells back to it.
+  // The plane the grid covers and where it is drawn, so that a reader of the SVG (or a test)
+  // can map the picture back to the plane.
   out.push(
     `<g class="cells" shape-rendering="crispEdges" data-resolution="${resolution}" ` +
-      `data-x-range="${xMin} ${xMax}" data-y-range="${yMin} ${yMax}">`,
+      `data-x-range="${xMin} ${xMax}" data-y-range="${yMin} ${yMax}" ` +
+      `data-plot="${box.left} ${box.top} ${box.right} ${box.bottom}">`,
   );
-  for (let row = 0; row < resolution; row++) {
-    for (let col = 0; col < resolution; col++) {
-      const outputs = gridScores[row * resolution + col];
-      let fill: string;
-      let dataAttributes: string;
-      if (binary) {
-        const s = outputs[0];
-        const cls = s > 0 ? 1 : 0;
-        // Hue says the side, depth says how far from the boundary; pale but never white.
-        fill = tint(CLASS_COLORS[cls], 0.16 + 0.5 * Math.tanh(Math.abs(s)));
-        dataAttributes = `data-class="${cls}" data-score="${Number(s.toPrecision(4))}"`;
-      } else {
-        const p = softmax(outputs);
-        let cls = 0;
-        for (let k = 1; k < p.length; k++) if (p[k] > p[cls]) cls = k;
-        const sureness = (p[cls] - 1 / p.length) / (1 - 1 / p.length);
-        fill = tint(CLASS_COLORS[cls % CLASS_COLORS.length], 0.14 + 0.5 * sureness);
-        dataAttributes = `data-class="${cls}" data-confidence="${round(p[cls], 3)}"`;
-      }
-      // Cells overlap by a fraction of a pixel so that no seams show between them.
-      out.push(
-        `<rect class="cell" x="${round(box.left + col * cellW)}" y="${round(box.top + row * cellH)}" ` +
-          `width="${round(cellW + 0.4)}" height="${round(cellH + 0.4)}" fill="${fill}" ${dataAttributes}/>`,
-      );
+  // Each cell gets one of SHADES depths of its class's colour. A run of equal shade in a row is
+  // one rectangle, and the same run in the rows below extends it downwards; each shade's
+  // rectangles make one path. The background of a 60 × 60 grid is then a few hundred
+  // rectangles (~15 kB, not ~500 kB for one element per cell), still sharp at any zoom.
+  type Run = { start: number; end: number; shade: number; top: number };
+  const runs = new Map<number, string[]>();
+  const emit = (run: Run, bottom: number) => {
+    // Rectangles overlap their neighbours by a fraction of a pixel so that no seams show.
+    const w = round((run.end - run.start) * cellW + 0.4, 1);
+    const h = round((bottom - run.top) * cellH + 0.4, 1);
+    const rect = `M${round(box.left + run.start * cellW, 1)},${round(box.top + run.top * cellH, 1)}h${w}v${h}h-${w}z`;
+    const list = runs.get(run.shade) ?? [];
+    list.push(rect);
+    runs.set(run.shade, list);
+  };
+  const shades = gridScores.map((outputs) => cellShade(outputs, binary));
+  // Rectangles still growing downwards, by their columns and shade; the pass after the last
+  // row closes them all.
+  let open = new Map<string, Run>();
+  for (let row = 0; row <= resolution; row++) {
+    const next = new Map<string, Run>();
+    let start = 0;
+    for (let col = 1; row < resolution && col <= resolution; col++) {
+      const shade = shades[row * resolution + start];
+      if (col < resolution && shades[row * resolution + col] === shade) continue;
+      const key = `${start} ${col} ${shade}`;
+      next.set(key, open.get(key) ?? { start, end: col, shade, top: row });
+      open.delete(key);
+      start = col;
     }
+    for (const run of open.values()) emit(run, row);
+    open = next;
+  }
+  for (const [shade, rects] of [...runs].sort((a, b) => a[0] - b[0])) {
+    const cls = Math.floor(shade / SHADES);
+    const level = shade % SHADES;
+    out.push(
+      `<path class="shade" data-class="${cls}" data-level="${level}" fill="${shadeColor(cls, level, binary)}" d="${rects.join("")}"/>`,
+    );
   }
   out.push("</g>");
   if (binary) {
@@ -146,7 +162,7 @@ export function decisionBoundarySvg(
   out.push(axes(box, [xMin, xMax], [yMin, yMax], px, py, data.featureNames));
 
   const radius = Math.max(2.5, Math.min(5, Math.min(box.right - box.left, box.bottom - box.top) / 70));
-  out.push('<g class="points">');
+  out.push(`<g class="points" stroke="${INK}" stroke-width="0.7">`);
   for (let i = 0; i < data.X.length; i++) {
     const x = px(data.X[i][0]);
     const y = py(data.X[i][1]);
@@ -154,7 +170,7 @@ export function decisionBoundarySvg(
     const correct = predicted[i] === cls;
     out.push(
       `<path class="point" data-class="${cls}" data-correct="${correct}" d="${marker(shapeOf(cls), x, y, radius)}" ` +
-        `fill="${CLASS_COLORS[cls % CLASS_COLORS.length]}" stroke="${INK}" stroke-width="0.7"/>`,
+        `fill="${CLASS_COLORS[cls % CLASS_COLORS.length]}"/>`,
     );
     if (!correct) {
       out.push(
@@ -188,7 +204,7 @@ export function decisionBoundarySvg(
       steps.forEach((s, i) => {
         entries.push(
           `<rect x="${round(lx + i * swatch)}" y="${ly + 5}" width="${round(swatch)}" height="10" ` +
-            `fill="${tint(CLASS_COLORS[s > 0 ? 1 : 0], 0.16 + 0.5 * Math.tanh(Math.abs(s)))}"/>`,
+            `fill="${shadeColor(s > 0 ? 1 : 0, cellShade([s], true) % SHADES, true)}"/>`,
         );
       });
       const end = lx + steps.length * swatch;
@@ -531,6 +547,37 @@ const CONTOUR_SEGMENTS: [Edge, Edge][][] = [
   [["left", "bottom"]],
   [],
 ];
+
+// ---- the shades of a decision boundary ----
+
+/** Depths of colour per class in the background of a decision boundary. */
+const SHADES = 12;
+
+/**
+ * The shade of a grid cell, as class × SHADES + level. One output: the class is the sign of
+ * the score and the level grows with |score| (saturating by about ±2); K outputs: the most
+ * likely class, and the level grows with how much surer than a uniform guess the softmax is.
+ */
+function cellShade(outputs: readonly number[], binary: boolean): number {
+  let cls: number;
+  let depth: number;
+  if (binary) {
+    cls = outputs[0] > 0 ? 1 : 0;
+    depth = Math.tanh(Math.abs(outputs[0]));
+  } else {
+    const p = softmax(outputs);
+    cls = 0;
+    for (let k = 1; k < p.length; k++) if (p[k] > p[cls]) cls = k;
+    depth = (p[cls] - 1 / p.length) / (1 - 1 / p.length);
+  }
+  return cls * SHADES + Math.min(SHADES - 1, Math.floor(depth * SHADES));
+}
+
+/** The colour of a shade: the class's colour mixed with white, pale but never white. */
+function shadeColor(cls: number, level: number, binary: boolean): string {
+  const depth = (level + 0.5) / SHADES;
+  return tint(CLASS_COLORS[cls % CLASS_COLORS.length], (binary ? 0.16 : 0.14) + 0.5 * depth);
+}
 
 // ---- numbers ----
 
