@@ -429,6 +429,13 @@ function topologicalOrder(root: Value): Value[] {
   return order;
 }
 
+/** @internal The graph under `root` in topological order, for walks outside this file (grad.ts). */
+export function nodesInOrder(root: Value): Value[] {
+  const order = topologicalOrder(root);
+  for (const node of order) node.code &= ~1;
+  return order;
+}
+
 /** Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep. */
 export function noGrad<T>(fn: () => T): T {
   const previous = recording;

@@ -2,7 +2,7 @@
 // leaves every `.grad` field alone; with createGraph, each gradient is built from the
 // engine's own operations (the "on Values" rules of the operation table), so that it can be
 // differentiated again: Hessians, Hessian-vector products, Newton's method, to any order.
-import { OPS, type Op, type Operand, Value } from "./engine.js";
+import { nodesInOrder, OPS, type Op, type Operand, Value } from "./engine.js";
 
 export interface GradOptions {
   /**
@@ -38,62 +38,45 @@ export function grad(output: Value, inputs: readonly Value[], options: GradOptio
   });
   const { createGraph, allowUnused } = checkOptions("grad", options);
 
-  const { order, position } = graphOf(output);
-  const positions = inputs.map((input, k) => {
-    const at = position.get(input);
-    if (at === undefined && !allowUnused) {
-      throw new RangeError(
-        `grad: input ${k}, ${describe(input)}, is not used to compute the output; pass { allowUnused: true } to get 0 for it`,
-      );
-    }
-    return at ?? -1;
-  });
-  const totals = backpropagate(order, position, positions, createGraph);
-  return positions.map((at) => {
-    const total = at < 0 ? 0 : totals[at];
-    return typeof total === "number" ? new Value(total) : total;
-  });
-}
-
-/**
- * The nodes under `output`, each after all of its inputs (so `output` is last), and each
- * node's place in that list. Iterative, like backward(), so that a deep graph works; a Map
- * instead of backward()'s mark on the node, so that grad() never writes to the graph.
- */
-function graphOf(output: Value): { order: Value[]; position: Map<Value, number> } {
-  const order: Value[] = [];
-  const position = new Map<Value, number>(); // -1 while a node's inputs are being ordered
-  const stack: Value[] = [output];
-  const expanded: boolean[] = [false];
-  while (stack.length > 0) {
-    const node = stack.pop() as Value;
-    if (expanded.pop()) {
-      position.set(node, order.length);
-      order.push(node);
-      continue;
-    }
-    if (position.has(node)) continue;
-    position.set(node, -1);
-    stack.push(node);
-    expanded.push(true);
-    for (const input of valueInputs(node)) {
-      if (!position.has(input)) {
-        stack.push(input);
-        expanded.push(false);
-      }
-    }
+  const order = nodesInOrder(output);
+  // While it walks, grad() keeps each node's place in `order` in the node's grad field, which
+  // makes the walk as fast as backward(); the numbers are put back before it returns.
+  const saved = new Float64Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    saved[i] = order[i].grad;
+    order[i].grad = i;
   }
-  return { order, position };
+  try {
+    const positions = inputs.map((input, k) => {
+      if (order[input.grad] === input) return input.grad;
+      if (!allowUnused) {
+        throw new RangeError(
+          `grad: input ${k}, ${describe(input)}, is not used to compute the output; pass { allowUnused: true } to get 0 for it`,
+        );
+      }
+      return -1;
+    });
+    const totals = backpropagate(order, positions, createGraph);
+    return positions.map((at) => {
+      const total = at < 0 ? 0 : totals[at];
+      return typeof total === "number" ? new Value(total) : total;
+    });
+  } finally {
+    for (let i = 0; i < order.length; i++) order[i].grad = saved[i];
+  }
 }
 
-function valueInputs(node: Value): Value[] {
-  const inputs: Value[] = [];
-  if (node.a !== null) inputs.push(node.a);
+/** The place in the walk's order of a node of the graph (see grad()). */
+const place = (node: Value) => node.grad;
+
+/** True if any input of `node` is marked in `marks`, by place. */
+function anyInputMarked(node: Value, marks: Uint8Array): boolean {
+  if (node.a !== null && marks[place(node.a)]) return true;
   const b = node.b;
-  if (b instanceof Value) inputs.push(b);
-  else if (Array.isArray(b))
-    for (const term of b as readonly Operand[]) if (term instanceof Value) inputs.push(term);
-  return inputs;
+  if (b instanceof Value) return marks[place(b)] === 1;
+  if (Array.isArray(b))
+    for (const term of b as readonly Operand[]) if (term instanceof Value && marks[place(term)]) return true;
+  return false;
 }
 
 /**
@@ -103,20 +86,12 @@ function valueInputs(node: Value): Value[] {
  * Returns each node's gradient, by place in `order`: numbers, or Operands with createGraph
  * (a number where the gradient is constant).
  */
-function backpropagate(
-  order: Value[],
-  position: Map<Value, number>,
-  inputPositions: number[],
-  createGraph: boolean,
-): Operand[] {
+function backpropagate(order: Value[], inputPositions: number[], createGraph: boolean): Operand[] {
   const n = order.length;
   const leadsToInput = new Uint8Array(n);
   for (const at of inputPositions) if (at >= 0) leadsToInput[at] = 1;
-  for (let i = 0; i < n; i++) {
-    if (!leadsToInput[i] && valueInputs(order[i]).some((x) => leadsToInput[position.get(x) as number])) {
-      leadsToInput[i] = 1;
-    }
-  }
+  for (let i = 0; i < n; i++)
+    if (!leadsToInput[i] && anyInputMarked(order[i], leadsToInput)) leadsToInput[i] = 1;
 
   // Each node's incoming shares: numbers added up as they come, Values (createGraph) summed
   // in one node when the node is reached.
@@ -126,7 +101,7 @@ function backpropagate(
   constants[n - 1] = 1;
 
   const send = (input: Value, amount: Operand) => {
-    const at = position.get(input) as number;
+    const at = place(input);
     if (!leadsToInput[at]) return;
     if (typeof amount === "number") constants[at] += amount;
     else if (shares[at] === undefined) shares[at] = [amount];
@@ -153,10 +128,8 @@ function backpropagate(
     // A select's rules see the chosen candidate as b.
     const b = op === OPS.select ? (node.b as readonly Value[])[a.data] : ((node.b ?? 0) as Operand);
     const bData = typeof b === "number" ? b : b.data;
-    if (leadsToInput[position.get(a) as number]) {
-      send(a, share(node, op, a, b, bData, total, g, "a", createGraph));
-    }
-    if (b instanceof Value && leadsToInput[position.get(b) as number]) {
+    if (leadsToInput[place(a)]) send(a, share(node, op, a, b, bData, total, g, "a", createGraph));
+    if (b instanceof Value && leadsToInput[place(b)]) {
       send(b, share(node, op, a, b, bData, total, g, "b", createGraph));
     }
   }
