@@ -27,7 +27,8 @@ export interface Op {
    * ∂out/∂a as a Value built from the engine's operations (differentiable again), given the
    * node's inputs and the node itself; a plain number where the derivative is constant on
    * each side of a kink (relu: 0 or 1), whose own derivative is then 0. `b` is whatever the
-   * node holds: a Value, or the constant number (0 for a one-input operation).
+   * node holds: a Value, or the constant number (0 for a one-input operation). Declared as
+   * a method so that a row may narrow b to what its operation holds (pow: a Value, powk: a number).
    */
   daValue(a: Value, b: Operand, out: Value): Operand;
   /** ∂out/∂b as a Value, or a number where it is constant (see daValue). */

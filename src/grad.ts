@@ -29,10 +29,12 @@ const OPTION_NAMES = ["createGraph", "allowUnused"];
  * had (d(x·y)/dx is y itself) or, where the derivative is a constant, a new leaf.
  */
 export function grad(output: Value, inputs: readonly Value[], options: GradOptions = {}): Value[] {
-  if (!(output instanceof Value))
+  if (!(output instanceof Value)) {
     throw new TypeError(`grad(output, inputs): output must be a Value, got ${show(output)}`);
-  if (!Array.isArray(inputs))
+  }
+  if (!Array.isArray(inputs)) {
     throw new TypeError(`grad(output, inputs): inputs must be an array of Values, got ${show(inputs)}`);
+  }
   inputs.forEach((input, k) => {
     if (!(input instanceof Value)) throw new TypeError(`grad: input ${k} is ${show(input)}, not a Value`);
   });
@@ -74,8 +76,9 @@ function anyInputMarked(node: Value, marks: Uint8Array): boolean {
   if (node.a !== null && marks[place(node.a)]) return true;
   const b = node.b;
   if (b instanceof Value) return marks[place(b)] === 1;
-  if (Array.isArray(b))
+  if (Array.isArray(b)) {
     for (const term of b as readonly Operand[]) if (term instanceof Value && marks[place(term)]) return true;
+  }
   return false;
 }
 
@@ -90,8 +93,9 @@ function backpropagate(order: Value[], inputPositions: number[], createGraph: bo
   const n = order.length;
   const leadsToInput = new Uint8Array(n);
   for (const at of inputPositions) if (at >= 0) leadsToInput[at] = 1;
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
     if (!leadsToInput[i] && anyInputMarked(order[i], leadsToInput)) leadsToInput[i] = 1;
+  }
 
   // Each node's incoming shares: numbers added up as they come, Values (createGraph) summed
   // in one node when the node is reached.
