@@ -244,6 +244,20 @@ describe("grad()", () => {
     );
   });
 
+  it("leaves .grad as it was when it throws, too", () => {
+    const x = new Value(0, "x");
+    const w = new Value(1, "w");
+    const root = x.sqrt().add(w.mul(x));
+    const nodes = [x, w, root, root.inputs[0] as Value, root.inputs[1] as Value];
+    nodes.forEach((v, k) => {
+      v.grad = 0.5 + k;
+    });
+    expect(() => grad(root, [x])).toThrow(/derivative of sqrt\(0\)/);
+    expect(() => grad(root, [w, new Value(2)])).toThrow(/input 1, a leaf \(data 2\), is not used/);
+    expect(nodes.map((v) => v.grad)).toEqual([0.5, 1.5, 2.5, 3.5, 4.5]);
+    expect(grad(root, [w])[0].data).toBe(0);
+  });
+
   it("inside noGrad, gives the numbers but records nothing", () => {
     const x = new Value(1.2);
     const out = x.pow(3);
