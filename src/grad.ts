@@ -2,7 +2,7 @@
 // leaves every `.grad` field alone; with createGraph, each gradient is built from the
 // engine's own operations (the "on Values" rules of the operation table), so that it can be
 // differentiated again: Hessians, Hessian-vector products, Newton's method, to any order.
-import { nodesInOrder, OPS, type Op, type Operand, Value } from "./engine.js";
+import { nodesInOrder, OPERATIONS as OPS, type Op, type Operand, Value } from "./engine.js";
 
 export interface GradOptions {
   /**

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { noGrad, OPS, type Operand, Value } from "../src/engine.js";
+import { noGrad, OPERATIONS as OPS, type Operand, Value } from "../src/engine.js";
 import { grad, hessian, hvp } from "../src/grad.js";
 import { gradcheck } from "../src/gradcheck.js";
 
