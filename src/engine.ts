@@ -1,9 +1,11 @@
 // The autograd engine: a Value holds one number, remembers the operation and inputs
 // that produced it, and backward() sends gradients from an output back to every input.
 //
-// Every operation is one line of the table below: its forward rule and its local
-// derivatives side by side. Value's methods look an operation up and record a node;
-// backward() walks the recorded graph and applies the chain rule with those derivatives.
+// Every operation is one row of the table below: its forward rule and its local
+// derivatives side by side, on numbers (what backward() uses) and again on Values (what
+// grad() uses with createGraph, in grad.ts: built from these same operations, so that a
+// derivative can be differentiated again). Value's methods look an operation up and record
+// a node; backward() walks the recorded graph and applies the chain rule.
 
 /** What an operation takes: another Value, or a plain number used as a constant. */
 export type Operand = Value | number;
@@ -21,6 +23,16 @@ export interface Op {
   readonly da: (a: number, b: number, out: number) => number;
   /** ∂out/∂b, for operations whose second operand may be a Value. */
   readonly db: (a: number, b: number, out: number) => number;
+  /**
+   * ∂out/∂a as a Value built from the engine's operations (differentiable again), given the
+   * node's inputs and the node itself; a plain number where the derivative is constant on
+   * each side of a kink (relu: 0 or 1), whose own derivative is then 0. `b` is whatever the
+   * node holds: a Value, or the constant number (0 for a one-input operation). Declared as
+   * a method so that a row may narrow b to what its operation holds (pow: a Value, powk: a number).
+   */
+  daValue(a: Value, b: Operand, out: Value): Operand;
+  /** ∂out/∂b as a Value, or a number where it is constant (see daValue). */
+  dbValue(a: Value, b: Operand, out: Value): Operand;
   /** Why the forward rule gave no finite number for these inputs. */
   readonly explain: (a: number, b: number) => string;
 }
@@ -30,16 +42,32 @@ const OP_LIST: Op[] = [];
 
 const overflow = () => "result overflows";
 const noDerivative = () => 0;
+/** A rule on Values that is the rule on numbers, taken as a constant: the derivative is piecewise constant. */
+const constant = "constant";
 
 function op(
   name: string,
   symbol: string,
   forward: Op["forward"],
   da: Op["da"],
-  db: Op["db"] = noDerivative,
+  db: Op["db"],
+  daValue: Op["daValue"] | typeof constant,
+  dbValue: Op["dbValue"] | typeof constant = noDerivative,
   explain: Op["explain"] = overflow,
 ): Op {
-  const entry = { index: OP_LIST.length, name, symbol, forward, da, db, explain };
+  const onValues = (rule: Op["da"]) => (a: Value, b: Operand, out: Value) =>
+    rule(a.data, typeof b === "number" ? b : b.data, out.data);
+  const entry = {
+    index: OP_LIST.length,
+    name,
+    symbol,
+    forward,
+    da,
+    db,
+    daValue: daValue === constant ? onValues(da) : daValue,
+    dbValue: dbValue === constant ? onValues(db) : dbValue,
+    explain,
+  };
   OP_LIST.push(entry);
   return entry;
 }
@@ -53,40 +81,63 @@ function sigmoid(x: number): number {
 
 // biome-ignore format: the table is aligned so that each rule reads across one line
 const OPS = {
-  //                  forward                                   ∂out/∂a                         ∂out/∂b
-  add:  op("add", "+",  (a, b) => a + b,                        () => 1,                        () => 1),
-  sub:  op("sub", "-",  (a, b) => a - b,                        () => 1,                        () => -1),
-  mul:  op("mul", "*",  (a, b) => a * b,                        (_a, b) => b,                   (a) => a),
+  //                    forward                                 ∂out/∂a                         ∂out/∂b
+  //                                                            ∂out/∂a on Values               ∂out/∂b on Values
+  add:  op("add", "+",  (a, b) => a + b,                        () => 1,                        () => 1,
+                                                                constant,                       constant),
+  sub:  op("sub", "-",  (a, b) => a - b,                        () => 1,                        () => -1,
+                                                                constant,                       constant),
+  mul:  op("mul", "*",  (a, b) => a * b,                        (_a, b) => b,                   (a) => a,
+                                                                (_a, b) => b,                   (a) => a),
   div:  op("div", "/",  (a, b) => a / b,                        (_a, b) => 1 / b,               (_a, b, out) => -out / b,
+                                                                (_a, b) => (typeof b === "number" ? 1 / b : b.pow(-1)), (_a, b, out) => out.div(b).neg(),
     (_a, b) => (b === 0 ? "division by zero" : "result overflows")),
   // The exponent is a Value, so its gradient needs log(base): the base must not be negative.
   pow:  op("pow", "^",  (a, b) => (a < 0 ? Number.NaN : a ** b), (a, b) => (b === 0 ? 0 : b * a ** (b - 1)), (a, _b, out) => (out === 0 ? 0 : out * Math.log(a)),
+                                                                // b·a^(b−1) on Values too, but a^(b−1) is not formed where it is 0^−1 and b is 0.
+                                                                (a, b: Value) => (a.data === 0 && b.data === 0 ? 0 : b.mul(a.pow(b.sub(1)))), (a, _b, out) => (out.data === 0 ? 0 : out.mul(a.log())),
     (a, b) => (a < 0 ? "base must be >= 0 when the exponent is a Value" : a === 0 && b < 0 ? "0 to a negative power" : "result overflows")),
   // The exponent is a constant number: any base its power is defined for.
   powk: op("pow", "^",  (a, k) => a ** k,                       (a, k) => (k === 0 ? 0 : k * a ** (k - 1)), noDerivative,
+                                                                (a, k: number) => (k === 0 ? 0 : k === 1 ? 1 : a.pow(k - 1).mul(k)), noDerivative,
     (a, k) => (a === 0 && k < 0 ? "0 to a negative power" : a < 0 && !Number.isInteger(k) ? "negative base to a fractional power" : "result overflows")),
-  neg:  op("neg", "neg", (a) => -a,                             () => -1),
-  exp:  op("exp", "exp", (a) => Math.exp(a),                    (_a, _b, out) => out),
+  neg:  op("neg", "neg", (a) => -a,                             () => -1,                       noDerivative,
+                                                                constant),
+  exp:  op("exp", "exp", (a) => Math.exp(a),                    (_a, _b, out) => out,           noDerivative,
+                                                                (_a, _b, out) => out),
   log:  op("log", "log", (a) => Math.log(a),                    (a) => 1 / a,                   noDerivative,
+                                                                (a) => a.pow(-1),               noDerivative,
     () => "input must be > 0"),
   sqrt: op("sqrt", "sqrt", (a) => Math.sqrt(a),                 (_a, _b, out) => 0.5 / out,     noDerivative,
+                                                                (_a, _b, out) => out.pow(-1).mul(0.5), noDerivative,
     () => "input must be >= 0"),
-  abs:  op("abs", "abs", (a) => Math.abs(a),                    (a) => Math.sign(a)),
-  tanh: op("tanh", "tanh", (a) => Math.tanh(a),                 (_a, _b, out) => 1 - out * out),
-  sigmoid: op("sigmoid", "sigmoid", sigmoid,                    (_a, _b, out) => out * (1 - out)),
-  relu: op("relu", "ReLU", (a) => Math.max(a, 0),                (a) => (a > 0 ? 1 : 0)),
+  // Its derivative is the sign, constant on each side, so abs'' = 0 away from 0.
+  abs:  op("abs", "abs", (a) => Math.abs(a),                    (a) => Math.sign(a),            noDerivative,
+                                                                constant),
+  tanh: op("tanh", "tanh", (a) => Math.tanh(a),                 (_a, _b, out) => 1 - out * out, noDerivative,
+                                                                (_a, _b, out) => out.mul(out).neg().add(1)),
+  sigmoid: op("sigmoid", "sigmoid", sigmoid,                    (_a, _b, out) => out * (1 - out), noDerivative,
+                                                                (_a, _b, out) => out.mul(out.neg().add(1))),
+  relu: op("relu", "ReLU", (a) => Math.max(a, 0),                (a) => (a > 0 ? 1 : 0),        noDerivative,
+                                                                constant),
   // The slope for negative inputs rides along as the constant second operand.
-  leakyRelu: op("leakyRelu", "LeakyReLU", (a, s) => (a > 0 ? a : s * a), (a, s) => (a > 0 ? 1 : s)),
+  leakyRelu: op("leakyRelu", "LeakyReLU", (a, s) => (a > 0 ? a : s * a), (a, s) => (a > 0 ? 1 : s), noDerivative,
+                                                                constant),
   // log(1 + e^a), written so that e^a is never formed for large a.
-  softplus: op("softplus", "softplus", (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))), (a) => sigmoid(a)),
+  softplus: op("softplus", "softplus", (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))), (a) => sigmoid(a), noDerivative,
+                                                                (a) => a.sigmoid()),
   // The larger input; on a tie the gradient goes to the first.
-  max:  op("max", "max", (a, b) => Math.max(a, b),              (a, b) => (a >= b ? 1 : 0),    (a, b) => (a >= b ? 0 : 1)),
+  max:  op("max", "max", (a, b) => Math.max(a, b),              (a, b) => (a >= b ? 1 : 0),    (a, b) => (a >= b ? 0 : 1),
+                                                                constant,                       constant),
   // n-ary: the inputs are a list, each receiving the output's gradient unchanged.
-  sum:  op("sum", "+",  (a, b) => a + b,                        () => 1),
+  sum:  op("sum", "+",  (a, b) => a + b,                        () => 1,                        noDerivative,
+                                                                constant),
   // b[a]: a is the index (a Value, so that a compiled trace can vary it) and b the list of
   // candidates; the rules see the chosen candidate as b. The index gets no gradient.
-  select: op("select", "select", (_i, chosen) => chosen,        () => 0,                        () => 1),
-  leaf: op("value", "", () => 0,                                () => 0),
+  select: op("select", "select", (_i, chosen) => chosen,        () => 0,                        () => 1,
+                                                                constant,                       constant),
+  leaf: op("value", "", () => 0,                                () => 0,                        noDerivative,
+                                                                noDerivative),
 } as const;
 
 const LEAF = OPS.leaf.index;
@@ -377,6 +428,20 @@ function topologicalOrder(root: Value): Value[] {
   }
   return order;
 }
+
+/** @internal The graph under `root` in topological order, for walks outside this file (grad.ts). */
+export function nodesInOrder(root: Value): Value[] {
+  const order = topologicalOrder(root);
+  for (const node of order) node.code &= ~1;
+  return order;
+}
+
+/**
+ * @internal The operation table, for grad.ts. Exported under a name of its own because
+ * backward() reads OPS for every node, and an exported binding is slower to read: exporting
+ * OPS itself cost 5% of the demo's training step.
+ */
+export const OPERATIONS = OPS;
 
 /** Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep. */
 export function noGrad<T>(fn: () => T): T {

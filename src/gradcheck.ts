@@ -1,5 +1,7 @@
-// Checks backward() against central finite differences, input by input.
+// Checks backward() against central finite differences, input by input; and, with order 2,
+// the second derivatives of grad(..., { createGraph: true }) against differences of backward().
 import { noGrad, Value } from "./engine.js";
+import { hessian } from "./grad.js";
 
 export interface GradcheckOptions {
   /** Step for the central difference (f(x + eps) - f(x - eps)) / 2eps. */
@@ -7,10 +9,18 @@ export interface GradcheckOptions {
   /** An input passes when |analytic - numeric| <= atol + rtol * |numeric|. */
   atol?: number;
   rtol?: number;
+  /**
+   * 1 (default): backward()'s gradient against differences of fn. 2: the Hessian from
+   * grad() with createGraph (the operations' rules on Values) against differences of
+   * backward()'s gradient, entry by entry.
+   */
+  order?: 1 | 2;
 }
 
 export interface GradcheckInput {
   index: number;
+  /** With order 2: the entry is ∂²f/∂x[index]∂x[secondIndex]. */
+  secondIndex?: number;
   value: number;
   analytic: number;
   numeric: number;
@@ -29,14 +39,15 @@ export interface GradcheckResult {
 
 /**
  * Compares the gradients backward() computes for `fn` at `inputs` with central finite
- * differences. `fn` receives one Value per input and returns a single Value.
+ * differences. `fn` receives one Value per input and returns a single Value. With
+ * `order: 2`, compares second derivatives instead (see GradcheckOptions.order).
  */
 export function gradcheck(
   fn: (...inputs: Value[]) => Value,
   inputs: readonly number[],
   options: GradcheckOptions = {},
 ): GradcheckResult {
-  const { eps = 1e-6, atol = 1e-5, rtol = 1e-4 } = options;
+  const { eps = 1e-6, atol = 1e-5, rtol = 1e-4, order = 1 } = options;
   if (typeof fn !== "function") throw new TypeError("gradcheck(fn, inputs): fn must be a function");
   if (!Array.isArray(inputs) || inputs.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
     throw new TypeError("gradcheck(fn, inputs): inputs must be an array of finite numbers");
@@ -50,6 +61,10 @@ export function gradcheck(
       throw new RangeError(`gradcheck: option ${name} must be a finite number > 0, got ${x}`);
     }
   }
+  if (order !== 1 && order !== 2) {
+    throw new RangeError(`gradcheck: option order must be 1 or 2, got ${order}`);
+  }
+  if (order === 2) return secondOrder(fn, inputs, eps, atol, rtol);
 
   const leaves = inputs.map((x, i) => new Value(x, `x${i}`));
   const out = call(fn, leaves);
@@ -73,6 +88,48 @@ export function gradcheck(
     const error = Math.abs(analytic - numeric);
     return { index, value: x, analytic, numeric, error, ok: error <= atol + rtol * Math.abs(numeric) };
   });
+  return summary(results);
+}
+
+function secondOrder(
+  fn: (...inputs: Value[]) => Value,
+  inputs: readonly number[],
+  eps: number,
+  atol: number,
+  rtol: number,
+): GradcheckResult {
+  const analytic = hessian((...leaves) => call(fn, leaves), inputs);
+  const gradientAt = (point: number[]) => {
+    const leaves = point.map((x) => new Value(x));
+    call(fn, leaves).backward();
+    return leaves.map((leaf) => leaf.grad);
+  };
+  const results: GradcheckInput[] = [];
+  inputs.forEach((x, secondIndex) => {
+    const plus = inputs.slice();
+    const minus = inputs.slice();
+    plus[secondIndex] = x + eps;
+    minus[secondIndex] = x - eps;
+    const up = gradientAt(plus);
+    const down = gradientAt(minus);
+    inputs.forEach((value, index) => {
+      const numeric = (up[index] - down[index]) / (2 * eps);
+      const error = Math.abs(analytic[index][secondIndex] - numeric);
+      results.push({
+        index,
+        secondIndex,
+        value,
+        analytic: analytic[index][secondIndex],
+        numeric,
+        error,
+        ok: error <= atol + rtol * Math.abs(numeric),
+      });
+    });
+  });
+  return summary(results);
+}
+
+function summary(results: GradcheckInput[]): GradcheckResult {
   const failures = results.filter((r) => !r.ok);
   const maxError = results.reduce((max, r) => Math.max(max, r.error), 0);
   return { ok: failures.length === 0, maxError, inputs: results, failures };

@@ -18,6 +18,7 @@ export {
   trainTestSplit,
 } from "./data.js";
 export { isRecording, noGrad, type Op, type Operand, Value } from "./engine.js";
+export { type GradOptions, grad, hessian, hvp } from "./grad.js";
 export { type GradcheckInput, type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
 export {
   bceWithLogitsLoss,

@@ -37,6 +37,16 @@ describe("README examples", () => {
     expect(result.stdout).toBe("24.7041\n138.8338\n645.5773\n");
   });
 
+  it("the Newton's method example reaches the bottom of the valley, (1, 1), in six steps", async () => {
+    const [example] = examples("Derivatives of derivatives");
+    const promised = [...example.matchAll(/^\/\/ (\d .*)$/gm)].map((m) => m[1]);
+    expect(promised).toHaveLength(6);
+    const result = await runTs("newton", example);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`${promised.join("\n")}\n`);
+    expect(promised[5]).toBe("6 1.000000 1.000000");
+  });
+
   it("the network example counts 337 parameters", async () => {
     const [example] = examples("Neural networks");
     const result = await runTs("network", example);
