@@ -372,7 +372,7 @@ function rmsnorm(x: readonly Value[]): Value[] {
  * not change the result; the maximum is a Value (a chain of max nodes) so that a compiled trace
  * recomputes it for new inputs instead of keeping the traced run's number.
  */
-export function softmax(logits: readonly Value[]): Value[] {
+function softmax(logits: readonly Value[]): Value[] {
   const shift = Value.max(logits);
   const exps = logits.map((l) => l.sub(shift).exp());
   const total = Value.sum(exps);
