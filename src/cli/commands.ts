@@ -22,6 +22,7 @@ import type { ModelMetadata } from "../serialize.js";
 import { evaluate, type FitOptions, fit, plannedSteps, predict, type StepRecord, scores } from "../train.js";
 import { DEMO_FIT, demoSetup } from "./demo.js";
 import { ExpressionError, evaluateExpression } from "./expression.js";
+import { gptCommand } from "./gpt.js";
 import { Progress } from "./progress.js";
 
 /** The command line is wrong: print the message and a hint, exit with status 2. */
@@ -37,6 +38,7 @@ Commands:
   train     train a network on a built-in data set or your own CSV file
   predict   classify inputs with a saved model
   graph     draw the computation graph of an expression
+  gpt       train a character-level GPT on names (or any text) and sample from it
 
 Run "micrograd <command> --help" for the options of a command.
 Options: --help, --version`,
@@ -148,6 +150,8 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
         return predictCommand(rest, io);
       case "graph":
         return await graph(rest, io);
+      case "gpt":
+        return await gptCommand(rest, io);
       default:
         throw new UsageError(`unknown command "${command}"; commands are demo, train, predict, graph`);
     }

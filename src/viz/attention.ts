@@ -111,7 +111,7 @@ export interface LossCurveOptions {
   title?: string;
   width?: number;
   height?: number;
-  /** Steps averaged into the smooth line (default: about a fiftieth of the run, at least 1). */
+  /** Steps averaged into the smooth line (default: a tenth of the run, at most 200). */
   window?: number;
   /** Horizontal reference lines, such as the bigram model's held-out loss. */
   baselines?: { label: string; value: number }[];
@@ -137,9 +137,33 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   }
   const title = options.title ?? "Training loss";
   const baselines = options.baselines ?? [];
-  const windowSize = options.window ?? Math.max(1, Math.round(losses.length / 50));
+  const windowSize = options.window ?? Math.max(1, Math.min(200, Math.round(losses.length / 10)));
   const smooth = movingAverage(losses, windowSize);
-  const box = { left: 52, right: width - 16, top: title ? 52 : 28, bottom: height - 40 };
+  const legend: [string, string, string][] = [
+    ["loss of each step", RAW_COLOR, ""],
+    [`average of ${windowSize}`, SMOOTH_COLOR, ""],
+  ];
+  baselines.forEach((b, i) => {
+    legend.push([`${b.label} ${b.value.toFixed(3)}`, baselineColor(i), "6 4"]);
+  });
+  if (options.heldOut !== undefined) legend.push([`held-out ${options.heldOut.toFixed(3)}`, INK, "dot"]);
+  // The legend fills lines above the plot, as many as it needs.
+  const left = 52;
+  const right = width - 16;
+  const placed: { x: number; line: number }[] = [];
+  let lx = left + 4;
+  let lines = 1;
+  for (const [label] of legend) {
+    const labelWidth = label.length * 10 * CHAR_WIDTH;
+    if (lx > left + 4 && lx + 20 + labelWidth > right) {
+      lx = left + 4;
+      lines += 1;
+    }
+    placed.push({ x: lx, line: lines - 1 });
+    lx += 20 + labelWidth + 14;
+  }
+  const legendTop = title ? 40 : 14;
+  const box = { left, right, top: legendTop + lines * 14 + 6, bottom: height - 40 };
   const values = [
     ...smooth,
     ...baselines.map((b) => b.value),
@@ -178,43 +202,34 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
     polyline("raw", losses, px, py, RAW_COLOR, 1),
     polyline("average", smooth, px, py, SMOOTH_COLOR, 2),
   );
-  const legend: [string, string, string][] = [
-    ["loss of each step", RAW_COLOR, ""],
-    [`average of ${windowSize}`, SMOOTH_COLOR, ""],
-  ];
   baselines.forEach((b, i) => {
-    const color = BASELINE_COLORS[i % BASELINE_COLORS.length];
     const y = round(py(b.value));
     out.push(
-      `<line class="baseline" data-value="${b.value}" x1="${box.left}" x2="${box.right}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+      `<line class="baseline" data-value="${b.value}" x1="${box.left}" x2="${box.right}" y1="${y}" y2="${y}" stroke="${baselineColor(i)}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
     );
-    legend.push([`${b.label} ${b.value.toFixed(3)}`, color, "6 4"]);
   });
   if (options.heldOut !== undefined) {
     out.push(
       `<circle class="held-out" data-value="${options.heldOut}" cx="${round(px(steps - 1))}" cy="${round(py(options.heldOut))}" r="4" fill="${INK}"/>`,
     );
-    legend.push([`held-out ${options.heldOut.toFixed(3)}`, INK, "dot"]);
   }
-  let lx = box.left + 4;
-  let ly = box.top - 8;
-  for (const [label, color, dash] of legend) {
-    const labelWidth = label.length * 10 * CHAR_WIDTH;
-    if (lx + 24 + labelWidth > box.right) {
-      lx = box.left + 4;
-      ly -= 14;
-    }
+  legend.forEach(([label, color, dash], i) => {
+    const { x, line } = placed[i];
+    const y = legendTop + line * 14 + 10;
     out.push(
       dash === "dot"
-        ? `<circle cx="${round(lx + 8)}" cy="${ly - 3.5}" r="3.5" fill="${color}"/>`
-        : `<line x1="${round(lx)}" x2="${round(lx + 16)}" y1="${ly - 3.5}" y2="${ly - 3.5}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`,
-      text(lx + 20, ly, label, 10, "start", INK),
+        ? `<circle cx="${round(x + 8)}" cy="${y - 3.5}" r="3.5" fill="${color}"/>`
+        : `<line x1="${round(x)}" x2="${round(x + 16)}" y1="${y - 3.5}" y2="${y - 3.5}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`,
+      text(x + 20, y, label, 10, "start", INK),
     );
-    lx += 20 + labelWidth + 14;
-  }
+  });
   out.push(text((box.left + box.right) / 2, height - 8, "step", 11, "middle", MUTED));
   out.push("</svg>");
   return out.join("\n");
+}
+
+function baselineColor(i: number): string {
+  return BASELINE_COLORS[i % BASELINE_COLORS.length];
 }
 
 /** The mean of each point and up to window − 1 points before it. */
