@@ -262,7 +262,9 @@ async function train(args: string[], io: Io): Promise<number> {
       `training loss ${lastLosses[lastLosses.length - 1].toFixed(4)} (last ${Math.min(100, losses.length)} steps)\n` +
       `${where} loss per character: GPT ${gptLoss.toFixed(4)}, bigram ${bigramLoss.toFixed(4)}\n`,
   );
-  io.stdout.write(`samples (temperature ${temperature}):\n${samples.map((s) => `  ${s}\n`).join("")}`);
+  io.stdout.write(
+    `samples (temperature ${temperature}):\n${samples.map((s) => `  ${s === "" ? "(empty)" : s}\n`).join("")}`,
+  );
   io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
   return 0;
 }
