@@ -230,7 +230,7 @@ describe("gradients", () => {
           x = tf.add(x, linear(hidden, w[`layer${l}.mlp_fc2`])) as tf.Tensor1D;
         }
         const logits = linear(x, w.lm_head);
-        losses.push(tf.neg(tf.gather(tf.logSoftmax(logits), SMALL_DOC[pos + 1])) as tf.Scalar);
+        losses.push(tf.neg(tf.gather(tf.logSoftmax(logits), SMALL_DOC[pos + 1])) as unknown as tf.Scalar);
       }
       return tf.mean(tf.stack(losses)) as tf.Scalar;
     };
