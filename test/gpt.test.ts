@@ -7,6 +7,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gptEagerWorkload } from "../bench/gpt.js";
 import { main } from "../src/cli/commands.js";
 import { Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
@@ -566,5 +567,17 @@ describe("micrograd gpt (in process)", () => {
     const missing = await run(["gpt", "sample"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--model FILE is required\nRun "micrograd gpt sample --help"');
+  });
+});
+
+describe("the benchmark's GPT workload", () => {
+  it("trains the default GPT on names and reports ms per step against the target", () => {
+    const [row] = gptEagerWorkload({ reps: 1, steps: 3 });
+    expect(row.unit).toBe("ms/step");
+    expect(row.value.samples).toHaveLength(1);
+    expect(row.value.median).toBeGreaterThan(0);
+    expect(row.target).toBe("≤ 25 ms");
+    // From N(0, 0.08) weights the first names cost about log(27) = 3.3 nats per character.
+    expect(row.result).toMatch(/mean loss 3\.\d{4} over the 3 steps/);
   });
 });
