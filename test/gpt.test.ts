@@ -1,7 +1,8 @@
 // The GPT: the same math as the reference microgpt.py, gradients against finite differences and
 // TensorFlow.js, state dicts, the tokenizer, the bigram baseline, sampling, model files, the CLI.
 import "@tensorflow/tfjs-backend-cpu";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -579,5 +580,33 @@ describe("the benchmark's GPT workload", () => {
     expect(row.target).toBe("≤ 25 ms");
     // From N(0, 0.08) weights the first names cost about log(27) = 3.3 nats per character.
     expect(row.result).toMatch(/mean loss 3\.\d{4} over the 3 steps/);
+  });
+});
+
+describe("the README's GPT example", () => {
+  it("runs against the sources and prints a held-out loss below the uniform guess, and 5 names", async () => {
+    const root = join(import.meta.dirname, "..");
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("\n### The GPT in code\n"));
+    const example = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    expect(example).toContain("new GPT(");
+    const dir = join(root, ".artifacts", "readme-gpt");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "gpt-example.ts");
+    writeFileSync(
+      file,
+      example
+        .replace('from "micrograd/node"', `from ${JSON.stringify(join(root, "src", "node.ts"))}`)
+        .replace('from "micrograd"', `from ${JSON.stringify(join(root, "src", "index.ts"))}`),
+    );
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile(join(root, "node_modules", ".bin", "tsx"), [file], { cwd: root }, (_error, stdout, stderr) =>
+        resolve({ stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe("");
+    const [loss, samples] = result.stdout.trim().split("\n");
+    expect(Number(loss)).toBeLessThan(Math.log(27));
+    expect(samples.split(" ")).toHaveLength(5);
   });
 });
