@@ -22,6 +22,7 @@ import {
   weightsOf,
 } from "./common.js";
 import { createFloat64Engine } from "./float64.js";
+import { gptEagerWorkload } from "./gpt.js";
 import { createMicrogradEngine, lossGraph } from "./micrograd.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
 
@@ -387,6 +388,8 @@ async function main() {
   chainWorkload();
   console.log("bench: digits …");
   digitsWorkload();
+  console.log("bench: gpt …");
+  rows.push(...gptEagerWorkload({ reps: REPS }));
 
   const md = markdown(info);
   console.log(`\n${md}`);

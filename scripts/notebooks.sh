@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Executes both notebooks from top to bottom with Deno's Jupyter kernel and stores the results.
+# Executes the notebooks from top to bottom with Deno's Jupyter kernel and stores the results.
 #
 #   scripts/notebooks.sh                    refresh the outputs stored in notebooks/*.ipynb
 #   scripts/notebooks.sh --output-dir DIR   write the executed notebooks to DIR instead
@@ -9,7 +9,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-notebooks=(part1-engine part2-neural-network)
+notebooks=(part1-engine part2-neural-network part3-next-token)
 output_dir="$root/notebooks"
 
 while [ $# -gt 0 ]; do

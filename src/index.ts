@@ -18,6 +18,27 @@ export {
   trainTestSplit,
 } from "./data.js";
 export { isRecording, noGrad, type Op, type Operand, Value } from "./engine.js";
+export {
+  type Block,
+  type GenerateOptions,
+  GPT,
+  GPT_DEFAULTS,
+  type GPTConfig,
+  type GPTOptions,
+  type KVCache,
+  type Matrix,
+  type Token,
+} from "./gpt.js";
+export {
+  evaluateGPT,
+  GPT_TRAINING_DEFAULTS,
+  type GPTStepRecord,
+  type SampleOptions,
+  sampleText,
+  splitDocumentsForTraining,
+  type TrainGPTOptions,
+  trainGPT,
+} from "./gpt-train.js";
 export { type GradOptions, grad, hessian, hvp } from "./grad.js";
 export { type GradcheckInput, type GradcheckOptions, type GradcheckResult, gradcheck } from "./gradcheck.js";
 export {
@@ -59,6 +80,9 @@ export {
 } from "./optim.js";
 export { createRandom, gaussian, type Random, shuffled } from "./random.js";
 export {
+  type GPTModelFile,
+  gptFromJSON,
+  gptToJSON,
   MODEL_FORMAT,
   MODEL_VERSION,
   type ModelFile,
@@ -67,6 +91,7 @@ export {
   modelFromJSON,
   modelToJSON,
 } from "./serialize.js";
+export { BigramModel, CharTokenizer, splitDocuments } from "./tokenizer.js";
 export {
   accuracy,
   evaluate,

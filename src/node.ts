@@ -1,7 +1,7 @@
 // Node-only helpers (files on disk), kept out of the core so that it runs in browsers and Deno.
-export { loadDigits, readCsvFile } from "./node/datasets.js";
+export { loadDigits, loadNames, readCsvFile } from "./node/datasets.js";
 export { readTextFile, writeFileAtomic } from "./node/files.js";
-export { loadModel, saveModel } from "./node/models.js";
+export { loadGPT, loadModel, saveGPT, saveModel } from "./node/models.js";
 export {
   type AnimationOptions,
   BoundaryAnimation,

@@ -1,7 +1,9 @@
 // Models as plain JSON: the architecture, every weight, and what prediction needs to know.
 // Parsing never evaluates anything; every field is checked and a bad one is named.
+import { GPT, type GPTConfig } from "./gpt.js";
 import { LOSS_NAMES, type LossName } from "./losses.js";
 import { ACTIVATIONS, type Activation, MLP } from "./nn.js";
+import { CharTokenizer } from "./tokenizer.js";
 
 export const MODEL_FORMAT = "micrograd-model";
 export const MODEL_VERSION = 1;
@@ -56,6 +58,11 @@ export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetad
   if (file.version !== MODEL_VERSION) {
     throw new ModelFormatError(
       `"version" is ${JSON.stringify(file.version)}; this micrograd reads version ${MODEL_VERSION}`,
+    );
+  }
+  if (file.kind === "gpt") {
+    throw new ModelFormatError(
+      'this is a GPT ("kind": "gpt"), not an MLP; read it with gptFromJSON or loadGPT',
     );
   }
   const architecture = file.architecture as Record<string, unknown> | undefined;
@@ -178,4 +185,103 @@ function isCount(x: unknown): x is number {
 function show(x: unknown): string {
   const text = JSON.stringify(x);
   return text === undefined ? String(x) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+// ---- GPT models ------------------------------------------------------------------------------
+
+/** A GPT and its tokenizer as plain data: the config, the characters and the state dict. */
+export interface GPTModelFile {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  kind: "gpt";
+  config: GPTConfig;
+  /** The tokenizer's characters by id; BOS is the next id. */
+  chars: string[];
+  stateDict: Record<string, number[][]>;
+  notes?: Record<string, string | number | boolean>;
+}
+
+export function gptToJSON(
+  gpt: GPT,
+  tokenizer: CharTokenizer,
+  notes?: Record<string, string | number | boolean>,
+): GPTModelFile {
+  if (tokenizer.vocabSize !== gpt.config.vocabSize) {
+    throw new RangeError(
+      `gptToJSON: the tokenizer has ${tokenizer.vocabSize} tokens but the model ${gpt.config.vocabSize}`,
+    );
+  }
+  const stateDict = gpt.stateDict();
+  for (const [name, rows] of Object.entries(stateDict)) {
+    rows.forEach((row, i) => {
+      const j = row.findIndex((x) => !Number.isFinite(x));
+      if (j >= 0) throw new RangeError(`gptToJSON: ${name}[${i}][${j}] is ${row[j]}, not a finite number`);
+    });
+  }
+  if (notes !== undefined) checkMetadata({ notes }, 1, 2, true);
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    kind: "gpt",
+    config: { ...gpt.config },
+    chars: [...tokenizer.chars],
+    stateDict,
+    ...(notes ? { notes: structuredCopy(notes) } : {}),
+  };
+}
+
+/** Rebuilds a GPT and its tokenizer from `gptToJSON` output, checking every field. */
+export function gptFromJSON(json: unknown): {
+  gpt: GPT;
+  tokenizer: CharTokenizer;
+  notes: Record<string, string | number | boolean>;
+} {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new ModelFormatError("expected a JSON object");
+  }
+  const file = json as Record<string, unknown>;
+  if (file.format !== MODEL_FORMAT) {
+    throw new ModelFormatError(`"format" is ${JSON.stringify(file.format)}, expected "${MODEL_FORMAT}"`);
+  }
+  if (file.version !== MODEL_VERSION) {
+    throw new ModelFormatError(
+      `"version" is ${JSON.stringify(file.version)}; this micrograd reads version ${MODEL_VERSION}`,
+    );
+  }
+  if (file.kind !== "gpt") {
+    throw new ModelFormatError(
+      `"kind" is ${show(file.kind)}, expected "gpt" (an MLP is read with modelFromJSON)`,
+    );
+  }
+  const fail = (field: string, error: unknown) => {
+    throw new ModelFormatError(`"${field}": ${(error as Error).message}`);
+  };
+  let tokenizer: CharTokenizer | undefined;
+  try {
+    tokenizer = new CharTokenizer(file.chars as string[]);
+  } catch (error) {
+    fail("chars", error);
+  }
+  const config = file.config as Partial<GPTConfig> | undefined;
+  if (typeof config !== "object" || config === null) throw new ModelFormatError('"config" is missing');
+  let gpt: GPT | undefined;
+  try {
+    gpt = new GPT({ ...config, vocabSize: config.vocabSize as number, seed: 0, initStd: 0 });
+  } catch (error) {
+    fail("config", error);
+  }
+  if (gpt === undefined || tokenizer === undefined) throw new ModelFormatError("unreadable");
+  if (tokenizer.vocabSize !== gpt.config.vocabSize) {
+    throw new ModelFormatError(
+      `"chars" has ${tokenizer.chars.length} characters (+ BOS), but "config.vocabSize" is ${gpt.config.vocabSize}`,
+    );
+  }
+  try {
+    gpt.loadStateDict(file.stateDict);
+  } catch (error) {
+    fail("stateDict", error);
+  }
+  const notes = (file.notes ?? {}) as Record<string, string | number | boolean>;
+  checkMetadata({ notes }, 1, 2, false);
+  return { gpt, tokenizer, notes: structuredCopy(notes) };
 }

@@ -26,7 +26,7 @@ interface Notebook {
 }
 
 const root = join(import.meta.dirname, "..");
-const NOTEBOOKS = ["part1-engine", "part2-neural-network"] as const;
+const NOTEBOOKS = ["part1-engine", "part2-neural-network", "part3-next-token"] as const;
 type Name = (typeof NOTEBOOKS)[number];
 
 const joined = (text: string | string[] | undefined) => (Array.isArray(text) ? text.join("") : (text ?? ""));
@@ -400,6 +400,17 @@ describe.skipIf(missing.length > 0)(
 
       it("draws the forward pass, the boundaries and the training curves", () => {
         expect(pictures(executed["part2-neural-network"]).length).toBeGreaterThanOrEqual(6);
+      });
+    });
+
+    describe("part 3 goes from counting pairs to a GPT that beats them", () => {
+      it("measures the bigram model and trains the GPT below it on held-out names", () => {
+        const text = printed(executed["part3-next-token"]);
+        expect(text).toMatch(/uniform guess: 3\.2958 {3}bigram, held-out: 2\.4\d+/);
+        const [, gpt, bigram] =
+          text.match(/held-out loss per character: GPT ([\d.]+) {2}bigram ([\d.]+)/) ?? [];
+        expect(Number(gpt)).toBeLessThan(Number(bigram));
+        expect(pictures(executed["part3-next-token"]).length).toBe(3);
       });
     });
   },

@@ -23,6 +23,7 @@ import { evaluate, type FitOptions, fit, plannedSteps, predict, type StepRecord,
 import { DEMO_FIT, demoSetup } from "./demo.js";
 import { exportCommand } from "./export.js";
 import { ExpressionError, evaluateExpression } from "./expression.js";
+import { gptCommand } from "./gpt.js";
 import { Progress } from "./progress.js";
 
 /** The command line is wrong: print the message and a hint, exit with status 2. */
@@ -39,6 +40,7 @@ Commands:
   predict   classify inputs with a saved model
   graph     draw the computation graph of an expression
   export    write a saved model as ONNX, to run in ONNX Runtime
+  gpt       train a character-level GPT on names (or any text) and sample from it
 
 Run "micrograd <command> --help" for the options of a command.
 Options: --help, --version`,
@@ -133,7 +135,9 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       case "-h": {
         const topic = rest[0];
         if (topic !== undefined && !(topic in HELP && topic !== "main")) {
-          throw new UsageError(`no help for "${topic}"; commands are demo, train, predict, graph`);
+          throw new UsageError(
+            `no help for "${topic}"; commands are demo, train, predict, graph, export, gpt`,
+          );
         }
         io.stdout.write(`${HELP[topic ?? "main"]}\n`);
         return command === undefined ? 2 : 0;
@@ -152,8 +156,12 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
         return await graph(rest, io);
       case "export":
         return await exportCommand(rest, io);
+      case "gpt":
+        return await gptCommand(rest, io);
       default:
-        throw new UsageError(`unknown command "${command}"; commands are demo, train, predict, graph`);
+        throw new UsageError(
+          `unknown command "${command}"; commands are demo, train, predict, graph, export, gpt`,
+        );
     }
   } catch (error) {
     const message = (error as Error).message;

@@ -22,16 +22,17 @@ export class Progress {
     this.every = Math.max(1, Math.ceil(total / 10));
   }
 
-  update(record: StepRecord): void {
+  /** `accuracy` may be left out (a language model's step has a loss only). */
+  update(record: Pick<StepRecord, "step" | "loss"> & Partial<StepRecord>): void {
     const done = record.step + 1;
     const now = performance.now();
     const rate = done / Math.max((now - this.started) / 1000, 1e-9);
-    const accuracy = `${(record.accuracy * 100).toFixed(1)}%`;
+    const accuracy = record.accuracy === undefined ? "" : `  acc ${(record.accuracy * 100).toFixed(1)}%`;
     const validation =
       record.validationAccuracy === undefined
         ? ""
         : `  test ${(record.validationAccuracy * 100).toFixed(1)}%`;
-    const stats = `loss ${record.loss.toFixed(4)}  acc ${accuracy}${validation}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s`;
+    const stats = `loss ${record.loss.toFixed(4)}${accuracy}${validation}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s`;
     const counter = `step ${String(done).padStart(String(this.total).length)}/${this.total}`;
     if (this.live) {
       // Redraw at most 20 times a second; always draw the last step.

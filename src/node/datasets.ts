@@ -1,6 +1,7 @@
 // Data sets that live in files: the digits shipped with the package, and the user's own CSV files.
 import { readFileSync } from "node:fs";
 import { type Dataset, parseCsv } from "../data.js";
+import { splitDocuments } from "../tokenizer.js";
 import { readTextFile } from "./files.js";
 
 const DIGITS_URL = new URL("../../data/digits.csv", import.meta.url);
@@ -19,4 +20,11 @@ export function loadDigits(): Dataset {
 /** Reads a CSV file of features…, label (see parseCsv) with errors that name the file and line. */
 export function readCsvFile(path: string): Dataset {
   return parseCsv(readTextFile(path), { source: path });
+}
+
+const NAMES_URL = new URL("../../data/names.txt", import.meta.url);
+
+/** The 32,033 first names shipped with the package (see data/README.md), one document each. */
+export function loadNames(): string[] {
+  return splitDocuments(readFileSync(NAMES_URL, "utf8"));
 }
