@@ -280,6 +280,67 @@ describe.skipIf(missing.length > 0)(
         expect(text()).toContain("RangeError: log(-1): input must be > 0");
       });
 
+      it("differentiates tanh twice with grad, in agreement with the closed form at every point", () => {
+        expect(text()).toContain("tanh(0.5) = 0.462117   tanh' = 0.786448   tanh'' = -0.726862");
+        expect(text()).toContain("1 − tanh² = 0.786448   −2·tanh·(1 − tanh²) = -0.726862");
+        expect(text()).toContain("input.grad is still 0;");
+        const worst = text().match(/^(\d+) points; largest \|grad twice − closed form\|: (\S+)$/m);
+        expect(worst).not.toBeNull();
+        expect(Number(worst?.[1])).toBe(121);
+        expect(Number(worst?.[2])).toBeLessThan(1e-12);
+        expect(text()).toMatch(/^\|tanh''\| is largest at x = ±0\.6[5-7] /m);
+      });
+
+      it("draws the slope's own graph, and tanh with its two derivatives", () => {
+        const drawn = pictures(executed["part1-engine"]);
+        const slopeGraph = drawn.find((svg) => />\s*neg\s*</.test(svg) && />\s*x\s*</.test(svg));
+        expect(slopeGraph).toBeDefined();
+        // grad() wrote no grad field: every box still shows 0
+        expect(slopeGraph?.match(/grad -?[\d.]+/g)?.every((g) => g === "grad 0.000")).toBe(true);
+        const curves = drawn.find((svg) => svg.includes("tanh″ (grad twice)"));
+        expect(curves).toBeDefined();
+        expect(count(curves ?? "", /<polyline\b/g)).toBe(3);
+        // the closed form's dots (every tenth of 121 points) and its legend entry
+        expect(count(curves ?? "", /<circle\b/g)).toBe(14);
+      });
+
+      it("finds a minimum with Newton's method in a few steps, where gradient descent takes many", () => {
+        const steps = [...text().matchAll(/^Newton step (\d+): x = (-?[\d.]+) +f'\(x\) = (\S+)$/gm)].map(
+          (m) => m.slice(1).map(Number),
+        );
+        expect(steps.length).toBeGreaterThanOrEqual(3);
+        expect(steps.length).toBeLessThanOrEqual(7);
+        const [, x, slope] = steps[steps.length - 1];
+        expect(Math.abs(slope)).toBeLessThan(1e-12);
+        // the minimum of x² + e^(−x), where 2x = e^(−x)
+        expect(2 * x - Math.exp(-x)).toBeCloseTo(0, 10);
+        const descent = text().match(/^gradient descent at rate 0\.1: (\d+) steps to x = ([\d.]+)$/m);
+        expect(descent).not.toBeNull();
+        expect(Number(descent?.[1])).toBeGreaterThan(10 * steps.length);
+        expect(Number(descent?.[2])).toBeCloseTo(x, 10);
+      });
+
+      it("checks a Hessian-vector product against the full Hessian and against nudging the gradient", () => {
+        const vector = (label: string) => {
+          const line = text()
+            .split("\n")
+            .find((l) => l.startsWith(label));
+          expect(line, `a line starting with ${label}`).toBeDefined();
+          return (line as string).slice(label.length).trim().split(/\s+/).map(Number);
+        };
+        const hv = vector("hvp:");
+        const viaMatrix = vector("the full Hessian × v:");
+        const nudged = vector("nudging the gradient:");
+        expect(hv).toHaveLength(3);
+        expect(hv.some((entry) => Math.abs(entry) > 0.01)).toBe(true);
+        hv.forEach((entry, i) => {
+          expect(entry).toBeCloseTo(viaMatrix[i], 7);
+          expect(entry).toBeCloseTo(nudged[i], 7);
+        });
+        expect(Number(text().match(/^largest \|hvp − nudging\|: (\S+)$/m)?.[1])).toBeLessThan(1e-8);
+        expect(text()).toMatch(/^order 2: ok: true {2}entries: 9 {2}largest difference: \d\.\de-\d+$/m);
+      });
+
       it("draws the graphs with their labels and gradients", () => {
         const graphs = pictures(executed["part1-engine"]);
         expect(graphs.length).toBeGreaterThanOrEqual(5);
