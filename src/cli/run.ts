@@ -101,7 +101,7 @@ export async function runTraining(run: Run): Promise<number> {
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(
     `trained ${result.history.length} steps in ${seconds.toFixed(1)} s; after the last update: ` +
-      `training loss ${trained.loss.toFixed(4)}, training accuracy ${percent(trained.accuracy)} (${data.X.length} samples)` +
+      `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${data.X.length} samples)` +
       `${held && test ? `; test accuracy ${percent(held.accuracy)} (${test.X.length} held-out samples)` : ""}\n`,
   );
   io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
