@@ -10,7 +10,8 @@ export interface ProgressStream {
 }
 
 /** What the numbers on a progress line are: fit measures the batch before each update. */
-export const PROGRESS_LEGEND = "(loss, with any L2 penalty, and acc: the step's training batch, before its update)";
+export const PROGRESS_LEGEND =
+  "(loss, with any L2 penalty, and acc: the step's training batch, before its update)";
 /** The same, when the lines also show the held-out test set. */
 export const PROGRESS_LEGEND_HELD_OUT =
   "(loss, with any L2 penalty, and acc: the step's training batch, before its update; held-out: the test set, after it)";
