@@ -45,8 +45,11 @@ export function readTextFile(path: string, options: { maxBytes?: number } = {}):
       throw new Error(`cannot read ${path}: it is ${kind}; give a regular file`);
     }
     if (stats.size > maxBytes) {
+      // Sizes that round alike are given in bytes, so that the message never reads "100 MB, more than 100 MB".
+      const exact = megabytes(stats.size) === megabytes(maxBytes);
+      const size = (bytes: number) => (exact ? `${bytes.toLocaleString("en-US")} bytes` : megabytes(bytes));
       throw new Error(
-        `cannot read ${path}: it is ${megabytes(stats.size)}, more than the ${megabytes(maxBytes)} a file may have`,
+        `cannot read ${path}: it is ${size(stats.size)}, more than the ${size(maxBytes)} a file may have`,
       );
     }
     // Read at most one byte past the limit, in case the file grew after fstat.
