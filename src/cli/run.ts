@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../node/files.js";
 import { saveModel } from "../node/models.js";
 import type { ModelMetadata } from "../serialize.js";
 import { evaluate, type FitOptions, fit, plannedSteps, type StepRecord } from "../train.js";
-import type { Io } from "./flags.js";
+import { count, type Io } from "./flags.js";
 import { Staging } from "./output.js";
 import { Progress } from "./progress.js";
 
@@ -36,8 +36,8 @@ export async function runTraining(run: Run): Promise<number> {
   const sizes = [model.nin, ...model.config.nouts].join("-");
   if (!run.quiet) {
     io.stdout.write(
-      `training an MLP ${sizes} (${model.parameters().length} parameters) on ${data.X.length} ${run.name} samples` +
-        `${test ? `, holding out ${test.X.length} for testing` : ""}\n`,
+      `training an MLP ${sizes} (${count(model.parameters().length)} parameters) on ${count(data.X.length)} ${run.name} samples` +
+        `${test ? `, holding out ${count(test.X.length)} for testing` : ""}\n`,
     );
   }
 
@@ -101,8 +101,8 @@ export async function runTraining(run: Run): Promise<number> {
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(
     `trained ${result.history.length} steps in ${seconds.toFixed(1)} s; after the last update: ` +
-      `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${data.X.length} samples)` +
-      `${held && test ? `; test accuracy ${percent(held.accuracy)} (${test.X.length} held-out samples)` : ""}\n`,
+      `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
+      `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`,
   );
   io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
   if (failed.length > 0) io.stdout.write(`not written (see above): ${failed.join(", ")}\n`);
