@@ -193,7 +193,7 @@ export interface TrainingPictures {
 }
 
 /**
- * Writes curves.svg and curves.png, boundary.svg and boundary.png (when there is 2-D data), and
+ * Writes boundary.svg and boundary.png (when there is 2-D data), curves.svg and curves.png, and
  * training.gif (when an animation has frames) into `dir`, each atomically. A picture that fails
  * does not stop the others. Returns the paths written.
  */
@@ -218,8 +218,6 @@ export async function writeTrainingPictures(dir: string, pictures: TrainingPictu
       return undefined;
     }
   };
-  const curves = await attempt("curves.svg", () => trainingCurvesSvg(history, title ? { title } : {}));
-  if (curves !== undefined) await attempt("curves.png", () => svgToPng(curves, { scale: 2 }));
   if (data && model.nin === 2 && data.X[0]?.length === 2) {
     const boundary = await attempt("boundary.svg", () => {
       const percent = `accuracy ${(accuracy(model, data) * 100).toFixed(0)}%`;
@@ -227,6 +225,8 @@ export async function writeTrainingPictures(dir: string, pictures: TrainingPictu
     });
     if (boundary !== undefined) await attempt("boundary.png", () => svgToPng(boundary, { scale: 2 }));
   }
+  const curves = await attempt("curves.svg", () => trainingCurvesSvg(history, title ? { title } : {}));
+  if (curves !== undefined) await attempt("curves.png", () => svgToPng(curves, { scale: 2 }));
   if (animation && animation.frameCount > 0) await attempt("training.gif", () => animation.toGif());
   if (failed.length > 0 && !onError) {
     throw new Error(
