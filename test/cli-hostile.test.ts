@@ -169,6 +169,17 @@ describe("the output folder", () => {
     expect(loadModel(join(out, "model.json")).model.nin).toBe(2);
   });
 
+  it("draws a large data set's pictures from a sample of 2,000 points", async () => {
+    const out = join(folder(), "run");
+    const args = ["--samples", "5000", "--hidden", "", "--batch-size", "10", "--steps", "2"];
+    const run = await micrograd(["train", ...args, "--out", out, "--quiet"]);
+    expect(run.code, run.stderr).toBe(0);
+    const svg = readFileSync(join(out, "boundary.svg"), "utf8");
+    expect(svg.match(/class="point"/g)).toHaveLength(2000);
+    expect(svg).toContain("(2,000 of 4,000 points shown)");
+    expect(existsSync(join(out, "training.gif"))).toBe(true);
+  });
+
   it("a new run replaces the old run's set of files, and leaves other files alone", async () => {
     const dir = folder();
     const out = join(dir, "run");

@@ -1,15 +1,19 @@
 // A training run from start to finish, shared by `train` and `demo`: fit with a progress display,
 // measure, then write the model first and the pictures after it into the output folder.
 import { basename, join } from "node:path";
-import type { Dataset } from "../data.js";
+import { type Dataset, subset } from "../data.js";
 import type { MLP } from "../nn.js";
 import { writeFileAtomic } from "../node/files.js";
 import { saveModel } from "../node/models.js";
+import { createRandom, shuffled } from "../random.js";
 import type { ModelMetadata } from "../serialize.js";
 import { evaluate, type FitOptions, fit, plannedSteps, type StepRecord } from "../train.js";
 import { count, type Io } from "./flags.js";
 import { Staging } from "./output.js";
 import { Progress } from "./progress.js";
+
+/** The most points a boundary picture or frame draws; more are drawn from a random sample. */
+const MAX_DRAWN_POINTS = 2000;
 
 export interface Run {
   io: Io;
@@ -27,8 +31,20 @@ export interface Run {
 export async function runTraining(run: Run): Promise<number> {
   const { io, out, data, test, model, options } = run;
   const pictures = run.pictures ? await loadPictures(io) : undefined;
-  // A boundary picture needs a plane: two features.
-  const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(data) : undefined;
+  // A boundary picture needs a plane: two features. Drawing every point of a large data set
+  // would take seconds per frame and hide the boundary, so a large one is drawn from a sample.
+  const drawn =
+    data.X.length > MAX_DRAWN_POINTS
+      ? subset(
+          data,
+          shuffled(
+            data.y.map((_, i) => i),
+            createRandom(0),
+          ).slice(0, MAX_DRAWN_POINTS),
+        )
+      : data;
+  const shown = drawn === data ? "" : ` (${count(MAX_DRAWN_POINTS)} of ${count(data.X.length)} points shown)`;
+  const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(drawn) : undefined;
   const total = plannedSteps(data.X.length, options);
   // About 25 frames: each one renders the whole plane, so more would slow training down.
   const frameEvery = Math.max(1, Math.ceil(total / 25));
@@ -83,10 +99,10 @@ export async function runTraining(run: Run): Promise<number> {
     if (pictures) {
       const made = await pictures.writeTrainingPictures(staging.path, {
         model,
-        data: data.X[0].length === 2 ? data : undefined,
+        data: data.X[0].length === 2 ? drawn : undefined,
         history: result.history,
         animation,
-        title: `${run.name}: MLP ${sizes}`,
+        title: `${run.name}: MLP ${sizes}${shown}`,
         onError: (name, error) => {
           failed.push(name);
           io.stderr.write(`micrograd: ${name} not written: ${error.message}\n`);
