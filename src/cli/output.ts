@@ -70,17 +70,23 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  * of asynchronous work, so the writer yields between files.
  */
 export class Staging {
-  readonly path: string;
+  readonly path!: string;
   private readonly onSignal = (signal: NodeJS.Signals) => {
-    this.close();
+    if (this.path !== undefined) this.close();
     process.stderr.write(`micrograd: interrupted (${signal}); unfinished files removed\n`);
     process.exit(128 + (os.signals[signal] ?? 2));
   };
 
   constructor(readonly out: string) {
-    mkdirSync(out, { recursive: true });
-    this.path = mkdtempSync(join(out, ".micrograd-run-"));
+    // The handlers come first and go last, so that the folder never exists without them.
     for (const signal of SIGNALS) process.on(signal, this.onSignal);
+    try {
+      mkdirSync(out, { recursive: true });
+      this.path = mkdtempSync(join(out, ".micrograd-run-"));
+    } catch (error) {
+      for (const signal of SIGNALS) process.off(signal, this.onSignal);
+      throw error;
+    }
   }
 
   /**
@@ -102,7 +108,7 @@ export class Staging {
 
   /** Removes the staging folder and whatever was not moved out of it; safe to call twice. */
   close(): void {
-    for (const signal of SIGNALS) process.off(signal, this.onSignal);
     rmSync(this.path, { recursive: true, force: true });
+    for (const signal of SIGNALS) process.off(signal, this.onSignal);
   }
 }
