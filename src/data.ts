@@ -205,7 +205,8 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
  * Parses CSV text: one sample per line, features then the label. Integer labels become class
  * indices in increasing order (0..K-1 stay as they are); other labels are names, indexed in
  * order of first appearance. A first line whose features are all non-numbers is a header.
- * Blank lines are skipped; CRLF is fine.
+ * Blank lines are skipped; CRLF is fine. A label column that cannot be classes is refused with
+ * its name: numbers that are not whole (a measurement) or nearly one value per row (an id).
  */
 export function parseCsv(text: string, options: { source?: string } = {}): Dataset {
   const source = options.source ?? "csv";
