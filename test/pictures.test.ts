@@ -24,6 +24,7 @@ describe("writeTrainingPictures", () => {
     });
     expect(failures).toEqual([
       "curves.svg: trainingCurvesSvg: the history is empty (train for at least one step)",
+      "curves.png: curves.svg could not be made, so there is nothing to rasterise",
     ]);
     expect(written).toEqual([join(dir, "boundary.svg"), join(dir, "boundary.png")]);
     expect(readdirSync(dir).sort()).toEqual(["boundary.png", "boundary.svg"]);
@@ -32,7 +33,7 @@ describe("writeTrainingPictures", () => {
   it("without onError, writes the others and then names the pictures that failed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "micrograd-pictures-"));
     await expect(writeTrainingPictures(dir, { model, data, history: [] })).rejects.toThrow(
-      "writeTrainingPictures: could not make curves.svg (trainingCurvesSvg: the history is empty (train for at least one step)); the other pictures were written",
+      "writeTrainingPictures: could not make curves.svg (trainingCurvesSvg: the history is empty (train for at least one step)), curves.png (curves.svg could not be made, so there is nothing to rasterise); the other pictures were written",
     );
     expect(readdirSync(dir).sort()).toEqual(["boundary.png", "boundary.svg"]);
   });

@@ -223,10 +223,10 @@ export async function writeTrainingPictures(dir: string, pictures: TrainingPictu
       const percent = `accuracy ${(accuracy(model, data) * 100).toFixed(0)}%`;
       return decisionBoundarySvg(model, data, { title: title ? `${title} · ${percent}` : undefined });
     });
-    if (boundary !== undefined) await attempt("boundary.png", () => svgToPng(boundary, { scale: 2 }));
+    await attempt("boundary.png", () => svgToPng(boundary ?? noSvg("boundary.svg"), { scale: 2 }));
   }
   const curves = await attempt("curves.svg", () => trainingCurvesSvg(history, title ? { title } : {}));
-  if (curves !== undefined) await attempt("curves.png", () => svgToPng(curves, { scale: 2 }));
+  await attempt("curves.png", () => svgToPng(curves ?? noSvg("curves.svg"), { scale: 2 }));
   if (animation && animation.frameCount > 0) await attempt("training.gif", () => animation.toGif());
   if (failed.length > 0 && !onError) {
     throw new Error(
@@ -234,6 +234,10 @@ export async function writeTrainingPictures(dir: string, pictures: TrainingPictu
     );
   }
   return written;
+}
+
+function noSvg(name: string): never {
+  throw new Error(`${name} could not be made, so there is nothing to rasterise`);
 }
 
 /** Draws the graph behind `root` to `path`: .svg, .png or .dot, by its extension. Returns the path. */
