@@ -122,11 +122,14 @@ function layOut(
   source: Source,
   options: { maxNodes: number; format: "svg" | "png"; timeout: number; size: number },
 ): Promise<string | Uint8Array> {
-  // Run from the build (.js) or from the sources (.ts, under tsx): the worker sits beside this file.
-  const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
-  const worker = new Worker(new URL(`./graph-worker.${extension}`, import.meta.url), {
-    workerData: { source, maxNodes: options.maxNodes, format: options.format },
-  });
+  // Run from the build (.js), or from the sources under tsx, whose loader the worker registers first.
+  const workerData = { source, maxNodes: options.maxNodes, format: options.format };
+  const worker = import.meta.url.endsWith(".ts")
+    ? new Worker(
+        `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./graph-worker.ts", import.meta.url).href)}); });`,
+        { eval: true, workerData },
+      )
+    : new Worker(new URL("./graph-worker.js", import.meta.url), { workerData });
   const advice = "write --out FILE.dot instead (no layout needed), or draw a smaller expression";
   return new Promise((resolvePicture, reject) => {
     const timer = setTimeout(() => {
