@@ -201,26 +201,41 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
   return { mean, std, transform: (rows) => rows.map((row) => row.map((x, j) => (x - mean[j]) / std[j])) };
 }
 
+/** The most rows `parseCsv` reads unless told otherwise (`maxRows`), as many as `--samples` allows. */
+export const MAX_CSV_ROWS = 1_000_000;
+
 /**
  * Parses CSV text: one sample per line, features then the label. Integer labels become class
  * indices in increasing order (0..K-1 stay as they are); other labels are names, indexed in
  * order of first appearance. A first line whose features are all non-numbers is a header.
  * Blank lines are skipped; CRLF is fine. A label column that cannot be classes is refused with
  * its name: numbers that are not whole (a measurement) or nearly one value per row (an id).
+ * More than `maxRows` rows (default 1,000,000) are refused: tiny rows take about 400 bytes of
+ * memory each once parsed, so even a file of modest size could exhaust the heap.
  */
-export function parseCsv(text: string, options: { source?: string } = {}): Dataset {
+export function parseCsv(text: string, options: { source?: string; maxRows?: number } = {}): Dataset {
   const source = options.source ?? "csv";
+  const maxRows = options.maxRows ?? MAX_CSV_ROWS;
   if (typeof text !== "string") throw new TypeError(`${source}: expected text, got ${typeof text}`);
-  const lines = text.split(/\r?\n/);
   const X: number[][] = [];
   const rawLabels: string[] = [];
   let featureNames: string[] | undefined;
   let labelName: string | undefined;
   let width = -1;
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index].trim();
+  // Line by line without splitting the whole text first, so that refusing a long file is cheap.
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber++;
     if (line === "") continue;
-    const lineNumber = index + 1;
+    if (X.length === maxRows && width !== -1) {
+      throw new RangeError(
+        `${source}:${lineNumber}: more than ${maxRows.toLocaleString("en-US")} rows, the most a CSV file may have`,
+      );
+    }
     const cells = line.split(",").map((c) => c.trim());
     // A header names every feature; a first line with only some numbers is a bad row instead.
     if (width === -1 && cells.length > 1 && cells.slice(0, -1).every((c) => !isNumber(c))) {

@@ -153,6 +153,25 @@ describe("files are read only when they are regular files of bounded size", () =
     }
     expect(existsSync(out)).toBe(false);
   });
+
+  it("a CSV of more than 1,000,000 rows is refused at the row over the limit", async () => {
+    const dir = folder();
+    const csv = join(dir, "long.csv");
+    writeFileSync(csv, "0.5,1\n-0.5,0\n".repeat(500_001));
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "1", "--no-pictures", "--quiet", "--out", out])).code).toBe(
+      0,
+    );
+    for (const args of [
+      ["predict", "--model", join(out, "model.json"), "--data", csv],
+      ["train", "--data", csv, "--out", join(dir, "other")],
+    ]) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toContain(`${csv}:1000001: more than 1,000,000 rows, the most a CSV file may have`);
+    }
+    expect(existsSync(join(dir, "other"))).toBe(false);
+  });
 });
 
 describe("the output folder", () => {

@@ -7,6 +7,7 @@ import {
   classIndex,
   classIndexer,
   DATASET_NAMES,
+  MAX_CSV_ROWS,
   makeBlobs,
   makeCircles,
   makeDataset,
@@ -232,6 +233,17 @@ describe("hostile sizes and shapes", () => {
     expect(new Set(test.X.map(([i]) => i)).size).toBe(test.y.length);
     expect(splitSizes([0, 0, 1], 2, 0.2)).toEqual({ train: 3, test: 0 });
     expect(splitSizes([0, 0, 1, 1], 2, 0.99)).toEqual({ train: 0, test: 4 });
+  });
+
+  it("refuses more rows than the limit, at the first row over it", () => {
+    expect(() => parseCsv("a,b,c\n1,2,0\n\n3,4,1\n5,6,0\n", { source: "d.csv", maxRows: 2 })).toThrow(
+      "d.csv:5: more than 2 rows, the most a CSV file may have",
+    );
+    expect(parseCsv("a,b,c\n1,2,0\n\n3,4,1\n\n", { maxRows: 2 }).X).toHaveLength(2);
+    const tooMany = "0,0\n1,1\n".repeat(MAX_CSV_ROWS / 2 + 1);
+    expect(() => parseCsv(tooMany, { source: "big.csv" })).toThrow(
+      "big.csv:1000001: more than 1,000,000 rows, the most a CSV file may have",
+    );
   });
 
   it("classIndexer looks labels up like classIndex, in a map", () => {

@@ -1,11 +1,11 @@
 // `micrograd predict`: classify rows with a saved model, from the command line or a CSV file.
 import { parseArgs } from "node:util";
-import { classIndexer } from "../data.js";
+import { classIndexer, MAX_CSV_ROWS } from "../data.js";
 import { softmax } from "../losses.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
 import { predict, scores } from "../train.js";
-import { type Io, pathFlag, printHelp, UsageError } from "./flags.js";
+import { count, type Io, pathFlag, printHelp, UsageError } from "./flags.js";
 
 export const PREDICT_HELP = `micrograd predict — classify with a saved model
 
@@ -18,7 +18,7 @@ Options:
   --data FILE.csv     one sample per row; a last column of labels is used to report accuracy
   --json              print JSON instead of a table
 
-Files are read only when they are regular files of at most 100 MB.`;
+Files are read only when they are regular files of at most 100 MB and 1,000,000 rows.`;
 
 export function predictCommand(args: string[], io: Io): number {
   const { values } = parseArgs({
@@ -110,11 +110,19 @@ function readInputsCsv(
   const classOf = classNames ? classIndexer(classNames) : undefined;
   let width = -1;
   const isNumber = (cell: string) => cell !== "" && Number.isFinite(Number(cell));
-  const lines = readTextFile(path).split(/\r?\n/);
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index].trim();
+  const text = readTextFile(path);
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber++;
     if (line === "") continue;
-    const where = `${path}:${index + 1}`;
+    const where = `${path}:${lineNumber}`;
+    if (rows.length === MAX_CSV_ROWS) {
+      throw new Error(`${where}: more than ${count(MAX_CSV_ROWS)} rows, the most a CSV file may have`);
+    }
     const cells = line.split(",").map((c) => c.trim());
     if (width === -1 && cells.slice(0, nin).every((c) => !isNumber(c))) {
       width = cells.length; // a header

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import {
   DATASET_NAMES,
   type Dataset,
+  MAX_CSV_ROWS,
   makeDataset,
   splitSizes,
   standardize,
@@ -44,6 +45,7 @@ Data (one of):
   --dataset NAME      ${DATASET_NAMES.join(", ")}, digits (default moons)
   --data FILE.csv     your own: one row per sample, features then the label (a class name
                       or a whole number), optionally a header line; at most ${MAX_FILE_BYTES / 1024 / 1024} MB
+                      and ${count(MAX_CSV_ROWS)} rows
   --samples N         points to generate (default 100; spiral 300; at most ${count(MAX_SAMPLES)})
   --noise X           noise of generated points (default 0.1; at most ${MAX_NOISE})
   --classes K         classes for spiral (default 2) and blobs (default 3)
