@@ -143,14 +143,10 @@ export function trainTestSplit(
   const random = createRandom(seed);
   const trainIdx: number[] = [];
   const testIdx: number[] = [];
-  for (let cls = 0; cls < data.nClasses; cls++) {
-    const members = shuffled(
-      data.y.flatMap((label, i) => (label === cls ? [i] : [])),
-      random,
-    );
-    const nTest = Math.round(members.length * testSize);
-    testIdx.push(...members.slice(0, nTest));
-    trainIdx.push(...members.slice(nTest));
+  for (const members of rowsByClass(data.y, data.nClasses)) {
+    const mixed = shuffled(members, random);
+    const nTest = Math.round(mixed.length * testSize);
+    for (let i = 0; i < mixed.length; i++) (i < nTest ? testIdx : trainIdx).push(mixed[i]);
   }
   if (trainIdx.length === 0 || testIdx.length === 0) {
     throw new RangeError(
@@ -158,6 +154,27 @@ export function trainTestSplit(
     );
   }
   return { train: subset(data, shuffled(trainIdx, random)), test: subset(data, shuffled(testIdx, random)) };
+}
+
+/**
+ * How many samples `trainTestSplit` puts on each side, without splitting: each class holds out
+ * round(its size × testSize). Lets a caller refuse a split that would leave a side empty.
+ */
+export function splitSizes(
+  y: readonly number[],
+  nClasses: number,
+  testSize: number,
+): { train: number; test: number } {
+  let test = 0;
+  for (const members of rowsByClass(y, nClasses)) test += Math.round(members.length * testSize);
+  return { train: y.length - test, test };
+}
+
+/** The row indices of each class, in order: one pass over the labels. */
+function rowsByClass(y: readonly number[], nClasses: number): number[][] {
+  const members: number[][] = Array.from({ length: nClasses }, () => []);
+  for (let i = 0; i < y.length; i++) members[y[i]]?.push(i);
+  return members;
 }
 
 /** The samples at `indices`, in that order. */
@@ -184,28 +201,46 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
   return { mean, std, transform: (rows) => rows.map((row) => row.map((x, j) => (x - mean[j]) / std[j])) };
 }
 
+/** The most rows `parseCsv` reads unless told otherwise (`maxRows`), as many as `--samples` allows. */
+export const MAX_CSV_ROWS = 1_000_000;
+
 /**
  * Parses CSV text: one sample per line, features then the label. Integer labels become class
  * indices in increasing order (0..K-1 stay as they are); other labels are names, indexed in
  * order of first appearance. A first line whose features are all non-numbers is a header.
- * Blank lines are skipped; CRLF is fine.
+ * Blank lines are skipped; CRLF is fine. A label column that cannot be classes is refused with
+ * its name: numbers that are not whole (a measurement) or nearly one value per row (an id).
+ * More than `maxRows` rows (default 1,000,000) are refused: tiny rows take about 400 bytes of
+ * memory each once parsed, so even a file of modest size could exhaust the heap.
  */
-export function parseCsv(text: string, options: { source?: string } = {}): Dataset {
+export function parseCsv(text: string, options: { source?: string; maxRows?: number } = {}): Dataset {
   const source = options.source ?? "csv";
+  const maxRows = options.maxRows ?? MAX_CSV_ROWS;
   if (typeof text !== "string") throw new TypeError(`${source}: expected text, got ${typeof text}`);
-  const lines = text.split(/\r?\n/);
   const X: number[][] = [];
   const rawLabels: string[] = [];
   let featureNames: string[] | undefined;
+  let labelName: string | undefined;
   let width = -1;
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index].trim();
+  // Line by line without splitting the whole text first, so that refusing a long file is cheap.
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber++;
     if (line === "") continue;
-    const lineNumber = index + 1;
+    if (X.length === maxRows && width !== -1) {
+      throw new RangeError(
+        `${source}:${lineNumber}: more than ${maxRows.toLocaleString("en-US")} rows, the most a CSV file may have`,
+      );
+    }
     const cells = line.split(",").map((c) => c.trim());
     // A header names every feature; a first line with only some numbers is a bad row instead.
     if (width === -1 && cells.length > 1 && cells.slice(0, -1).every((c) => !isNumber(c))) {
-      featureNames = cells.slice(0, -1).map((c) => c.replace(/^"(.*)"$/, "$1"));
+      featureNames = cells.slice(0, -1).map(unquote);
+      labelName = unquote(cells[cells.length - 1]);
       width = cells.length;
       if (width < 2) throw new SyntaxError(`${source}:${lineNumber}: a header needs at least 2 columns`);
       continue;
@@ -230,6 +265,7 @@ export function parseCsv(text: string, options: { source?: string } = {}): Datas
     rawLabels.push(label);
   }
   if (X.length === 0) throw new SyntaxError(`${source}: no data rows`);
+  checkLabelColumn(rawLabels, source, `column ${width}${labelName ? ` "${labelName}"` : ""}`);
 
   // Integer labels 0..K-1 are class indices as they are. Other integers (1 and 2, -1 and 1)
   // become indices in increasing order; anything else is a name, indexed by first appearance.
@@ -239,9 +275,37 @@ export function parseCsv(text: string, options: { source?: string } = {}): Datas
     : [...new Set(rawLabels)];
   const index = new Map(classNames.map((name, k) => [name, k]));
   const y = rawLabels.map((l) => index.get(labelKey(l, integers)) as number);
-  if (new Set(y).size < 2)
+  if (classNames.length < 2)
     throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
   return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
+}
+
+/** A label column with this many classes or more is checked for looking like an id. */
+const MANY_CLASSES = 10;
+
+/**
+ * Refuses a label column that cannot be classes: numbers that are not whole (a measurement such
+ * as a price) or nearly one value per row (an id). Either would make one output per row and a
+ * network that cannot learn, or that does not fit in memory.
+ */
+function checkLabelColumn(labels: readonly string[], source: string, column: string): void {
+  if (labels.every(isNumber)) {
+    const fraction = labels.find((label) => !Number.isInteger(Number(label)));
+    if (fraction !== undefined) {
+      throw new RangeError(
+        `${source}: the label column (${column}) holds numbers like ${fraction} that are not whole: ` +
+          "it looks like a measurement, not a class. The last column must be each row's class (a name or a whole number).",
+      );
+    }
+  }
+  const classes = new Set(labels).size;
+  if (classes >= MANY_CLASSES && classes > labels.length / 2) {
+    throw new RangeError(
+      `${source}: the label column (${column}) has ${classes} different values in ${labels.length} rows, ` +
+        "nearly one class per row, like an id or a measurement. A classifier needs several rows of each class; " +
+        "the last column must be each row's class.",
+    );
+  }
 }
 
 const INTEGER = /^-?\d+$/;
@@ -253,12 +317,21 @@ function labelKey(label: string, integerClasses: boolean): string {
 
 /** The index of `label` among class names that parseCsv made, or -1 if it is none of them. */
 export function classIndex(label: string, classNames: readonly string[]): number {
-  return classNames.indexOf(
-    labelKey(
-      label,
-      classNames.every((name) => INTEGER.test(name)),
-    ),
-  );
+  return classIndexer(classNames)(label);
+}
+
+/** classIndex for many labels: the names are looked up in a map made once. */
+export function classIndexer(classNames: readonly string[]): (label: string) => number {
+  const integers = classNames.every((name) => INTEGER.test(name));
+  const index = new Map<string, number>();
+  classNames.forEach((name, k) => {
+    if (!index.has(name)) index.set(name, k);
+  });
+  return (label) => index.get(labelKey(label, integers)) ?? -1;
+}
+
+function unquote(cell: string): string {
+  return cell.replace(/^"(.*)"$/, "$1");
 }
 
 function isNumber(cell: string): boolean {

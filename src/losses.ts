@@ -11,6 +11,7 @@ export const LOSS_NAMES: readonly LossName[] = ["hinge", "mse", "bce", "softmax"
  */
 export function hingeLoss(scores: readonly Value[], labels: readonly number[]): Value {
   checkBatch("hingeLoss", scores, labels);
+  checkScalars("hingeLoss", "scores", scores);
   labels.forEach((y, i) => {
     if (y !== 1 && y !== -1) throw new RangeError(`hingeLoss: labels[${i}] is ${y}, expected 1 or -1`);
   });
@@ -26,6 +27,7 @@ export function multiclassHingeLoss(
   classes: readonly number[],
 ): Value {
   checkBatch("multiclassHingeLoss", scores, classes);
+  checkRows("multiclassHingeLoss", "scores", scores);
   return mean(
     scores.map((row, i) => {
       const y = checkClass("multiclassHingeLoss", classes[i], row.length, i);
@@ -38,6 +40,7 @@ export function multiclassHingeLoss(
 /** Mean squared error: mean of (p − t)². */
 export function mseLoss(predictions: readonly Value[], targets: readonly number[]): Value {
   checkBatch("mseLoss", predictions, targets);
+  checkScalars("mseLoss", "predictions", predictions);
   targets.forEach((t, i) => {
     if (!Number.isFinite(t)) throw new RangeError(`mseLoss: targets[${i}] is ${t}, expected a finite number`);
   });
@@ -50,6 +53,7 @@ export function mseLoss(predictions: readonly Value[], targets: readonly number[
  */
 export function bceWithLogitsLoss(logits: readonly Value[], targets: readonly number[]): Value {
   checkBatch("bceWithLogitsLoss", logits, targets);
+  checkScalars("bceWithLogitsLoss", "logits", logits);
   targets.forEach((t, i) => {
     if (!(t >= 0 && t <= 1)) throw new RangeError(`bceWithLogitsLoss: targets[${i}] is ${t}, expected 0..1`);
   });
@@ -66,6 +70,7 @@ export function softmaxCrossEntropy(
   classes: readonly number[],
 ): Value {
   checkBatch("softmaxCrossEntropy", logits, classes);
+  checkRows("softmaxCrossEntropy", "logits", logits);
   return mean(
     logits.map((row, i) => {
       const y = checkClass("softmaxCrossEntropy", classes[i], row.length, i);
@@ -80,7 +85,8 @@ export function softmaxCrossEntropy(
 
 /** Class probabilities from logits (plain numbers, the same shift-by-max trick). */
 export function softmax(logits: readonly number[]): number[] {
-  const max = Math.max(...logits);
+  let max = -Infinity;
+  for (const z of logits) max = Math.max(max, z);
   const e = logits.map((z) => Math.exp(z - max));
   const total = e.reduce((s, x) => s + x, 0);
   return e.map((x) => x / total);
@@ -106,6 +112,7 @@ export function classificationLoss(
   classes: readonly number[],
 ): Value {
   checkBatch("classificationLoss", outputs, classes);
+  checkRows("classificationLoss", "outputs", outputs);
   const k = outputs[0].length;
   const binary = k === 1;
   const classOf = (i: number) => checkClass("classificationLoss", classes[i], binary ? 2 : k, i);
@@ -161,6 +168,55 @@ function checkBatch(where: string, outputs: readonly unknown[], labels: readonly
   if (outputs.length !== labels.length) {
     throw new RangeError(`${where}: ${outputs.length} outputs but ${labels.length} labels`);
   }
+}
+
+/**
+ * One Value per sample. The usual slip is passing what model.forward returns, an array per
+ * sample, which would otherwise fail deep inside as "s.mul is not a function".
+ */
+function checkScalars(where: string, name: string, outputs: readonly unknown[]): void {
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i];
+    if (output instanceof Value) continue;
+    if (Array.isArray(output)) {
+      throw new TypeError(
+        `${where}: ${name}[${i}] is an array of ${output.length} (what model.forward returns); ` +
+          `pass one Value per sample, model.forward(x)[0], or use classificationLoss for rows of outputs`,
+      );
+    }
+    throw new TypeError(`${where}: ${name}[${i}] is ${describe(output)}, not a Value (from model.forward)`);
+  }
+}
+
+/** One array of Values per sample, as model.forward returns, all of the same length. */
+function checkRows(where: string, name: string, outputs: readonly unknown[]): void {
+  const width = Array.isArray(outputs[0]) ? outputs[0].length : 0;
+  for (let i = 0; i < outputs.length; i++) {
+    const row = outputs[i];
+    if (!Array.isArray(row)) {
+      throw new TypeError(
+        `${where}: ${name}[${i}] is ${describe(row)}; expected an array of Values per sample ` +
+          `(what model.forward(x) returns)${row instanceof Value ? ", not a single Value" : ""}`,
+      );
+    }
+    if (row.length === 0 || row.length !== width) {
+      throw new RangeError(
+        `${where}: ${name}[${i}] has ${row.length} outputs, but ${name}[0] has ${width}; every sample needs the same number`,
+      );
+    }
+    for (let j = 0; j < row.length; j++) {
+      if (!(row[j] instanceof Value)) {
+        throw new TypeError(`${where}: ${name}[${i}][${j}] is ${describe(row[j])}, not a Value`);
+      }
+    }
+  }
+}
+
+function describe(x: unknown): string {
+  if (x instanceof Value) return "a Value";
+  if (Array.isArray(x)) return `an array of ${x.length}`;
+  if (x === null || x === undefined) return String(x);
+  return typeof x === "number" ? `the number ${x}` : `a ${typeof x}`;
 }
 
 function checkClass(where: string, y: number, k: number, i: number): number {

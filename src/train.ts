@@ -72,6 +72,7 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
   if (!LOSS_NAMES.includes(loss)) {
     throw new TypeError(`fit: unknown loss "${String(loss)}"; expected ${LOSS_NAMES.join(", ")}`);
   }
+  checkLossFitsModel(model, data, loss);
   const n = data.X.length;
   const batchSize = options.batchSize ?? n;
   const stepsPerEpoch = Math.ceil(n / Math.min(batchSize, n));
@@ -99,20 +100,22 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
     const classes = batch.map((i) => data.y[i]);
     let outputs: Value[][];
     let total: Value;
+    let updating = false;
     try {
       outputs = batch.map((i) => model.forward(data.X[i]));
       total = classificationLoss(loss, outputs, classes);
       if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
       optimizer.zeroGrad();
       total.backward();
+      updating = true;
       optimizer.step();
     } catch (error) {
-      // The data were checked up front, so a number out of range here means the weights ran away.
+      // The data and the loss were checked up front, so a number out of range here means
+      // something grew without bound; say what it most likely was.
       if (!(error instanceof RangeError)) throw error;
       const last = history.length > 0 ? `, last loss ${history[history.length - 1].loss.toPrecision(4)}` : "";
-      throw new RangeError(
-        `fit: training diverged at step ${step}${last} (${error.message}); try a smaller learning rate`,
-      );
+      const cause = divergenceCause({ model, data, l2, lr: baseRate, history, updating });
+      throw new RangeError(`fit: training diverged at step ${step}${last} (${error.message}); ${cause}`);
     }
 
     const record: StepRecord = {
@@ -160,6 +163,76 @@ export function plannedSteps(n: number, options: Pick<FitOptions, "steps" | "epo
   }
   checkInteger("fit", "epochs", options.epochs);
   return options.epochs * Math.ceil(n / Math.min(batchSize, n));
+}
+
+/** A loss that cannot work with this many outputs is a mistake to name now, not a divergence later. */
+function checkLossFitsModel(model: MLP, data: Dataset, loss: LossName): void {
+  if (loss === "softmax" && model.nout === 1) {
+    const k = Math.max(data.nClasses, 2);
+    throw new RangeError(
+      `fit: the softmax loss needs one output per class; this model has 1 output for ${k} classes ` +
+        `(build its last layer with ${k} outputs, or use loss "hinge" with 1)`,
+    );
+  }
+}
+
+interface Divergence {
+  model: MLP;
+  data: Dataset;
+  l2: number;
+  lr: number;
+  history: readonly StepRecord[];
+  /** Whether the failure came in the optimizer's update rather than in the forward or backward pass. */
+  updating: boolean;
+}
+
+/**
+ * The likeliest cause of a run that produced a number too large to hold, from what can be
+ * seen: the penalty, the shape of the output layer, the scale of the inputs, or else the steps.
+ */
+function divergenceCause({ model, data, l2, lr, history, updating }: Divergence): string {
+  const parameters = model.parameters();
+  let squares = 0;
+  for (const p of parameters) squares += p.data * p.data;
+  const penalty = l2 * squares;
+  if (l2 > 0 && (!Number.isFinite(penalty) || l2 >= 1)) {
+    return (
+      `the cause is the L2 penalty: l2 = ${l2} times the sum of squared weights (${squares.toPrecision(3)}) ` +
+      `${Number.isFinite(penalty) ? `is ${penalty.toPrecision(3)}` : "is too large to hold"}; ` +
+      "use a much smaller l2 (1e-4 is typical)"
+    );
+  }
+  const classes = Math.max(data.nClasses, 2);
+  if (model.nout !== 1 && model.nout !== classes) {
+    return (
+      `the likely cause is the output layer: the model has ${model.nout} outputs for ${classes} classes; ` +
+      `give its last layer ${classes === 2 ? "1 or 2 outputs" : `${classes} outputs`} ` +
+      `(if the size is intended, try a smaller learning rate than ${lr})`
+    );
+  }
+  let largest = 0;
+  for (const row of data.X) for (const x of row) largest = Math.max(largest, Math.abs(x));
+  if (largest > 1e4) {
+    return (
+      `the likely cause is the scale of the inputs: features as large as ${largest.toPrecision(3)}; ` +
+      "standardize them to mean 0 and std 1 (standardize(X) fits the scaling)"
+    );
+  }
+  if (history.length === 0 && !updating) {
+    let weight = 0;
+    for (const p of parameters) weight = Math.max(weight, Math.abs(p.data));
+    return (
+      `no update had happened yet, so the cause is the starting weights (the largest is ${weight.toPrecision(3)}) ` +
+      "or the inputs, not the learning rate"
+    );
+  }
+  const first = history[0]?.loss;
+  const last = history[history.length - 1]?.loss;
+  const trend =
+    first !== undefined && last !== undefined && last > first
+      ? `the loss grew from ${first.toPrecision(3)} to ${last.toPrecision(3)}: `
+      : "";
+  return `${trend}the steps are too large; try a smaller learning rate than ${lr}`;
 }
 
 /** Hinge for a one-output model (a score whose sign is the class), softmax for several outputs. */

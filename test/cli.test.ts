@@ -111,7 +111,9 @@ describe("train and predict", () => {
     expect(run.stderr).toContain("step 30/30");
     expect(run.stderr).not.toContain("\r"); // piped: plain lines, no redrawn bar
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/training accuracy \d+\.\d%, test accuracy \d+\.\d%/);
+    expect(run.stdout).toMatch(
+      /after the last update: training loss \d\.\d{4} \(without L2\), training accuracy \d+\.\d% \(80 samples\); test accuracy \d+\.\d% \(20 held-out samples\)/,
+    );
     expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
     const history = JSON.parse(readFileSync(join(out, "history.json"), "utf8")) as {
       history: { loss: number }[];

@@ -1,7 +1,13 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   classIndex,
+  classIndexer,
   DATASET_NAMES,
+  MAX_CSV_ROWS,
   makeBlobs,
   makeCircles,
   makeDataset,
@@ -9,10 +15,12 @@ import {
   makeSpiral,
   makeXor,
   parseCsv,
+  splitSizes,
   standardize,
   trainTestSplit,
 } from "../src/data.js";
 import { loadDigits, readCsvFile } from "../src/node/datasets.js";
+import { readTextFile } from "../src/node/files.js";
 
 const count = (y: number[], cls: number) => y.filter((v) => v === cls).length;
 
@@ -189,5 +197,83 @@ describe("CSV labels and headers", () => {
     expect(() => trainTestSplit(data, { testSize: 0.4 })).toThrow(
       "trainTestSplit: the label of row 4 is 5, not a class index in 0..1",
     );
+  });
+});
+
+describe("hostile sizes and shapes", () => {
+  it("refuses a label column that is an id or a measurement, naming the column", () => {
+    const ids = `x,y,customer\n${Array.from({ length: 2000 }, (_, i) => `${i % 5},${i % 3},${1000 + i}`).join("\n")}`;
+    expect(() => parseCsv(ids, { source: "ids.csv" })).toThrow(
+      'ids.csv: the label column (column 3 "customer") has 2000 different values in 2000 rows, nearly one class per row',
+    );
+    const names = Array.from({ length: 30 }, (_, i) => `${i},row${i % 20}`).join("\n");
+    expect(() => parseCsv(names, { source: "n.csv" })).toThrow(
+      "(column 2) has 20 different values in 30 rows",
+    );
+    expect(() => parseCsv("1,0.5\n2,1.5\n3,0.5\n", { source: "m.csv" })).toThrow(
+      "m.csv: the label column (column 2) holds numbers like 0.5 that are not whole: it looks like a measurement",
+    );
+    // Small files and whole numbers written as decimals are classes as ever.
+    expect(parseCsv("1,a\n2,b\n3,c\n4,d\n").nClasses).toBe(4);
+    expect(parseCsv("1,1.0\n2,0.0\n3,1.0\n").classNames).toEqual(["1.0", "0.0"]);
+    const ten = Array.from({ length: 20 }, (_, i) => `${i},${i % 10}`).join("\n");
+    expect(parseCsv(ten).nClasses).toBe(10);
+  });
+
+  it("splits a million rows of 20,000 classes in one pass per class list, as splitSizes predicts", () => {
+    const n = 1_000_000;
+    const data = {
+      X: Array.from({ length: n }, (_, i) => [i]),
+      y: Array.from({ length: n }, (_, i) => i % 20_000),
+      nClasses: 20_000,
+    };
+    const { train, test } = trainTestSplit(data, { testSize: 0.2, seed: 3 });
+    expect(test.y).toHaveLength(splitSizes(data.y, data.nClasses, 0.2).test);
+    expect(train.y.length + test.y.length).toBe(n);
+    expect(new Set(test.X.map(([i]) => i)).size).toBe(test.y.length);
+    expect(splitSizes([0, 0, 1], 2, 0.2)).toEqual({ train: 3, test: 0 });
+    expect(splitSizes([0, 0, 1, 1], 2, 0.99)).toEqual({ train: 0, test: 4 });
+  });
+
+  it("refuses more rows than the limit, at the first row over it", () => {
+    expect(() => parseCsv("a,b,c\n1,2,0\n\n3,4,1\n5,6,0\n", { source: "d.csv", maxRows: 2 })).toThrow(
+      "d.csv:5: more than 2 rows, the most a CSV file may have",
+    );
+    expect(parseCsv("a,b,c\n1,2,0\n\n3,4,1\n\n", { maxRows: 2 }).X).toHaveLength(2);
+    const tooMany = "0,0\n1,1\n".repeat(MAX_CSV_ROWS / 2 + 1);
+    expect(() => parseCsv(tooMany, { source: "big.csv" })).toThrow(
+      "big.csv:1000001: more than 1,000,000 rows, the most a CSV file may have",
+    );
+  });
+
+  it("classIndexer looks labels up like classIndex, in a map", () => {
+    const names = Array.from({ length: 50_000 }, (_, k) => `c${k}`);
+    const indexOf = classIndexer(names);
+    expect(indexOf("c49999")).toBe(49_999);
+    expect(indexOf("nope")).toBe(-1);
+    expect(classIndexer(["1", "2"])("01")).toBe(classIndex("01", ["1", "2"]));
+  });
+
+  it("reads only regular files of bounded size", () => {
+    const dir = mkdtempSync(join(tmpdir(), "micrograd-files-"));
+    const fifo = join(dir, "pipe.csv");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => readCsvFile(fifo)).toThrow(`cannot read ${fifo}: it is a pipe (FIFO); give a regular file`);
+    expect(() => readCsvFile("/dev/zero")).toThrow(
+      "cannot read /dev/zero: it is a device; give a regular file",
+    );
+    expect(() => readCsvFile(dir)).toThrow(`cannot read ${dir}: it is a folder; give a regular file`);
+    const big = join(dir, "big.csv");
+    writeFileSync(big, "");
+    truncateSync(big, 100 * 1024 * 1024 + 1);
+    expect(() => readCsvFile(big)).toThrow(
+      `cannot read ${big}: it is 104,857,601 bytes, more than the 104,857,600 bytes a file may have`,
+    );
+    const small = join(dir, "small.csv");
+    writeFileSync(small, "1,2,0\n3,4,1\n");
+    expect(() => readTextFile(small, { maxBytes: 11 })).toThrow(
+      "it is 12 bytes, more than the 11 bytes a file may have",
+    );
+    expect(readTextFile(small, { maxBytes: 12 })).toBe("1,2,0\n3,4,1\n");
   });
 });

@@ -1,6 +1,6 @@
 // The expression language of `micrograd graph --expr`.
 import { describe, expect, it } from "vitest";
-import { evaluateExpression } from "../src/cli/expression.js";
+import { evaluateExpression, MAX_EXPRESSION_LENGTH } from "../src/cli/expression.js";
 import { Value } from "../src/engine.js";
 
 describe("evaluateExpression", () => {
@@ -10,6 +10,10 @@ describe("evaluateExpression", () => {
     expect(evaluateExpression("-2 ^ 2", {}).data).toBe(-4);
     expect(evaluateExpression("(1 + 2) * 3", {}).data).toBe(9);
     expect(evaluateExpression("1e-1 + .5", {}).data).toBeCloseTo(0.6, 15);
+    expect(evaluateExpression("2 * -3 + -2 ^ -1", {}).data).toBe(-6.5);
+    expect(evaluateExpression("2 ^ -1 ^ 2 * 3", {}).data).toBe(1.5);
+    expect(evaluateExpression("-(1 - 2 - 3) / 2 / 2", {}).data).toBe(1);
+    expect(evaluateExpression("exp(0) - --1 + abs(-(2))", {}).data).toBe(2);
   });
 
   it("binds names to labelled leaves and differentiates through functions", () => {
@@ -41,9 +45,39 @@ describe("evaluateExpression", () => {
       "values given for names the expression does not use: y",
     );
     expect(() => evaluateExpression("x y", { x: 1, y: 2 })).toThrow('unexpected "y"');
+    expect(() => evaluateExpression("1e400 + x", { x: 1 })).toThrow(
+      "the number 1e400 is too large at column 1",
+    );
+    expect(() => evaluateExpression("(x))", { x: 1 })).toThrow('unexpected ")" at column 4');
+    expect(() => evaluateExpression("(x y)", { x: 1, y: 2 })).toThrow('expected ")" but found "y"');
+  });
+
+  it("reads expressions of any allowed size without recursion, and refuses longer ones", () => {
+    // Each of these would take one call frame per term or level in a recursive parser.
+    const names = { x0: 1, x1: 2, x2: 3 };
+    const sum = evaluateExpression(Array.from({ length: 3000 }, (_, i) => `x${i % 3}`).join("+"), names);
+    expect(sum.data).toBe(6000);
+    sum.backward();
+    expect(findLeaf(sum, "x1").grad).toBe(1000);
+
+    const same = evaluateExpression(Array(1000).fill("x").join(" + "), { x: 0.5 });
+    same.backward();
+    expect(same.data).toBe(500);
+    expect(findLeaf(same, "x").grad).toBe(1000);
+
     const deep = `${"(".repeat(20_000)}x${")".repeat(20_000)}`;
-    expect(() => evaluateExpression(deep, { x: 1 })).toThrow("nested more than 200 levels deep");
-    expect(evaluateExpression(`${"(".repeat(150)}x${")".repeat(150)}`, { x: 2 }).data).toBe(2);
+    expect(evaluateExpression(deep, { x: 2 }).data).toBe(2);
+    const calls = `${"tanh(".repeat(10_000)}x${")".repeat(10_000)}`;
+    let t = 0.5;
+    for (let i = 0; i < 10_000; i++) t = Math.tanh(t);
+    expect(evaluateExpression(calls, { x: 0.5 }).data).toBe(t);
+    const negations = evaluateExpression(`${"-".repeat(30_001)}x`, { x: 3 });
+    expect(negations.data).toBe(-3);
+
+    const tooLong = `x${"+x".repeat(MAX_EXPRESSION_LENGTH / 2)}`;
+    expect(() => evaluateExpression(tooLong, { x: 1 })).toThrow(
+      `the expression has ${tooLong.length} characters, more than the ${MAX_EXPRESSION_LENGTH} allowed`,
+    );
   });
 });
 

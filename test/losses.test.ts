@@ -173,3 +173,41 @@ describe("predictedClass", () => {
     expect(predictedClass([0.1, 3, -2])).toBe(1);
   });
 });
+
+describe("losses name the usual slips", () => {
+  const rows = [values([0.5]), values([-1])];
+  it("an array per sample, where one Value per sample is expected", () => {
+    expect(() => hingeLoss(rows as unknown as Value[], [1, -1])).toThrow(
+      "hingeLoss: scores[0] is an array of 1 (what model.forward returns); pass one Value per sample, model.forward(x)[0]",
+    );
+    expect(() => mseLoss(rows as unknown as Value[], [1, -1])).toThrow(
+      "mseLoss: predictions[0] is an array of 1 (what model.forward returns)",
+    );
+    expect(() => bceWithLogitsLoss(rows as unknown as Value[], [1, 0])).toThrow(
+      "bceWithLogitsLoss: logits[0] is an array of 1",
+    );
+    expect(() => mseLoss([new Value(1), 2] as unknown as Value[], [1, 1])).toThrow(
+      "mseLoss: predictions[1] is the number 2, not a Value",
+    );
+  });
+
+  it("one Value per sample, where an array per sample is expected", () => {
+    const flat = values([0.5, -1]);
+    expect(() => softmaxCrossEntropy(flat as unknown as Value[][], [0, 1])).toThrow(
+      "softmaxCrossEntropy: logits[0] is a Value; expected an array of Values per sample (what model.forward(x) returns), not a single Value",
+    );
+    expect(() => classificationLoss("hinge", flat as unknown as Value[][], [0, 1])).toThrow(
+      "classificationLoss: outputs[0] is a Value; expected an array of Values per sample",
+    );
+    expect(() => multiclassHingeLoss([values([1, 2]), values([1])], [0, 1])).toThrow(
+      "multiclassHingeLoss: scores[1] has 1 outputs, but scores[0] has 2",
+    );
+  });
+
+  it("softmax of many logits: no spread, no stack overflow", () => {
+    const logits = Array.from({ length: 300_000 }, (_, i) => (i === 7 ? 1000 : 0));
+    const p = softmax(logits);
+    expect(p[7]).toBe(1);
+    expect(p[0]).toBe(0);
+  });
+});

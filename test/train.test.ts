@@ -149,7 +149,7 @@ describe("fit on bad data or a runaway rate", () => {
     const model = new MLP(2, [8, 1], { seed: 1 });
     const data = makeMoons({ nSamples: 20, seed: 1 });
     expect(() => fit(model, data, { optimizer: "sgd", lr: 1e300, loss: "mse", steps: 20 })).toThrow(
-      /^fit: training diverged at step \d+.*; try a smaller learning rate$/,
+      /^fit: training diverged at step \d+.*the steps are too large; try a smaller learning rate than 1e\+300$/,
     );
   });
 
@@ -180,3 +180,37 @@ describe("evaluate, predict, scores", () => {
 function evaluateAt(history: { validationAccuracy?: number }[], step: number): number | undefined {
   return history[step].validationAccuracy === undefined ? -1 : history[step].validationAccuracy;
 }
+
+describe("fit names the mistake", () => {
+  const data = makeMoons({ nSamples: 20, seed: 1 });
+  it("a softmax loss on a one-output model, before any step", () => {
+    expect(() => fit(new MLP(2, [4, 1], { seed: 1 }), data, { loss: "softmax", steps: 5 })).toThrow(
+      'fit: the softmax loss needs one output per class; this model has 1 output for 2 classes (build its last layer with 2 outputs, or use loss "hinge" with 1)',
+    );
+  });
+
+  it("a huge L2 penalty is named as the cause, not the learning rate", () => {
+    expect(() => fit(new MLP(2, [4, 1], { seed: 1 }), data, { l2: 1e308, steps: 5 })).toThrow(
+      /^fit: training diverged at step 0 \(.*\); the cause is the L2 penalty: l2 = 1e\+308 times the sum of squared weights \([\d.]+\) is too large to hold; use a much smaller l2/,
+    );
+  });
+
+  it("an output layer that does not match the classes is named", () => {
+    const model = new MLP(2, [4, 5], { seed: 1 });
+    expect(() => fit(model, data, { loss: "mse", optimizer: "sgd", lr: 1e200, steps: 20 })).toThrow(
+      /training diverged .*the likely cause is the output layer: the model has 5 outputs for 2 classes; give its last layer 1 or 2 outputs \(if the size is intended, try a smaller learning rate than 1e\+200\)/,
+    );
+  });
+
+  it("huge inputs are named, and a failure before any update does not blame the learning rate", () => {
+    const huge = { ...data, X: data.X.map(([a, b]) => [a * 1e300, b]) };
+    expect(() => fit(new MLP(2, [4, 1], { seed: 1 }), huge, { steps: 5 })).toThrow(
+      /the likely cause is the scale of the inputs: features as large as [\d.]+e\+300; standardize them/,
+    );
+    const model = new MLP(2, [4, 1], { seed: 1 });
+    for (const p of model.parameters()) p.data = 1e200;
+    expect(() => fit(model, data, { steps: 5 })).toThrow(
+      /no update had happened yet, so the cause is the starting weights \(the largest is 1\.00e\+200\) or the inputs, not the learning rate/,
+    );
+  });
+});

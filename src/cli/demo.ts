@@ -1,7 +1,25 @@
-// The classic demo of karpathy/micrograd, as data: `micrograd demo` and the README's pictures use it.
+// The classic demo of karpathy/micrograd, as data and as the `micrograd demo` command; the
+// README's pictures use the same setup.
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { type Dataset, makeMoons } from "../data.js";
 import { MLP } from "../nn.js";
 import type { FitOptions } from "../train.js";
+import { type Io, pathFlag, printHelp } from "./flags.js";
+import { checkOutputDirectory } from "./output.js";
+import { runTraining } from "./run.js";
+
+export const DEMO_HELP = `micrograd demo — the classic configuration, start to finish
+
+Trains an MLP 2-16-16-1 (ReLU) on 100 moons (noise 0.1) with the max-margin (hinge) loss
+plus 1e-4 L2, by SGD with the learning rate decaying linearly from 1.0 to 0.1, for 100
+full-batch steps. Writes the model, the history and the pictures.
+
+Usage: micrograd demo [--out DIR]
+
+Options:
+  --out DIR     where to write (default out/demo); the files of an earlier run there are replaced
+  --quiet       print only where the outputs went`;
 
 /** Hinge loss + 1e-4 L2, SGD with the learning rate falling linearly from 1.0 to 0.1, 100 full-batch steps. */
 export const DEMO_FIT: FitOptions = {
@@ -19,4 +37,25 @@ export function demoSetup(): { data: Dataset; model: MLP } {
     data: makeMoons({ nSamples: 100, noise: 0.1, seed: 1 }),
     model: new MLP(2, [16, 16, 1], { activation: "relu", seed: 1 }),
   };
+}
+
+export async function demo(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) return printHelp(DEMO_HELP, io);
+  const out = resolve(pathFlag("out", values.out) ?? join("out", "demo"));
+  checkOutputDirectory(out);
+  const { data, model } = demoSetup();
+  return runTraining({
+    io,
+    out,
+    data,
+    model,
+    options: DEMO_FIT,
+    quiet: values.quiet === true,
+    pictures: true,
+    name: "moons",
+  });
 }

@@ -16,11 +16,33 @@ export class ExpressionError extends Error {
   }
 }
 
+/** The longest expression `evaluateExpression` reads, in characters. */
+export const MAX_EXPRESSION_LENGTH = 100_000;
+
+/** Binding strength of the binary operators; "^" groups from the right (2^3^2 = 2^9). */
+const PRECEDENCE: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "^": 4 };
+/** Unary minus binds tighter than * but looser than ^: -2^2 = -4, 2*-3 = -6. */
+const NEGATE_PRECEDENCE = 3;
+
+/** What waits on the operator stack: a binary operator, a unary minus, or an open parenthesis (of a function call or not). */
+type Pending =
+  | { kind: "binary"; text: string; position: number }
+  | { kind: "negate"; position: number }
+  | { kind: "open"; fn?: FunctionName; position: number };
+
 /**
  * Builds the Value graph of `source`, each name bound to a leaf Value labelled with that name.
- * Every name must be in `inputs`, and every input must be used.
+ * Every name must be in `inputs`, and every input must be used. The parser keeps its own
+ * stacks (operator precedence, shunting-yard), so a sum of thousands of terms or parentheses
+ * nested thousands deep need no call stack.
  */
 export function evaluateExpression(source: string, inputs: Record<string, number>): Value {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionError(
+      `the expression has ${source.length} characters, more than the ${MAX_EXPRESSION_LENGTH} allowed`,
+      MAX_EXPRESSION_LENGTH,
+    );
+  }
   const leaves = new Map<string, Value>();
   for (const [name, data] of Object.entries(inputs)) leaves.set(name, new Value(data, name));
   const used = new Set<string>();
@@ -32,97 +54,102 @@ export function evaluateExpression(source: string, inputs: Record<string, number
     return value;
   };
   const tokens = tokenize(source);
-  let at = 0;
-  const peek = () => tokens[at];
-  const fail = (message: string): never => {
-    throw new ExpressionError(`${message} at column ${peek().position + 1} of "${source}"`, peek().position);
-  };
-  const expect = (text: string) => {
-    if (peek().text !== text) fail(`expected "${text}" but found ${describe(peek().text)}`);
-    at++;
+  const fail = (message: string, token: Token): never => {
+    throw new ExpressionError(`${message} at column ${token.position + 1} of "${source}"`, token.position);
   };
 
-  // Precedence climbing by grammar levels: sum → product → unary → power → atom.
-  const sum = (): Value => {
-    let left = product();
-    while (peek().text === "+" || peek().text === "-") {
-      const operator = tokens[at++].text;
-      const right = product();
-      left = operator === "+" ? left.add(right) : left.sub(right);
-    }
-    return left;
-  };
-  const product = (): Value => {
-    let left = unary();
-    while (peek().text === "*" || peek().text === "/") {
-      const operator = tokens[at++].text;
-      const right = unary();
-      left = operator === "*" ? left.mul(right) : left.div(right);
-    }
-    return left;
-  };
-  // The parser recurses once per nesting level, so the nesting is bounded rather than the stack.
-  let depth = 0;
-  const unary = (): Value => {
-    if (++depth > 200) fail("the expression is nested more than 200 levels deep");
-    try {
-      return unaryUnbounded();
-    } finally {
-      depth--;
+  const operands: Value[] = [];
+  const pending: Pending[] = [];
+  const apply = (operator: Pending) => {
+    if (operator.kind === "negate") {
+      const operand = operands.pop() as Value;
+      operands.push(constants.has(operand) ? constant(-operand.data) : operand.neg());
+    } else if (operator.kind === "binary") {
+      const right = operands.pop() as Value;
+      const left = operands.pop() as Value;
+      operands.push(
+        operator.text === "+"
+          ? left.add(right)
+          : operator.text === "-"
+            ? left.sub(right)
+            : operator.text === "*"
+              ? left.mul(right)
+              : operator.text === "/"
+                ? left.div(right)
+                : left.pow(constants.has(right) ? right.data : right),
+      );
     }
   };
-  const unaryUnbounded = (): Value => {
-    if (peek().text === "-") {
-      at++;
-      const operand = unary();
-      return constants.has(operand) ? constant(-operand.data) : operand.neg();
-    }
-    return power();
-  };
-  const power = (): Value => {
-    const base = atom();
-    if (peek().text !== "^") return base;
-    at++;
-    const exponent = unary(); // right-associative: 2^3^2 = 2^(3^2)
-    return base.pow(constants.has(exponent) ? exponent.data : exponent);
-  };
-  const atom = (): Value => {
-    const token = peek();
-    if (token.kind === "number") {
-      at++;
-      return constant(Number(token.text));
-    }
-    if (token.kind === "name") {
-      at++;
-      if (peek().text === "(") {
+  const strength = (operator: Pending) =>
+    operator.kind === "binary"
+      ? PRECEDENCE[operator.text]
+      : operator.kind === "negate"
+        ? NEGATE_PRECEDENCE
+        : 0;
+  const openParenthesis = () => pending.some((operator) => operator.kind === "open");
+
+  // Two states: expecting an operand (a number, a name, a call, "(" or a unary minus) or an operator.
+  let expectOperand = true;
+  for (let at = 0; at < tokens.length; at++) {
+    const token = tokens[at];
+    if (expectOperand) {
+      if (token.kind === "number") {
+        const data = Number(token.text);
+        if (!Number.isFinite(data)) fail(`the number ${token.text} is too large`, token);
+        operands.push(constant(data));
+        expectOperand = false;
+      } else if (token.kind === "name" && tokens[at + 1].text === "(") {
         if (!(FUNCTIONS as readonly string[]).includes(token.text)) {
-          at--;
-          fail(`unknown function "${token.text}" (known: ${FUNCTIONS.join(", ")})`);
+          fail(`unknown function "${token.text}" (known: ${FUNCTIONS.join(", ")})`, token);
         }
+        pending.push({ kind: "open", fn: token.text as FunctionName, position: token.position });
         at++;
-        const argument = sum();
-        expect(")");
-        return argument[token.text as FunctionName]();
+      } else if (token.kind === "name") {
+        const leaf = leaves.get(token.text);
+        if (!leaf) fail(`"${token.text}" has no value (give it one, e.g. --values ${token.text}=1)`, token);
+        used.add(token.text);
+        operands.push(leaf as Value);
+        expectOperand = false;
+      } else if (token.text === "(") {
+        pending.push({ kind: "open", position: token.position });
+      } else if (token.text === "-") {
+        pending.push({ kind: "negate", position: token.position });
+      } else {
+        fail(`expected a number, a name or "(" but found ${describe(token.text)}`, token);
       }
-      const leaf = leaves.get(token.text);
-      if (!leaf) {
-        at--;
-        fail(`"${token.text}" has no value (give it one, e.g. --values ${token.text}=1)`);
+      continue;
+    }
+    if (token.kind === "symbol" && token.text in PRECEDENCE) {
+      const incoming = PRECEDENCE[token.text];
+      const rightAssociative = token.text === "^";
+      for (;;) {
+        const top = pending[pending.length - 1];
+        if (top === undefined || top.kind === "open") break;
+        const topStrength = strength(top);
+        if (topStrength > incoming || (topStrength === incoming && !rightAssociative))
+          apply(pending.pop() as Pending);
+        else break;
       }
-      used.add(token.text);
-      return leaf as Value;
+      pending.push({ kind: "binary", text: token.text, position: token.position });
+      expectOperand = true;
+    } else if (token.text === ")" && openParenthesis()) {
+      let top = pending.pop() as Pending;
+      while (top.kind !== "open") {
+        apply(top);
+        top = pending.pop() as Pending;
+      }
+      if (top.fn) operands.push((operands.pop() as Value)[top.fn]());
+    } else if (token.kind === "end") {
+      break;
+    } else if (openParenthesis()) {
+      fail(`expected ")" but found ${describe(token.text)}`, token);
+    } else {
+      fail(`unexpected ${describe(token.text)}`, token);
     }
-    if (token.text === "(") {
-      at++;
-      const inner = sum();
-      expect(")");
-      return inner;
-    }
-    return fail(`expected a number, a name or "(" but found ${describe(token.text)}`);
-  };
-
-  const result = sum();
-  if (peek().kind !== "end") fail(`unexpected ${describe(peek().text)}`);
+  }
+  if (openParenthesis()) fail('expected ")" but found the end', tokens[tokens.length - 1]);
+  while (pending.length > 0) apply(pending.pop() as Pending);
+  const result = operands.pop() as Value;
   const unused = [...leaves.keys()].filter((name) => !used.has(name));
   if (unused.length > 0) {
     throw new ExpressionError(`values given for names the expression does not use: ${unused.join(", ")}`, 0);

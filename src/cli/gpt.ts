@@ -79,6 +79,9 @@ Options:
   --out FILE        .svg or .png (default attention.svg)`,
 };
 
+/** The help of `micrograd gpt`, for `micrograd help gpt`. */
+export const GPT_HELP = HELP.gpt;
+
 /** The command line is wrong: exit status 2 with a pointer to the help. */
 class UsageError extends Error {}
 

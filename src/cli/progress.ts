@@ -5,13 +5,24 @@ import type { StepRecord } from "../train.js";
 export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** The terminal's width; the bar's line is cut to fit it, so that it never wraps. */
   columns?: number;
 }
+
+/** What the numbers on a progress line are: fit measures the batch before each update. */
+export const PROGRESS_LEGEND =
+  "(loss, with any L2 penalty, and acc: the step's training batch, before its update)";
+/** The same, when the lines also show the held-out test set. */
+export const PROGRESS_LEGEND_HELD_OUT =
+  "(loss, with any L2 penalty, and acc: the step's training batch, before its update; held-out: the test set, after it)";
 
 export class Progress {
   private readonly started = performance.now();
   private lastDraw = 0;
   private readonly every: number;
+  private drawn = false;
+  private heldOut = false;
+  private classifier = false;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -28,27 +39,38 @@ export class Progress {
     const now = performance.now();
     const rate = done / Math.max((now - this.started) / 1000, 1e-9);
     const accuracy = record.accuracy === undefined ? "" : `  acc ${(record.accuracy * 100).toFixed(1)}%`;
+    if (record.accuracy !== undefined) this.classifier = true;
+    if (record.validationAccuracy !== undefined) this.heldOut = true;
     const validation =
       record.validationAccuracy === undefined
         ? ""
-        : `  test ${(record.validationAccuracy * 100).toFixed(1)}%`;
+        : `  held-out ${(record.validationAccuracy * 100).toFixed(1)}%`;
     const stats = `loss ${record.loss.toFixed(4)}${accuracy}${validation}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s`;
     const counter = `step ${String(done).padStart(String(this.total).length)}/${this.total}`;
     if (this.live) {
       // Redraw at most 20 times a second; always draw the last step.
       if (now - this.lastDraw < 50 && done < this.total) return;
       this.lastDraw = now;
-      const width = 24;
-      const filled = Math.round((width * done) / this.total);
-      const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
-      this.stream.write(`\r\x1b[2K${counter} ${bar} ${stats}`);
+      this.drawn = true;
+      // One column short of the width: writing the last column makes some terminals wrap.
+      const columns = Math.max(20, (this.stream.columns ?? 80) - 1);
+      const room = columns - counter.length - stats.length - 4;
+      const width = Math.min(24, room);
+      const bar =
+        width >= 5
+          ? ` [${"#".repeat(Math.round((width * done) / this.total))}${"-".repeat(width - Math.round((width * done) / this.total))}]`
+          : "";
+      this.stream.write(`\r\x1b[2K${`${counter}${bar} ${stats}`.slice(0, columns)}`);
     } else if (done % this.every === 0 || done === this.total || done === 1) {
+      this.drawn = true;
       this.stream.write(`${counter}  ${stats}\n`);
     }
   }
 
-  /** Ends the bar's line, so that what follows starts on a fresh one. */
+  /** Ends the bar's line and says what its numbers are, so that what follows starts on a fresh line. */
   finish(): void {
     if (this.live) this.stream.write("\n");
+    if (this.drawn && this.classifier)
+      this.stream.write(`${this.heldOut ? PROGRESS_LEGEND_HELD_OUT : PROGRESS_LEGEND}\n`);
   }
 }

@@ -1,16 +1,90 @@
 // Reading and writing files with errors a user can act on, and writes that are all or nothing.
 import { randomBytes } from "node:crypto";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-/** The text of `path`; a failure says which file and why ("no such file" rather than ENOENT). */
-export function readTextFile(path: string): string {
+/** The largest file `readTextFile` reads unless told otherwise: 100 MB. */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+
+/**
+ * The text of `path`, which must be a regular file of at most `maxBytes` (default 100 MB).
+ * A failure says which file and why ("no such file" rather than ENOENT). A pipe, a device such
+ * as /dev/zero or a folder is refused before reading, so it can neither hang nor fill memory.
+ */
+export function readTextFile(path: string, options: { maxBytes?: number } = {}): string {
+  const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
+  let fd: number;
   try {
-    return readFileSync(path, "utf8");
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer that may never come.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    throw new Error(`cannot read ${path}: ${reason(error)}`);
   }
+  try {
+    // The checks look at the file that was opened, so it cannot be swapped after them.
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory()
+        ? "a folder"
+        : stats.isFIFO()
+          ? "a pipe (FIFO)"
+          : stats.isCharacterDevice() || stats.isBlockDevice()
+            ? "a device"
+            : stats.isSocket()
+              ? "a socket"
+              : "not a regular file";
+      throw new Error(`cannot read ${path}: it is ${kind}; give a regular file`);
+    }
+    if (stats.size > maxBytes) {
+      // Sizes that round alike are given in bytes, so that the message never reads "100 MB, more than 100 MB".
+      const exact = megabytes(stats.size) === megabytes(maxBytes);
+      const size = (bytes: number) => (exact ? `${bytes.toLocaleString("en-US")} bytes` : megabytes(bytes));
+      throw new Error(
+        `cannot read ${path}: it is ${size(stats.size)}, more than the ${size(maxBytes)} a file may have`,
+      );
+    }
+    // Read at most one byte past the limit, in case the file grew after fstat.
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > maxBytes) {
+        throw new Error(`cannot read ${path}: it is more than the ${megabytes(maxBytes)} a file may have`);
+      }
+      if (length === buffer.length) break;
+    }
+    return buffer.toString("utf8", 0, length);
+  } catch (error) {
+    if ((error as Error).message.startsWith(`cannot read ${path}`)) throw error;
+    throw new Error(`cannot read ${path}: ${reason(error)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "it is a folder; give a regular file";
+  return (error as Error).message;
+}
+
+function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  if (mb < 1) return `${bytes.toLocaleString("en-US")} bytes`;
+  return `${mb >= 10 || Number.isInteger(mb) ? Math.round(mb) : mb.toPrecision(2)} MB`;
 }
 
 /**

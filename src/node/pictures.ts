@@ -185,32 +185,59 @@ export interface TrainingPictures {
   animation?: BoundaryAnimation;
   /** Heads the pictures, e.g. "moons: MLP 2-16-16-1". */
   title?: string;
+  /**
+   * Told of a picture that could not be made; the others are still written. Without it, the
+   * others are written and then an Error names every picture that failed.
+   */
+  onError?: (name: string, error: Error) => void;
 }
 
 /**
  * Writes boundary.svg and boundary.png (when there is 2-D data), curves.svg and curves.png, and
- * training.gif (when an animation has frames) into `dir`, each atomically. Returns the paths.
+ * training.gif (when an animation has frames) into `dir`, each atomically. A picture that fails
+ * does not stop the others. Returns the paths written.
  */
 export async function writeTrainingPictures(dir: string, pictures: TrainingPictures): Promise<string[]> {
-  const { model, data, history, animation, title } = pictures;
+  const { model, data, history, animation, title, onError } = pictures;
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  const write = (name: string, content: string | Uint8Array) => {
-    const path = join(dir, name);
-    writeFileAtomic(path, content);
-    written.push(path);
+  const failed: string[] = [];
+  // Each picture is made from what the one before it made (the PNG from its SVG): a failed SVG
+  // takes its PNG with it.
+  const attempt = async <T>(name: string, make: () => T): Promise<T | undefined> => {
+    // Between pictures, let other work run (a Ctrl-C handler, a progress display).
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      const content = make();
+      writeFileAtomic(join(dir, name), content as string | Uint8Array);
+      written.push(join(dir, name));
+      return content;
+    } catch (error) {
+      failed.push(`${name} (${(error as Error).message})`);
+      onError?.(name, error as Error);
+      return undefined;
+    }
   };
   if (data && model.nin === 2 && data.X[0]?.length === 2) {
-    const percent = `accuracy ${(accuracy(model, data) * 100).toFixed(0)}%`;
-    const svg = decisionBoundarySvg(model, data, { title: title ? `${title} · ${percent}` : undefined });
-    write("boundary.svg", svg);
-    write("boundary.png", svgToPng(svg, { scale: 2 }));
+    const boundary = await attempt("boundary.svg", () => {
+      const percent = `accuracy ${(accuracy(model, data) * 100).toFixed(0)}%`;
+      return decisionBoundarySvg(model, data, { title: title ? `${title} · ${percent}` : undefined });
+    });
+    await attempt("boundary.png", () => svgToPng(boundary ?? noSvg("boundary.svg"), { scale: 2 }));
   }
-  const curves = trainingCurvesSvg(history, title ? { title } : {});
-  write("curves.svg", curves);
-  write("curves.png", svgToPng(curves, { scale: 2 }));
-  if (animation && animation.frameCount > 0) write("training.gif", animation.toGif());
+  const curves = await attempt("curves.svg", () => trainingCurvesSvg(history, title ? { title } : {}));
+  await attempt("curves.png", () => svgToPng(curves ?? noSvg("curves.svg"), { scale: 2 }));
+  if (animation && animation.frameCount > 0) await attempt("training.gif", () => animation.toGif());
+  if (failed.length > 0 && !onError) {
+    throw new Error(
+      `writeTrainingPictures: could not make ${failed.join(", ")}; the other pictures were written`,
+    );
+  }
   return written;
+}
+
+function noSvg(name: string): never {
+  throw new Error(`${name} could not be made, so there is nothing to rasterise`);
 }
 
 /** Draws the graph behind `root` to `path`: .svg, .png or .dot, by its extension. Returns the path. */

@@ -1,0 +1,70 @@
+// What every command shares: the streams it writes to, the usage error (exit 2) and the checks
+// that turn flag text into typed values, each failing with a message that names the flag.
+
+/** The command line is wrong: print the message and a hint, exit with status 2. */
+export class UsageError extends Error {}
+
+export interface Io {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+}
+
+export function printHelp(text: string, io: Io): number {
+  io.stdout.write(`${text}\n`);
+  return 0;
+}
+
+export function numberFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  inclusive = true,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const x = Number(text);
+  if (text.trim() === "" || !Number.isFinite(x) || (inclusive ? x < min : x <= min)) {
+    throw new UsageError(`--${name} must be a number ${inclusive ? ">=" : ">"} ${min}, got "${text}"`);
+  }
+  return x;
+}
+
+export function integerFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const x = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || x < min) {
+    throw new UsageError(`--${name} must be an integer >= ${min}, got "${text}"`);
+  }
+  if (x > max) throw new UsageError(`--${name} must be at most ${count(max)}, got ${text.trim()}`);
+  return x;
+}
+
+export function choiceFlag<T extends string>(
+  name: string,
+  text: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (text === undefined) return undefined;
+  if (!includes(choices, text))
+    throw new UsageError(`--${name}: unknown "${text}"; expected ${choices.join(", ")}`);
+  return text;
+}
+
+/** A file or folder name: an empty one ("--out ''") would mean the current folder or nothing. */
+export function pathFlag(name: string, text: string | undefined): string | undefined {
+  if (text !== undefined && text.trim() === "") throw new UsageError(`--${name} needs a path, got ""`);
+  return text;
+}
+
+export function includes<T extends string>(choices: readonly T[], text: string): text is T {
+  return (choices as readonly string[]).includes(text);
+}
+
+/** 1234567 → "1,234,567": sizes in messages are read by people. */
+export function count(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}

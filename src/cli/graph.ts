@@ -1,0 +1,173 @@
+// `micrograd graph`: an expression's computation graph after backward, as SVG, PNG or DOT.
+// Graphviz lays out the picture in a worker thread with a time limit: some small graphs
+// (one input used in a hundred places) take it minutes, and a command must not hang.
+import { extname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { Value } from "../engine.js";
+import { writeFileAtomic } from "../node/files.js";
+import { toDot } from "../viz/dot.js";
+import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
+import { count, type Io, integerFlag, pathFlag, printHelp, UsageError } from "./flags.js";
+
+const DEFAULT_MAX_NODES = 500;
+const DEFAULT_TIMEOUT_SECONDS = 30;
+
+export const GRAPH_HELP = `micrograd graph — draw the computation graph of an expression, after backward
+
+Usage: micrograd graph [--expr EXPR --values a=1,b=2] [--out FILE]
+
+Without --expr, draws a single neuron with two inputs and tanh:
+  tanh(x1*w1 + x2*w2 + b) with x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432
+
+Options:
+  --expr EXPR         numbers, names, + - * / ^, parentheses and exp log sqrt abs tanh sigmoid relu softplus;
+                      at most ${count(MAX_EXPRESSION_LENGTH)} characters
+  --values LIST       a value for every name, e.g. x=2,w=-3
+  --out FILE          .svg, .png or .dot (default graph.svg)
+  --max-nodes N       draw graphs of up to N values (default ${DEFAULT_MAX_NODES})
+  --timeout S         give Graphviz's layout of .svg and .png at most S seconds (default ${DEFAULT_TIMEOUT_SECONDS})`;
+
+/** The neuron drawn when no --expr is given. */
+const NEURON = {
+  expr: "tanh(x1*w1 + x2*w2 + b)",
+  values: { x1: 2, x2: 0, w1: -3, w2: 1, b: 6.881373587019543 },
+  label: "o",
+};
+
+export async function graph(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      expr: { type: "string" },
+      values: { type: "string" },
+      out: { type: "string" },
+      "max-nodes": { type: "string" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return printHelp(GRAPH_HELP, io);
+  const out = resolve(pathFlag("out", values.out) ?? "graph.svg");
+  const format = extname(out).slice(1).toLowerCase();
+  if (format !== "svg" && format !== "png" && format !== "dot")
+    throw new UsageError(`--out ${values.out}: the file must end in .svg, .png or .dot`);
+  const maxNodes = integerFlag("max-nodes", values["max-nodes"], 1) ?? DEFAULT_MAX_NODES;
+  const timeout = integerFlag("timeout", values.timeout, 1, 3600) ?? DEFAULT_TIMEOUT_SECONDS;
+  if (values.expr === undefined && values.values !== undefined) throw new UsageError("--values needs --expr");
+  const source =
+    values.expr === undefined
+      ? NEURON
+      : { expr: values.expr, values: parseAssignments(values.values ?? ""), label: undefined };
+
+  let root: Value;
+  try {
+    root = build(source);
+  } catch (error) {
+    // A malformed expression, or math with no answer for these values (log(-1), sqrt'(0)).
+    if (error instanceof ExpressionError || error instanceof RangeError) {
+      throw new UsageError(`--expr: ${error.message}`);
+    }
+    throw error;
+  }
+  const size = countValues(root);
+  if (size > maxNodes) {
+    throw new UsageError(
+      `the graph has ${count(size)} values, more than --max-nodes ${maxNodes}; a picture that large is ` +
+        `unreadable. Draw a smaller expression, or pass --max-nodes ${size} to draw it anyway` +
+        `${format === "dot" ? "" : " (a .dot file needs no layout and suits large graphs)"}`,
+    );
+  }
+  if (format === "dot") {
+    writeFileAtomic(out, toDot(root, { maxNodes }));
+  } else {
+    writeFileAtomic(out, await layOut(source, { maxNodes, format, timeout, size }));
+  }
+  io.stdout.write(`output ${root.data.toPrecision(6)}; wrote ${out}\n`);
+  return 0;
+}
+
+interface Source {
+  expr: string;
+  values: Record<string, number>;
+  label: string | undefined;
+}
+
+/** The expression's graph, after backward. The layout worker builds it again the same way. */
+export function build(source: Source): Value {
+  const root = evaluateExpression(source.expr, source.values);
+  if (source.label) root.named(source.label);
+  root.backward();
+  return root;
+}
+
+/** How many values the graph under `root` has, without recursion. */
+function countValues(root: Value): number {
+  const seen = new Set<Value>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Value;
+    for (const input of node.inputs) {
+      if (input instanceof Value && !seen.has(input)) {
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  return seen.size;
+}
+
+/** SVG text or PNG bytes from Graphviz, in a worker that is stopped after `timeout` seconds. */
+function layOut(
+  source: Source,
+  options: { maxNodes: number; format: "svg" | "png"; timeout: number; size: number },
+): Promise<string | Uint8Array> {
+  // Run from the build (.js), or from the sources under tsx, whose loader the worker registers first.
+  const workerData = { source, maxNodes: options.maxNodes, format: options.format };
+  const worker = import.meta.url.endsWith(".ts")
+    ? new Worker(
+        `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./graph-worker.ts", import.meta.url).href)}); });`,
+        { eval: true, workerData },
+      )
+    : new Worker(new URL("./graph-worker.js", import.meta.url), { workerData });
+  const advice = "write --out FILE.dot instead (no layout needed), or draw a smaller expression";
+  return new Promise((resolvePicture, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(
+        new Error(
+          `Graphviz did not finish laying out the graph (${count(options.size)} values) within --timeout ${options.timeout} s; ${advice}`,
+        ),
+      );
+    }, options.timeout * 1000);
+    worker.once("message", (picture: string | Uint8Array) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      resolvePicture(picture);
+    });
+    worker.once("error", (error) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`could not draw the graph (${count(options.size)} values): ${error.message}; ${advice}`),
+      );
+    });
+    worker.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`could not draw the graph: the layout stopped (exit ${code}); ${advice}`));
+    });
+  });
+}
+
+function parseAssignments(text: string): Record<string, number> {
+  const inputs: Record<string, number> = {};
+  for (const part of text.split(",")) {
+    if (part.trim() === "") continue;
+    const match = /^\s*([A-Za-z_]\w*)\s*=\s*(\S+)\s*$/.exec(part);
+    const value = match ? Number(match[2]) : Number.NaN;
+    if (!match || !Number.isFinite(value)) {
+      throw new UsageError(`--values: "${part}" is not name=number`);
+    }
+    inputs[match[1]] = value;
+  }
+  return inputs;
+}

@@ -1,0 +1,88 @@
+// Sizes checked before any work: a network or a training step too large for memory is refused
+// with its size in the message, instead of failing a minute later with the heap exhausted.
+import type { LossName } from "../losses.js";
+import type { Activation } from "../nn.js";
+import { count, UsageError } from "./flags.js";
+
+/** Parameters a model may have unless --max-params says otherwise. */
+export const MAX_PARAMS = 1_000_000;
+/**
+ * Values one training step may create unless --max-graph says otherwise. A value takes about
+ * 90 bytes, so 10 million is about 1 GB: well inside Node's default heap, and about 2 s a step.
+ */
+export const MAX_GRAPH = 10_000_000;
+
+export interface NetworkShape {
+  /** Inputs, then the outputs of every layer: [2, 16, 16, 1]. */
+  sizes: readonly number[];
+  activation: Activation;
+  outputActivation?: Activation;
+}
+
+export function parameterCount(sizes: readonly number[]): number {
+  let total = 0;
+  for (let l = 1; l < sizes.length; l++) total += (sizes[l - 1] + 1) * sizes[l];
+  return total;
+}
+
+/**
+ * How many Values one step of `fit` creates: the parameters, every sample's forward pass (a
+ * product per weight, a sum and an activation per neuron), the loss and the L2 penalty.
+ * Counted from how nn.ts and losses.ts build them; a test checks it against real graphs.
+ */
+export function stepGraphSize(shape: NetworkShape, batch: number, loss: LossName, l2: boolean): number {
+  const { sizes, activation, outputActivation = "linear" } = shape;
+  const parameters = parameterCount(sizes);
+  let forward = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    const isLast = l === sizes.length - 1;
+    const activated = (isLast ? outputActivation : activation) !== "linear";
+    forward += sizes[l] * (sizes[l - 1] + 1 + (activated ? 1 : 0));
+  }
+  const k = sizes[sizes.length - 1];
+  const perSample =
+    loss === "softmax"
+      ? 2 * k + 4
+      : loss === "hinge"
+        ? k === 1
+          ? 3
+          : 3 * (k - 1) + 1
+        : (loss === "mse" ? 2 : 3) * k;
+  return parameters + batch * (forward + perSample) + 2 + (l2 ? parameters + 3 : 0);
+}
+
+/** Refuses a network or a step larger than the limits, saying how large and what to change. */
+export function checkSizes(
+  shape: NetworkShape,
+  batch: number,
+  loss: LossName,
+  l2: boolean,
+  limits: { maxParams: number; maxGraph: number },
+): void {
+  const parameters = parameterCount(shape.sizes);
+  const network = shape.sizes.join("-");
+  if (parameters > limits.maxParams) {
+    throw new UsageError(
+      `an MLP ${network} has ${count(parameters)} parameters, more than --max-params ${count(limits.maxParams)}; ` +
+        "use smaller --hidden layers (or raise --max-params if you have the memory)",
+    );
+  }
+  const nodes = stepGraphSize(shape, batch, loss, l2);
+  if (nodes > limits.maxGraph) {
+    const perSample = (nodes - (l2 ? 2 * parameters + 3 : parameters) - 2) / batch;
+    const fits = Math.floor(limits.maxGraph / 2 / perSample);
+    const advice =
+      fits >= 1 && batch > fits
+        ? `use --batch-size ${Math.min(fits, 32)} or smaller hidden layers`
+        : "use smaller --hidden layers";
+    throw new UsageError(
+      `a training step of an MLP ${network} on ${count(batch)} samples builds about ${count(nodes)} values ` +
+        `(about ${megabytes(nodes * 90)} of memory), more than --max-graph ${count(limits.maxGraph)}; ` +
+        `${advice} (or raise --max-graph if you have the memory)`,
+    );
+  }
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
+}

@@ -1,0 +1,114 @@
+// The output folder of a training run. Its files are one set: a new run replaces the set of the
+// previous one, never leaving an old picture beside a new model, and removes nothing it did not
+// write itself. Work in progress lives in a hidden folder that is removed on every way out,
+// Ctrl-C included.
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { constants as os } from "node:os";
+import { dirname, join } from "node:path";
+
+/** Every file a training run may write into its output folder: the only names it ever removes. */
+export const OUTPUT_FILES = [
+  "model.json",
+  "history.json",
+  "boundary.svg",
+  "boundary.png",
+  "curves.svg",
+  "curves.png",
+  "training.gif",
+] as const;
+
+/**
+ * Checks, before any training, that `out` is a writable folder or can be made one, and that
+ * none of the files a run writes is something else there, such as a folder. Creates nothing.
+ */
+export function checkOutputDirectory(out: string): void {
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory())
+      throw new Error(`--out ${out} exists and is not a folder; choose another path`);
+    try {
+      rmSync(mkdtempSync(join(out, ".micrograd-check-")), { recursive: true });
+    } catch (error) {
+      throw new Error(
+        `--out ${out}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+    for (const name of OUTPUT_FILES) {
+      const path = join(out, name);
+      if (existsSync(path) && !statSync(path).isFile()) {
+        throw new Error(`${path} exists and is not a file; move it away or choose another --out`);
+      }
+    }
+    return;
+  }
+  // The folder is made only when there is something to put in it.
+  let parent = dirname(out);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (!statSync(parent).isDirectory())
+    throw new Error(`--out ${out}: ${parent} is not a folder; choose another path`);
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new Error(`--out ${out}: cannot create it in ${parent} (${(error as NodeJS.ErrnoException).code})`);
+  }
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * A hidden folder inside `out` where files are written before they are moved into place.
+ * Until `close()`, a Ctrl-C (or SIGTERM, SIGHUP) removes it and ends the program with 128 + the
+ * signal's number, as a shell reports an interrupted command. The handlers run between steps
+ * of asynchronous work, so the writer yields between files.
+ */
+export class Staging {
+  readonly path!: string;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    if (this.path !== undefined) this.close();
+    process.stderr.write(`micrograd: interrupted (${signal}); unfinished files removed\n`);
+    process.exit(128 + (os.signals[signal] ?? 2));
+  };
+
+  constructor(readonly out: string) {
+    // The handlers come first and go last, so that the folder never exists without them.
+    for (const signal of SIGNALS) process.on(signal, this.onSignal);
+    try {
+      mkdirSync(out, { recursive: true });
+      this.path = mkdtempSync(join(out, ".micrograd-run-"));
+    } catch (error) {
+      for (const signal of SIGNALS) process.off(signal, this.onSignal);
+      throw error;
+    }
+  }
+
+  /**
+   * Moves the named files from the staging folder into `out`. With `removeOthers`, first removes
+   * every other file of a previous run (names in OUTPUT_FILES only: nothing else is touched),
+   * so that what is left is this run's set, even if a later file fails.
+   */
+  commit(names: readonly string[], options: { removeOthers?: boolean } = {}): string[] {
+    if (options.removeOthers) {
+      for (const name of OUTPUT_FILES) {
+        if (!names.includes(name)) rmSync(join(this.out, name), { force: true });
+      }
+    }
+    return names.map((name) => {
+      renameSync(join(this.path, name), join(this.out, name));
+      return join(this.out, name);
+    });
+  }
+
+  /** Removes the staging folder and whatever was not moved out of it; safe to call twice. */
+  close(): void {
+    rmSync(this.path, { recursive: true, force: true });
+    for (const signal of SIGNALS) process.off(signal, this.onSignal);
+  }
+}

@@ -1,0 +1,163 @@
+// `micrograd predict`: classify rows with a saved model, from the command line or a CSV file.
+import { parseArgs } from "node:util";
+import { classIndexer, MAX_CSV_ROWS } from "../data.js";
+import { softmax } from "../losses.js";
+import { readTextFile } from "../node/files.js";
+import { loadModel } from "../node/models.js";
+import { predict, scores } from "../train.js";
+import { count, type Io, pathFlag, printHelp, UsageError } from "./flags.js";
+
+export const PREDICT_HELP = `micrograd predict — classify with a saved model
+
+Usage: micrograd predict --model FILE (--input x1,x2,... | --data FILE.csv) [--json]
+
+Options:
+  --model FILE        a model.json written by micrograd train
+  --input LIST        one sample's features, comma-separated (repeat for more);
+                      write --input=-1,2 when the first is negative
+  --data FILE.csv     one sample per row; a last column of labels is used to report accuracy
+  --json              print JSON instead of a table
+
+Files are read only when they are regular files of at most 100 MB and 1,000,000 rows.`;
+
+export function predictCommand(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      input: { type: "string", multiple: true },
+      data: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return printHelp(PREDICT_HELP, io);
+  const modelPath = pathFlag("model", values.model);
+  const csv = pathFlag("data", values.data);
+  if (modelPath === undefined) throw new UsageError("--model FILE is required");
+  if ((values.input === undefined) === (csv === undefined)) {
+    throw new UsageError("give --input x1,x2,... or --data FILE.csv (one of them)");
+  }
+  let rows: number[][] = [];
+  let labels: number[] | undefined;
+  if (values.input) {
+    for (const text of values.input) {
+      rows.push(
+        text.split(",").map((cell, i) => {
+          const x = Number(cell.trim());
+          if (cell.trim() === "" || !Number.isFinite(x)) {
+            throw new UsageError(`--input "${text}": feature ${i + 1} is "${cell}", not a number`);
+          }
+          return x;
+        }),
+      );
+    }
+  }
+  const { model, metadata } = loadModel(modelPath);
+  if (csv !== undefined) {
+    const nClasses = model.nout === 1 ? 2 : model.nout;
+    const table = readInputsCsv(csv, model.nin, metadata.classNames, nClasses);
+    rows = table.rows;
+    labels = table.labels;
+  }
+  rows.forEach((row, i) => {
+    if (row.length !== model.nin) {
+      const where = csv !== undefined ? csv : `--input "${values.input?.[i]}"`;
+      throw new UsageError(`${where}: ${row.length} features, but the model takes ${model.nin}`);
+    }
+  });
+  const scaler = metadata.scaler;
+  const inputs = scaler ? rows.map((row) => row.map((x, j) => (x - scaler.mean[j]) / scaler.std[j])) : rows;
+  const classes = predict(model, inputs);
+  const outputs = scores(model, inputs);
+  const names = metadata.classNames;
+  const nameOf = (k: number) => names?.[k] ?? String(k);
+  const results = rows.map((row, i) => ({
+    input: row,
+    class: classes[i],
+    name: nameOf(classes[i]),
+    ...(outputs[i].length === 1 ? { score: outputs[i][0] } : { probabilities: softmax(outputs[i]) }),
+  }));
+  const correct = labels ? classes.filter((c, i) => c === labels?.[i]).length : undefined;
+  if (values.json) {
+    const summary = labels ? { accuracy: (correct as number) / labels.length } : {};
+    io.stdout.write(`${JSON.stringify({ predictions: results, ...summary }, null, 1)}\n`);
+    return 0;
+  }
+  for (const r of results) {
+    const detail =
+      "score" in r
+        ? `score ${r.score?.toFixed(4)}`
+        : `p = ${(r.probabilities as number[])[r.class].toFixed(3)}`;
+    io.stdout.write(`${r.input.join(",")}\t→ class ${r.name}\t(${detail})\n`);
+  }
+  if (labels) io.stdout.write(`accuracy ${correct}/${labels.length}\n`);
+  return 0;
+}
+
+/**
+ * Rows of features, with an optional last column of labels: the model's class names when it
+ * has them (as `train --data` saved them), otherwise class indices. A header line is skipped.
+ */
+function readInputsCsv(
+  path: string,
+  nin: number,
+  classNames: string[] | undefined,
+  nClasses: number,
+): { rows: number[][]; labels?: number[] } {
+  const rows: number[][] = [];
+  const labels: number[] = [];
+  const classOf = classNames ? classIndexer(classNames) : undefined;
+  let width = -1;
+  const isNumber = (cell: string) => cell !== "" && Number.isFinite(Number(cell));
+  const text = readTextFile(path);
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber++;
+    if (line === "") continue;
+    const where = `${path}:${lineNumber}`;
+    if (rows.length === MAX_CSV_ROWS) {
+      throw new Error(`${where}: more than ${count(MAX_CSV_ROWS)} rows, the most a CSV file may have`);
+    }
+    const cells = line.split(",").map((c) => c.trim());
+    if (width === -1 && cells.slice(0, nin).every((c) => !isNumber(c))) {
+      width = cells.length; // a header
+      continue;
+    }
+    if (width === -1) width = cells.length;
+    if (cells.length !== width) throw new Error(`${where}: expected ${width} columns, got ${cells.length}`);
+    if (width !== nin && width !== nin + 1) {
+      throw new Error(
+        `${where}: ${width} columns, but the model takes ${nin} features (and an optional label)`,
+      );
+    }
+    const features = cells.slice(0, nin).map((cell, column) => {
+      if (!isNumber(cell)) throw new Error(`${where}: column ${column + 1} is "${cell}", not a number`);
+      return Number(cell);
+    });
+    rows.push(features);
+    if (width === nin + 1) {
+      const label = cells[nin];
+      if (classOf && classNames) {
+        const k = classOf(label);
+        if (k === -1) {
+          throw new Error(
+            `${where}: label "${label}" is not one of the model's classes (${classNames.join(", ")})`,
+          );
+        }
+        labels.push(k);
+      } else {
+        const k = /^\d+$/.test(label) ? Number(label) : Number.NaN;
+        if (!(k < nClasses))
+          throw new Error(`${where}: label "${label}" is not a class index in 0..${nClasses - 1}`);
+        labels.push(k);
+      }
+    }
+  }
+  if (rows.length === 0) throw new Error(`${path}: no rows`);
+  return width === nin + 1 ? { rows, labels } : { rows };
+}

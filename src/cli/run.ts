@@ -1,0 +1,143 @@
+// A training run from start to finish, shared by `train` and `demo`: fit with a progress display,
+// measure, then write the model first and the pictures after it into the output folder.
+import { basename, join } from "node:path";
+import { type Dataset, subset } from "../data.js";
+import type { MLP } from "../nn.js";
+import { writeFileAtomic } from "../node/files.js";
+import { saveModel } from "../node/models.js";
+import { createRandom, shuffled } from "../random.js";
+import type { ModelMetadata } from "../serialize.js";
+import { evaluate, type FitOptions, fit, plannedSteps, type StepRecord } from "../train.js";
+import { count, type Io } from "./flags.js";
+import { Staging } from "./output.js";
+import { Progress } from "./progress.js";
+
+/** The most points a boundary picture or frame draws; more are drawn from a random sample. */
+const MAX_DRAWN_POINTS = 2000;
+
+export interface Run {
+  io: Io;
+  out: string;
+  data: Dataset;
+  test?: Dataset;
+  model: MLP;
+  options: FitOptions;
+  metadata?: ModelMetadata;
+  quiet: boolean;
+  pictures: boolean;
+  name: string;
+}
+
+export async function runTraining(run: Run): Promise<number> {
+  const { io, out, data, test, model, options } = run;
+  const pictures = run.pictures ? await loadPictures(io) : undefined;
+  // A boundary picture needs a plane: two features. Drawing every point of a large data set
+  // would take seconds per frame and hide the boundary, so a large one is drawn from a sample.
+  const drawn =
+    data.X.length > MAX_DRAWN_POINTS
+      ? subset(
+          data,
+          shuffled(
+            data.y.map((_, i) => i),
+            createRandom(0),
+          ).slice(0, MAX_DRAWN_POINTS),
+        )
+      : data;
+  const shown = drawn === data ? "" : ` (${count(MAX_DRAWN_POINTS)} of ${count(data.X.length)} points shown)`;
+  const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(drawn) : undefined;
+  const total = plannedSteps(data.X.length, options);
+  // About 25 frames: each one renders the whole plane, so more would slow training down.
+  const frameEvery = Math.max(1, Math.ceil(total / 25));
+  const progress = run.quiet ? undefined : new Progress(io.stderr, total);
+  const sizes = [model.nin, ...model.config.nouts].join("-");
+  if (!run.quiet) {
+    io.stdout.write(
+      `training an MLP ${sizes} (${count(model.parameters().length)} parameters) on ${count(data.X.length)} ${run.name} samples` +
+        `${test ? `, holding out ${count(test.X.length)} for testing` : ""}\n`,
+    );
+  }
+
+  const started = performance.now();
+  const result = fit(model, data, {
+    ...options,
+    onStep: (record: StepRecord) => {
+      progress?.update(record);
+      if (animation && (record.step % frameEvery === 0 || record.step === total - 1)) {
+        animation.addFrame(model, { ...record, step: record.step + 1 });
+      }
+      return undefined;
+    },
+  });
+  progress?.finish();
+  const seconds = (performance.now() - started) / 1000;
+
+  const trained = evaluate(model, data, { loss: result.loss });
+  const held = test ? evaluate(model, test, { loss: result.loss }) : undefined;
+  const metadata: ModelMetadata = {
+    ...run.metadata,
+    loss: result.loss,
+    notes: {
+      data: run.name,
+      steps: result.history.length,
+      trainAccuracy: trained.accuracy,
+      ...(held ? { testAccuracy: held.accuracy } : {}),
+    },
+  };
+
+  // The model goes into the folder first, replacing the previous run's set of files as a whole
+  // (its pictures too, so that no old picture stands beside the new model); the pictures follow
+  // one by one. A picture that fails is reported and the run still succeeds with its model.
+  const staging = new Staging(out);
+  const written: string[] = [];
+  const failed: string[] = [];
+  try {
+    saveModel(join(staging.path, "model.json"), model, metadata);
+    const history = { options: describeOptions(options), history: result.history };
+    writeFileAtomic(join(staging.path, "history.json"), `${JSON.stringify(history)}\n`);
+    for (const path of staging.commit(["model.json", "history.json"], { removeOthers: true }))
+      written.push(path);
+    if (pictures) {
+      const made = await pictures.writeTrainingPictures(staging.path, {
+        model,
+        data: data.X[0].length === 2 ? drawn : undefined,
+        history: result.history,
+        animation,
+        title: `${run.name}: MLP ${sizes}${shown}`,
+        onError: (name, error) => {
+          failed.push(name);
+          io.stderr.write(`micrograd: ${name} not written: ${error.message}\n`);
+        },
+      });
+      for (const path of staging.commit(made.map((path) => basename(path)))) written.push(path);
+    }
+  } finally {
+    staging.close();
+  }
+
+  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+  io.stdout.write(
+    `trained ${result.history.length} steps in ${seconds.toFixed(1)} s; after the last update: ` +
+      `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
+      `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`,
+  );
+  io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
+  if (failed.length > 0) io.stdout.write(`not written (see above): ${failed.join(", ")}\n`);
+  return 0;
+}
+
+type Pictures = typeof import("../node/pictures.js");
+
+/** The picture writers need optional packages; without them, training still works. */
+export async function loadPictures(io: Io): Promise<Pictures | undefined> {
+  try {
+    return await import("../node/pictures.js");
+  } catch (error) {
+    io.stderr.write(`micrograd: pictures skipped (${(error as Error).message})\n`);
+    return undefined;
+  }
+}
+
+function describeOptions(options: FitOptions): Record<string, unknown> {
+  const { validation: _validation, onStep: _onStep, ...rest } = options;
+  return rest;
+}

@@ -1,0 +1,415 @@
+// The `micrograd` program against hostile sizes and shapes (issue 14), one test per row of the
+// issue's table and its polish list: the exit status, the message, and what is on disk after.
+import { execFile, execFileSync, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { OUTPUT_FILES } from "../src/cli/output.js";
+import { loadModel } from "../src/node/models.js";
+
+const root = join(import.meta.dirname, "..");
+const program = join(root, "dist", "cli", "main.js");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function micrograd(args: string[], options: { cwd?: string; preload?: string } = {}): Promise<Run> {
+  const node = options.preload ? ["--require", options.preload] : [];
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...node, program, ...args],
+      { cwd: options.cwd ?? root, maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const folder = () => mkdtempSync(join(tmpdir(), "micrograd-hostile-"));
+const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith("."));
+
+beforeAll(() => {
+  if (!existsSync(program))
+    throw new Error(`${program} is missing: run "npm run build" first (npm test does)`);
+});
+
+describe("sizes are checked before any work", () => {
+  it("refuses a step too large for memory, with its size, and writes nothing", async () => {
+    const out = join(folder(), "run");
+    const run = await micrograd(["train", "--hidden", "100000", "--steps", "2", "--out", out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "a training step of an MLP 2-100000-1 on 80 samples builds about 40,800,327 values",
+    );
+    expect(run.stderr).toContain("more than --max-graph 10,000,000");
+    expect(run.stderr).not.toContain("step 1/");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses too many parameters; both limits can be lowered and raised", async () => {
+    const out = join(folder(), "run");
+    const params = await micrograd(["train", "--hidden", "1000,1000", "--out", out]);
+    expect(params.code).toBe(2);
+    expect(params.stderr).toContain(
+      "an MLP 2-1000-1000-1 has 1,005,001 parameters, more than --max-params 1,000,000",
+    );
+    const lowered = await micrograd(["train", "--hidden", "8", "--max-params", "20", "--out", out]);
+    expect(lowered.code).toBe(2);
+    expect(lowered.stderr).toContain("an MLP 2-8-1 has 33 parameters, more than --max-params 20");
+    // 80 samples × (8 × 4 + 9 + 3) values + 33 parameters + 2 + the L2 term (36) = 3,591.
+    const graph = await micrograd(["train", "--hidden", "8", "--max-graph", "3590", "--out", out]);
+    expect(graph.code).toBe(2);
+    expect(graph.stderr).toContain("builds about 3,591 values");
+    const raised = ["--hidden", "8", "--max-graph", "3591", "--max-params", "33", "--steps", "2"];
+    const run = await micrograd(["train", ...raised, "--no-pictures", "--quiet", "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+  });
+
+  it("refuses a label column that is an id or a measurement, naming the column", async () => {
+    const dir = folder();
+    const ids = join(dir, "ids.csv");
+    writeFileSync(
+      ids,
+      `a,b,id\n${Array.from({ length: 2000 }, (_, i) => `${i % 7},${i % 5},${i}`).join("\n")}\n`,
+    );
+    const run = await micrograd(["train", "--data", ids, "--out", join(dir, "run")]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `${ids}: the label column (column 3 "id") has 2000 different values in 2000 rows`,
+    );
+    expect(existsSync(join(dir, "run"))).toBe(false);
+
+    const prices = join(dir, "prices.csv");
+    writeFileSync(prices, "1,2,3.5\n2,3,4\n3,4,3.5\n");
+    const measured = await micrograd(["train", "--data", prices, "--out", join(dir, "run")]);
+    expect(measured.code).toBe(1);
+    expect(measured.stderr).toContain(
+      "the label column (column 3) holds numbers like 3.5 that are not whole",
+    );
+  });
+
+  it("400,000 samples and 150,000 predictions: no stack overflow", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    // Arrays this long overflowed the stack when spread into push(...) or Math.min(...).
+    const full = await micrograd(["train", "--samples", "400000", "--out", out]);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toContain("on 320,000 samples builds about");
+    expect(full.stderr).toContain("use --batch-size 32");
+    const args = ["--samples", "400000", "--hidden", "", "--batch-size", "10", "--steps", "3"];
+    const run = await micrograd(["train", ...args, "--no-pictures", "--quiet", "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("(320,000 samples); test accuracy");
+
+    const csv = join(dir, "many.csv");
+    writeFileSync(
+      csv,
+      `${Array.from({ length: 150_000 }, (_, i) => `${(i % 300) / 100 - 1.5},${(i % 7) / 7}`).join("\n")}\n`,
+    );
+    const predicted = await micrograd(["predict", "--model", join(out, "model.json"), "--data", csv]);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.stdout.trim().split("\n")).toHaveLength(150_000);
+  });
+});
+
+describe("files are read only when they are regular files of bounded size", () => {
+  it("a device, a FIFO, a folder or a file over 100 MB: exit 1 at once, nothing written", async () => {
+    const dir = folder();
+    const fifo = join(dir, "pipe.csv");
+    execFileSync("mkfifo", [fifo]);
+    const big = join(dir, "big.csv");
+    writeFileSync(big, "");
+    truncateSync(big, 101 * 1024 * 1024); // sparse: takes no time and no disk
+    const out = join(dir, "run");
+    const cases: [string[], string][] = [
+      [["predict", "--model", "/dev/zero", "--input", "1,2"], "cannot read /dev/zero: it is a device"],
+      [["train", "--data", "/dev/zero", "--out", out], "cannot read /dev/zero: it is a device"],
+      [["train", "--data", fifo, "--out", out], `cannot read ${fifo}: it is a pipe (FIFO)`],
+      [["predict", "--model", fifo, "--input", "1,2"], `cannot read ${fifo}: it is a pipe (FIFO)`],
+      [["train", "--data", dir, "--out", out], `cannot read ${dir}: it is a folder`],
+      [
+        ["train", "--data", big, "--out", out],
+        `cannot read ${big}: it is 101 MB, more than the 100 MB a file may have`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr, args.join(" ")).toContain(message);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a CSV of more than 1,000,000 rows is refused at the row over the limit", async () => {
+    const dir = folder();
+    const csv = join(dir, "long.csv");
+    writeFileSync(csv, "0.5,1\n-0.5,0\n".repeat(500_001));
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "1", "--no-pictures", "--quiet", "--out", out])).code).toBe(
+      0,
+    );
+    for (const args of [
+      ["predict", "--model", join(out, "model.json"), "--data", csv],
+      ["train", "--data", csv, "--out", join(dir, "other")],
+    ]) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toContain(`${csv}:1000001: more than 1,000,000 rows, the most a CSV file may have`);
+    }
+    expect(existsSync(join(dir, "other"))).toBe(false);
+  });
+});
+
+describe("the output folder", () => {
+  it("saves the model before the pictures; a failed picture is reported and the run succeeds", async () => {
+    const out = join(folder(), "run");
+    const preload = join(root, "test", "fixtures", "failing-curves-png.cjs");
+    const run = await micrograd(["train", "--steps", "4", "--out", out], { preload });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("micrograd: curves.png not written: the renderer broke (on purpose)");
+    expect(run.stdout).toContain("not written (see above): curves.png");
+    expect(readdirSync(out).sort()).toEqual(
+      ["boundary.png", "boundary.svg", "curves.svg", "history.json", "model.json", "training.gif"].sort(),
+    );
+    expect(loadModel(join(out, "model.json")).model.nin).toBe(2);
+  });
+
+  it("draws a large data set's pictures from a sample of 2,000 points", async () => {
+    const out = join(folder(), "run");
+    const args = ["--samples", "5000", "--hidden", "", "--batch-size", "10", "--steps", "2"];
+    const run = await micrograd(["train", ...args, "--out", out, "--quiet"]);
+    expect(run.code, run.stderr).toBe(0);
+    const svg = readFileSync(join(out, "boundary.svg"), "utf8");
+    expect(svg.match(/class="point"/g)).toHaveLength(2000);
+    expect(svg).toContain("(2,000 of 4,000 points shown)");
+    expect(existsSync(join(out, "training.gif"))).toBe(true);
+  });
+
+  it("a new run replaces the old run's set of files, and leaves other files alone", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    const moons = await micrograd(["train", "--steps", "3", "--out", out, "--quiet"]);
+    expect(moons.code, moons.stderr).toBe(0);
+    expect(readdirSync(out)).toContain("boundary.svg");
+    writeFileSync(join(out, "notes.txt"), "mine");
+    // Three features: no boundary pictures and no animation this time.
+    const csv = join(dir, "three.csv");
+    writeFileSync(
+      csv,
+      Array.from({ length: 30 }, (_, i) => `${i},${i % 4},${i % 3},${i < 15 ? "a" : "b"}`).join("\n"),
+    );
+    const run = await micrograd(["train", "--data", csv, "--steps", "3", "--out", out, "--quiet"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([
+      "curves.png",
+      "curves.svg",
+      "history.json",
+      "model.json",
+      "notes.txt",
+    ]);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+    expect(loadModel(join(out, "model.json")).model.nin).toBe(3);
+  });
+
+  it("an empty --out is a usage error, and nothing is written to the current folder", async () => {
+    const cwd = folder();
+    for (const command of ["train", "demo"]) {
+      const run = await micrograd([command, "--out", ""], { cwd });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--out needs a path, got ""');
+    }
+    const graph = await micrograd(["graph", "--out", ""], { cwd });
+    expect(graph.code).toBe(2);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("Ctrl-C while writing removes the unfinished files; Ctrl-C while training writes nothing", async () => {
+    const dir = folder();
+    const out = join(dir, "demo");
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    // Interrupt as soon as the hidden work folder appears, i.e. while the files are being written.
+    const writing = await interrupt(["demo", "--out", out, "--quiet"], () =>
+      hidden(out).some((name) => name.startsWith(".micrograd-run-")),
+    );
+    expect(writing.sawCondition).toBe(true);
+    expect(writing.code).toBe(130);
+    expect(writing.stderr).toContain("micrograd: interrupted (SIGINT); unfinished files removed");
+    expect(hidden(out)).toEqual([]);
+    for (const name of readdirSync(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+
+    const fresh = join(dir, "fresh");
+    const training = await interrupt(["train", "--steps", "100000", "--out", fresh], (stderr) =>
+      stderr.includes("step "),
+    );
+    expect(training.sawCondition).toBe(true);
+    expect(training.signal === "SIGINT" || training.code === 130).toBe(true);
+    expect(existsSync(fresh)).toBe(false);
+    expect(hidden(dir)).toEqual([]);
+  });
+});
+
+/** Runs the program and sends it SIGINT (as Ctrl-C does) once `ready` is true; waits for it to end. */
+function interrupt(
+  args: string[],
+  ready: (stderr: string) => boolean,
+): Promise<{ code: number | null; signal: string | null; stderr: string; sawCondition: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [program, ...args], { cwd: root });
+    let stderr = "";
+    let sawCondition = false;
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.stdout.resume();
+    const poll = setInterval(() => {
+      if (!sawCondition && ready(stderr)) {
+        sawCondition = true;
+        child.kill("SIGINT");
+      }
+    }, 2);
+    child.on("exit", (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, stderr, sawCondition });
+    });
+  });
+}
+
+describe("graph --expr of any allowed size", () => {
+  it("a 3,000-term sum and a 1,000-term x+x+…: refused or drawn, never a crash or a hang", async () => {
+    const dir = folder();
+    const sum = Array.from({ length: 3000 }, (_, i) => `x${i % 3}`).join("+");
+    const refused = await micrograd([
+      "graph",
+      "--expr",
+      sum,
+      "--values",
+      "x0=1,x1=2,x2=3",
+      "--out",
+      join(dir, "s.svg"),
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("the graph has 3,002 values, more than --max-nodes 500");
+    const dot = join(dir, "s.dot");
+    const drawn = await micrograd([
+      "graph",
+      "--expr",
+      sum,
+      "--values",
+      "x0=1,x1=2,x2=3",
+      "--max-nodes",
+      "3002",
+      "--out",
+      dot,
+    ]);
+    expect(drawn.code, drawn.stderr).toBe(0);
+    expect(drawn.stdout).toContain("output 6000.00");
+    expect(readFileSync(dot, "utf8")).toContain("digraph");
+
+    // One input used a hundred times takes Graphviz minutes: the layout is stopped at --timeout.
+    const same = Array(100).fill("x").join("+");
+    const svg = join(dir, "x.svg");
+    const slow = await micrograd([
+      "graph",
+      "--expr",
+      same,
+      "--values",
+      "x=1",
+      "--timeout",
+      "1",
+      "--out",
+      svg,
+    ]);
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toContain(
+      "Graphviz did not finish laying out the graph (100 values) within --timeout 1 s",
+    );
+    expect(existsSync(svg)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(["s.dot"]);
+
+    const thousand = Array(1000).fill("x").join(" + ");
+    const big = await micrograd([
+      "graph",
+      "--expr",
+      thousand,
+      "--values",
+      "x=1",
+      "--out",
+      join(dir, "t.svg"),
+    ]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain("the graph has 1,000 values, more than --max-nodes 500");
+  });
+});
+
+describe("newcomer polish", () => {
+  it("the example CSV trains into a folder named after the file, and says what its numbers are", async () => {
+    const cwd = folder();
+    const run = await micrograd(
+      ["train", "--data", join(root, "data", "iris.csv"), "--steps", "20", "--no-pictures"],
+      {
+        cwd,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("on 120 iris samples, holding out 30 for testing");
+    expect(run.stderr).toContain("step 20/20");
+    expect(run.stderr).toContain(
+      "(loss, with any L2 penalty, and acc: the step's training batch, before its update; held-out: the test set, after it)",
+    );
+    expect(run.stdout).toMatch(
+      /after the last update: training loss \d\.\d{4} \(without L2\), training accuracy \d+\.\d% \(120 samples\); test accuracy \d+\.\d% \(30 held-out samples\)/,
+    );
+    expect(readdirSync(join(cwd, "out", "iris")).sort()).toEqual(["history.json", "model.json"]);
+    const { metadata } = loadModel(join(cwd, "out", "iris", "model.json"));
+    expect(metadata.classNames).toEqual(["setosa", "versicolor", "virginica"]);
+    expect(statSync(join(cwd, "out", "iris")).isDirectory()).toBe(true);
+  });
+
+  it("a wrong command line exits 2 everywhere", async () => {
+    const cwd = folder();
+    const cases: [string[], string][] = [
+      [
+        ["train", "--test-size", "0.99"],
+        "--test-size 0.99 holds out all of the 100 samples, leaving none to train on",
+      ],
+      [["train", "--samples", "3"], "--test-size 0.2 holds out none of the 3 samples"],
+      [["train", "--noise", "1e308"], "--noise must be at most 100"],
+      [["train", "--samples", "2000000"], "--samples must be at most 1,000,000"],
+      [["train", "--dataset", "spiral", "--classes", "200"], "--classes 200 needs at least 400 samples"],
+      [["graph", "--expr", "1e400"], "--expr: the number 1e400 is too large"],
+      [["train", "--data", ""], '--data needs a path, got ""'],
+      [["predict", "--model", "", "--input", "1"], '--model needs a path, got ""'],
+    ];
+    for (const [args, message] of cases) {
+      const run = await micrograd(args, { cwd });
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr, args.join(" ")).toContain(message);
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("divergence names its cause: a huge L2 penalty; nothing is written", async () => {
+    const out = join(folder(), "run");
+    const run = await micrograd(["train", "--l2", "1e308", "--steps", "5", "--out", out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("training diverged at step 0");
+    expect(run.stderr).toContain("the cause is the L2 penalty: l2 = 1e+308");
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -1,0 +1,63 @@
+// The size estimates behind `micrograd train --max-params / --max-graph`, against real graphs.
+import { describe, expect, it } from "vitest";
+import { checkSizes, parameterCount, stepGraphSize } from "../src/cli/limits.js";
+import { makeMoons } from "../src/data.js";
+import { Value } from "../src/engine.js";
+import { classificationLoss, type LossName, l2Penalty } from "../src/losses.js";
+import { type Activation, MLP } from "../src/nn.js";
+
+/** Every value in the graph under `root`, counted once. */
+function countValues(root: Value): number {
+  const seen = new Set<Value>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Value;
+    for (const input of node.inputs) {
+      if (input instanceof Value && !seen.has(input)) {
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  return seen.size;
+}
+
+describe("stepGraphSize", () => {
+  const data = makeMoons({ nSamples: 30, seed: 1 });
+  const cases: [number[], LossName, Activation, boolean][] = [
+    [[2, 8, 1], "hinge", "relu", true],
+    [[2, 8, 1], "mse", "tanh", false],
+    [[2, 8, 1], "bce", "relu", true],
+    [[2, 6, 5, 3], "hinge", "linear", true],
+    [[2, 5, 3], "mse", "relu", false],
+    [[2, 5, 3], "bce", "sigmoid", true],
+    [[2, 4, 4], "softmax", "leakyRelu", true],
+  ];
+  it.each(cases)("%j %s %s, l2 %s: the count of a real step's graph", (sizes, loss, activation, l2) => {
+    const model = new MLP(2, sizes.slice(1), { activation, seed: 1 });
+    const k = sizes[sizes.length - 1];
+    const classes = data.y.map((c, i) => (k === 1 ? c : (c + i) % k));
+    const outputs = data.X.map((x) => model.forward(x));
+    let total = classificationLoss(loss, outputs, classes);
+    if (l2) total = total.add(l2Penalty(model.parameters(), 1e-4));
+    const estimate = stepGraphSize({ sizes, activation }, data.X.length, loss, l2);
+    if (loss === "softmax") {
+      // The softmax loss's own nodes may change with the engine; the network's dominate.
+      expect(Math.abs(estimate - countValues(total)) / countValues(total)).toBeLessThan(0.25);
+    } else {
+      expect(estimate).toBe(countValues(total));
+    }
+    expect(parameterCount(sizes)).toBe(model.parameters().length);
+  });
+
+  it("refuses with the size and what to change", () => {
+    const shape = { sizes: [64, 4096, 10], activation: "relu" as const };
+    expect(() => checkSizes(shape, 1437, "softmax", true, { maxParams: 1e6, maxGraph: 1e7 })).toThrow(
+      /a training step of an MLP 64-4096-10 on 1,437 samples builds about 447,995,635 values \(about 40.3 GB of memory\), more than --max-graph 10,000,000; use --batch-size 16 or smaller hidden layers/,
+    );
+    expect(() => checkSizes(shape, 10, "softmax", true, { maxParams: 1e6, maxGraph: 1e7 })).not.toThrow();
+    expect(() => checkSizes(shape, 10, "softmax", true, { maxParams: 1e5, maxGraph: 1e7 })).toThrow(
+      "an MLP 64-4096-10 has 307,210 parameters, more than --max-params 100,000",
+    );
+  });
+});
