@@ -12,6 +12,7 @@ import {
   writeTrainingPictures,
 } from "../src/node/pictures.js";
 import { decisionBoundarySvg, renderGraph, toDot, trainingCurvesSvg } from "../src/viz/index.js";
+import { decimate } from "../src/viz/plots.js";
 
 /** The expression of the first micrograd lecture, after backward. */
 function lectureExpression(): Value {
@@ -287,6 +288,43 @@ describe("trainingCurvesSvg", () => {
     expect(count(svg, /<polyline class="series"/g)).toBe(2);
     expect(svg).not.toContain("validation");
     expect(() => trainingCurvesSvg([])).toThrow(/history is empty/);
+  });
+
+  it("draws a history of 200,000 steps from a decimated series that keeps its spikes", () => {
+    const n = 200_000;
+    const spikeAt = 123_457;
+    const history = Array.from({ length: n }, (_, i) => ({
+      step: i + 1,
+      loss: i + 1 === spikeAt ? 5 : 1 / (1 + i / 1000),
+      accuracy: 0.5 + (0.5 * i) / n,
+    }));
+    const svg = trainingCurvesSvg(history, { width: 600 });
+    const points = (/data-series="training loss" points="([^"]*)"/.exec(svg)?.[1] ?? "").split(" ");
+    // At most four points per pixel column of the panel, first and last included.
+    expect(points.length).toBeGreaterThan(500);
+    expect(points.length).toBeLessThanOrEqual(4 * 600);
+    const xy = points.map((p) => p.split(",").map(Number));
+    const ys = xy.map(([, y]) => y);
+    const top = Math.min(...ys);
+    // The spike is the highest point (smallest y), at its step.
+    const spike = xy[ys.indexOf(top)];
+    const xOf = (step: number) => xy[0][0] + ((step - 1) / (n - 1)) * (xy[xy.length - 1][0] - xy[0][0]);
+    expect(Math.abs(spike[0] - xOf(spikeAt))).toBeLessThan(0.02);
+    expect(svg).toContain(">200000</text>");
+  });
+});
+
+describe("decimate", () => {
+  it("keeps each run's first, lowest, highest and last point, in order", () => {
+    // Three runs of five: [5 1 9 3 6] [2 2 8 0 7] [4 4 4 4 4].
+    const values = [5, 1, 9, 3, 6, 2, 2, 8, 0, 7, 4, 4, 4, 4, 4];
+    expect(decimate(values, (v) => v, 4)).toEqual(values);
+    const kept = decimate(
+      values.map((v, i) => ({ i, v })),
+      (p) => p.v,
+      3,
+    ).map((p) => p.i);
+    expect(kept).toEqual([0, 1, 2, 4, 5, 7, 8, 9, 10, 14]);
   });
 });
 
