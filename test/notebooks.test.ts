@@ -99,6 +99,7 @@ describe.skipIf(missing.length > 0)(
   `the notebooks, executed from scratch${missing.length ? ` (waiting for ${missing.join(", ")})` : ""}`,
   () => {
     let outDir = "";
+    let stderr = "";
     const executed = {} as Record<Name, Notebook>;
 
     beforeAll(async () => {
@@ -106,11 +107,17 @@ describe.skipIf(missing.length > 0)(
       const result = await run("bash", ["scripts/notebooks.sh", "--output-dir", outDir]);
       if (result.code !== 0)
         throw new Error(`scripts/notebooks.sh failed (exit ${result.code}):\n${result.stderr}`);
+      stderr = result.stderr;
       for (const name of NOTEBOOKS) executed[name] = await readNotebook(join(outDir, `${name}.ipynb`));
     });
 
     afterAll(async () => {
       if (outDir) await rm(outDir, { recursive: true, force: true });
+    });
+
+    it("run without warnings from Deno (its kernel starts quietly)", () => {
+      expect(stderr).toContain("notebooks.sh: wrote");
+      expect(stderr).not.toMatch(/warning|unstable/i);
     });
 
     describe.each(NOTEBOOKS)("%s, executed from scratch", (name) => {
