@@ -186,10 +186,25 @@ describe("toDot summaries of large graphs", () => {
     for (let i = 0; i < 999; i++) v = v.add(x);
     v.backward();
     const dot = toDot(v, { maxNodes: 30 });
-    expect(boxes(dot)).toBeLessThanOrEqual(30);
-    expect(dot).toContain("{ x | data 1.000 | grad 1000 }");
+    // x is used all along the chain: it is drawn beside each use rather than once, far away.
+    const copies = count(dot, /\{ x \| one value, drawn at each use \| data 1.000 \| grad 1000 \}/g);
+    expect(copies).toBeGreaterThan(20);
+    expect(boxes(dot) - copies).toBeLessThanOrEqual(30);
     const svg = await renderGraph(v, { maxNodes: 30 });
     expect(svg).toContain("more of the graph, not drawn");
+  });
+
+  it("draws a leaf used all along a long chain beside each use (x+x+…+x, 400 terms)", async () => {
+    const x = new Value(1, "x");
+    let v = x;
+    for (let i = 0; i < 399; i++) v = v.add(x);
+    v.backward();
+    // Drawn once, x's 400 arrows across the picture took Graphviz over ten seconds to lay out.
+    const svg = plain(await renderGraph(v));
+    // 399 sums and their ovals, and x beside each of its 400 uses (the first sum is x + x).
+    expect(count(svg, /class="node"/g)).toBe(399 + 399 + 400);
+    expect(count(svg, />one value, drawn at each use</g)).toBe(400);
+    expect(count(svg, />grad 400.0</g)).toBe(400);
   });
 });
 

@@ -5,7 +5,10 @@ import type { Operand, Value } from "../index.js";
 export interface DotOptions {
   /** "LR" (default): inputs on the left, the result on the right. "TB": top to bottom. */
   rankdir?: "LR" | "TB";
-  /** The most boxes in one picture; default 500. */
+  /**
+   * The most values in one picture; default 500. A neuron's box and a box counting values left
+   * out count as one each; a leaf drawn beside each of its uses counts once.
+   */
   maxNodes?: number;
   /**
    * How a graph of more than `maxNodes` values is drawn. `"auto"` (default): every value while
@@ -23,6 +26,10 @@ const SECOND_INPUT_ROLE: Record<string, string> = { sub: "minus", div: "divisor"
 const HEADER = (rankdir: string) => [
   "digraph micrograd {",
   `  rankdir=${rankdir};`,
+  // Caps Graphviz's network-simplex passes that place boxes across the ranks (2 per node).
+  // Ordinary graphs settle well within it; a value used all along a long chain (x in x+x+…+x)
+  // would otherwise take minutes.
+  "  nslimit=2;",
   '  bgcolor="white";',
   '  node [fontname="Helvetica,Arial,sans-serif", fontsize=11];',
   '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=9, color="#555555", arrowsize=0.7];',
@@ -68,19 +75,71 @@ export function toDot(root: Value, options: DotOptions = {}): string {
   });
 
   const lines = HEADER(rankdir);
+  const valueInputs = (node: Value) => node.inputs.filter((x): x is Value => typeof x !== "number");
+  const source = leafCopies(root, valueInputs, lines, rankdir, (node) => `v${id.get(node)}`);
   for (const [i, node] of nodes.entries()) {
-    lines.push(valueBox(`v${i}`, node, rankdir));
+    if (!source.copied.has(node)) lines.push(valueBox(`v${i}`, node, rankdir));
     if (node.op.name === "value") continue;
     lines.push(operationOval(`v${i}`, node));
-    const values = node.inputs.filter((x): x is Value => typeof x !== "number");
+    const values = valueInputs(node);
     const role = SECOND_INPUT_ROLE[node.op.name];
     values.forEach((input, k) => {
       const edgeLabel = role && values.length === 2 && k === 1 ? ` [label="${role}"]` : "";
-      lines.push(`  v${id.get(input)} -> v${i}op${edgeLabel};`);
+      lines.push(`  ${source.nameFor(input)} -> v${i}op${edgeLabel};`);
     });
   }
   lines.push("}");
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Leaves used at many depths of the graph (x in x+x+…+x) get a box of their own beside each
+ * operation that uses them. Drawn once, their arrows would cross the whole picture, and
+ * Graphviz's layout time grows with the square of such arrows' lengths: minutes for a chain
+ * of a few hundred. Returns which leaves are copied and the name to draw an arrow from.
+ */
+function leafCopies(
+  root: Value,
+  inputsOf: (value: Value) => readonly Value[],
+  lines: string[],
+  rankdir: string,
+  nameOf: (value: Value) => string,
+): { copied: Set<Value>; nameFor: (input: Value) => string } {
+  const depth = new Map<Value, number>([[root, 0]]);
+  const uses = new Map<Value, { count: number; nearest: number; farthest: number }>();
+  const queue = [root];
+  for (let i = 0; i < queue.length; i++) {
+    const value = queue[i];
+    const d = depth.get(value) as number;
+    for (const input of new Set(inputsOf(value))) {
+      const use = uses.get(input);
+      if (use) {
+        use.count++;
+        use.nearest = Math.min(use.nearest, d);
+        use.farthest = Math.max(use.farthest, d);
+      } else {
+        uses.set(input, { count: 1, nearest: d, farthest: d });
+      }
+      if (!depth.has(input)) {
+        depth.set(input, d + 1);
+        queue.push(input);
+      }
+    }
+  }
+  const copied = new Set<Value>();
+  for (const [value, use] of uses) {
+    if (value.op.name === "value" && use.count > 2 && use.farthest - use.nearest > MAX_ARROW_SPAN) {
+      copied.add(value);
+    }
+  }
+  let copies = 0;
+  const nameFor = (input: Value): string => {
+    if (!copied.has(input)) return nameOf(input);
+    const name = `${nameOf(input)}c${copies++}`;
+    lines.push(valueBox(name, input, rankdir, "one value, drawn at each use"));
+    return name;
+  };
+  return { copied, nameFor };
 }
 
 /** A value's box: its label (if any), data and grad. */
@@ -115,6 +174,8 @@ const ACTIVATION_NAMES: Record<string, string> = {
   sigmoid: "sigmoid",
   leakyRelu: "leaky ReLU",
 };
+/** A leaf used by operations further apart than this (in steps from the result) is drawn beside each. */
+const MAX_ARROW_SPAN = 3;
 /** An operation with more inputs than this shows only some of them once the graph is too large. */
 const WIDE = 5;
 const NEURON_FILL = "#fdf0dc";
@@ -280,6 +341,9 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
     return name;
   };
   const cutSet = new Set(cut);
+  const drawnInputs = (value: Value) =>
+    drawn.has(value) ? inputsOf(elide)(value).filter((x): x is Value => !isMore(x) && drawn.has(x)) : [];
+  const source = leafCopies(root, drawnInputs, lines, rankdir, (value) => id.get(value) as string);
   for (const value of drawn) {
     const name = id.get(value) as string;
     const neuron = neurons.get(value);
@@ -293,7 +357,7 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
       lines.push(valueBox(name, value, rankdir, heading, NEURON_FILL));
       target = name;
     } else {
-      lines.push(valueBox(name, value, rankdir));
+      if (!source.copied.has(value)) lines.push(valueBox(name, value, rankdir));
       if (value.op.name === "value") continue;
       lines.push(operationOval(name, value));
       target = `${name}op`;
@@ -306,7 +370,7 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
         lines.push(`  ${noteBox(`… ${input.more} more inputs`)} -> ${target};`);
       } else if (drawn.has(input)) {
         const edgeLabel = !neuron && role && inputs.length === 2 && k === 1 ? ` [label="${role}"]` : "";
-        lines.push(`  ${id.get(input)} -> ${target}${edgeLabel};`);
+        lines.push(`  ${source.nameFor(input)} -> ${target}${edgeLabel};`);
       }
     });
     if (isCut) lines.push(`  ${noteBox("… more of the graph, not drawn")} -> ${target};`);
