@@ -1,13 +1,15 @@
 // `npm run bench`: the workloads of the benchmark, side by side in one run, on the same data
 // and initial weights — this engine, TensorFlow.js (cpu) and hand-written Float64Array loops.
-// Prints a table and writes bench/results/latest.md and latest.json.
+// Prints a table and writes latest.md and latest.json into out/bench/, or with --save into
+// bench/results/, the table committed with the code.
 //
-// Usage: node --expose-gc --import tsx bench/run.ts [--reps N] [--quick]
+// Usage: npm run bench -- [--reps N] [--quick] [--save]
 // Timings are medians over repetitions; engines take turns within each repetition so that
 // a burst of load from elsewhere on the machine does not fall on one engine only.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createRandom, MLP, makeMoons, shuffled } from "../src/index.js";
 import { loadDigits } from "../src/node/datasets.js";
@@ -24,6 +26,7 @@ import {
 import { createFloat64Engine } from "./float64.js";
 import { gptEagerWorkload } from "./gpt.js";
 import { createMicrogradEngine, lossGraph } from "./micrograd.js";
+import { type BenchOptions, parseBenchArgs, USAGE } from "./options.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
 
 // The targets of issue 6.
@@ -40,13 +43,14 @@ if (!gc) {
   process.exit(2);
 }
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+let options: BenchOptions;
+try {
+  options = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
 }
-const quick = process.argv.includes("--quick");
-const REPS = Number(option("--reps") ?? (quick ? 3 : 9));
-if (!Number.isInteger(REPS) || REPS < 1) throw new RangeError("--reps must be a positive integer");
+const REPS = options.reps;
 
 /** Median and range of a set of repeated measurements. */
 interface Measure {
@@ -393,19 +397,23 @@ async function main() {
 
   const md = markdown(info);
   console.log(`\n${md}`);
-  const dir = new URL("./results/", import.meta.url);
+  const dir = options.outDir;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL("latest.md", dir), `# Benchmark results\n\n${md}`);
-  writeFileSync(
-    new URL("latest.json", dir),
-    `${JSON.stringify({ machine: info, targets: TARGET, rows }, null, 2)}\n`,
-  );
-  try {
-    // Lay the JSON out as the repository's formatter does, so that `biome check` stays clean.
-    execFileSync("npx", ["biome", "format", "--write", "bench/results/latest.json"], { stdio: "ignore" });
-  } catch {
-    // biome missing: the file is still valid JSON
+  writeFileSync(join(dir, "latest.md"), `# Benchmark results\n\n${md}`);
+  const json = join(dir, "latest.json");
+  writeFileSync(json, `${JSON.stringify({ machine: info, targets: TARGET, rows }, null, 2)}\n`);
+  if (options.save) {
+    try {
+      // Lay the JSON out as the repository's formatter does, so that `biome check` stays clean.
+      execFileSync("npx", ["biome", "format", "--write", json], { stdio: "ignore" });
+    } catch {
+      // biome missing: the file is still valid JSON
+    }
   }
+  console.log(
+    `bench: wrote ${relative(process.cwd(), dir) || "."}/latest.md and latest.json` +
+      (options.save ? "" : " (npm run bench -- --save updates the committed bench/results/)"),
+  );
   const failed = rows.filter((r) => r.pass === false);
   console.log(failed.length === 0 ? "bench: every target met" : `bench: ${failed.length} target(s) not met`);
 }

@@ -1,5 +1,5 @@
-// Loss and accuracy over the steps, drawn on canvases. Long runs are thinned to about one
-// point per pixel column, so a chart costs the same after ten or a hundred thousand steps.
+// Loss and accuracy over the steps, drawn on canvases. Long runs are reduced to a few points
+// per pixel column, so a chart costs the same after ten or a hundred thousand steps.
 
 export interface ChartOptions {
   color: string;
@@ -36,7 +36,7 @@ export function drawChart(canvas: HTMLCanvasElement, values: readonly number[], 
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
   context.clearRect(0, 0, width, height);
-  const left = 40;
+  context.font = FONT;
   const right = width - 8;
   const top = 8;
   const bottom = height - 18;
@@ -44,24 +44,17 @@ export function drawChart(canvas: HTMLCanvasElement, values: readonly number[], 
   const transform = (y: number) => (options.log ? Math.log10(Math.max(y, floor)) : y);
 
   const n = values.length;
-  // Thin to at most two points per pixel column.
-  const stride = Math.max(1, Math.floor(n / (2 * (right - left))));
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let i = 0; i < n; i += stride) {
+  let yMin = Number.POSITIVE_INFINITY;
+  let yMax = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
     const y = values[i];
-    if (Number.isFinite(y)) {
-      xs.push(i);
-      ys.push(transform(y));
-    }
+    if (!Number.isFinite(y)) continue;
+    const t = transform(y);
+    if (t < yMin) yMin = t;
+    if (t > yMax) yMax = t;
   }
-  if (n > 0 && (n - 1) % stride !== 0 && Number.isFinite(values[n - 1])) {
-    xs.push(n - 1);
-    ys.push(transform(values[n - 1]));
-  }
-
-  let yMin = options.yMin ?? Math.min(...ys);
-  let yMax = options.yMax ?? Math.max(...ys);
+  yMin = options.yMin ?? yMin;
+  yMax = options.yMax ?? yMax;
   if (!Number.isFinite(yMin) || !Number.isFinite(yMax)) {
     yMin = 0;
     yMax = 1;
@@ -71,32 +64,74 @@ export function drawChart(canvas: HTMLCanvasElement, values: readonly number[], 
     yMax = Math.ceil(yMax);
   }
   if (yMax - yMin < 1e-9) yMax = yMin + 1;
+
+  // The tick labels decide the left margin, so that none is cut off, however large the numbers.
+  const allTicks = options.log
+    ? Array.from({ length: yMax - yMin + 1 }, (_, i) => yMin + i)
+    : [yMin, (yMin + yMax) / 2, yMax];
+  const every = Math.ceil(allTicks.length / 4);
+  const lastTick = allTicks.length - 1;
+  // Every `every`-th tick and the last, leaving out one that would crowd the last.
+  const roomBelowLast = (i: number) => ((lastTick - i) / Math.max(lastTick, 1)) * (bottom - top) >= 24;
+  const ticks = allTicks.filter((_, i) => i === lastTick || (i % every === 0 && roomBelowLast(i)));
+  const tickLabel = (tick: number) => options.format(options.log ? 10 ** tick : tick);
+  let labelWidth = 0;
+  for (const tick of ticks) labelWidth = Math.max(labelWidth, context.measureText(tickLabel(tick)).width);
+  const left = Math.max(30, Math.ceil(labelWidth) + 10);
+
   const xMax = Math.max(n - 1, 100);
   const px = (x: number) => left + (x / xMax) * (right - left);
   const py = (y: number) => bottom - ((y - yMin) / (yMax - yMin)) * (bottom - top);
 
-  context.font = FONT;
+  // A long run is drawn from each pixel column's first, lowest, highest and last value, so it
+  // costs the same after a hundred thousand steps and still shows every spike.
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const columns = Math.max(1, Math.floor(right - left));
+  const keep = (i: number) => {
+    xs.push(i);
+    ys.push(transform(values[i]));
+  };
+  if (n <= 4 * columns) {
+    for (let i = 0; i < n; i++) if (Number.isFinite(values[i])) keep(i);
+  } else {
+    for (let c = 0; c < columns; c++) {
+      const start = Math.floor((c * n) / columns);
+      const end = Math.floor(((c + 1) * n) / columns);
+      let first = -1;
+      let low = -1;
+      let high = -1;
+      let lastFinite = -1;
+      for (let i = start; i < end; i++) {
+        const y = values[i];
+        if (!Number.isFinite(y)) continue;
+        if (first < 0) first = low = high = i;
+        if (y < values[low]) low = i;
+        if (y > values[high]) high = i;
+        lastFinite = i;
+      }
+      if (first < 0) continue;
+      for (const i of new Set([first, Math.min(low, high), Math.max(low, high), lastFinite])) keep(i);
+    }
+  }
+
   context.lineWidth = 1;
   context.textBaseline = "middle";
   context.textAlign = "right";
-  const ticks = options.log
-    ? Array.from({ length: yMax - yMin + 1 }, (_, i) => yMin + i)
-    : [yMin, (yMin + yMax) / 2, yMax];
-  const every = Math.ceil(ticks.length / 4);
-  ticks.forEach((tick, i) => {
-    if (i % every !== 0 && i !== ticks.length - 1) return;
+  for (const tick of ticks) {
     context.strokeStyle = GRID;
     context.beginPath();
     context.moveTo(left, Math.round(py(tick)) + 0.5);
     context.lineTo(right, Math.round(py(tick)) + 0.5);
     context.stroke();
     context.fillStyle = AXIS;
-    context.fillText(options.format(options.log ? 10 ** tick : tick), left - 5, py(tick));
-  });
+    context.fillText(tickLabel(tick), left - 5, py(tick));
+  }
   context.textAlign = "center";
   context.textBaseline = "top";
   context.fillText("0", left, bottom + 4);
-  context.fillText(`${xMax} steps`, right - 22, bottom + 4);
+  context.textAlign = "right";
+  context.fillText(`${xMax.toLocaleString("en-US")} steps`, right, bottom + 4);
 
   if (xs.length === 0) return;
   context.strokeStyle = options.color;

@@ -3,6 +3,7 @@
 // makes the page draw more than the screen shows.
 import type { Activation, DatasetName, LossName, OptimizerName } from "../src/index.js";
 import { drawChart } from "./charts.js";
+import { FIELD_RULES, formatNumber, readField } from "./format.js";
 import { firstActivePoint, neuronGraph, preActivation, renderNeuronGraph } from "./graph-view.js";
 import { NetworkDiagram, type NeuronRef } from "./network.js";
 import { CLASS_COLORS, drawPlane, marker, type PlaneData, shapeOf, toPlane } from "./plane.js";
@@ -91,34 +92,59 @@ export function parseHidden(text: string): number[] | string {
   return sizes;
 }
 
-const numberOr = (input: HTMLInputElement, fallback: number) => {
-  const value = input.valueAsNumber;
-  return Number.isFinite(value) ? value : fallback;
-};
+// The number fields, each with the place beside it where its error shows.
+const numberFields = {
+  size: controls.size,
+  modelSeed: controls.modelSeed,
+  lr: controls.lr,
+  batchSize: controls.batch,
+  l2: controls.l2,
+} as const;
+type NumberField = keyof typeof numberFields;
+
+function errorBeside(input: HTMLInputElement): HTMLElement {
+  return $(`#${input.id}-error`);
+}
+
+/**
+ * The field's number, or null after showing beside it why its text will not do and which value
+ * training goes on with: a wrong entry is never replaced by a guess without a word.
+ */
+function readNumberField(key: NumberField): number | null {
+  const input = numberFields[key];
+  const result = readField(input.value, input.validity.badInput, FIELD_RULES[key]);
+  const error = errorBeside(input);
+  const ok = typeof result === "number";
+  error.hidden = ok;
+  input.setAttribute("aria-invalid", String(!ok));
+  if (ok) return result;
+  const current = key === "batchSize" && settings.batchSize === 0 ? "all points" : String(settings[key]);
+  error.textContent = `${result.error} Still using ${current}.`;
+  return null;
+}
 
 function readSettings(): Settings | null {
   const hidden = parseHidden(controls.hidden.value);
   controls.hiddenError.hidden = typeof hidden !== "string";
-  if (typeof hidden === "string") {
-    controls.hiddenError.textContent = hidden;
-    return null;
-  }
-  const batch = controls.batch.valueAsNumber;
-  const lr = numberOr(controls.lr, settings.lr);
+  if (typeof hidden === "string") controls.hiddenError.textContent = hidden;
+  const numbers = {} as Record<NumberField, number | null>;
+  for (const key of Object.keys(numberFields) as NumberField[]) numbers[key] = readNumberField(key);
+  if (typeof hidden === "string" || Object.values(numbers).includes(null)) return null;
+  const { size, modelSeed, lr, batchSize, l2 } = numbers as Record<NumberField, number>;
   return {
     ...settings,
     dataset: controls.dataset.value as DatasetName,
-    noise: numberOr(controls.noise, settings.noise),
-    size: Math.min(Math.max(Math.round(numberOr(controls.size, settings.size)), 2), 1000),
+    noise: controls.noise.valueAsNumber,
+    size,
     hidden,
     activation: controls.activation.value as Activation,
-    modelSeed: Math.round(numberOr(controls.modelSeed, settings.modelSeed)),
+    modelSeed,
     loss: controls.loss.value as LossName,
     optimizer: controls.optimizer.value as OptimizerName,
-    lr: lr > 0 ? lr : settings.lr,
+    lr,
     decay: controls.decay.checked,
-    batchSize: Number.isInteger(batch) && batch > 0 ? batch : 0,
-    l2: Math.max(numberOr(controls.l2, settings.l2), 0),
+    batchSize,
+    l2,
   };
 }
 
@@ -155,6 +181,12 @@ controls.hidden.addEventListener("input", () => {
   controls.hiddenError.hidden = typeof parsed !== "string";
   if (typeof parsed === "string") controls.hiddenError.textContent = parsed;
 });
+// While typing, an error already shown is brought up to date (or cleared); new ones wait for the change.
+for (const key of Object.keys(numberFields) as NumberField[]) {
+  numberFields[key].addEventListener("input", () => {
+    if (!errorBeside(numberFields[key]).hidden) readNumberField(key);
+  });
+}
 
 // ---- Run controls ---------------------------------------------------------------------
 
@@ -335,25 +367,35 @@ function setRunning(next: boolean): void {
 // ---- Drawing --------------------------------------------------------------------------
 
 const format = (digits: number) => (y: number) => (Number.isFinite(y) ? y.toFixed(digits) : "–");
-const formatLoss = (y: number) =>
-  !Number.isFinite(y) ? "–" : y >= 0.01 || y === 0 ? y.toFixed(3) : y.toExponential(1);
 
 let frames = 0;
 let framesSince = performance.now();
+let drawnWeights = "";
 
 function draw(): void {
   const highlight = view.graphPanel.hidden ? null : Number(view.graphPoint.value);
   drawPlane(view.plane, data, snapshot, highlight);
   if (!snapshot) return;
-  view.stepCount.textContent = String(snapshot.step);
-  view.loss.textContent = formatLoss(snapshot.loss);
+  // A step on many points through a large network takes a while: how far the next one has got.
+  const progress = snapshot.stepProgress > 0 ? ` +${Math.floor(snapshot.stepProgress * 100)}%` : "";
+  view.stepCount.textContent = `${snapshot.step}${progress}`;
+  view.stepCount.dataset.step = String(snapshot.step);
+  view.stepCount.dataset.progress = String(snapshot.stepProgress);
+  view.stepCount.title = progress ? `steps done; the next is ${progress.slice(2)} done` : "steps done";
+  view.loss.textContent = formatNumber(snapshot.loss);
   const accuracy = snapshot.accuracy;
   view.accuracy.textContent = Number.isFinite(accuracy) ? `${(accuracy * 100).toFixed(1)}%` : "–";
   view.accuracy.dataset.value = Number.isFinite(accuracy) ? String(accuracy) : "";
-  view.sps.textContent = snapshot.running ? snapshot.stepsPerSecond.toFixed(0) : "–";
-  drawChart(view.lossChart, history.loss, { color: "#0072B2", log: true, floor: 1e-4, format: formatLoss });
+  const sps = snapshot.stepsPerSecond;
+  view.sps.textContent = snapshot.running ? sps.toFixed(sps < 10 ? 1 : 0) : "–";
+  drawChart(view.lossChart, history.loss, { color: "#0072B2", log: true, floor: 1e-4, format: formatNumber });
   drawChart(view.accuracyChart, history.accuracy, { color: "#009E73", yMin: 0, yMax: 1, format: format(2) });
-  diagram.update(snapshot.layers);
+  // A large network has thousands of lines: they are redrawn only when the weights have changed.
+  const weightsKey = `${snapshot.generation}:${snapshot.step}`;
+  if (weightsKey !== drawnWeights) {
+    drawnWeights = weightsKey;
+    diagram.update(snapshot.layers);
+  }
 }
 
 function frame(now: number): void {

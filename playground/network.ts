@@ -78,7 +78,7 @@ export class NetworkDiagram {
     const top = 14;
     const bottom = HEIGHT - 30;
     const columnX = (l: number) => left + (l * (right - left)) / (sizes.length - 1);
-    const largest = Math.max(...sizes);
+    const largest = sizes.reduce((a, b) => Math.max(a, b), 1);
     const spacing = Math.min(26, (bottom - top) / Math.max(largest - 1, 1));
     const radius = Math.max(2.5, Math.min(8, spacing * 0.38));
     const neuronY = (l: number, i: number) => (top + bottom) / 2 + (i - (sizes[l] - 1) / 2) * spacing;

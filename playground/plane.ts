@@ -2,8 +2,7 @@
 // binary classifier's score crosses 0, and the data points on top, each class with its own
 // colour and shape so that the picture reads without colour vision too.
 import { fitCanvas } from "./charts.js";
-import { classOf, Forward } from "./numeric.js";
-import type { Extent, LayerWeights } from "./protocol.js";
+import type { Extent } from "./protocol.js";
 
 /** Okabe–Ito colours, distinguishable with the common colour-vision deficiencies. */
 export const CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"];
@@ -21,7 +20,8 @@ export interface PlaneScores {
   grid: Float32Array;
   gridSize: number;
   outputs: number;
-  layers: LayerWeights[];
+  /** 1 for each point the model gets right (the worker works it out once per step). */
+  correct: Uint8Array;
 }
 
 const rgb = (hex: string) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
@@ -197,7 +197,6 @@ export function drawPlane(
   }
   drawAxes(context, data.extent, size);
 
-  const forward = scores ? new Forward(scores.layers) : null;
   const n = data.classes.length;
   const radius = n > 400 ? 3.5 : 5;
   for (let i = 0; i < n; i++) {
@@ -208,7 +207,8 @@ export function drawPlane(
     marker(context, shapeOf(cls), px, py, radius);
     context.fillStyle = CLASS_COLORS[cls % CLASS_COLORS.length];
     context.fill();
-    const wrong = forward !== null && classOf(forward.run(x, y)) !== cls;
+    // Until the scores for newly added points arrive, those points count as right.
+    const wrong = scores !== null && scores.correct[i] === 0;
     // Misclassified points get a heavy dark outline, the others a thin white one.
     context.lineWidth = wrong ? 2.25 : 1.25;
     context.strokeStyle = wrong ? "#1b1d22" : "#ffffff";

@@ -92,6 +92,8 @@ export interface Snapshot {
   generation: number;
   running: boolean;
   step: number;
+  /** How much of the next step is done (0 to 1): a step on a large batch and network takes a while. */
+  stepProgress: number;
   /** Accuracy on all the points with the current weights (NaN without points). */
   accuracy: number;
   /** Loss of the last step (its batch, with the L2 penalty). */
@@ -100,6 +102,8 @@ export interface Snapshot {
   stepsPerSecond: number;
   /** Scores on a grid × grid lattice over the extent, row 0 at the top, `outputs` per cell. */
   grid: Float32Array;
+  /** For each point of the data last sent, 1 if the model classifies it correctly. */
+  correct: Uint8Array;
   gridSize: number;
   outputs: number;
   /** Loss and accuracy of the steps since the previous snapshot, beginning at step `historyStart`. */

@@ -1,12 +1,12 @@
 // The training worker: owns the data and the model, trains in short chunks and sends the page
 // a snapshot (boundary scores, new history, weights) about 30 times a second. Between chunks it
-// yields to its message queue, so play, pause, step and edits arrive while it trains.
+// yields to its message queue, so play, pause, step and edits arrive while it trains. A step
+// on a large batch and network is itself cut into parts (a few samples each), so that even a
+// step that takes seconds can be paused, and reports how far it has got.
 import {
   Adam,
-  classificationLoss,
   createRandom,
   type Dataset,
-  l2Penalty,
   MLP,
   makeDataset,
   type Optimizer,
@@ -16,6 +16,7 @@ import {
   shuffled,
 } from "../src/index.js";
 import { classOf, Forward, layerWeights } from "./numeric.js";
+import { backwardPart, backwardPenalty, type PartialStep, partSize } from "./parts.js";
 import {
   DATA_SETTINGS,
   DECAY_END_FACTOR,
@@ -53,6 +54,20 @@ interface State {
   historyStart: number;
   historyLoss: number[];
   historyAccuracy: number[];
+  /** The step under way, when it is done in parts; null between steps. */
+  partial: PartialStep | null;
+  /** A single step was asked for (Step): train until it is complete, then stop. */
+  stepping: boolean;
+  /** Which points the current weights classify correctly; null once weights or data change. */
+  classified: Classified | null;
+  /** Scores over the grid for the current weights; null once they change. */
+  grid: Float32Array | null;
+}
+
+interface Classified {
+  accuracy: number;
+  /** 1 for each point the model classifies correctly, 0 for the others. */
+  correct: Uint8Array;
 }
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => self.postMessage(message, { transfer });
@@ -118,6 +133,10 @@ function withModel(s: State): State {
     historyStart: 0,
     historyLoss: [],
     historyAccuracy: [],
+    partial: null,
+    stepping: false,
+    classified: null,
+    grid: null,
   };
 }
 
@@ -150,37 +169,43 @@ function nextBatch(s: State): number[] {
   return batch;
 }
 
-/** One step of gradient descent: forward the batch, loss (+ L2), zeroGrad, backward, update. */
-function trainStep(s: State): void {
-  if (s.data.X.length === 0) return;
-  const batch = nextBatch(s);
-  const parameters = s.optimizer.parameters;
+/** Advances the current step by one part of its batch; after the last, the update. Returns whether a step ended. */
+function advance(s: State): boolean {
+  if (s.data.X.length === 0) return false;
+  if (!s.partial) {
+    s.optimizer.zeroGrad();
+    s.partial = { batch: nextBatch(s), done: 0, loss: 0 };
+  }
+  const step = s.partial;
+  if (!backwardPart(s.model, s.data, s.settings.loss, step, partSize(s.model))) return false;
+  backwardPenalty(s.model, s.settings.l2, step);
   s.optimizer.lr = learningRate(s.settings, s.step);
-  const outputs = batch.map((i) => s.model.forward(s.data.X[i]));
-  let loss = classificationLoss(
-    s.settings.loss,
-    outputs,
-    batch.map((i) => s.data.y[i]),
-  );
-  if (s.settings.l2 > 0) loss = loss.add(l2Penalty(parameters, s.settings.l2));
-  s.optimizer.zeroGrad();
-  loss.backward();
   s.optimizer.step();
+  s.partial = null;
+  s.classified = null;
+  s.grid = null;
   s.step += 1;
-  s.lastLoss = loss.data;
-  s.historyLoss.push(loss.data);
-  s.historyAccuracy.push(fullAccuracy(s));
+  s.lastLoss = step.loss;
+  s.historyLoss.push(step.loss);
+  s.historyAccuracy.push(classify(s).accuracy);
+  return true;
 }
 
-function fullAccuracy(s: State): number {
+/** Accuracy on all the points with the current weights, and which points are right (once per step). */
+function classify(s: State): Classified {
+  if (s.classified) return s.classified;
   const n = s.data.X.length;
-  if (n === 0) return Number.NaN;
+  const correct = new Uint8Array(n);
   const forward = new Forward(layerWeights(s.model));
-  let correct = 0;
+  let right = 0;
   for (let i = 0; i < n; i++) {
-    if (classOf(forward.run(s.data.X[i][0], s.data.X[i][1])) === s.data.y[i]) correct++;
+    if (classOf(forward.run(s.data.X[i][0], s.data.X[i][1])) === s.data.y[i]) {
+      correct[i] = 1;
+      right++;
+    }
   }
-  return correct / n;
+  s.classified = { accuracy: n === 0 ? Number.NaN : right / n, correct };
+  return s.classified;
 }
 
 // Steps per second, measured over windows of about half a second of wall time while running.
@@ -195,7 +220,9 @@ function measureRate(s: State, now: number): void {
   rateWindow = { start: now, step: s.step };
 }
 
-function sendSnapshot(s: State): void {
+/** Scores over the grid for the current weights, computed once per step. */
+function gridScores(s: State): Float32Array {
+  if (s.grid) return s.grid;
   const layers = layerWeights(s.model);
   const forward = new Forward(layers);
   const outputs = layers[layers.length - 1].nout;
@@ -208,6 +235,17 @@ function sendSnapshot(s: State): void {
       grid.set(forward.run(x, y), (row * GRID_SIZE + col) * outputs);
     }
   }
+  s.grid = grid;
+  return grid;
+}
+
+function sendSnapshot(s: State): void {
+  const layers = layerWeights(s.model);
+  const outputs = layers[layers.length - 1].nout;
+  const { accuracy, correct: rightPoints } = classify(s);
+  // Copies go to the page (transferring empties a buffer); the originals serve the next snapshot.
+  const grid = gridScores(s).slice();
+  const correct = rightPoints.slice();
   const historyLoss = Float32Array.from(s.historyLoss);
   const historyAccuracy = Float32Array.from(s.historyAccuracy);
   const snapshot: Snapshot = {
@@ -215,11 +253,13 @@ function sendSnapshot(s: State): void {
     generation: s.generation,
     running: s.running,
     step: s.step,
-    accuracy: fullAccuracy(s),
+    stepProgress: s.partial ? s.partial.done / s.partial.batch.length : 0,
+    accuracy,
     loss: s.lastLoss,
     lr: learningRate(s.settings, Math.max(s.step - 1, 0)),
     stepsPerSecond: s.running ? stepsPerSecond : 0,
     grid,
+    correct,
     gridSize: GRID_SIZE,
     outputs,
     historyStart: s.historyStart,
@@ -230,7 +270,7 @@ function sendSnapshot(s: State): void {
   s.historyStart = s.step;
   s.historyLoss = [];
   s.historyAccuracy = [];
-  post(snapshot, [grid.buffer, historyLoss.buffer, historyAccuracy.buffer]);
+  post(snapshot, [grid.buffer, correct.buffer, historyLoss.buffer, historyAccuracy.buffer]);
 }
 
 function sendData(s: State): void {
@@ -262,7 +302,7 @@ function scheduleTick(): void {
 tick.port1.onmessage = () => {
   tickPending = false;
   const s = state;
-  if (!s.running) return;
+  if (!s.running && !s.stepping) return;
   try {
     trainChunk(s);
   } catch (error) {
@@ -275,19 +315,25 @@ tick.port1.onmessage = () => {
 function trainChunk(s: State): void {
   const start = performance.now();
   let now = start;
-  let stepTime = 0;
-  // Train until the chunk is used up or one more step would make the next snapshot late.
+  let workTime = 0;
+  // Train until the chunk is used up or one more part would make the next snapshot late.
   do {
     const before = now;
-    trainStep(s);
+    const stepEnded = advance(s);
     now = performance.now();
-    stepTime = now - before;
+    workTime = now - before;
+    if (stepEnded && s.stepping) {
+      s.stepping = false;
+      sendSnapshot(s);
+      return;
+    }
   } while (
     s.running &&
     s.data.X.length > 0 &&
-    now - start + stepTime < CHUNK_MS &&
-    now + stepTime < nextSnapshotAt
+    now - start + workTime < CHUNK_MS &&
+    now + workTime < nextSnapshotAt
   );
+  if (s.data.X.length === 0) s.stepping = false;
   measureRate(s, now);
   if (now >= nextSnapshotAt - 1) {
     sendSnapshot(s);
@@ -297,15 +343,27 @@ function trainChunk(s: State): void {
 
 function play(): void {
   state.running = true;
+  state.stepping = false;
   const now = performance.now();
   nextSnapshotAt = now + SNAPSHOT_INTERVAL_MS;
   rateWindow = { start: now, step: state.step };
   scheduleTick();
 }
 
+/** One step: at once when it is small; a large one goes on in parts, reporting, until it ends. */
+function stepOnce(): void {
+  state.running = false;
+  state.stepping = true;
+  nextSnapshotAt = performance.now() + SNAPSHOT_INTERVAL_MS;
+  scheduleTick();
+}
+
 /** A step that cannot be computed (a learning rate so large that numbers overflow) pauses training. */
 function fail(error: unknown): void {
   state.running = false;
+  state.stepping = false;
+  // The step that failed is abandoned; the next one starts afresh (zeroGrad first).
+  state.partial = null;
   post({ type: "error", message: error instanceof Error ? error.message : String(error) });
   sendSnapshot(state);
 }
@@ -337,10 +395,10 @@ function handle(message: ToWorker): void {
       break;
     case "pause":
       s.running = false;
+      s.stepping = false;
       break;
     case "step":
-      s.running = false;
-      trainStep(s);
+      stepOnce();
       break;
     case "reset":
       state = withModel(s);
@@ -354,6 +412,8 @@ function handle(message: ToWorker): void {
         s.data = { ...s.data, X: [...s.data.X, [message.x, message.y]], y: [...s.data.y, cls] };
       }
       s.order = [];
+      s.partial = null;
+      s.classified = null;
       sendData(s);
       break;
     }

@@ -74,6 +74,18 @@ PY
 # Without this, Deno colours printed values with ANSI escapes, which GitHub shows as garbage.
 export NO_COLOR=1
 
+# The registered kernel, started with --quiet: otherwise Deno warns on every start that
+# "deno jupyter" is unstable. Jupyter looks in JUPYTER_PATH before the user's kernels.
+mkdir -p "$work/jupyter/kernels/deno"
+cat >"$work/jupyter/kernels/deno/kernel.json" <<JSON
+{
+  "argv": ["$root/node_modules/.bin/deno", "jupyter", "--quiet", "--kernel", "--conn", "{connection_file}"],
+  "display_name": "Deno",
+  "language": "typescript"
+}
+JSON
+export JUPYTER_PATH="$work/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+
 for name in "${notebooks[@]}"; do
   echo "notebooks.sh: executing notebooks/$name.ipynb" >&2
   started=$SECONDS

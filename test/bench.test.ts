@@ -1,7 +1,9 @@
 // The benchmark compares engines only if they do the same work: on small cases, this engine,
 // the hand-written Float64Array loops and TensorFlow.js must agree on the loss, on every
 // gradient, and on the weights after a few optimizer steps. Nothing here is timed.
-import { beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { relative as relativePath } from "node:path";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { buildChain, countNodes, float64Chain } from "../bench/chain.js";
 import {
   type Batch,
@@ -16,6 +18,7 @@ import {
 } from "../bench/common.js";
 import { createFloat64Engine } from "../bench/float64.js";
 import { createMicrogradEngine } from "../bench/micrograd.js";
+import { parseBenchArgs } from "../bench/options.js";
 import { createTfjsEngine, useTfjsCpu } from "../bench/tfjs.js";
 import { createRandom, gaussian, MLP } from "../src/index.js";
 
@@ -61,6 +64,8 @@ const CASES: {
     nClasses: 4,
   },
 ];
+
+const consoleWarn = vi.spyOn(console, "warn");
 
 beforeAll(async () => {
   await useTfjsCpu();
@@ -172,5 +177,42 @@ describe("the helpers", () => {
     const { root, x } = buildChain(200_000);
     root.backward();
     expect(relative(x.grad, float64Chain(200_000).gradient)).toBeLessThan(1e-9);
+  });
+});
+
+describe("the command line", () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const ignoredByGit = (path: string) => {
+    try {
+      execFileSync("git", ["check-ignore", "-q", path], { cwd: root });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("writes results where git does not track them, unless --save asks for the committed table", () => {
+    const scratch = parseBenchArgs([]);
+    expect(relativePath(root, scratch.outDir)).toBe("out/bench");
+    expect(ignoredByGit(`${scratch.outDir}/latest.md`)).toBe(true);
+    expect(scratch.reps).toBe(9);
+    const saved = parseBenchArgs(["--save", "--reps", "5"]);
+    expect(relativePath(root, saved.outDir)).toBe("bench/results");
+    expect(ignoredByGit(`${saved.outDir}/latest.md`)).toBe(false);
+    expect(saved.reps).toBe(5);
+    expect(parseBenchArgs(["--quick"]).reps).toBe(3);
+  });
+
+  it("names a wrong argument", () => {
+    expect(() => parseBenchArgs(["--update"])).toThrow('unknown argument "--update"');
+    expect(() => parseBenchArgs(["--reps", "0"])).toThrow("--reps must be a positive integer, got 0");
+    expect(() => parseBenchArgs(["--reps"])).toThrow("got nothing");
+  });
+});
+
+describe("the console", () => {
+  it("shows no TensorFlow.js banner (the hint to install its Node backend)", () => {
+    const printed = consoleWarn.mock.calls.map((args) => args.join(" "));
+    expect(printed.filter((text) => /TensorFlow|tfjs/.test(text))).toEqual([]);
   });
 });

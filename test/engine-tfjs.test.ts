@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // Gradients are registered separately from the ops in tfjs-core.
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { Value } from "../src/engine.js";
 
 /** The same operation written for both engines. */
@@ -31,7 +31,12 @@ const PAIRS: Pair[] = [
   [(x, y) => Value.sum([x, y, 2, x]), (x, y) => tf.addN([x, y, tf.scalar(2), x])],
 ];
 
+const consoleWarn = vi.spyOn(console, "warn");
+
 beforeAll(async () => {
+  // Test mode, as TensorFlow.js's own tests run: kernels are checked for leaked tensors, and the
+  // console stays free of its banner suggesting the native Node backend.
+  tf.env().set("IS_TEST", true);
   await tf.setBackend("cpu");
   await tf.ready();
 });
@@ -100,5 +105,12 @@ describe("gradients agree with TensorFlow.js", () => {
     expect(w[0].grad).toBeCloseTo(gw0, 5);
     expect(w[1].grad).toBeCloseTo(gw1, 5);
     expect(b.grad).toBeCloseTo(gb, 5);
+  });
+});
+
+describe("the console", () => {
+  it("shows no TensorFlow.js banner (the hint to install its Node backend)", () => {
+    const printed = consoleWarn.mock.calls.map((args) => args.join(" "));
+    expect(printed.filter((text) => /TensorFlow|tfjs/.test(text))).toEqual([]);
   });
 });

@@ -125,6 +125,7 @@ describe.skipIf(missing.length > 0)(
   `the notebooks, executed from scratch${missing.length ? ` (waiting for ${missing.join(", ")})` : ""}`,
   () => {
     let outDir = "";
+    let stderr = "";
     const executed = {} as Record<Name, Notebook>;
     const executedBytes = {} as Record<Name, number>;
 
@@ -133,6 +134,7 @@ describe.skipIf(missing.length > 0)(
       const result = await run("bash", ["scripts/notebooks.sh", "--output-dir", outDir]);
       if (result.code !== 0)
         throw new Error(`scripts/notebooks.sh failed (exit ${result.code}):\n${result.stderr}`);
+      stderr = result.stderr;
       for (const name of NOTEBOOKS) {
         const path = join(outDir, `${name}.ipynb`);
         executed[name] = await readNotebook(path);
@@ -142,6 +144,11 @@ describe.skipIf(missing.length > 0)(
 
     afterAll(async () => {
       if (outDir) await rm(outDir, { recursive: true, force: true });
+    });
+
+    it("run without warnings from Deno (its kernel starts quietly)", () => {
+      expect(stderr).toContain("notebooks.sh: wrote");
+      expect(stderr).not.toMatch(/warning|unstable/i);
     });
 
     describe.each(NOTEBOOKS)("%s, executed from scratch", (name) => {

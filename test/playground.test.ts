@@ -110,4 +110,136 @@ describe("the playground", () => {
     await page.screenshot({ path: join(artifacts, "graph.png"), fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
+
+  it("shows an error beside a wrong learning rate, batch size or L2 penalty, and keeps training as before", async () => {
+    await page.click("#graph-close");
+    const errorOf = (id: string) => page.locator(`#${id}-error`);
+    const enter = async (id: string, text: string) => {
+      await page.fill(`#${id}`, text);
+      await page.dispatchEvent(`#${id}`, "change");
+    };
+    await enter("lr", "-1");
+    await enter("batch", "2.5");
+    await enter("l2", "-3");
+    await expect
+      .poll(() => errorOf("lr").textContent())
+      .toBe("-1: the learning rate must be above 0, such as 0.1. Still using 1.");
+    expect(await errorOf("batch").textContent()).toContain("2.5: the batch size must be a whole number");
+    expect(await errorOf("batch").textContent()).toContain("Still using all points.");
+    expect(await errorOf("l2").textContent()).toBe(
+      "-3: the L2 penalty must be 0 or more (0: none). Still using 0.0001.",
+    );
+    expect(await page.getAttribute("#lr", "aria-invalid")).toBe("true");
+    // Each error sits right under its own field.
+    for (const id of ["lr", "batch", "l2"]) {
+      const field = await page.locator(`#${id}`).boundingBox();
+      const error = await errorOf(id).boundingBox();
+      expect(error && field && error.y - (field.y + field.height)).toBeGreaterThanOrEqual(0);
+      expect(error && field && error.y - (field.y + field.height)).toBeLessThan(20);
+    }
+    await page.screenshot({ path: join(artifacts, "field-errors.png") });
+    // Training goes on with the settings it had: the moons still reach 100%.
+    await page.click("#reset");
+    await page.click("#play");
+    await page.waitForFunction(
+      () => document.querySelector("#accuracy")?.getAttribute("data-value") === "1",
+      null,
+      {
+        timeout: TRAIN_BOUND_MS,
+      },
+    );
+    await page.click("#play");
+    await enter("lr", "1");
+    await enter("batch", "");
+    await enter("l2", "0.0001");
+    for (const id of ["lr", "batch", "l2"]) await expect.poll(() => errorOf(id).isHidden()).toBe(true);
+  });
+
+  it("formats huge losses and keeps every tick label of the loss chart inside it", async () => {
+    await page.uncheck("#decay");
+    await page.dispatchEvent("#decay", "change");
+    await page.fill("#lr", "1000");
+    await page.dispatchEvent("#lr", "change");
+    await page.click("#reset");
+    await page.click("#play");
+    await page.waitForFunction(
+      () => Number.parseFloat(document.querySelector("#loss")?.textContent ?? "") > 0,
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    // A loss of 10^20 or more shows as a power of ten, never as twenty digits.
+    await page.waitForFunction(
+      () => /e\+\d\d/.test(document.querySelector("#loss")?.textContent ?? ""),
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
+    await page.click("#play");
+    await expect.poll(() => page.textContent("#play")).toContain("Play");
+    const loss = (await page.textContent("#loss")) ?? "";
+    expect(loss).toMatch(/^\d\.\de\+\d+$/);
+    // Nothing is drawn in the chart's first pixel columns: no label runs off its left edge.
+    const inkAtLeftEdge = await page.evaluate(() => {
+      const canvas = document.querySelector("#loss-chart") as HTMLCanvasElement;
+      const pixels = (canvas.getContext("2d") as CanvasRenderingContext2D).getImageData(
+        0,
+        0,
+        3,
+        canvas.height,
+      ).data;
+      let ink = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) ink++;
+      return ink;
+    });
+    expect(inkAtLeftEdge).toBe(0);
+    await page.screenshot({ path: join(artifacts, "huge-loss.png") });
+    await page.check("#decay");
+    await page.dispatchEvent("#decay", "change");
+    await page.fill("#lr", "1");
+    await page.dispatchEvent("#lr", "change");
+  });
+
+  it("with 1,000 points and hidden layers 64,64,64, reports progress within a step and pauses at once", async () => {
+    await page.fill("#size", "1000");
+    await page.dispatchEvent("#size", "change");
+    await page.fill("#hidden", "64,64,64");
+    await page.dispatchEvent("#hidden", "change");
+    await expect.poll(pointCount).toBe(1000);
+    await page.click("#play");
+    // Part of the first step is done and shown while the step is still under way.
+    await page.waitForFunction(
+      () => {
+        const step = document.querySelector("#step-count") as HTMLElement;
+        return step.dataset.step === "0" && Number(step.dataset.progress) > 0;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    expect(await page.textContent("#step-count")).toMatch(/^0 \+\d+%$/);
+    // The page keeps drawing frames meanwhile.
+    await page.waitForFunction(() => Number(document.querySelector("#fps")?.textContent) > 0, null, {
+      timeout: 10_000,
+    });
+    // Pause takes effect within a part of a step, not at the end of it.
+    const pauseMs = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const play = document.querySelector("#play") as HTMLButtonElement;
+          const started = performance.now();
+          play.click();
+          const check = () => {
+            if (play.textContent?.includes("Play")) resolve(performance.now() - started);
+            else requestAnimationFrame(check);
+          };
+          check();
+        }),
+    );
+    console.log(`playground: heavy configuration paused in ${pauseMs.toFixed(0)} ms`);
+    expect(pauseMs).toBeLessThan(1000);
+    await page.screenshot({ path: join(artifacts, "heavy.png") });
+    expect(consoleErrors).toEqual([]);
+  });
 });

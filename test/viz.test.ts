@@ -4,14 +4,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { MLP, makeMoons, makeSpiral, predict, scores, fit as train, Value } from "../src/index.js";
+import {
+  classificationLoss,
+  l2Penalty,
+  MLP,
+  makeMoons,
+  makeSpiral,
+  predict,
+  scores,
+  fit as train,
+  Value,
+} from "../src/index.js";
 import {
   BoundaryAnimation,
   svgToPng,
   writeGraphPicture,
   writeTrainingPictures,
 } from "../src/node/pictures.js";
+import { formatNumber } from "../src/viz/dot.js";
 import { decisionBoundarySvg, renderGraph, toDot, trainingCurvesSvg } from "../src/viz/index.js";
+import { decimate } from "../src/viz/plots.js";
 
 /** The expression of the first micrograd lecture, after backward. */
 function lectureExpression(): Value {
@@ -72,20 +84,127 @@ describe("toDot", () => {
     expect(dot).toContain('label="a | data 2.000 | grad 6.000"');
   });
 
-  it("refuses a graph above maxNodes, saying how large it is and what to do", () => {
+  it("with summarize: false, refuses a graph above maxNodes, saying how large it is and what to do", () => {
     let v = new Value(1);
     for (let i = 0; i < 600; i++) v = v.add(1);
-    expect(() => toDot(v)).toThrow(RangeError);
-    expect(() => toDot(v)).toThrow(
-      /601 values, more than maxNodes \(500\).*smaller expression.*maxNodes: 601/s,
+    expect(() => toDot(v, { summarize: false })).toThrow(RangeError);
+    expect(() => toDot(v, { summarize: false })).toThrow(
+      /601 values, more than maxNodes \(500\).*summarize.*smaller expression.*maxNodes: 601/s,
     );
-    expect(() => toDot(v, { maxNodes: 601 })).not.toThrow();
+    expect(() => toDot(v, { maxNodes: 601, summarize: false })).not.toThrow();
+    expect(() => toDot(v, { summarize: "yes" as never })).toThrow(/summarize must be "auto", true or false/);
   });
 
-  it("walks a very deep graph without recursion", () => {
-    let v = new Value(0.5);
+  it("walks a very deep graph without recursion, and summarises it to the values nearest the result", () => {
+    let v = new Value(0.5, "x");
     for (let i = 0; i < 200_000; i++) v = v.mul(1);
-    expect(() => toDot(v)).toThrow(/200001 values/);
+    v.named("y");
+    expect(() => toDot(v, { summarize: false })).toThrow(/200001 values/);
+    const dot = toDot(v, { maxNodes: 40 });
+    expect(dot).toContain('label="200,001 values, summarised: only the values nearest the result"');
+    expect(boxes(dot)).toBeLessThanOrEqual(40);
+    expect(count(dot, /shape=record/g)).toBe(39);
+    expect(dot).toContain('label="{ y | data 0.5000 | grad 0.000 }"');
+    expect(dot).not.toContain("{ x |");
+    expect(count(dot, /label="… more of the graph, not drawn"/g)).toBe(1);
+  });
+});
+
+/** Boxes in a DOT picture: values, neurons and the notes that stand for what is left out. */
+const boxes = (dot: string) => count(dot, /shape=(record|box)/g);
+
+/** The README's training step: moons 100, MLP 2-16-16-1, hinge + L2, after backward. */
+function trainingLoss() {
+  const data = makeMoons({ nSamples: 100, noise: 0.1, seed: 1 });
+  const model = new MLP(2, [16, 16, 1], { seed: 1 });
+  const outputs = data.X.map((x) => model.forward(x));
+  const loss = classificationLoss("hinge", outputs, data.y).add(l2Penalty(model.parameters(), 1e-4));
+  loss.backward();
+  return { model, outputs, loss };
+}
+
+describe("toDot summaries of large graphs", () => {
+  it("draws a training loss over a batch with one box per neuron, wide sums shortened", async () => {
+    const { outputs, loss } = trainingLoss();
+    const dot = toDot(loss);
+    expect(dot).toMatch(/label="3\d,\d{3} values, summarised: one box per neuron; of more than 5 inputs/);
+    expect(boxes(dot)).toBeLessThanOrEqual(60);
+    // The loss itself, and the first sample's output neuron with its own data and grad.
+    expect(dot).toContain(`label="{ data ${formatNumber(loss.data)} | grad 1.000 }"`);
+    const first = outputs[0][0];
+    expect(dot).toContain(
+      `label="{ linear neuron (3 of 16 inputs) | data ${formatNumber(first.data)} | grad ${formatNumber(first.grad)} }"`,
+    );
+    // Three samples of the 100 (first two, last), each through 3 of 16 neurons of the last hidden
+    // layer, each of those through the same 3 of the first layer's.
+    expect(count(dot, /linear neuron/g)).toBe(3);
+    expect(count(dot, /ReLU neuron \(3 of 16 inputs\)/g)).toBe(9);
+    expect(count(dot, /ReLU neuron \(2 inputs\)/g)).toBe(9);
+    expect(dot).toContain('label="… 97 more inputs"');
+    // The L2 penalty's sum of 337 squares is no neuron (no bias): it is drawn as a sum.
+    expect(dot).toContain('label="… 334 more inputs"');
+    // The README's example, as written: the picture of a real loss.
+    const svg = plain(await renderGraph(loss));
+    expect(count(svg, /class="node"/g)).toBeGreaterThan(40);
+    expect(svg).toContain("linear neuron (3 of 16 inputs)");
+  });
+
+  it("draws one box per neuron, and nothing shortened, when that fits", () => {
+    const model = new MLP(3, [4, 4, 2], { seed: 2, activation: "tanh" });
+    const x = [new Value(0.5, "x1"), new Value(-1, "x2"), new Value(2, "x3")];
+    const [out] = model.forward(x);
+    out.backward();
+    const dot = toDot(out, { summarize: true });
+    expect(count(dot, /tanh neuron \(3 inputs\)/g)).toBe(4);
+    expect(count(dot, /tanh neuron \(4 inputs\)/g)).toBe(4);
+    expect(count(dot, /linear neuron \(4 inputs\)/g)).toBe(1);
+    expect(dot).toContain('label="{ x1 | data 0.5000 | grad ');
+    // x1, x2, x3 into each first-layer neuron; every neuron into each of the next layer.
+    expect(count(dot, /->/g)).toBe(3 * 4 + 4 * 4 + 4);
+    // Weights and biases are inside their neurons: no other box.
+    expect(boxes(dot)).toBe(3 + 4 + 4 + 1);
+    // Each first-layer box shows its neuron's output.
+    for (const neuron of model.layers[0].neurons) {
+      const z = neuron.weights.reduce((sum, w, i) => sum + w.data * x[i].data, neuron.bias.data);
+      expect(dot).toContain(`tanh neuron (3 inputs) | data ${formatNumber(Math.tanh(z))} | grad `);
+    }
+  });
+
+  it("shortens a wide sum to its first two terms, a count of the rest, and its last", () => {
+    const terms = Array.from({ length: 3000 }, (_, i) => new Value(i, `t${i}`));
+    const total = Value.sum(terms);
+    total.backward();
+    const dot = toDot(total);
+    expect(boxes(dot)).toBe(5);
+    for (const name of ["t0", "t1", "t2999"]) expect(dot).toContain(`{ ${name} | data`);
+    expect(dot).toContain('label="… 2997 more inputs"');
+  });
+
+  it("keeps a long chain of additions within maxNodes, and draws it in SVG", async () => {
+    const x = new Value(1, "x");
+    let v = x;
+    for (let i = 0; i < 999; i++) v = v.add(x);
+    v.backward();
+    const dot = toDot(v, { maxNodes: 30 });
+    // x is used all along the chain: it is drawn beside each use rather than once, far away.
+    const copies = count(dot, /\{ x \| one value, drawn at each use \| data 1.000 \| grad 1000 \}/g);
+    expect(copies).toBeGreaterThan(20);
+    expect(boxes(dot) - copies).toBeLessThanOrEqual(30);
+    const svg = await renderGraph(v, { maxNodes: 30 });
+    expect(svg).toContain("more of the graph, not drawn");
+  });
+
+  it("draws a leaf used all along a long chain beside each use (x+x+…+x, 400 terms)", async () => {
+    const x = new Value(1, "x");
+    let v = x;
+    for (let i = 0; i < 399; i++) v = v.add(x);
+    v.backward();
+    // Drawn once, x's 400 arrows across the picture took Graphviz over ten seconds to lay out.
+    const svg = plain(await renderGraph(v));
+    // 399 sums and their ovals, and x beside each of its 400 uses (the first sum is x + x).
+    expect(count(svg, /class="node"/g)).toBe(399 + 399 + 400);
+    expect(count(svg, />one value, drawn at each use</g)).toBe(400);
+    expect(count(svg, />grad 400.0</g)).toBe(400);
   });
 });
 
@@ -318,6 +437,43 @@ describe("trainingCurvesSvg", () => {
     expect(count(svg, /<polyline class="series"/g)).toBe(2);
     expect(svg).not.toContain("validation");
     expect(() => trainingCurvesSvg([])).toThrow(/history is empty/);
+  });
+
+  it("draws a history of 200,000 steps from a decimated series that keeps its spikes", () => {
+    const n = 200_000;
+    const spikeAt = 123_457;
+    const history = Array.from({ length: n }, (_, i) => ({
+      step: i + 1,
+      loss: i + 1 === spikeAt ? 5 : 1 / (1 + i / 1000),
+      accuracy: 0.5 + (0.5 * i) / n,
+    }));
+    const svg = trainingCurvesSvg(history, { width: 600 });
+    const points = (/data-series="training loss" points="([^"]*)"/.exec(svg)?.[1] ?? "").split(" ");
+    // At most four points per pixel column of the panel, first and last included.
+    expect(points.length).toBeGreaterThan(500);
+    expect(points.length).toBeLessThanOrEqual(4 * 600);
+    const xy = points.map((p) => p.split(",").map(Number));
+    const ys = xy.map(([, y]) => y);
+    const top = Math.min(...ys);
+    // The spike is the highest point (smallest y), at its step.
+    const spike = xy[ys.indexOf(top)];
+    const xOf = (step: number) => xy[0][0] + ((step - 1) / (n - 1)) * (xy[xy.length - 1][0] - xy[0][0]);
+    expect(Math.abs(spike[0] - xOf(spikeAt))).toBeLessThan(0.02);
+    expect(svg).toContain(">200000</text>");
+  });
+});
+
+describe("decimate", () => {
+  it("keeps each run's first, lowest, highest and last point, in order", () => {
+    // Three runs of five: [5 1 9 3 6] [2 2 8 0 7] [4 4 4 4 4].
+    const values = [5, 1, 9, 3, 6, 2, 2, 8, 0, 7, 4, 4, 4, 4, 4];
+    expect(decimate(values, (v) => v, 4)).toEqual(values);
+    const kept = decimate(
+      values.map((v, i) => ({ i, v })),
+      (p) => p.v,
+      3,
+    ).map((p) => p.i);
+    expect(kept).toEqual([0, 1, 2, 4, 5, 7, 8, 9, 10, 14]);
   });
 });
 

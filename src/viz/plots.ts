@@ -269,18 +269,17 @@ export function trainingCurvesSvg(
   if (panelHeight < 40 || right - left < 80) {
     throw new RangeError(`trainingCurvesSvg: ${width} × ${height} leaves no room for the plot`);
   }
-  const steps = history.map((h) => h.step);
-  const [stepMin, stepMax] =
-    steps[0] === steps[steps.length - 1]
-      ? [steps[0] - 1, steps[0] + 1]
-      : [Math.min(...steps), Math.max(...steps)];
+  // Loops rather than Math.min(...values): spreading a long history overflows the call stack.
+  let [stepMin, stepMax] = extent(history, (h) => h.step);
+  if (!(stepMax > stepMin))
+    [stepMin, stepMax] = Number.isFinite(stepMin) ? [stepMin - 1, stepMin + 1] : [0, 1];
   const px = (s: number) => left + ((s - stepMin) / (stepMax - stepMin)) * (right - left);
 
-  const lossValues = history.flatMap((h) => [
-    h.loss,
-    ...(h.validationLoss === undefined ? [] : [h.validationLoss]),
-  ]);
-  const lossTicks = niceTicks(Math.min(0, ...lossValues), Math.max(...lossValues), 4);
+  const [trainingMin, trainingMax] = extent(history, (h) => h.loss);
+  const [validationMin, validationMax] = extent(history, (h) => h.validationLoss);
+  const lossMax = Math.max(trainingMax, validationMax);
+  const lossMin = Math.min(0, trainingMin, validationMin);
+  const lossTicks = Number.isFinite(lossMax) ? niceTicks(lossMin, lossMax, 4) : [0, 1];
   const lossRange: [number, number] = [lossTicks[0], lossTicks[lossTicks.length - 1]];
   const accuracyTicks = [0, 0.25, 0.5, 0.75, 1];
 
@@ -330,13 +329,12 @@ export function trainingCurvesSvg(
     }
     for (const s of stepTicks) {
       const x = round(px(s));
+      const label = formatTick(s, stepTicks[1] - stepTicks[0]);
+      // A long last label (200000) would run off the picture: it moves left just enough.
+      const labelX = Math.min(x, width - 2 - (label.length * 10 * CHAR_WIDTH) / 2);
       g.push(
         `<line x1="${x}" x2="${x}" y1="${box.bottom}" y2="${box.bottom + 4}" stroke="${INK}"/>`,
-        text(x, box.bottom + 15, formatTick(s, stepTicks[1] - stepTicks[0]), {
-          size: 10,
-          anchor: "middle",
-          color: MUTED,
-        }),
+        text(labelX, box.bottom + 15, label, { size: 10, anchor: "middle", color: MUTED }),
       );
     }
     g.push(
@@ -349,7 +347,9 @@ export function trainingCurvesSvg(
     for (const series of panel.series) {
       const points = history.filter((h) => Number.isFinite(series.pick(h)));
       if (points.length === 0) continue;
-      const coords = thin(points).map((h) => `${round(px(h.step))},${round(py(series.pick(h) as number))}`);
+      // About four points per pixel column at most, whatever the length of the run.
+      const shown = decimate(points, (h) => series.pick(h) as number, Math.ceil(box.right - box.left));
+      const coords = shown.map((h) => `${round(px(h.step))},${round(py(series.pick(h) as number))}`);
       g.push(
         `<polyline class="series" data-series="${series.name}" points="${coords.join(" ")}" fill="none" ` +
           `stroke="${series.color}" stroke-width="1.8" stroke-linejoin="round"/>`,
@@ -645,17 +645,46 @@ function formatTick(value: number, step: number): string {
   return s.startsWith("-") && Number(s) !== 0 ? `−${s.slice(1)}` : s.replace(/^-/, "");
 }
 
-/** At most about 1500 points of a long history: every k-th, and the last. */
-function thin<T>(points: readonly T[]): T[] {
-  const stride = Math.ceil(points.length / 1500);
-  if (stride <= 1) return [...points];
-  const kept = points.filter((_, i) => i % stride === 0);
-  if (kept[kept.length - 1] !== points[points.length - 1]) kept.push(points[points.length - 1]);
+/**
+ * A long series reduced for drawing: cut into `buckets` runs of consecutive points, each run
+ * keeps its first, lowest, highest and last point, in their order. A line through them looks
+ * like the line through every point, spikes included, and costs the same for any length.
+ */
+export function decimate<T>(points: readonly T[], value: (point: T) => number, buckets: number): T[] {
+  const n = points.length;
+  if (n <= 4 * buckets) return points.slice();
+  const kept: T[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * n) / buckets);
+    const end = Math.floor(((b + 1) * n) / buckets);
+    let low = start;
+    let high = start;
+    for (let i = start + 1; i < end; i++) {
+      if (value(points[i]) < value(points[low])) low = i;
+      if (value(points[i]) > value(points[high])) high = i;
+    }
+    for (const i of new Set([start, Math.min(low, high), Math.max(low, high), end - 1])) kept.push(points[i]);
+  }
   return kept;
 }
 
+/** The smallest and largest finite `value` of the points; [Infinity, -Infinity] when there is none. */
+function extent<T>(points: readonly T[], value: (point: T) => number | undefined): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const point of points) {
+    const v = value(point);
+    if (v === undefined || !Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
 function maxTextWidth(lines: readonly string[], size: number): number {
-  return Math.max(...lines.map((line) => line.length)) * size * CHAR_WIDTH;
+  let longest = 0;
+  for (const line of lines) longest = Math.max(longest, line.length);
+  return longest * size * CHAR_WIDTH;
 }
 
 function round(x: number, digits = 2): number {
