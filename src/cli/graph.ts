@@ -8,7 +8,7 @@ import { Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
 import { toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
-import { count, type Io, integerFlag, pathFlag, printHelp, UsageError } from "./flags.js";
+import { count, type Io, integerFlag, numberFlag, pathFlag, printHelp, UsageError } from "./flags.js";
 
 const DEFAULT_MAX_NODES = 500;
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -25,7 +25,8 @@ Options:
                       at most ${count(MAX_EXPRESSION_LENGTH)} characters
   --values LIST       a value for every name, e.g. x=2,w=-3
   --out FILE          .svg, .png or .dot (default graph.svg)
-  --max-nodes N       draw graphs of up to N values (default ${DEFAULT_MAX_NODES})
+  --max-nodes N       draw up to N values one by one; a larger graph is drawn summarised
+                      (one box per neuron, long sums shortened) (default ${DEFAULT_MAX_NODES})
   --timeout S         give Graphviz's layout of .svg and .png at most S seconds (default ${DEFAULT_TIMEOUT_SECONDS})`;
 
 /** The neuron drawn when no --expr is given. */
@@ -53,7 +54,8 @@ export async function graph(args: string[], io: Io): Promise<number> {
   if (format !== "svg" && format !== "png" && format !== "dot")
     throw new UsageError(`--out ${values.out}: the file must end in .svg, .png or .dot`);
   const maxNodes = integerFlag("max-nodes", values["max-nodes"], 1) ?? DEFAULT_MAX_NODES;
-  const timeout = integerFlag("timeout", values.timeout, 1, 3600) ?? DEFAULT_TIMEOUT_SECONDS;
+  const timeout = numberFlag("timeout", values.timeout, 0, false) ?? DEFAULT_TIMEOUT_SECONDS;
+  if (timeout > 3600) throw new UsageError(`--timeout must be at most 3600 seconds, got ${timeout}`);
   if (values.expr === undefined && values.values !== undefined) throw new UsageError("--values needs --expr");
   const source =
     values.expr === undefined
@@ -72,10 +74,9 @@ export async function graph(args: string[], io: Io): Promise<number> {
   }
   const size = countValues(root);
   if (size > maxNodes) {
-    throw new UsageError(
-      `the graph has ${count(size)} values, more than --max-nodes ${maxNodes}; a picture that large is ` +
-        `unreadable. Draw a smaller expression, or pass --max-nodes ${size} to draw it anyway` +
-        `${format === "dot" ? "" : " (a .dot file needs no layout and suits large graphs)"}`,
+    io.stdout.write(
+      `the graph has ${count(size)} values, more than --max-nodes ${maxNodes}: drawing it summarised ` +
+        `(pass --max-nodes ${size} to draw every value)\n`,
     );
   }
   if (format === "dot") {
