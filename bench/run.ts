@@ -2,14 +2,14 @@
 // and initial weights — this engine, TensorFlow.js (cpu) and hand-written Float64Array loops.
 // Prints a table and writes bench/results/latest.md and latest.json.
 //
-// Usage: node --expose-gc --import tsx bench/run.ts [--reps N] [--quick]
+// Usage: node --expose-gc --import tsx bench/run.ts [--reps N] [--quick] [--only demo,chains,digits]
 // Timings are medians over repetitions; engines take turns within each repetition so that
 // a burst of load from elsewhere on the machine does not fall on one engine only.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { createRandom, MLP, makeMoons, shuffled } from "../src/index.js";
+import { compile, createRandom, MLP, makeMoons, shuffled } from "../src/index.js";
 import { loadDigits } from "../src/node/datasets.js";
 import { buildChain, countNodes, float64Chain } from "./chain.js";
 import {
@@ -21,6 +21,7 @@ import {
   type OptimizerSpec,
   weightsOf,
 } from "./common.js";
+import { createCompiledEngine, lossFunction } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
 import { createMicrogradEngine, lossGraph } from "./micrograd.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
@@ -31,6 +32,12 @@ const TARGET = {
   bytesPerNode: 100,
   chainMs: 1000, // 1,000,000-node chain, build + backward
   growth: [8, 12] as const, // 10× the nodes: 8–12× the time
+  // The targets of issue 10 (compile).
+  compiledDemoRatio: 1.5, // compiled demo step ≤ 1.5 × the Float64Array step
+  eagerOverCompiled: 20, // eager demo step ≥ 20 × the compiled step
+  compiledDigitsRatio: 2, // compiled digits epoch ≤ 2 × Float64Array, and faster than TensorFlow.js
+  firstCallRatio: 3, // trace + first replay ≤ 3 × one eager step
+  compiledBytesPerNode: 40,
 };
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -46,6 +53,12 @@ function option(name: string): string | undefined {
 const quick = process.argv.includes("--quick");
 const REPS = Number(option("--reps") ?? (quick ? 3 : 9));
 if (!Number.isInteger(REPS) || REPS < 1) throw new RangeError("--reps must be a positive integer");
+const WORKLOADS = ["demo", "chains", "digits"];
+const only = (option("--only") ?? WORKLOADS.join(",")).split(",");
+for (const name of only) {
+  if (!WORKLOADS.includes(name))
+    throw new RangeError(`--only: unknown workload "${name}"; expected ${WORKLOADS.join(", ")}`);
+}
 
 /** Median and range of a set of repeated measurements. */
 interface Measure {
@@ -139,6 +152,7 @@ function demoWorkload() {
   const results = race(
     [
       { key: "micrograd", make: () => createMicrogradEngine(makeModel(), loss, optimizer) },
+      { key: "compiled", make: () => createCompiledEngine(makeModel(), loss, optimizer) },
       { key: "tfjs", make: () => createTfjsEngine(initial, loss, optimizer) },
       { key: "float64", make: () => createFloat64Engine(initial, loss, optimizer, batch.X.length) },
     ],
@@ -147,6 +161,8 @@ function demoWorkload() {
     batch,
   );
   const float64 = results.get("float64")?.stepMs ?? [];
+  const compiled = results.get("compiled")?.stepMs ?? [];
+  const eager = results.get("micrograd")?.stepMs ?? [];
   for (const [key, r] of results) {
     rows.push({
       workload: "Demo step (moons 100, 2-16-16-1, hinge+L2, SGD)",
@@ -166,9 +182,41 @@ function demoWorkload() {
       unit: "×",
       ...(key === "micrograd"
         ? { target: `≤ ${TARGET.demoRatio}×`, pass: ratio.median <= TARGET.demoRatio }
-        : {}),
+        : key === "compiled"
+          ? { target: `≤ ${TARGET.compiledDemoRatio}×`, pass: ratio.median <= TARGET.compiledDemoRatio }
+          : {}),
     });
   }
+  const speedup = measure(eager.map((ms, i) => ms / compiled[i]));
+  rows.push({
+    workload: "Demo step: eager ÷ compiled",
+    engine: "micrograd compiled",
+    value: speedup,
+    unit: "×",
+    target: `≥ ${TARGET.eagerOverCompiled}×`,
+    pass: speedup.median >= TARGET.eagerOverCompiled,
+  });
+
+  // The first call traces (runs the step eagerly and lowers its graph) and replays once.
+  const firstCalls: number[] = [];
+  for (let rep = 0; rep <= REPS; rep++) {
+    const fresh = makeModel();
+    const step = compile(lossFunction(fresh, loss));
+    const t0 = performance.now();
+    step(batch.X, batch.y).backward();
+    if (rep > 0) firstCalls.push(performance.now() - t0);
+  }
+  const eagerStep = median(eager);
+  const first = measure(firstCalls.map((ms) => ms / eagerStep));
+  rows.push({
+    workload: "Demo: first compiled call (trace + replay + backward) ÷ eager step",
+    engine: "micrograd compiled",
+    value: first,
+    unit: "×",
+    result: `${fmt(median(firstCalls))} ms`,
+    target: `≤ ${TARGET.firstCallRatio}×`,
+    pass: first.median <= TARGET.firstCallRatio,
+  });
 
   // The size of one step's graph and the heap it takes.
   const model = makeModel();
@@ -182,6 +230,33 @@ function demoWorkload() {
     target: `≤ ${TARGET.bytesPerNode}`,
     pass: bytes.median <= TARGET.bytesPerNode,
   });
+  const traceBytes = measure(
+    Array.from({ length: REPS }, () => compiledSize(model, batch, loss) / sizes[0].nodes),
+  );
+  rows.push({
+    workload: `Demo compiled trace, per node of the eager graph (${sizes[0].nodes.toLocaleString("en-US")})`,
+    engine: "micrograd compiled",
+    value: traceBytes,
+    unit: "heap B/node",
+    target: `≤ ${TARGET.compiledBytesPerNode}`,
+    pass: traceBytes.median <= TARGET.compiledBytesPerNode,
+  });
+}
+
+/** Heap bytes kept by eight compiled steps, each traced once (tape, buffers, parameter list), per step. */
+function compiledSize(model: MLP, batch: Batch, loss: LossSpec): number {
+  const copies = 8;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const steps = Array.from({ length: copies }, () => {
+    const step = compile(lossFunction(model, loss));
+    step(batch.X, batch.y);
+    return step;
+  });
+  gc?.();
+  const bytes = process.memoryUsage().heapUsed - before;
+  if (steps.some((s) => s.traceCount !== 1)) throw new Error("compiledSize: expected one trace each");
+  return bytes / copies;
 }
 
 /**
@@ -307,6 +382,7 @@ function digitsWorkload() {
   const results = race(
     [
       { key: "micrograd", make: () => createMicrogradEngine(makeModel(), loss, optimizer) },
+      { key: "compiled", make: () => createCompiledEngine(makeModel(), loss, optimizer) },
       { key: "tfjs", make: () => createTfjsEngine(initial, loss, optimizer) },
       { key: "float64", make: () => createFloat64Engine(initial, loss, optimizer, batchSize) },
     ],
@@ -315,6 +391,7 @@ function digitsWorkload() {
     all,
   );
   const float64 = results.get("float64")?.totalMs ?? [];
+  const tfjs = results.get("tfjs")?.totalMs ?? [];
   for (const [key, r] of results) {
     const meanLoss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
     const ratio =
@@ -327,6 +404,27 @@ function digitsWorkload() {
       result: `mean loss ${meanLoss.toFixed(4)}, acc ${percent(r.accuracy)}; ${fmt(median(r.stepMs))} ms/step${ratio}`,
     });
   }
+  // The compiled epoch includes its two traces (batches of 32 and the last, shorter one), as
+  // every epoch of a new compiled step would; later epochs would only replay.
+  const compiled = results.get("compiled")?.totalMs ?? [];
+  const overFloat64 = measure(compiled.map((t, i) => t / float64[i]));
+  rows.push({
+    workload: "Digits epoch: compiled ÷ Float64Array",
+    engine: "micrograd compiled",
+    value: overFloat64,
+    unit: "×",
+    target: `≤ ${TARGET.compiledDigitsRatio}×`,
+    pass: overFloat64.median <= TARGET.compiledDigitsRatio,
+  });
+  const overTfjs = measure(compiled.map((t, i) => t / tfjs[i]));
+  rows.push({
+    workload: "Digits epoch: compiled ÷ TensorFlow.js",
+    engine: "micrograd compiled",
+    value: overTfjs,
+    unit: "×",
+    target: "< 1×",
+    pass: overTfjs.median < 1,
+  });
   return { batches: batches.length };
 }
 
@@ -381,12 +479,18 @@ async function main() {
   await useTfjsCpu();
   const info = machine();
   console.log(`bench: ${info.cpu}, ${info.cores} cores, Node ${info.node}, ${REPS} repetitions`);
-  console.log("bench: demo …");
-  demoWorkload();
-  console.log("bench: chains …");
-  chainWorkload();
-  console.log("bench: digits …");
-  digitsWorkload();
+  if (only.includes("demo")) {
+    console.log("bench: demo …");
+    demoWorkload();
+  }
+  if (only.includes("chains")) {
+    console.log("bench: chains …");
+    chainWorkload();
+  }
+  if (only.includes("digits")) {
+    console.log("bench: digits …");
+    digitsWorkload();
+  }
 
   const md = markdown(info);
   console.log(`\n${md}`);

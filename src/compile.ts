@@ -1,0 +1,1184 @@
+// compile(fn): record the graph of a function of Values once, then replay it on typed arrays.
+//
+// The eager engine builds one object per arithmetic step and walks them with a topological
+// sort; a training step builds the same graph every time. Tracing runs `fn` once on Values,
+// walks the graph it returns, and lowers it into a tape: typed arrays of instruction codes and
+// operand slots (structure of arrays). A replay is one forward loop and, for backward(), one
+// reverse loop over Float64Arrays of values and gradients: no objects, no sort, no collector.
+//
+// Slots: [parameters | inputs | constants | instruction outputs]. Parameters are the leaves
+// that `fn` reaches without being given them (a model's weights): read from `.data` at every
+// call, their gradients added into `.grad` by backward(), exactly as eager. Inputs are the
+// numbers of the arguments. A neuron's weighted sum (a `sum` of `mul`s, plus a bias) becomes
+// one dot instruction over contiguous slots.
+import { isRecording, type Op, type Operand, Value } from "./engine.js";
+
+export interface CompileOptions {
+  /** Also run `fn` eagerly at every call and throw at the first output that differs. Slow; for finding data-dependent code. */
+  check?: boolean;
+  /** Traces kept (one per shape of the arguments); the least recently used goes first. Default 8. */
+  maxTraces?: number;
+  /** Fuse sums of products into dot instructions. Default true; false keeps one instruction per node (for comparison). */
+  fuse?: boolean;
+  /**
+   * Refuse a trace in which a non-integer constant equals the value of a traced node (the sign
+   * of a number read from `.data` and fed back in, which a replay would not update). Default true.
+   */
+  constantCheck?: boolean;
+}
+
+/** The arguments of a compiled function: numbers where `fn` receives Values, arrays nested alike. */
+export type Numeric<T> = T extends Value
+  ? number
+  : T extends number
+    ? number
+    : T extends readonly unknown[]
+      ? { readonly [K in keyof T]: Numeric<T[K]> }
+      : never;
+
+/** What a compiled function returns: `fn`'s result with every Value replaced by a CompiledValue. */
+export type Compiled<T> = T extends Value
+  ? CompiledValue
+  : T extends number | string | boolean | null | undefined
+    ? T
+    : { -readonly [K in keyof T]: Compiled<T[K]> };
+
+/** The arguments of a compiled function, from the parameters of the traced one. */
+export type NumericArguments<P extends readonly unknown[]> = { [K in keyof P]: Numeric<P[K]> };
+
+export interface CompiledFunction<F extends (...args: never[]) => unknown> {
+  (...args: NumericArguments<Parameters<F>>): Compiled<ReturnType<F>>;
+  /** How many times `fn` has been traced (once per new shape of the arguments, and again after eviction). */
+  readonly traceCount: number;
+  /** How many traces are cached now (at most `maxTraces`). */
+  readonly cacheSize: number;
+  /** The most recent trace as a readable list of instructions (the arguments, if given, pick the trace of their shape). */
+  listing(...args: NumericArguments<Parameters<F>> | []): string;
+  /** Forgets every trace. */
+  clear(): void;
+}
+
+// ---------------------------------------------------------------------------------------
+// Instructions. The engine's table is read through a node's `op` (forward, da, db) and its
+// index (`code >> 1`); the indices of the operations replayed inline are found by recording
+// one node of each.
+
+const probe = new Value(0.5);
+const indexOf = (v: Value) => v.code >> 1;
+const E = {
+  leaf: indexOf(probe),
+  add: indexOf(probe.add(probe)),
+  sub: indexOf(probe.sub(probe)),
+  mul: indexOf(probe.mul(probe)),
+  div: indexOf(probe.div(probe)),
+  powk: indexOf(probe.pow(2)),
+  neg: indexOf(probe.neg()),
+  exp: indexOf(probe.exp()),
+  log: indexOf(probe.log()),
+  tanh: indexOf(probe.tanh()),
+  relu: indexOf(probe.relu()),
+  leakyRelu: indexOf(probe.leakyRelu()),
+  max: indexOf(probe.max(probe)),
+  sum: indexOf(Value.sum([probe])),
+  select: indexOf(Value.select([probe], new Value(0))),
+};
+
+// Instruction codes of the tape.
+const ADD = 0;
+const SUB = 1;
+const MUL = 2;
+const DIV = 3;
+const POWK = 4;
+const NEG = 5;
+const EXP = 6;
+const LOG = 7;
+const TANH = 8;
+const RELU = 9;
+const LEAKY = 10;
+const MAX = 11;
+/** Any other operation of the table, through its forward/da/db functions. */
+const CALL = 12;
+/** n plain terms, their slots in `args`. */
+const SUM = 13;
+/** Σ x·y over pairs of slots in `args`; a plain term x is paired with the constant 1. */
+const SUMPROD = 14;
+/** Σ v[a+k]·v[b+k] for k < n, plus an optional last term: a neuron's weighted sum and bias. */
+const DOT = 15;
+/** args[c + v[a]]: a candidate chosen by an index slot. */
+const SELECT = 16;
+
+const INLINE = new Map<number, number>([
+  [E.add, ADD],
+  [E.sub, SUB],
+  [E.mul, MUL],
+  [E.div, DIV],
+  [E.powk, POWK],
+  [E.neg, NEG],
+  [E.exp, EXP],
+  [E.log, LOG],
+  [E.tanh, TANH],
+  [E.relu, RELU],
+  [E.leakyRelu, LEAKY],
+  [E.max, MAX],
+]);
+
+/** A recorded function: the tape and the buffers it is replayed on. */
+interface Tape {
+  code: Uint8Array;
+  out: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
+  /** Count (sums, dot, select) or, for CALL, the operation's index in `ops`. */
+  n: Int32Array;
+  /** DOT: the slot of the last plain term or -1; SELECT: offset in `args`; CALL: 1 if b is a Value. */
+  c: Int32Array;
+  args: Int32Array;
+  /** Operations called through the table (CALL), by index. */
+  ops: Op[];
+  /** The instructions that can carry a gradient to a parameter, in tape order. */
+  backwardOrder: Int32Array;
+  values: Float64Array;
+  grads: Float64Array;
+  parameters: Value[];
+  /** The first input slot; parameters occupy 0..inputStart-1. */
+  inputStart: number;
+  inputCount: number;
+  outputSlots: Int32Array;
+  /** Per output, how many entries of backwardOrder precede or are its instruction. */
+  outputReach: Int32Array;
+  /** Per output, the tape index of its instruction, or -1 for a leaf. */
+  outputInstruction: Int32Array;
+  /** Builds the result from the output values. */
+  template: Template;
+  /** Nodes in the eager graph, for the listing and the memory figures. */
+  nodeCount: number;
+  /** Incremented at each replay, so that backward() on an older result is refused. */
+  generation: number;
+  /** For the listing: the engine operation name of each instruction. */
+  names: string[];
+  constantsStart: number;
+  outputStart: number;
+  /** The slot of the constant 1, which SUMPROD pairs with a plain term (a product by 1 counts as one). */
+  one: number;
+}
+
+type Template =
+  | { kind: "output"; index: number }
+  | { kind: "plain"; value: unknown }
+  | { kind: "array"; items: Template[] }
+  | { kind: "object"; keys: string[]; items: Template[] };
+
+/** A result of a compiled function: the value, and backward() into the parameters' gradients. */
+export class CompiledValue {
+  /** @internal */
+  constructor(
+    readonly data: number,
+    private readonly tape: Tape,
+    private readonly output: number,
+    private readonly generation: number,
+  ) {}
+
+  /** As `Value.backward()`: adds d(this)/d(parameter) into every parameter's `.grad`. */
+  backward(): void {
+    if (this.generation !== this.tape.generation) {
+      throw new Error(
+        "backward(): this result is from an earlier call of the compiled function; call backward() before calling the function again",
+      );
+    }
+    runBackward(this.tape, this.output);
+  }
+
+  toString(): string {
+    return `CompiledValue(data=${this.data})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// compile
+
+export function compile<F extends (...args: never[]) => unknown>(
+  fn: F,
+  options: CompileOptions = {},
+): CompiledFunction<F> {
+  if (typeof fn !== "function") throw new TypeError(`compile(fn): fn must be a function, got ${typeof fn}`);
+  const { check = false, maxTraces = 8, fuse = true, constantCheck = true } = options;
+  if (!Number.isInteger(maxTraces) || maxTraces < 1) {
+    throw new RangeError(`compile: maxTraces must be a positive integer, got ${String(maxTraces)}`);
+  }
+  const traces = new Map<string, Tape>();
+  let traceCount = 0;
+  let latest: Tape | undefined;
+  const scratch: number[] = [];
+
+  function tapeFor(args: readonly unknown[]): Tape {
+    scratch.length = 0;
+    const signature = flattenArguments(args, scratch);
+    let tape = traces.get(signature);
+    if (tape) {
+      traces.delete(signature);
+      traces.set(signature, tape);
+    } else {
+      tape = trace(fn as unknown as (...a: unknown[]) => unknown, args, fuse, constantCheck);
+      traceCount++;
+      traces.set(signature, tape);
+      if (traces.size > maxTraces) traces.delete(traces.keys().next().value as string);
+    }
+    latest = tape;
+    return tape;
+  }
+
+  const compiled = (...args: unknown[]) => {
+    const tape = tapeFor(args);
+    const values = tape.values;
+    for (let i = 0; i < scratch.length; i++) values[tape.inputStart + i] = scratch[i];
+    const result = replay(tape);
+    if (check) compareWithEager(fn as unknown as (...a: unknown[]) => unknown, args, tape);
+    return result;
+  };
+  Object.defineProperties(compiled, {
+    traceCount: { get: () => traceCount },
+    cacheSize: { get: () => traces.size },
+  });
+  Object.assign(compiled, {
+    listing(...args: unknown[]): string {
+      const tape = args.length > 0 ? tapeFor(args) : latest;
+      if (!tape)
+        throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
+      return listing(tape);
+    },
+    clear(): void {
+      traces.clear();
+      latest = undefined;
+    },
+  });
+  return compiled as unknown as CompiledFunction<F>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Arguments: numbers, arrays of them (nested, typed arrays allowed).
+
+/** Appends every number of `args` to `into` and returns a string that identifies their shape. */
+function flattenArguments(args: readonly unknown[], into: number[]): string {
+  let signature = "";
+  for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into, `argument ${i}`)};`;
+  return signature;
+}
+
+function isNumberArray(x: unknown): x is ArrayLike<number> {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+}
+
+function shapeOf(x: unknown, into: number[], where: string): string {
+  if (typeof x === "number") {
+    if (!Number.isFinite(x))
+      throw new RangeError(`compiled function: ${where} is ${x}, expected a finite number`);
+    into.push(x);
+    return "n";
+  }
+  if (isNumberArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i];
+      if (!Number.isFinite(xi))
+        throw new RangeError(`compiled function: ${where}[${i}] is ${xi}, expected a finite number`);
+      into.push(xi);
+    }
+    return `[${x.length}]`;
+  }
+  if (Array.isArray(x)) {
+    let allNumbers = true;
+    let same = true;
+    let first = "";
+    const parts: string[] = new Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i];
+      if (typeof xi === "number") {
+        if (!Number.isFinite(xi))
+          throw new RangeError(`compiled function: ${where}[${i}] is ${xi}, expected a finite number`);
+        into.push(xi);
+        parts[i] = "n";
+      } else {
+        allNumbers = false;
+        parts[i] = shapeOf(xi, into, `${where}[${i}]`);
+      }
+      if (i === 0) first = parts[i];
+      else if (parts[i] !== first) same = false;
+    }
+    if (allNumbers) return `[${x.length}]`;
+    return same ? `[${x.length}x${first}]` : `[${parts.join(",")}]`;
+  }
+  if (x instanceof Value) {
+    throw new TypeError(
+      `compiled function: ${where} is a Value; pass plain numbers (the Values fn reaches by itself, such as a model's weights, become its parameters)`,
+    );
+  }
+  throw new TypeError(
+    `compiled function: ${where} is ${describeThing(x)}, expected a number or an array of numbers`,
+  );
+}
+
+function describeThing(x: unknown): string {
+  if (x === null) return "null";
+  if (Array.isArray(x)) return "an array";
+  return typeof x === "object" ? "an object" : `${typeof x} ${String(x)}`;
+}
+
+/** The arguments with every number replaced by a fresh leaf Value, collected in order in `inputs`. */
+function wrapArguments(x: unknown, inputs: Value[]): unknown {
+  if (typeof x === "number") {
+    const leaf = new Value(x);
+    inputs.push(leaf);
+    return leaf;
+  }
+  if (isNumberArray(x)) return Array.from(x, (xi) => wrapArguments(xi, inputs));
+  return (x as unknown[]).map((xi) => wrapArguments(xi, inputs));
+}
+
+// ---------------------------------------------------------------------------------------
+// Tracing: run fn on Values, with number conversions of Values refused.
+
+const DATA_DEPENDENT =
+  "compile: a traced Value was converted to a number or a string (compared with < or >, used as an array index, passed to Math.max, put in a template string) while tracing. A replay would repeat the choice made now for every later input. Use Value.select(candidates, index) to pick by a Value, Value.max or .max() for the largest, .relu()/.abs() instead of a branch on the sign; read .data only outside the compiled function";
+
+function refuseConversion(): never {
+  throw new TypeError(DATA_DEPENDENT);
+}
+
+let tracing = 0;
+const prototype = Value.prototype as unknown as Record<PropertyKey, unknown>;
+
+function withConversionsRefused<T>(body: () => T): T {
+  if (tracing++ === 0) {
+    prototype[Symbol.toPrimitive] = refuseConversion;
+    prototype.valueOf = refuseConversion;
+  }
+  try {
+    return body();
+  } finally {
+    if (--tracing === 0) {
+      Reflect.deleteProperty(prototype, Symbol.toPrimitive);
+      Reflect.deleteProperty(prototype, "valueOf");
+    }
+  }
+}
+
+function trace(
+  fn: (...args: unknown[]) => unknown,
+  args: readonly unknown[],
+  fuse: boolean,
+  constantCheck: boolean,
+): Tape {
+  if (!isRecording()) {
+    throw new Error(
+      "compile: the first call for a shape traces fn, which needs a recorded graph; make that call outside noGrad()",
+    );
+  }
+  const inputs: Value[] = [];
+  const traced = args.map((arg) => wrapArguments(arg, inputs));
+  const result = withConversionsRefused(() => fn(...traced));
+  if (result instanceof Promise)
+    throw new TypeError("compile: fn must be synchronous (it returned a Promise)");
+  const outputs: Value[] = [];
+  const template = templateOf(result, outputs);
+  if (outputs.length === 0)
+    throw new TypeError("compile: fn returned no Value (return a Value, or arrays/objects of Values)");
+  return lower(outputs, inputs, template, fuse, constantCheck);
+}
+
+function templateOf(x: unknown, outputs: Value[]): Template {
+  if (x instanceof Value) {
+    outputs.push(x);
+    return { kind: "output", index: outputs.length - 1 };
+  }
+  if (Array.isArray(x)) return { kind: "array", items: x.map((item) => templateOf(item, outputs)) };
+  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
+    const keys = Object.keys(x);
+    return {
+      kind: "object",
+      keys,
+      items: keys.map((k) => templateOf((x as Record<string, unknown>)[k], outputs)),
+    };
+  }
+  if (
+    x === null ||
+    x === undefined ||
+    typeof x === "number" ||
+    typeof x === "string" ||
+    typeof x === "boolean"
+  ) {
+    return { kind: "plain", value: x };
+  }
+  throw new TypeError(
+    `compile: fn returned ${describeThing(x)}; return Values, numbers, arrays or plain objects of them`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Lowering: graph → tape.
+
+interface Instruction {
+  code: number;
+  /** The node it computes (its id is the node's position in `order`). */
+  node: number;
+  /** Operand ids (nodes or constants); for sums the terms, each a product pair or a plain id. */
+  a: number;
+  b: number;
+  /** Sums: for each term, the first factor's id; the second factor's id or -1 for a plain term. */
+  first?: number[];
+  second?: number[];
+  /** SELECT: candidate ids. */
+  candidates?: number[];
+  opIndex: number;
+  bIsValue: boolean;
+}
+
+/**
+ * Lowers the graph under `outputs`. While it works, each node of the graph carries its position
+ * in `order` in its `grad` field and the engine's visited mark in `code` (a Map from nodes to
+ * positions made the first call several times slower); both are restored before returning.
+ */
+function lower(
+  outputs: Value[],
+  inputs: Value[],
+  template: Template,
+  fuse: boolean,
+  constantCheck: boolean,
+): Tape {
+  // 1. Every node, each after its inputs, in the order Value.backward() uses for the first
+  // output: the reverse loop then adds gradients in the same order as eager, bit for bit.
+  const order: Value[] = [];
+  const savedGrads: number[] = [];
+  const marked: Value[] = [];
+  try {
+    const stack: Value[] = [];
+    const expanded: boolean[] = [];
+    for (const root of outputs) {
+      if (root.code & 1) continue;
+      stack.push(root);
+      expanded.push(false);
+      while (stack.length > 0) {
+        const node = stack.pop() as Value;
+        if (expanded.pop()) {
+          savedGrads.push(node.grad);
+          node.grad = order.length;
+          order.push(node);
+          continue;
+        }
+        if (node.code & 1) continue;
+        node.code |= 1;
+        marked.push(node);
+        stack.push(node);
+        expanded.push(true);
+        const a = node.a;
+        const b = node.b;
+        if (a !== null && !(a.code & 1)) {
+          stack.push(a);
+          expanded.push(false);
+        }
+        if (b instanceof Value) {
+          if (!(b.code & 1)) {
+            stack.push(b);
+            expanded.push(false);
+          }
+        } else if (Array.isArray(b)) {
+          for (const term of b as readonly Operand[]) {
+            if (term instanceof Value && !(term.code & 1)) {
+              stack.push(term);
+              expanded.push(false);
+            }
+          }
+        }
+      }
+    }
+    return lowerOrdered(order, outputs, inputs, template, fuse, constantCheck);
+  } finally {
+    for (let i = 0; i < order.length; i++) order[i].grad = savedGrads[i];
+    for (const node of marked) node.code &= ~1;
+  }
+}
+
+/** The position in `order` of a node of the graph being lowered (see `lower`). */
+const positionOf = (node: Value): number => node.grad;
+
+function lowerOrdered(
+  order: Value[],
+  outputs: Value[],
+  inputs: Value[],
+  template: Template,
+  fuse: boolean,
+  constantCheck: boolean,
+): Tape {
+  const nodeCount = order.length;
+
+  // 2. Constants get ids after the nodes.
+  const constants: number[] = [];
+  const constantIds = new Map<number, number>();
+  let negativeZero = -1;
+  const constantId = (x: number): number => {
+    if (Object.is(x, -0)) {
+      if (negativeZero < 0) {
+        negativeZero = nodeCount + constants.length;
+        constants.push(-0);
+      }
+      return negativeZero;
+    }
+    let id = constantIds.get(x);
+    if (id === undefined) {
+      id = nodeCount + constants.length;
+      constants.push(x);
+      constantIds.set(x, id);
+    }
+    return id;
+  };
+  const ZERO = constantId(0);
+  const ONE = constantId(1);
+  const idOf = (x: Operand): number => (typeof x === "number" ? constantId(x) : positionOf(x));
+
+  // 3. How often each node is used, to know which products can be folded into their sum.
+  const uses = new Int32Array(nodeCount);
+  for (const root of outputs) uses[positionOf(root)] += 2;
+  for (let i = 0; i < nodeCount; i++) {
+    const node = order[i];
+    if (node.a !== null) uses[positionOf(node.a)]++;
+    const b = node.b;
+    if (b instanceof Value) uses[positionOf(b)]++;
+    else if (Array.isArray(b))
+      for (const t of b as readonly Operand[]) if (t instanceof Value) uses[positionOf(t)]++;
+  }
+  const isFusableProduct = (t: Operand): t is Value =>
+    fuse && t instanceof Value && t.code >> 1 === E.mul && uses[positionOf(t)] === 1;
+
+  // 4. Leaves become parameters or inputs; every other node an instruction.
+  // The argument position of each input leaf of the graph, by node position; -1 elsewhere.
+  const inputOf = new Int32Array(nodeCount).fill(-1);
+  inputs.forEach((leaf, i) => {
+    if (leaf.code & 1) inputOf[positionOf(leaf)] = i;
+  });
+  const parameterIds: number[] = [];
+  const instructions: Instruction[] = [];
+  const fused = new Uint8Array(nodeCount);
+  for (let id = 0; id < nodeCount; id++) {
+    const node = order[id];
+    const opIndex = node.code >> 1;
+    if (opIndex === E.leaf) {
+      if (inputOf[id] < 0) parameterIds.push(id);
+      continue;
+    }
+    if (opIndex === E.sum) {
+      const terms = node.b as readonly Operand[];
+      const first: number[] = [];
+      const second: number[] = [];
+      for (const t of terms) {
+        if (isFusableProduct(t)) {
+          fused[positionOf(t)] = 1;
+          first.push(positionOf(t.a as Value));
+          second.push(idOf(t.b as Operand));
+        } else {
+          first.push(idOf(t));
+          second.push(-1);
+        }
+      }
+      instructions.push({ code: SUM, node: id, a: -1, b: -1, first, second, opIndex, bIsValue: false });
+      continue;
+    }
+    if (opIndex === E.select) {
+      const candidates = (node.b as readonly Value[]).map((c) => positionOf(c));
+      instructions.push({
+        code: SELECT,
+        node: id,
+        a: idOf(node.a as Value),
+        b: -1,
+        candidates,
+        opIndex,
+        bIsValue: false,
+      });
+      continue;
+    }
+    const b = node.b as Operand | null;
+    instructions.push({
+      code: INLINE.get(opIndex) ?? CALL,
+      node: id,
+      a: idOf(node.a as Value),
+      b: b === null ? ZERO : idOf(b),
+      opIndex,
+      bIsValue: b instanceof Value,
+    });
+  }
+  const kept = instructions.filter((ins) => !fused[ins.node]);
+
+  // 5. Slots. Parameters first, laid out so that each weighted sum reads its weights from
+  // consecutive slots; then inputs in argument order; constants; instruction outputs, again
+  // laid out so that a layer's activations, read by the next layer's sums, are consecutive.
+  const slot = new Int32Array(nodeCount + constants.length).fill(-1);
+  const isParameter = new Uint8Array(nodeCount);
+  for (const id of parameterIds) isParameter[id] = 1;
+  let parameterCount = 0;
+  const assignRun = (ids: number[], eligible: (id: number) => boolean, next: () => number) => {
+    if (ids.length < 2) return;
+    const seen = new Set<number>();
+    for (const id of ids) {
+      if (id < 0 || id >= nodeCount || !eligible(id) || slot[id] >= 0 || seen.has(id)) return;
+      seen.add(id);
+    }
+    for (const id of ids) slot[id] = next();
+  };
+  const nextParameter = () => parameterCount++;
+  for (const ins of kept) {
+    if (ins.code !== SUM || !ins.second) continue;
+    const products = ins.second.filter((s) => s >= 0).length;
+    if (products < 2) continue;
+    const firsts = ins.first?.filter((_, k) => (ins.second as number[])[k] >= 0) ?? [];
+    const seconds = ins.second.filter((s) => s >= 0);
+    assignRun(firsts, (id) => isParameter[id] === 1, nextParameter);
+    assignRun(seconds, (id) => isParameter[id] === 1, nextParameter);
+  }
+  for (const id of parameterIds) if (slot[id] < 0) slot[id] = nextParameter();
+  const parameters: Value[] = new Array(parameterCount);
+  for (const id of parameterIds) parameters[slot[id]] = order[id];
+  const inputStart = parameterCount;
+  for (let id = 0; id < nodeCount; id++) if (inputOf[id] >= 0) slot[id] = inputStart + inputOf[id];
+  const constantsStart = inputStart + inputs.length;
+  for (let k = 0; k < constants.length; k++) slot[nodeCount + k] = constantsStart + k;
+  const outputStart = constantsStart + constants.length;
+  let nextOutput = outputStart;
+  const isComputed = (id: number) => order[id].code >> 1 !== E.leaf && !fused[id];
+  for (const ins of kept) {
+    if (ins.code !== SUM || !ins.second) continue;
+    const hasProducts = ins.second.some((s) => s >= 0);
+    const firsts = hasProducts
+      ? (ins.first as number[]).filter((_, k) => (ins.second as number[])[k] >= 0)
+      : (ins.first as number[]);
+    const seconds = ins.second.filter((s) => s >= 0);
+    assignRun(seconds, isComputed, () => nextOutput++);
+    assignRun(firsts, isComputed, () => nextOutput++);
+  }
+  for (const ins of kept) if (slot[ins.node] < 0) slot[ins.node] = nextOutput++;
+  const slotCount = nextOutput;
+
+  // 6. Encode.
+  const count = kept.length;
+  const code = new Uint8Array(count);
+  const out = new Int32Array(count);
+  const A = new Int32Array(count);
+  const B = new Int32Array(count);
+  const N = new Int32Array(count);
+  const C = new Int32Array(count);
+  const args: number[] = [];
+  const ops: Op[] = [];
+  const opSlot = new Map<number, number>();
+  const names: string[] = new Array(count);
+  const needsGrad = new Uint8Array(slotCount);
+  for (let p = 0; p < parameters.length; p++) needsGrad[p] = 1;
+  const backwardOrder: number[] = [];
+  const instructionOf = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const ins = kept[i];
+    const node = order[ins.node];
+    out[i] = slot[ins.node];
+    names[i] = node.op.name;
+    instructionOf.set(ins.node, i);
+    let grad = false;
+    if (ins.code === SUM) {
+      const first = (ins.first as number[]).map((id) => slot[id]);
+      const second = (ins.second as number[]).map((id) => (id < 0 ? -1 : slot[id]));
+      for (let k = 0; k < first.length; k++)
+        if (needsGrad[first[k]] || (second[k] >= 0 && needsGrad[second[k]])) grad = true;
+      const products = second.findIndex((s) => s < 0);
+      const productCount = products < 0 ? second.length : products;
+      const tailIsOnePlain = productCount === second.length || productCount === second.length - 1;
+      const consecutive = (xs: number[]) => xs.every((x, k) => k === 0 || x === xs[k - 1] + 1);
+      if (
+        productCount >= 2 &&
+        tailIsOnePlain &&
+        consecutive(first.slice(0, productCount)) &&
+        consecutive(second.slice(0, productCount))
+      ) {
+        code[i] = DOT;
+        A[i] = first[0];
+        B[i] = second[0];
+        N[i] = productCount;
+        C[i] = productCount < second.length ? first[productCount] : -1;
+      } else if (productCount === 0 && second.every((s) => s < 0)) {
+        code[i] = SUM;
+        A[i] = args.length;
+        N[i] = first.length;
+        args.push(...first);
+      } else {
+        code[i] = SUMPROD;
+        A[i] = args.length;
+        N[i] = first.length;
+        for (let k = 0; k < first.length; k++) args.push(first[k], second[k] < 0 ? slot[ONE] : second[k]);
+      }
+    } else if (ins.code === SELECT) {
+      const candidates = (ins.candidates as number[]).map((id) => slot[id]);
+      code[i] = SELECT;
+      A[i] = slot[ins.a];
+      N[i] = candidates.length;
+      C[i] = args.length;
+      args.push(...candidates);
+      grad = candidates.some((s) => needsGrad[s] === 1);
+    } else {
+      code[i] = ins.code;
+      A[i] = slot[ins.a];
+      B[i] = slot[ins.b];
+      grad = needsGrad[A[i]] === 1 || (ins.bIsValue && needsGrad[B[i]] === 1);
+      if (ins.code === CALL) {
+        let k = opSlot.get(ins.opIndex);
+        if (k === undefined) {
+          k = ops.length;
+          ops.push(node.op);
+          opSlot.set(ins.opIndex, k);
+        }
+        N[i] = k;
+        C[i] = ins.bIsValue ? 1 : 0;
+      }
+    }
+    if (grad) {
+      needsGrad[out[i]] = 1;
+      backwardOrder.push(i);
+    }
+  }
+
+  const values = new Float64Array(slotCount);
+  for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
+  const outputSlots = new Int32Array(outputs.length);
+  const outputInstruction = new Int32Array(outputs.length);
+  const outputReach = new Int32Array(outputs.length);
+  outputs.forEach((root, k) => {
+    const id = positionOf(root);
+    outputSlots[k] = slot[id];
+    const i = instructionOf.get(id) ?? -1;
+    outputInstruction[k] = i;
+    let reach = 0;
+    while (reach < backwardOrder.length && backwardOrder[reach] <= i) reach++;
+    outputReach[k] = reach;
+  });
+
+  if (constantCheck) checkConstants(order, constants, inputOf);
+
+  return {
+    code,
+    out,
+    a: A,
+    b: B,
+    n: N,
+    c: C,
+    args: Int32Array.from(args),
+    ops,
+    backwardOrder: Int32Array.from(backwardOrder),
+    values,
+    grads: new Float64Array(slotCount),
+    parameters,
+    inputStart,
+    inputCount: inputs.length,
+    outputSlots,
+    outputReach,
+    outputInstruction,
+    template,
+    nodeCount,
+    generation: 0,
+    names,
+    constantsStart,
+    outputStart,
+    one: slot[ONE],
+  };
+}
+
+/**
+ * A non-integer constant equal to the value of a node computed in the same trace was most
+ * likely read from `.data` and fed back (softmax's shift by a max taken from `.data`, say):
+ * a replay would keep today's number. Integers are left alone: labels, counts and ±1 are
+ * common constants and common values.
+ */
+function checkConstants(order: Value[], constants: number[], inputOf: Int32Array): void {
+  const suspects = constants.filter((c) => !Number.isInteger(c));
+  if (suspects.length === 0) return;
+  const wanted = new Set(suspects);
+  // A node that has the constant as an operand is not its source.
+  const usesConstant = (node: Value, c: number) => {
+    const b = node.b;
+    if (typeof b === "number") return b === c;
+    if (Array.isArray(b)) return (b as readonly Operand[]).includes(c);
+    return false;
+  };
+  for (let id = 0; id < order.length; id++) {
+    const node = order[id];
+    if (inputOf[id] >= 0 || !wanted.has(node.data) || usesConstant(node, node.data)) continue;
+    const label = node.label ? ` "${node.label}"` : "";
+    const kind = node.code >> 1 === E.leaf ? `parameter${label}` : `${node.op.name} node${label}`;
+    throw new TypeError(
+      `compile: the constant ${node.data} equals the value of a ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Replay
+
+function replay(tape: Tape): unknown {
+  const { values, parameters } = tape;
+  for (let p = 0; p < parameters.length; p++) values[p] = parameters[p].data;
+  const failed = runForward(tape);
+  if (failed >= 0) throw forwardError(tape, failed);
+  const generation = ++tape.generation;
+  return build(tape.template, tape, generation);
+}
+
+function build(t: Template, tape: Tape, generation: number): unknown {
+  switch (t.kind) {
+    case "output":
+      return new CompiledValue(tape.values[tape.outputSlots[t.index]], tape, t.index, generation);
+    case "plain":
+      return t.value;
+    case "array":
+      return t.items.map((item) => build(item, tape, generation));
+    case "object": {
+      const result: Record<string, unknown> = {};
+      t.keys.forEach((key, k) => {
+        result[key] = build(t.items[k], tape, generation);
+      });
+      return result;
+    }
+  }
+}
+
+/** One pass over the tape; returns -1, or the index of the first instruction without a finite result. */
+function runForward(tape: Tape): number {
+  const { code, out, a: A, b: B, n: N, c: C, args, ops, values: v } = tape;
+  const count = code.length;
+  for (let i = 0; i < count; i++) {
+    const a = A[i];
+    const b = B[i];
+    let r = 0;
+    switch (code[i]) {
+      case ADD:
+        r = v[a] + v[b];
+        break;
+      case SUB:
+        r = v[a] - v[b];
+        break;
+      case MUL:
+        r = v[a] * v[b];
+        break;
+      case DIV:
+        r = v[a] / v[b];
+        break;
+      case POWK:
+        r = v[a] ** v[b];
+        break;
+      case NEG:
+        r = -v[a];
+        break;
+      case EXP:
+        r = Math.exp(v[a]);
+        break;
+      case LOG:
+        r = Math.log(v[a]);
+        break;
+      case TANH:
+        r = Math.tanh(v[a]);
+        break;
+      case RELU:
+        r = Math.max(v[a], 0);
+        break;
+      case LEAKY: {
+        const x = v[a];
+        r = x > 0 ? x : v[b] * x;
+        break;
+      }
+      case MAX:
+        r = Math.max(v[a], v[b]);
+        break;
+      case CALL:
+        r = ops[N[i]].forward(v[a], v[b]);
+        break;
+      case SUM: {
+        const end = a + N[i];
+        for (let k = a; k < end; k++) r += v[args[k]];
+        break;
+      }
+      case SUMPROD: {
+        const end = a + 2 * N[i];
+        for (let k = a; k < end; k += 2) r += v[args[k]] * v[args[k + 1]];
+        break;
+      }
+      case DOT: {
+        const n = N[i];
+        for (let k = 0; k < n; k++) r += v[a + k] * v[b + k];
+        const bias = C[i];
+        if (bias >= 0) r += v[bias];
+        break;
+      }
+      case SELECT: {
+        const index = v[a];
+        if (!(Number.isInteger(index) && index >= 0 && index < N[i])) return i;
+        r = v[args[C[i] + index]];
+        break;
+      }
+    }
+    v[out[i]] = r;
+    if (r - r !== 0) return i;
+  }
+  return -1;
+}
+
+function forwardError(tape: Tape, i: number): RangeError {
+  const v = tape.values;
+  const name = tape.names[i];
+  if (tape.code[i] === SELECT) {
+    return new RangeError(
+      `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.n[i] - 1} (compiled replay)`,
+    );
+  }
+  if (tape.code[i] === SUM || tape.code[i] === SUMPROD || tape.code[i] === DOT) {
+    return new RangeError(`Value.sum: result overflows (compiled replay, instruction t${i})`);
+  }
+  const a = v[tape.a[i]];
+  const b = v[tape.b[i]];
+  const op = tape.code[i] === CALL ? tape.ops[tape.n[i]] : undefined;
+  const unary =
+    [NEG, EXP, LOG, TANH, RELU].includes(tape.code[i]) ||
+    (op !== undefined && tape.c[i] === 0 && op.name !== "pow");
+  const args = unary ? `${a}` : `${a}, ${b}`;
+  const reason =
+    Number.isFinite(a) && Number.isFinite(b) ? explain(tape, i, a, b) : "an input is not a finite number";
+  return new RangeError(`${name}(${args}): ${reason}`);
+}
+
+function explain(tape: Tape, i: number, a: number, b: number): string {
+  switch (tape.code[i]) {
+    case DIV:
+      return b === 0 ? "division by zero" : "result overflows";
+    case POWK:
+      return a === 0 && b < 0
+        ? "0 to a negative power"
+        : a < 0 && !Number.isInteger(b)
+          ? "negative base to a fractional power"
+          : "result overflows";
+    case LOG:
+      return "input must be > 0";
+    case CALL:
+      return tape.ops[tape.n[i]].explain(a, b);
+    default:
+      return "result overflows";
+  }
+}
+
+function runBackward(tape: Tape, output: number): void {
+  const {
+    code,
+    out,
+    a: A,
+    b: B,
+    n: N,
+    c: C,
+    args,
+    ops,
+    values: v,
+    grads: g,
+    parameters,
+    backwardOrder,
+  } = tape;
+  g.fill(0);
+  for (let p = 0; p < parameters.length; p++) g[p] = parameters[p].grad;
+  g[tape.outputSlots[output]] += 1;
+  for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
+    const i = backwardOrder[j];
+    const d = g[out[i]];
+    if (d === 0) continue;
+    if (d - d !== 0) throw backwardError(tape, i, d);
+    const a = A[i];
+    const b = B[i];
+    switch (code[i]) {
+      case ADD:
+        g[a] += d;
+        g[b] += d;
+        break;
+      case SUB:
+        g[a] += d;
+        g[b] += d * -1;
+        break;
+      case MUL:
+        g[a] += d * v[b];
+        g[b] += d * v[a];
+        break;
+      case DIV:
+        g[a] += d * (1 / v[b]);
+        g[b] += d * (-v[out[i]] / v[b]);
+        break;
+      case POWK: {
+        const k = v[b];
+        g[a] += d * (k === 0 ? 0 : k * v[a] ** (k - 1));
+        break;
+      }
+      case NEG:
+        g[a] += d * -1;
+        break;
+      case EXP:
+        g[a] += d * v[out[i]];
+        break;
+      case LOG:
+        g[a] += d * (1 / v[a]);
+        break;
+      case TANH: {
+        const y = v[out[i]];
+        g[a] += d * (1 - y * y);
+        break;
+      }
+      case RELU:
+        if (v[a] > 0) g[a] += d;
+        break;
+      case LEAKY:
+        g[a] += d * (v[a] > 0 ? 1 : v[b]);
+        break;
+      case MAX:
+        if (v[a] >= v[b]) g[a] += d;
+        else g[b] += d;
+        break;
+      case CALL: {
+        const op = ops[N[i]];
+        g[a] += d * op.da(v[a], v[b], v[out[i]]);
+        if (C[i] === 1) g[b] += d * op.db(v[a], v[b], v[out[i]]);
+        break;
+      }
+      case SUM: {
+        const end = a + N[i];
+        for (let k = a; k < end; k++) g[args[k]] += d;
+        break;
+      }
+      case SUMPROD: {
+        // As eager: the sum hands its gradient to every term first, the products pass it on after.
+        const end = a + 2 * N[i];
+        const one = tape.one;
+        for (let k = a; k < end; k += 2) if (args[k + 1] === one) g[args[k]] += d;
+        for (let k = a; k < end; k += 2) {
+          const y = args[k + 1];
+          if (y === one) continue;
+          const x = args[k];
+          g[x] += d * v[y];
+          g[y] += d * v[x];
+        }
+        break;
+      }
+      case DOT: {
+        const bias = C[i];
+        if (bias >= 0) g[bias] += d;
+        const n = N[i];
+        for (let k = 0; k < n; k++) {
+          g[a + k] += d * v[b + k];
+          g[b + k] += d * v[a + k];
+        }
+        break;
+      }
+      case SELECT:
+        g[args[C[i] + v[a]]] += d;
+        break;
+    }
+  }
+  for (let p = 0; p < parameters.length; p++) {
+    if (!Number.isFinite(g[p])) {
+      throw new RangeError(
+        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${parameters[p].data}) is not finite (e.g. sqrt or pow at 0, log or division near 0); gradients are unchanged`,
+      );
+    }
+  }
+  for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[p];
+}
+
+function backwardError(tape: Tape, i: number, d: number): RangeError {
+  return new RangeError(
+    `backward(): the gradient reaching the ${tape.names[i]} node (instruction t${i} of the compiled trace) overflows (${d}); gradients are unchanged`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Check mode: the same call, eagerly.
+
+function compareWithEager(fn: (...args: unknown[]) => unknown, args: readonly unknown[], tape: Tape): void {
+  const inputs: Value[] = [];
+  const traced = args.map((arg) => wrapArguments(arg, inputs));
+  const result = fn(...traced);
+  const outputs: Value[] = [];
+  templateOf(result, outputs);
+  if (outputs.length !== tape.outputSlots.length) {
+    throw new Error(
+      `compile check: fn returned ${outputs.length} Values when run eagerly but ${tape.outputSlots.length} when traced: its graph depends on its inputs' values`,
+    );
+  }
+  for (let k = 0; k < outputs.length; k++) {
+    const eager = outputs[k].data;
+    const replayed = tape.values[tape.outputSlots[k]];
+    const scale = Math.max(Math.abs(eager), Math.abs(replayed), 1e-300);
+    if (eager !== replayed && Math.abs(eager - replayed) / scale > 1e-12) {
+      throw new Error(
+        `compile check: output ${k} is ${eager} when run eagerly but ${replayed} replayed: fn's graph depends on its inputs' values (a branch on .data, an index or a max taken from .data); use Value.select / Value.max, or do not compile fn`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Listing, in the manner of a jaxpr: one instruction per line.
+
+const SYMBOLS: Record<number, string> = { [ADD]: "+", [SUB]: "-", [MUL]: "*", [DIV]: "/", [POWK]: "^" };
+
+function listing(tape: Tape): string {
+  const { code, out, a: A, b: B, n: N, c: C, args, values } = tape;
+  const slotName = new Map<number, string>();
+  for (let i = 0; i < code.length; i++) slotName.set(out[i], `t${i}`);
+  const name = (s: number): string => {
+    if (s < tape.inputStart) return `p${s}`;
+    if (s < tape.constantsStart) return `x${s - tape.inputStart}`;
+    if (s < tape.outputStart) return String(values[s]);
+    return slotName.get(s) ?? `?${s}`;
+  };
+  const range = (start: number, n: number) => `${name(start)}…${name(start + n - 1)}`;
+  const lines = [
+    `compiled trace: ${tape.parameters.length} parameters (p), ${tape.inputCount} inputs (x), ${tape.outputStart - tape.constantsStart} constants, ${code.length} instructions for ${tape.nodeCount} nodes`,
+  ];
+  for (let i = 0; i < code.length; i++) {
+    const a = A[i];
+    const b = B[i];
+    let text: string;
+    switch (code[i]) {
+      case ADD:
+      case SUB:
+      case MUL:
+      case DIV:
+      case POWK:
+        text = `${name(a)} ${SYMBOLS[code[i]]} ${name(b)}`;
+        break;
+      case LEAKY:
+      case MAX:
+        text = `${tape.names[i]} ${name(a)} ${name(b)}`;
+        break;
+      case CALL:
+        text =
+          C[i] === 1 || tape.names[i] === "pow"
+            ? `${tape.names[i]} ${name(a)} ${name(b)}`
+            : `${tape.names[i]} ${name(a)}`;
+        break;
+      case SUM:
+        text = `sum [${Array.from(args.subarray(a, a + N[i]), name).join(", ")}]`;
+        break;
+      case SUMPROD: {
+        const terms: string[] = [];
+        for (let k = a; k < a + 2 * N[i]; k += 2) {
+          terms.push(args[k + 1] === tape.one ? name(args[k]) : `${name(args[k])}·${name(args[k + 1])}`);
+        }
+        text = `sum [${terms.join(", ")}]`;
+        break;
+      }
+      case DOT:
+        text = `dot [${range(a, N[i])}]·[${range(b, N[i])}]${C[i] >= 0 ? ` + ${name(C[i])}` : ""}`;
+        break;
+      case SELECT:
+        text = `select ${name(a)} [${Array.from(args.subarray(C[i], C[i] + N[i]), name).join(", ")}]`;
+        break;
+      default:
+        text = `${tape.names[i]} ${name(a)}`;
+    }
+    lines.push(`  t${i} = ${text}`);
+  }
+  lines.push(`  out (${Array.from(tape.outputSlots, name).join(", ")})`);
+  return lines.join("\n");
+}
