@@ -415,22 +415,6 @@ function templateOf(x: unknown, outputs: Value[]): Template {
 // ---------------------------------------------------------------------------------------
 // Lowering: graph → tape.
 
-interface Instruction {
-  code: number;
-  /** The node it computes (its id is the node's position in `order`). */
-  node: number;
-  /** Operand ids (nodes or constants); for sums the terms, each a product pair or a plain id. */
-  a: number;
-  b: number;
-  /** Sums: for each term, the first factor's id; the second factor's id or -1 for a plain term. */
-  first?: number[];
-  second?: number[];
-  /** SELECT: candidate ids. */
-  candidates?: number[];
-  opIndex: number;
-  bIsValue: boolean;
-}
-
 /**
  * Lowers the graph under `outputs`. While it works, each node of the graph carries its position
  * in `order` in its `grad` field and the engine's visited mark in `code` (a Map from nodes to
@@ -447,7 +431,9 @@ function lower(
   // output: the reverse loop then adds gradients in the same order as eager, bit for bit.
   const order: Value[] = [];
   const savedGrads: number[] = [];
-  const marked: Value[] = [];
+  // How many times each node is an operand, and whether a sum has it as a term.
+  const uses: number[] = [];
+  const inSum: number[] = [];
   try {
     const stack: Value[] = [];
     const expanded: boolean[] = [];
@@ -457,19 +443,31 @@ function lower(
       expanded.push(false);
       while (stack.length > 0) {
         const node = stack.pop() as Value;
+        const a = node.a;
+        const b = node.b;
         if (expanded.pop()) {
           savedGrads.push(node.grad);
           node.grad = order.length;
           order.push(node);
+          uses.push(0);
+          inSum.push(0);
+          if (a !== null) uses[a.grad]++;
+          if (b instanceof Value) uses[b.grad]++;
+          else if (Array.isArray(b)) {
+            const isSum = node.code >> 1 === E.sum ? 1 : 0;
+            for (const term of b as readonly Operand[]) {
+              if (term instanceof Value) {
+                uses[term.grad]++;
+                inSum[term.grad] |= isSum;
+              }
+            }
+          }
           continue;
         }
         if (node.code & 1) continue;
         node.code |= 1;
-        marked.push(node);
         stack.push(node);
         expanded.push(true);
-        const a = node.a;
-        const b = node.b;
         if (a !== null && !(a.code & 1)) {
           stack.push(a);
           expanded.push(false);
@@ -489,18 +487,35 @@ function lower(
         }
       }
     }
-    return lowerOrdered(order, outputs, inputs, template, fuse, constantCheck);
+    for (const root of outputs) uses[root.grad] += 2;
+    return lowerOrdered(order, uses, inSum, outputs, inputs, template, fuse, constantCheck);
   } finally {
-    for (let i = 0; i < order.length; i++) order[i].grad = savedGrads[i];
-    for (const node of marked) node.code &= ~1;
+    for (let i = 0; i < order.length; i++) {
+      const node = order[i];
+      node.grad = savedGrads[i];
+      node.code &= ~1;
+    }
   }
 }
 
-/** The position in `order` of a node of the graph being lowered (see `lower`). */
-const positionOf = (node: Value): number => node.grad;
+/** A growable list of integers, for the tables built while lowering. */
+class IntList {
+  data = new Int32Array(256);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = x;
+  }
+}
 
 function lowerOrdered(
   order: Value[],
+  uses: number[],
+  inSum: number[],
   outputs: Value[],
   inputs: Value[],
   template: Template,
@@ -531,105 +546,121 @@ function lowerOrdered(
   };
   const ZERO = constantId(0);
   const ONE = constantId(1);
-  const idOf = (x: Operand): number => (typeof x === "number" ? constantId(x) : positionOf(x));
 
-  // 3. How often each node is used, to know which products can be folded into their sum.
-  const uses = new Int32Array(nodeCount);
-  for (const root of outputs) uses[positionOf(root)] += 2;
-  for (let i = 0; i < nodeCount; i++) {
-    const node = order[i];
-    if (node.a !== null) uses[positionOf(node.a)]++;
-    const b = node.b;
-    if (b instanceof Value) uses[positionOf(b)]++;
-    else if (Array.isArray(b))
-      for (const t of b as readonly Operand[]) if (t instanceof Value) uses[positionOf(t)]++;
-  }
-  const isFusableProduct = (t: Operand): t is Value =>
-    fuse && t instanceof Value && t.code >> 1 === E.mul && uses[positionOf(t)] === 1;
-
-  // 4. Leaves become parameters or inputs; every other node an instruction.
-  // The argument position of each input leaf of the graph, by node position; -1 elsewhere.
+  // 3. Leaves become parameters or inputs; a product used once, by a sum, folds into that sum;
+  // every other node becomes an instruction. Sums and selects list their operands in
+  // `first`/`second` (second: the other factor of a product, or -1).
   const inputOf = new Int32Array(nodeCount).fill(-1);
   inputs.forEach((leaf, i) => {
-    if (leaf.code & 1) inputOf[positionOf(leaf)] = i;
+    if (leaf.code & 1) inputOf[leaf.grad] = i;
   });
+  const LEAF_PARAMETER = 1;
+  const LEAF_INPUT = 2;
+  const FUSED = 3;
+  const kind = new Uint8Array(nodeCount);
   const parameterIds: number[] = [];
-  const instructions: Instruction[] = [];
-  const fused = new Uint8Array(nodeCount);
+  const insNode = new IntList();
+  const insCode = new IntList();
+  const insA = new IntList();
+  const insB = new IntList();
+  const insStart = new IntList();
+  const insCount = new IntList();
+  const first = new IntList();
+  const second = new IntList();
   for (let id = 0; id < nodeCount; id++) {
     const node = order[id];
     const opIndex = node.code >> 1;
     if (opIndex === E.leaf) {
-      if (inputOf[id] < 0) parameterIds.push(id);
+      if (inputOf[id] >= 0) kind[id] = LEAF_INPUT;
+      else {
+        kind[id] = LEAF_PARAMETER;
+        parameterIds.push(id);
+      }
       continue;
     }
+    if (fuse && opIndex === E.mul && uses[id] === 1 && inSum[id] === 1) {
+      kind[id] = FUSED;
+      continue;
+    }
+    insNode.push(id);
+    insStart.push(first.length);
     if (opIndex === E.sum) {
       const terms = node.b as readonly Operand[];
-      const first: number[] = [];
-      const second: number[] = [];
-      for (const t of terms) {
-        if (isFusableProduct(t)) {
-          fused[positionOf(t)] = 1;
-          first.push(positionOf(t.a as Value));
-          second.push(idOf(t.b as Operand));
+      for (let k = 0; k < terms.length; k++) {
+        const t = terms[k];
+        if (typeof t === "number") {
+          first.push(constantId(t));
+          second.push(-1);
+        } else if (kind[t.grad] === FUSED) {
+          first.push((t.a as Value).grad);
+          const f = t.b as Operand;
+          second.push(typeof f === "number" ? constantId(f) : f.grad);
         } else {
-          first.push(idOf(t));
+          first.push(t.grad);
           second.push(-1);
         }
       }
-      instructions.push({ code: SUM, node: id, a: -1, b: -1, first, second, opIndex, bIsValue: false });
+      insCode.push(SUM);
+      insA.push(-1);
+      insB.push(-1);
+      insCount.push(terms.length);
       continue;
     }
     if (opIndex === E.select) {
-      const candidates = (node.b as readonly Value[]).map((c) => positionOf(c));
-      instructions.push({
-        code: SELECT,
-        node: id,
-        a: idOf(node.a as Value),
-        b: -1,
-        candidates,
-        opIndex,
-        bIsValue: false,
-      });
+      const candidates = node.b as readonly Value[];
+      for (let k = 0; k < candidates.length; k++) {
+        first.push(candidates[k].grad);
+        second.push(-1);
+      }
+      insCode.push(SELECT);
+      insA.push((node.a as Value).grad);
+      insB.push(-1);
+      insCount.push(candidates.length);
       continue;
     }
     const b = node.b as Operand | null;
-    instructions.push({
-      code: INLINE.get(opIndex) ?? CALL,
-      node: id,
-      a: idOf(node.a as Value),
-      b: b === null ? ZERO : idOf(b),
-      opIndex,
-      bIsValue: b instanceof Value,
-    });
+    const code = INLINE.get(opIndex) ?? CALL;
+    insCode.push(code);
+    insA.push((node.a as Value).grad);
+    insB.push(b === null ? ZERO : typeof b === "number" ? constantId(b) : b.grad);
+    // CALL keeps the operation's index, and whether b is a Value, in `count`.
+    insCount.push(code === CALL ? opIndex * 2 + (b instanceof Value ? 1 : 0) : 0);
   }
-  const kept = instructions.filter((ins) => !fused[ins.node]);
+  const count = insNode.length;
 
-  // 5. Slots. Parameters first, laid out so that each weighted sum reads its weights from
+  // 4. Slots. Parameters first, laid out so that each weighted sum reads its weights from
   // consecutive slots; then inputs in argument order; constants; instruction outputs, again
   // laid out so that a layer's activations, read by the next layer's sums, are consecutive.
   const slot = new Int32Array(nodeCount + constants.length).fill(-1);
-  const isParameter = new Uint8Array(nodeCount);
-  for (const id of parameterIds) isParameter[id] = 1;
+  const stamp = new Int32Array(nodeCount).fill(-1);
   let parameterCount = 0;
-  const assignRun = (ids: number[], eligible: (id: number) => boolean, next: () => number) => {
-    if (ids.length < 2) return;
-    const seen = new Set<number>();
-    for (const id of ids) {
-      if (id < 0 || id >= nodeCount || !eligible(id) || slot[id] >= 0 || seen.has(id)) return;
-      seen.add(id);
+  const F = first.data;
+  const S = second.data;
+  // Gives consecutive slots to the operands (factors `which`: 0 first, 1 second) of sum i if
+  // all are distinct, unassigned and of the wanted kind (0 = instruction output).
+  const assignRun = (i: number, which: number, wanted: number, products: boolean, next: () => number) => {
+    const start = insStart.data[i];
+    const end = start + insCount.data[i];
+    let n = 0;
+    for (let k = start; k < end; k++) {
+      if (products && S[k] < 0) continue;
+      const id = which === 0 ? F[k] : S[k];
+      if (id >= nodeCount || kind[id] !== wanted || slot[id] >= 0 || stamp[id] === i * 2 + which) return;
+      stamp[id] = i * 2 + which;
+      n++;
     }
-    for (const id of ids) slot[id] = next();
+    if (n < 2) return;
+    for (let k = start; k < end; k++) {
+      if (products && S[k] < 0) continue;
+      slot[which === 0 ? F[k] : S[k]] = next();
+    }
   };
   const nextParameter = () => parameterCount++;
-  for (const ins of kept) {
-    if (ins.code !== SUM || !ins.second) continue;
-    const products = ins.second.filter((s) => s >= 0).length;
-    if (products < 2) continue;
-    const firsts = ins.first?.filter((_, k) => (ins.second as number[])[k] >= 0) ?? [];
-    const seconds = ins.second.filter((s) => s >= 0);
-    assignRun(firsts, (id) => isParameter[id] === 1, nextParameter);
-    assignRun(seconds, (id) => isParameter[id] === 1, nextParameter);
+  for (let i = 0; i < count; i++) {
+    if (insCode.data[i] === SELECT) assignRun(i, 0, LEAF_PARAMETER, false, nextParameter);
+    if (insCode.data[i] !== SUM) continue;
+    assignRun(i, 0, LEAF_PARAMETER, true, nextParameter);
+    assignRun(i, 1, LEAF_PARAMETER, true, nextParameter);
   }
   for (const id of parameterIds) if (slot[id] < 0) slot[id] = nextParameter();
   const parameters: Value[] = new Array(parameterCount);
@@ -640,97 +671,105 @@ function lowerOrdered(
   for (let k = 0; k < constants.length; k++) slot[nodeCount + k] = constantsStart + k;
   const outputStart = constantsStart + constants.length;
   let nextOutput = outputStart;
-  const isComputed = (id: number) => order[id].code >> 1 !== E.leaf && !fused[id];
-  for (const ins of kept) {
-    if (ins.code !== SUM || !ins.second) continue;
-    const hasProducts = ins.second.some((s) => s >= 0);
-    const firsts = hasProducts
-      ? (ins.first as number[]).filter((_, k) => (ins.second as number[])[k] >= 0)
-      : (ins.first as number[]);
-    const seconds = ins.second.filter((s) => s >= 0);
-    assignRun(seconds, isComputed, () => nextOutput++);
-    assignRun(firsts, isComputed, () => nextOutput++);
+  const nextSlot = () => nextOutput++;
+  for (let i = 0; i < count; i++) {
+    if (insCode.data[i] === SELECT) assignRun(i, 0, 0, false, nextSlot);
+    if (insCode.data[i] !== SUM) continue;
+    assignRun(i, 1, 0, true, nextSlot);
+    assignRun(i, 0, 0, false, nextSlot);
   }
-  for (const ins of kept) if (slot[ins.node] < 0) slot[ins.node] = nextOutput++;
+  for (let i = 0; i < count; i++) {
+    const id = insNode.data[i];
+    if (slot[id] < 0) slot[id] = nextOutput++;
+  }
   const slotCount = nextOutput;
 
-  // 6. Encode.
-  const count = kept.length;
+  // 5. Encode.
   const code = new Uint8Array(count);
   const out = new Int32Array(count);
   const A = new Int32Array(count);
   const B = new Int32Array(count);
   const N = new Int32Array(count);
   const C = new Int32Array(count);
-  const args: number[] = [];
+  const args = new IntList();
   const ops: Op[] = [];
   const opSlot = new Map<number, number>();
   const names: string[] = new Array(count);
   const needsGrad = new Uint8Array(slotCount);
-  for (let p = 0; p < parameters.length; p++) needsGrad[p] = 1;
-  const backwardOrder: number[] = [];
-  const instructionOf = new Map<number, number>();
+  for (let p = 0; p < parameterCount; p++) needsGrad[p] = 1;
+  const backwardOrder = new IntList();
+  const instructionOf = new Int32Array(nodeCount).fill(-1);
+  const one = slot[ONE];
   for (let i = 0; i < count; i++) {
-    const ins = kept[i];
-    const node = order[ins.node];
-    out[i] = slot[ins.node];
+    const id = insNode.data[i];
+    const node = order[id];
+    out[i] = slot[id];
     names[i] = node.op.name;
-    instructionOf.set(ins.node, i);
+    instructionOf[id] = i;
+    const start = insStart.data[i];
+    const n = insCount.data[i];
+    const end = start + n;
     let grad = false;
-    if (ins.code === SUM) {
-      const first = (ins.first as number[]).map((id) => slot[id]);
-      const second = (ins.second as number[]).map((id) => (id < 0 ? -1 : slot[id]));
-      for (let k = 0; k < first.length; k++)
-        if (needsGrad[first[k]] || (second[k] >= 0 && needsGrad[second[k]])) grad = true;
-      const products = second.findIndex((s) => s < 0);
-      const productCount = products < 0 ? second.length : products;
-      const tailIsOnePlain = productCount === second.length || productCount === second.length - 1;
-      const consecutive = (xs: number[]) => xs.every((x, k) => k === 0 || x === xs[k - 1] + 1);
-      if (
-        productCount >= 2 &&
-        tailIsOnePlain &&
-        consecutive(first.slice(0, productCount)) &&
-        consecutive(second.slice(0, productCount))
-      ) {
+    const kindOf = insCode.data[i];
+    if (kindOf === SUM) {
+      let products = 0;
+      while (products < n && S[start + products] >= 0) products++;
+      let dense = products >= 2 && products >= n - 1;
+      for (let k = start; k < end; k++) {
+        const x = slot[F[k]];
+        const y = S[k] < 0 ? -1 : slot[S[k]];
+        if (needsGrad[x] || (y >= 0 && needsGrad[y])) grad = true;
+        if (dense && k > start && k < start + products) {
+          if (x !== slot[F[k - 1]] + 1 || y !== slot[S[k - 1]] + 1) dense = false;
+        }
+      }
+      if (dense) {
         code[i] = DOT;
-        A[i] = first[0];
-        B[i] = second[0];
-        N[i] = productCount;
-        C[i] = productCount < second.length ? first[productCount] : -1;
-      } else if (productCount === 0 && second.every((s) => s < 0)) {
+        A[i] = slot[F[start]];
+        B[i] = slot[S[start]];
+        N[i] = products;
+        C[i] = products < n ? slot[F[end - 1]] : -1;
+      } else if (products === 0 && !hasProduct(S, start, end)) {
         code[i] = SUM;
         A[i] = args.length;
-        N[i] = first.length;
-        args.push(...first);
+        N[i] = n;
+        for (let k = start; k < end; k++) args.push(slot[F[k]]);
       } else {
         code[i] = SUMPROD;
         A[i] = args.length;
-        N[i] = first.length;
-        for (let k = 0; k < first.length; k++) args.push(first[k], second[k] < 0 ? slot[ONE] : second[k]);
+        N[i] = n;
+        for (let k = start; k < end; k++) {
+          args.push(slot[F[k]]);
+          args.push(S[k] < 0 ? one : slot[S[k]]);
+        }
       }
-    } else if (ins.code === SELECT) {
-      const candidates = (ins.candidates as number[]).map((id) => slot[id]);
+    } else if (kindOf === SELECT) {
       code[i] = SELECT;
-      A[i] = slot[ins.a];
-      N[i] = candidates.length;
+      A[i] = slot[insA.data[i]];
+      N[i] = n;
       C[i] = args.length;
-      args.push(...candidates);
-      grad = candidates.some((s) => needsGrad[s] === 1);
+      for (let k = start; k < end; k++) {
+        const s = slot[F[k]];
+        args.push(s);
+        if (needsGrad[s]) grad = true;
+      }
     } else {
-      code[i] = ins.code;
-      A[i] = slot[ins.a];
-      B[i] = slot[ins.b];
-      grad = needsGrad[A[i]] === 1 || (ins.bIsValue && needsGrad[B[i]] === 1);
-      if (ins.code === CALL) {
-        let k = opSlot.get(ins.opIndex);
+      code[i] = kindOf;
+      A[i] = slot[insA.data[i]];
+      B[i] = slot[insB.data[i]];
+      let bIsValue = kindOf !== CALL || (n & 1) === 1;
+      if (kindOf === CALL) {
+        const opIndex = n >> 1;
+        let k = opSlot.get(opIndex);
         if (k === undefined) {
           k = ops.length;
           ops.push(node.op);
-          opSlot.set(ins.opIndex, k);
+          opSlot.set(opIndex, k);
         }
         N[i] = k;
-        C[i] = ins.bIsValue ? 1 : 0;
-      }
+        C[i] = n & 1;
+      } else if (insB.data[i] >= nodeCount) bIsValue = false;
+      grad = needsGrad[A[i]] === 1 || (bIsValue && needsGrad[B[i]] === 1);
     }
     if (grad) {
       needsGrad[out[i]] = 1;
@@ -743,14 +782,21 @@ function lowerOrdered(
   const outputSlots = new Int32Array(outputs.length);
   const outputInstruction = new Int32Array(outputs.length);
   const outputReach = new Int32Array(outputs.length);
+  const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
   outputs.forEach((root, k) => {
-    const id = positionOf(root);
+    const id = root.grad;
     outputSlots[k] = slot[id];
-    const i = instructionOf.get(id) ?? -1;
+    const i = instructionOf[id];
     outputInstruction[k] = i;
-    let reach = 0;
-    while (reach < backwardOrder.length && backwardOrder[reach] <= i) reach++;
-    outputReach[k] = reach;
+    // Entries of backwardOrder up to and including instruction i (it is sorted).
+    let low = 0;
+    let high = backwardList.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (backwardList[mid] <= i) low = mid + 1;
+      else high = mid;
+    }
+    outputReach[k] = low;
   });
 
   if (constantCheck) checkConstants(order, constants, inputOf);
@@ -762,9 +808,9 @@ function lowerOrdered(
     b: B,
     n: N,
     c: C,
-    args: Int32Array.from(args),
+    args: args.data.slice(0, args.length),
     ops,
-    backwardOrder: Int32Array.from(backwardOrder),
+    backwardOrder: backwardList,
     values,
     grads: new Float64Array(slotCount),
     parameters,
@@ -779,8 +825,13 @@ function lowerOrdered(
     names,
     constantsStart,
     outputStart,
-    one: slot[ONE],
+    one,
   };
+}
+
+function hasProduct(second: Int32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (second[k] >= 0) return true;
+  return false;
 }
 
 /**
@@ -1131,7 +1182,11 @@ function listing(tape: Tape): string {
     if (s < tape.outputStart) return String(values[s]);
     return slotName.get(s) ?? `?${s}`;
   };
-  const range = (start: number, n: number) => `${name(start)}…${name(start + n - 1)}`;
+  // Parameters and inputs in a row read as a range; instruction outputs are listed.
+  const range = (start: number, n: number) =>
+    start < tape.constantsStart
+      ? `${name(start)}…${name(start + n - 1)}`
+      : Array.from({ length: n }, (_, k) => name(start + k)).join(", ");
   const lines = [
     `compiled trace: ${tape.parameters.length} parameters (p), ${tape.inputCount} inputs (x), ${tape.outputStart - tape.constantsStart} constants, ${code.length} instructions for ${tape.nodeCount} nodes`,
   ];
