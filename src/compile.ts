@@ -106,6 +106,8 @@ const SUMPROD = 14;
 const DOT = 15;
 /** args[c + v[a]]: a candidate chosen by an index slot. */
 const SELECT = 16;
+/** max(DOT, 0): a ReLU neuron. */
+const DOT_RELU = 17;
 
 const INLINE = new Map<number, number>([
   [E.add, ADD],
@@ -685,12 +687,12 @@ function lowerOrdered(
   const slotCount = nextOutput;
 
   // 5. Encode.
-  const code = new Uint8Array(count);
-  const out = new Int32Array(count);
-  const A = new Int32Array(count);
-  const B = new Int32Array(count);
-  const N = new Int32Array(count);
-  const C = new Int32Array(count);
+  let code = new Uint8Array(count);
+  let out = new Int32Array(count);
+  let A = new Int32Array(count);
+  let B = new Int32Array(count);
+  let N = new Int32Array(count);
+  let C = new Int32Array(count);
   const args = new IntList();
   const ops: Op[] = [];
   const opSlot = new Map<number, number>();
@@ -700,12 +702,14 @@ function lowerOrdered(
   const backwardOrder = new IntList();
   const instructionOf = new Int32Array(nodeCount).fill(-1);
   const one = slot[ONE];
-  for (let i = 0; i < count; i++) {
+  // Instructions are written at w, which lags i once a relu has been merged into its dot.
+  let w = 0;
+  for (let i = 0; i < count; i++, w++) {
     const id = insNode.data[i];
     const node = order[id];
-    out[i] = slot[id];
-    names[i] = node.op.name;
-    instructionOf[id] = i;
+    out[w] = slot[id];
+    names[w] = node.op.name;
+    instructionOf[id] = w;
     const start = insStart.data[i];
     const n = insCount.data[i];
     const end = start + n;
@@ -724,39 +728,39 @@ function lowerOrdered(
         }
       }
       if (dense) {
-        code[i] = DOT;
-        A[i] = slot[F[start]];
-        B[i] = slot[S[start]];
-        N[i] = products;
-        C[i] = products < n ? slot[F[end - 1]] : -1;
+        code[w] = DOT;
+        A[w] = slot[F[start]];
+        B[w] = slot[S[start]];
+        N[w] = products;
+        C[w] = products < n ? slot[F[end - 1]] : -1;
       } else if (products === 0 && !hasProduct(S, start, end)) {
-        code[i] = SUM;
-        A[i] = args.length;
-        N[i] = n;
+        code[w] = SUM;
+        A[w] = args.length;
+        N[w] = n;
         for (let k = start; k < end; k++) args.push(slot[F[k]]);
       } else {
-        code[i] = SUMPROD;
-        A[i] = args.length;
-        N[i] = n;
+        code[w] = SUMPROD;
+        A[w] = args.length;
+        N[w] = n;
         for (let k = start; k < end; k++) {
           args.push(slot[F[k]]);
           args.push(S[k] < 0 ? one : slot[S[k]]);
         }
       }
     } else if (kindOf === SELECT) {
-      code[i] = SELECT;
-      A[i] = slot[insA.data[i]];
-      N[i] = n;
-      C[i] = args.length;
+      code[w] = SELECT;
+      A[w] = slot[insA.data[i]];
+      N[w] = n;
+      C[w] = args.length;
       for (let k = start; k < end; k++) {
         const s = slot[F[k]];
         args.push(s);
         if (needsGrad[s]) grad = true;
       }
     } else {
-      code[i] = kindOf;
-      A[i] = slot[insA.data[i]];
-      B[i] = slot[insB.data[i]];
+      code[w] = kindOf;
+      A[w] = slot[insA.data[i]];
+      B[w] = slot[insB.data[i]];
       let bIsValue = kindOf !== CALL || (n & 1) === 1;
       if (kindOf === CALL) {
         const opIndex = n >> 1;
@@ -766,15 +770,42 @@ function lowerOrdered(
           ops.push(node.op);
           opSlot.set(opIndex, k);
         }
-        N[i] = k;
-        C[i] = n & 1;
+        N[w] = k;
+        C[w] = n & 1;
       } else if (insB.data[i] >= nodeCount) bIsValue = false;
-      grad = needsGrad[A[i]] === 1 || (bIsValue && needsGrad[B[i]] === 1);
+      grad = needsGrad[A[w]] === 1 || (bIsValue && needsGrad[B[w]] === 1);
+    }
+    // A relu of a dot that nothing else reads: one instruction, relu(dot), instead of two.
+    if (
+      fuse &&
+      kindOf === RELU &&
+      w > 0 &&
+      code[w - 1] === DOT &&
+      out[w - 1] === A[w] &&
+      uses[insNode.data[i - 1]] === 1
+    ) {
+      w--;
+      code[w] = DOT_RELU;
+      out[w] = slot[id];
+      names[w] = "relu";
+      instructionOf[id] = w;
+      if (needsGrad[A[w + 1]]) needsGrad[out[w]] = 1;
+      continue;
     }
     if (grad) {
-      needsGrad[out[i]] = 1;
-      backwardOrder.push(i);
+      needsGrad[out[w]] = 1;
+      backwardOrder.push(w);
     }
+  }
+
+  if (w < count) {
+    code = code.slice(0, w);
+    out = out.slice(0, w);
+    A = A.slice(0, w);
+    B = B.slice(0, w);
+    N = N.slice(0, w);
+    C = C.slice(0, w);
+    names.length = w;
   }
 
   const values = new Float64Array(slotCount);
@@ -896,77 +927,95 @@ function build(t: Template, tape: Tape, generation: number): unknown {
 function runForward(tape: Tape): number {
   const { code, out, a: A, b: B, n: N, c: C, args, ops, values: v } = tape;
   const count = code.length;
+  // Each case writes its own result: one shared accumulator, assigned from the CALL's
+  // untyped return too, made V8 box the sums of the dot loop (twice as slow).
   for (let i = 0; i < count; i++) {
     const a = A[i];
     const b = B[i];
-    let r = 0;
+    const o = out[i];
     switch (code[i]) {
+      case DOT:
+      case DOT_RELU: {
+        // Unrolled, in order: the sum must round exactly as the eager sum of products does.
+        const end = a + N[i];
+        let x = a;
+        let y = b;
+        let s = 0;
+        for (; x + 3 < end; x += 4, y += 4) {
+          s += v[x] * v[y];
+          s += v[x + 1] * v[y + 1];
+          s += v[x + 2] * v[y + 2];
+          s += v[x + 3] * v[y + 3];
+        }
+        for (; x < end; x++, y++) s += v[x] * v[y];
+        const bias = C[i];
+        if (bias >= 0) s += v[bias];
+        v[o] = code[i] === DOT_RELU ? Math.max(s, 0) : s;
+        break;
+      }
+      case RELU:
+        v[o] = Math.max(v[a], 0);
+        break;
       case ADD:
-        r = v[a] + v[b];
+        v[o] = v[a] + v[b];
         break;
       case SUB:
-        r = v[a] - v[b];
+        v[o] = v[a] - v[b];
         break;
       case MUL:
-        r = v[a] * v[b];
+        v[o] = v[a] * v[b];
         break;
       case DIV:
-        r = v[a] / v[b];
+        v[o] = v[a] / v[b];
         break;
       case POWK:
-        r = v[a] ** v[b];
+        v[o] = v[a] ** v[b];
         break;
       case NEG:
-        r = -v[a];
+        v[o] = -v[a];
         break;
       case EXP:
-        r = Math.exp(v[a]);
+        v[o] = Math.exp(v[a]);
         break;
       case LOG:
-        r = Math.log(v[a]);
+        v[o] = Math.log(v[a]);
         break;
       case TANH:
-        r = Math.tanh(v[a]);
-        break;
-      case RELU:
-        r = Math.max(v[a], 0);
+        v[o] = Math.tanh(v[a]);
         break;
       case LEAKY: {
         const x = v[a];
-        r = x > 0 ? x : v[b] * x;
+        v[o] = x > 0 ? x : v[b] * x;
         break;
       }
       case MAX:
-        r = Math.max(v[a], v[b]);
+        v[o] = Math.max(v[a], v[b]);
         break;
       case CALL:
-        r = ops[N[i]].forward(v[a], v[b]);
+        v[o] = ops[N[i]].forward(v[a], v[b]);
         break;
       case SUM: {
         const end = a + N[i];
-        for (let k = a; k < end; k++) r += v[args[k]];
+        let s = 0;
+        for (let k = a; k < end; k++) s += v[args[k]];
+        v[o] = s;
         break;
       }
       case SUMPROD: {
         const end = a + 2 * N[i];
-        for (let k = a; k < end; k += 2) r += v[args[k]] * v[args[k + 1]];
-        break;
-      }
-      case DOT: {
-        const n = N[i];
-        for (let k = 0; k < n; k++) r += v[a + k] * v[b + k];
-        const bias = C[i];
-        if (bias >= 0) r += v[bias];
+        let s = 0;
+        for (let k = a; k < end; k += 2) s += v[args[k]] * v[args[k + 1]];
+        v[o] = s;
         break;
       }
       case SELECT: {
         const index = v[a];
         if (!(Number.isInteger(index) && index >= 0 && index < N[i])) return i;
-        r = v[args[C[i] + index]];
+        v[o] = v[args[C[i] + index]];
         break;
       }
     }
-    v[out[i]] = r;
+    const r = v[o];
     if (r - r !== 0) return i;
   }
   return -1;
@@ -1110,7 +1159,10 @@ function runBackward(tape: Tape, output: number): void {
         }
         break;
       }
+      case DOT_RELU:
       case DOT: {
+        // A relu passes the gradient where its input, the sum, was positive: where its output is.
+        if (code[i] === DOT_RELU && !(v[out[i]] > 0)) break;
         const bias = C[i];
         if (bias >= 0) g[bias] += d;
         const n = N[i];
@@ -1224,8 +1276,11 @@ function listing(tape: Tape): string {
         break;
       }
       case DOT:
-        text = `dot [${range(a, N[i])}]·[${range(b, N[i])}]${C[i] >= 0 ? ` + ${name(C[i])}` : ""}`;
+      case DOT_RELU: {
+        const dot = `dot [${range(a, N[i])}]·[${range(b, N[i])}]${C[i] >= 0 ? ` + ${name(C[i])}` : ""}`;
+        text = code[i] === DOT_RELU ? `relu(${dot})` : dot;
         break;
+      }
       case SELECT:
         text = `select ${name(a)} [${Array.from(args.subarray(C[i], C[i] + N[i]), name).join(", ")}]`;
         break;
