@@ -358,8 +358,10 @@ describe("compile: traces and results", () => {
     ]);
     const text = f.listing();
     expect(text).toMatch(/13 parameters \(p\), 4 inputs \(x\)/);
-    expect(text).toMatch(/= dot \[p\d+…p\d+\]·\[x\d…x\d\] \+ p\d+/);
-    expect(text).toMatch(/= relu t\d+/);
+    // Hidden neurons: relu of a dot over a row of weights and the inputs; the output neuron's
+    // dot reads the hidden activations.
+    expect(text).toMatch(/= relu\(dot \[p\d+…p\d+\]·\[x\d…x\d\] \+ p\d+\)/);
+    expect(text).toMatch(/8 instructions for 49 nodes/);
     expect(text).toMatch(/= dot \[p\d+…p\d+\]·\[t\d+, t\d+, t\d+\] \+ p\d+/);
   });
 
