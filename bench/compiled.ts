@@ -57,6 +57,10 @@ export function createCompiledEngine(model: MLP, loss: LossSpec, optimizer: Opti
       steps++;
       return value;
     },
+    trace(batch: Batch): void {
+      // A forward replay (a trace for a new shape) changes no weight and no gradient.
+      step(batch.X, batch.y);
+    },
     weights: (): Weights => weightsOf(model),
     release() {},
     dispose() {},

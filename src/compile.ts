@@ -134,6 +134,8 @@ interface Tape {
   n: Int32Array;
   /** DOT: the slot of the last plain term or -1; SELECT: offset in `args`; CALL: 1 if b is a Value. */
   c: Int32Array;
+  /** DOT: 1 if the second factors need gradients too (0 for a first layer, whose second factors are inputs). */
+  bothSides: Uint8Array;
   args: Int32Array;
   /** Operations called through the table (CALL), by index. */
   ops: Op[];
@@ -341,25 +343,26 @@ function wrapArguments(x: unknown, inputs: Value[]): unknown {
 const DATA_DEPENDENT =
   "compile: a traced Value was converted to a number or a string (compared with < or >, used as an array index, passed to Math.max, put in a template string) while tracing. A replay would repeat the choice made now for every later input. Use Value.select(candidates, index) to pick by a Value, Value.max or .max() for the largest, .relu()/.abs() instead of a branch on the sign; read .data only outside the compiled function";
 
-function refuseConversion(): never {
-  throw new TypeError(DATA_DEPENDENT);
-}
-
 let tracing = 0;
-const prototype = Value.prototype as unknown as Record<PropertyKey, unknown>;
+
+// Installed once, not per trace: changing Value.prototype while running would throw away
+// V8's optimized code for every Value method, making each trace (and the eager steps after
+// it) many times slower. Outside a trace it does what the default conversion does.
+Object.defineProperty(Value.prototype, Symbol.toPrimitive, {
+  value(this: Value): string {
+    if (tracing > 0) throw new TypeError(DATA_DEPENDENT);
+    return this.toString();
+  },
+  configurable: true,
+  writable: true,
+});
 
 function withConversionsRefused<T>(body: () => T): T {
-  if (tracing++ === 0) {
-    prototype[Symbol.toPrimitive] = refuseConversion;
-    prototype.valueOf = refuseConversion;
-  }
+  tracing++;
   try {
     return body();
   } finally {
-    if (--tracing === 0) {
-      Reflect.deleteProperty(prototype, Symbol.toPrimitive);
-      Reflect.deleteProperty(prototype, "valueOf");
-    }
+    tracing--;
   }
 }
 
@@ -693,6 +696,7 @@ function lowerOrdered(
   let B = new Int32Array(count);
   let N = new Int32Array(count);
   let C = new Int32Array(count);
+  let bothSides = new Uint8Array(count);
   const args = new IntList();
   const ops: Op[] = [];
   const opSlot = new Map<number, number>();
@@ -733,6 +737,10 @@ function lowerOrdered(
         B[w] = slot[S[start]];
         N[w] = products;
         C[w] = products < n ? slot[F[end - 1]] : -1;
+        // The second factors of a first layer are inputs: no gradient to send them.
+        let secondNeedsGrad = false;
+        for (let k = 0; k < products; k++) if (needsGrad[B[w] + k]) secondNeedsGrad = true;
+        bothSides[w] = secondNeedsGrad ? 1 : 0;
       } else if (products === 0 && !hasProduct(S, start, end)) {
         code[w] = SUM;
         A[w] = args.length;
@@ -805,6 +813,7 @@ function lowerOrdered(
     B = B.slice(0, w);
     N = N.slice(0, w);
     C = C.slice(0, w);
+    bothSides = bothSides.slice(0, w);
     names.length = w;
   }
 
@@ -839,6 +848,7 @@ function lowerOrdered(
     b: B,
     n: N,
     c: C,
+    bothSides,
     args: args.data.slice(0, args.length),
     ops,
     backwardOrder: backwardList,
@@ -882,9 +892,13 @@ function checkConstants(order: Value[], constants: number[], inputOf: Int32Array
     if (Array.isArray(b)) return (b as readonly Operand[]).includes(c);
     return false;
   };
+  // Usually there is one such constant (an L2 strength, a slope): compared directly, no hashing.
+  const only = suspects.length === 1 ? suspects[0] : Number.NaN;
   for (let id = 0; id < order.length; id++) {
     const node = order[id];
-    if (inputOf[id] >= 0 || !wanted.has(node.data) || usesConstant(node, node.data)) continue;
+    const x = node.data;
+    if (x !== only && (suspects.length === 1 || !wanted.has(x))) continue;
+    if (inputOf[id] >= 0 || usesConstant(node, x)) continue;
     const label = node.label ? ` "${node.label}"` : "";
     const kind = node.code >> 1 === E.leaf ? `parameter${label}` : `${node.op.name} node${label}`;
     throw new TypeError(
@@ -1166,9 +1180,13 @@ function runBackward(tape: Tape, output: number): void {
         const bias = C[i];
         if (bias >= 0) g[bias] += d;
         const n = N[i];
-        for (let k = 0; k < n; k++) {
-          g[a + k] += d * v[b + k];
-          g[b + k] += d * v[a + k];
+        if (tape.bothSides[i] === 1) {
+          for (let k = 0; k < n; k++) {
+            g[a + k] += d * v[b + k];
+            g[b + k] += d * v[a + k];
+          }
+        } else {
+          for (let k = 0; k < n; k++) g[a + k] += d * v[b + k];
         }
         break;
       }
