@@ -212,10 +212,9 @@ export function compile<F extends (...args: never[]) => unknown>(
   const traces = new Map<string, Tape>();
   let traceCount = 0;
   let latest: Tape | undefined;
-  const scratch: number[] = [];
+  const scratch = new NumberBuffer();
 
   function tapeFor(args: readonly unknown[]): Tape {
-    scratch.length = 0;
     const signature = flattenArguments(args, scratch);
     let tape = traces.get(signature);
     if (tape) {
@@ -234,7 +233,7 @@ export function compile<F extends (...args: never[]) => unknown>(
   const compiled = (...args: unknown[]) => {
     const tape = tapeFor(args);
     const values = tape.values;
-    for (let i = 0; i < scratch.length; i++) values[tape.inputStart + i] = scratch[i];
+    values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
     const result = replay(tape);
     if (check) compareWithEager(fn as unknown as (...a: unknown[]) => unknown, args, tape);
     return result;
@@ -261,10 +260,31 @@ export function compile<F extends (...args: never[]) => unknown>(
 // ---------------------------------------------------------------------------------------
 // Arguments: numbers, arrays of them (nested, typed arrays allowed).
 
+/** The numbers of the arguments, in order: a growing Float64Array reused from call to call. */
+class NumberBuffer {
+  data = new Float64Array(1024);
+  length = 0;
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    const bigger = new Float64Array(Math.max(this.data.length * 2, this.length + n));
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
+  }
+}
+
+/** Thrown by shapeOf at the first bad argument; the message is made by describeBadArgument. */
+const BAD_ARGUMENT = new Error("bad argument");
+
 /** Appends every number of `args` to `into` and returns a string that identifies their shape. */
-function flattenArguments(args: readonly unknown[], into: number[]): string {
+function flattenArguments(args: readonly unknown[], into: NumberBuffer): string {
+  into.length = 0;
   let signature = "";
-  for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into, `argument ${i}`)};`;
+  try {
+    for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into)};`;
+  } catch (error) {
+    if (error === BAD_ARGUMENT) throw describeBadArgument(args);
+    throw error;
+  }
   return signature;
 }
 
@@ -272,52 +292,83 @@ function isNumberArray(x: unknown): x is ArrayLike<number> {
   return ArrayBuffer.isView(x) && !(x instanceof DataView);
 }
 
-function shapeOf(x: unknown, into: number[], where: string): string {
+// "[n]" for arrays of n numbers, made once: a batch's rows would otherwise each build one.
+const ROW_SHAPES: string[] = [];
+function rowShape(n: number): string {
+  let shape = ROW_SHAPES[n];
+  if (shape === undefined) {
+    shape = `[${n}]`;
+    if (n < 4096) ROW_SHAPES[n] = shape;
+  }
+  return shape;
+}
+
+function shapeOf(x: unknown, into: NumberBuffer): string {
   if (typeof x === "number") {
-    if (!Number.isFinite(x))
-      throw new RangeError(`compiled function: ${where} is ${x}, expected a finite number`);
-    into.push(x);
+    if (!Number.isFinite(x)) throw BAD_ARGUMENT;
+    into.reserve(1);
+    into.data[into.length++] = x;
     return "n";
   }
-  if (isNumberArray(x)) {
-    for (let i = 0; i < x.length; i++) {
+  if (isNumberArray(x) || (Array.isArray(x) && (x.length === 0 || typeof x[0] === "number"))) {
+    const n = x.length;
+    into.reserve(n);
+    const data = into.data;
+    let at = into.length;
+    for (let i = 0; i < n; i++) {
       const xi = x[i];
-      if (!Number.isFinite(xi))
-        throw new RangeError(`compiled function: ${where}[${i}] is ${xi}, expected a finite number`);
-      into.push(xi);
-    }
-    return `[${x.length}]`;
-  }
-  if (Array.isArray(x)) {
-    let allNumbers = true;
-    let same = true;
-    let first = "";
-    const parts: string[] = new Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const xi = x[i];
-      if (typeof xi === "number") {
-        if (!Number.isFinite(xi))
-          throw new RangeError(`compiled function: ${where}[${i}] is ${xi}, expected a finite number`);
-        into.push(xi);
-        parts[i] = "n";
-      } else {
-        allNumbers = false;
-        parts[i] = shapeOf(xi, into, `${where}[${i}]`);
+      if (typeof xi !== "number" || !Number.isFinite(xi)) {
+        if (Array.isArray(x) && Array.isArray(xi)) return mixedShape(x, into);
+        throw BAD_ARGUMENT;
       }
-      if (i === 0) first = parts[i];
-      else if (parts[i] !== first) same = false;
+      data[at++] = xi;
     }
-    if (allNumbers) return `[${x.length}]`;
-    return same ? `[${x.length}x${first}]` : `[${parts.join(",")}]`;
+    into.length = at;
+    return rowShape(n);
   }
-  if (x instanceof Value) {
-    throw new TypeError(
-      `compiled function: ${where} is a Value; pass plain numbers (the Values fn reaches by itself, such as a model's weights, become its parameters)`,
+  if (Array.isArray(x)) return mixedShape(x, into);
+  throw BAD_ARGUMENT;
+}
+
+/** An array of arrays (or of numbers and arrays): "[3x[2]]" when the items are alike. */
+function mixedShape(x: readonly unknown[], into: NumberBuffer): string {
+  let same = true;
+  let first = "";
+  const parts: string[] = new Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    parts[i] = shapeOf(x[i], into);
+    if (i === 0) first = parts[i];
+    else if (parts[i] !== first) same = false;
+  }
+  return same ? `[${x.length}x${first}]` : `[${parts.join(",")}]`;
+}
+
+/** The error for the first argument that is not a finite number or an array of them, named by its path. */
+function describeBadArgument(args: readonly unknown[]): Error {
+  const stack: [unknown, string][] = args.map((a, i) => [a, `argument ${i}`]);
+  stack.reverse();
+  while (stack.length > 0) {
+    const [x, where] = stack.pop() as [unknown, string];
+    if (typeof x === "number") {
+      if (!Number.isFinite(x))
+        return new RangeError(`compiled function: ${where} is ${x}, expected a finite number`);
+      continue;
+    }
+    if (isNumberArray(x) || Array.isArray(x)) {
+      const items = Array.from(x as ArrayLike<unknown>, (xi, i): [unknown, string] => [xi, `${where}[${i}]`]);
+      stack.push(...items.reverse());
+      continue;
+    }
+    if (x instanceof Value) {
+      return new TypeError(
+        `compiled function: ${where} is a Value; pass plain numbers (the Values fn reaches by itself, such as a model's weights, become its parameters)`,
+      );
+    }
+    return new TypeError(
+      `compiled function: ${where} is ${describeThing(x)}, expected a number or an array of numbers`,
     );
   }
-  throw new TypeError(
-    `compiled function: ${where} is ${describeThing(x)}, expected a number or an array of numbers`,
-  );
+  return new TypeError("compiled function: bad arguments");
 }
 
 function describeThing(x: unknown): string {
