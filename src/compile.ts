@@ -471,10 +471,19 @@ function templateOf(x: unknown, outputs: Value[]): Template {
 // ---------------------------------------------------------------------------------------
 // Lowering: graph → tape.
 
+/** Operations by index, taken from nodes (`node.op`) as they are met. */
+const OP_BY_INDEX: Op[] = [];
+
+/** Whether the walk in `lower` has reached a node: marked (odd code) or placed (negative code). */
+const reached = (node: Value) => (node.code & 1) !== 0 || node.code < 0;
+
+/** The position in `order` of a node placed by the walk in `lower`. */
+const positionOf = (node: Value) => -1 - node.code;
+
 /**
- * Lowers the graph under `outputs`. While it works, each node of the graph carries its position
- * in `order` in its `grad` field and the engine's visited mark in `code` (a Map from nodes to
- * positions made the first call several times slower); both are restored before returning.
+ * Lowers the graph under `outputs`. While it works, each node's `code` holds the engine's
+ * visited mark while the node is being expanded, then −1 − its position in `order` (a Map from
+ * nodes to positions made the first call several times slower); codes are restored at the end.
  */
 function lower(
   outputs: Value[],
@@ -486,15 +495,16 @@ function lower(
   // 1. Every node, each after its inputs, in the order Value.backward() uses for the first
   // output: the reverse loop then adds gradients in the same order as eager, bit for bit.
   const order: Value[] = [];
-  const savedGrads: number[] = [];
+  // The operation of each node (its code is borrowed meanwhile).
+  const opOf = new IntList();
   // How many times each node is an operand, and whether a sum has it as a term.
-  const uses: number[] = [];
-  const inSum: number[] = [];
+  const uses = new IntList();
+  const inSum = new IntList();
   try {
     const stack: Value[] = [];
     const expanded: boolean[] = [];
     for (const root of outputs) {
-      if (root.code & 1) continue;
+      if (reached(root)) continue;
       stack.push(root);
       expanded.push(false);
       while (stack.length > 0) {
@@ -502,40 +512,45 @@ function lower(
         const a = node.a;
         const b = node.b;
         if (expanded.pop()) {
-          savedGrads.push(node.grad);
-          node.grad = order.length;
+          const opIndex = node.code >> 1;
+          if (OP_BY_INDEX[opIndex] === undefined) OP_BY_INDEX[opIndex] = node.op;
+          opOf.push(opIndex);
+          node.code = -1 - order.length;
           order.push(node);
           uses.push(0);
           inSum.push(0);
-          if (a !== null) uses[a.grad]++;
-          if (b instanceof Value) uses[b.grad]++;
+          const counts = uses.data;
+          if (a !== null) counts[positionOf(a)]++;
+          if (b instanceof Value) counts[positionOf(b)]++;
           else if (Array.isArray(b)) {
-            const isSum = node.code >> 1 === E.sum ? 1 : 0;
+            const isSum = opIndex === E.sum ? 1 : 0;
+            const summed = inSum.data;
             for (const term of b as readonly Operand[]) {
               if (term instanceof Value) {
-                uses[term.grad]++;
-                inSum[term.grad] |= isSum;
+                const t = positionOf(term);
+                counts[t]++;
+                summed[t] |= isSum;
               }
             }
           }
           continue;
         }
-        if (node.code & 1) continue;
+        if (reached(node)) continue;
         node.code |= 1;
         stack.push(node);
         expanded.push(true);
-        if (a !== null && !(a.code & 1)) {
+        if (a !== null && !reached(a)) {
           stack.push(a);
           expanded.push(false);
         }
         if (b instanceof Value) {
-          if (!(b.code & 1)) {
+          if (!reached(b)) {
             stack.push(b);
             expanded.push(false);
           }
         } else if (Array.isArray(b)) {
           for (const term of b as readonly Operand[]) {
-            if (term instanceof Value && !(term.code & 1)) {
+            if (term instanceof Value && !reached(term)) {
               stack.push(term);
               expanded.push(false);
             }
@@ -543,14 +558,21 @@ function lower(
         }
       }
     }
-    for (const root of outputs) uses[root.grad] += 2;
-    return lowerOrdered(order, uses, inSum, outputs, inputs, template, fuse, constantCheck);
+    for (const root of outputs) uses.data[positionOf(root)] += 2;
+    return lowerOrdered(
+      order,
+      opOf.data,
+      uses.data,
+      inSum.data,
+      outputs,
+      inputs,
+      template,
+      fuse,
+      constantCheck,
+    );
   } finally {
-    for (let i = 0; i < order.length; i++) {
-      const node = order[i];
-      node.grad = savedGrads[i];
-      node.code &= ~1;
-    }
+    const ops = opOf.data;
+    for (let i = 0; i < order.length; i++) order[i].code = ops[i] * 2;
   }
 }
 
@@ -570,8 +592,9 @@ class IntList {
 
 function lowerOrdered(
   order: Value[],
-  uses: number[],
-  inSum: number[],
+  opOf: Int32Array,
+  uses: Int32Array,
+  inSum: Int32Array,
   outputs: Value[],
   inputs: Value[],
   template: Template,
@@ -608,7 +631,7 @@ function lowerOrdered(
   // `first`/`second` (second: the other factor of a product, or -1).
   const inputOf = new Int32Array(nodeCount).fill(-1);
   inputs.forEach((leaf, i) => {
-    if (leaf.code & 1) inputOf[leaf.grad] = i;
+    if (leaf.code < 0) inputOf[positionOf(leaf)] = i;
   });
   const LEAF_PARAMETER = 1;
   const LEAF_INPUT = 2;
@@ -625,7 +648,7 @@ function lowerOrdered(
   const second = new IntList();
   for (let id = 0; id < nodeCount; id++) {
     const node = order[id];
-    const opIndex = node.code >> 1;
+    const opIndex = opOf[id];
     if (opIndex === E.leaf) {
       if (inputOf[id] >= 0) kind[id] = LEAF_INPUT;
       else {
@@ -647,12 +670,12 @@ function lowerOrdered(
         if (typeof t === "number") {
           first.push(constantId(t));
           second.push(-1);
-        } else if (kind[t.grad] === FUSED) {
-          first.push((t.a as Value).grad);
+        } else if (kind[positionOf(t)] === FUSED) {
+          first.push(positionOf(t.a as Value));
           const f = t.b as Operand;
-          second.push(typeof f === "number" ? constantId(f) : f.grad);
+          second.push(typeof f === "number" ? constantId(f) : positionOf(f));
         } else {
-          first.push(t.grad);
+          first.push(positionOf(t));
           second.push(-1);
         }
       }
@@ -665,11 +688,11 @@ function lowerOrdered(
     if (opIndex === E.select) {
       const candidates = node.b as readonly Value[];
       for (let k = 0; k < candidates.length; k++) {
-        first.push(candidates[k].grad);
+        first.push(positionOf(candidates[k]));
         second.push(-1);
       }
       insCode.push(SELECT);
-      insA.push((node.a as Value).grad);
+      insA.push(positionOf(node.a as Value));
       insB.push(-1);
       insCount.push(candidates.length);
       continue;
@@ -677,8 +700,8 @@ function lowerOrdered(
     const b = node.b as Operand | null;
     const code = INLINE.get(opIndex) ?? CALL;
     insCode.push(code);
-    insA.push((node.a as Value).grad);
-    insB.push(b === null ? ZERO : typeof b === "number" ? constantId(b) : b.grad);
+    insA.push(positionOf(node.a as Value));
+    insB.push(b === null ? ZERO : typeof b === "number" ? constantId(b) : positionOf(b));
     // CALL keeps the operation's index, and whether b is a Value, in `count`.
     insCount.push(code === CALL ? opIndex * 2 + (b instanceof Value ? 1 : 0) : 0);
   }
@@ -763,7 +786,7 @@ function lowerOrdered(
     const id = insNode.data[i];
     const node = order[id];
     out[w] = slot[id];
-    names[w] = node.op.name;
+    names[w] = OP_BY_INDEX[opOf[id]].name;
     instructionOf[id] = w;
     const start = insStart.data[i];
     const n = insCount.data[i];
@@ -826,7 +849,7 @@ function lowerOrdered(
         let k = opSlot.get(opIndex);
         if (k === undefined) {
           k = ops.length;
-          ops.push(node.op);
+          ops.push(OP_BY_INDEX[opIndex]);
           opSlot.set(opIndex, k);
         }
         N[w] = k;
@@ -875,7 +898,7 @@ function lowerOrdered(
   const outputReach = new Int32Array(outputs.length);
   const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
   outputs.forEach((root, k) => {
-    const id = root.grad;
+    const id = positionOf(root);
     outputSlots[k] = slot[id];
     const i = instructionOf[id];
     outputInstruction[k] = i;
@@ -890,7 +913,7 @@ function lowerOrdered(
     outputReach[k] = low;
   });
 
-  if (constantCheck) checkConstants(order, constants, inputOf);
+  if (constantCheck) checkConstants(order, opOf, constants, inputOf);
 
   return {
     code,
@@ -932,7 +955,7 @@ function hasProduct(second: Int32Array, start: number, end: number): boolean {
  * a replay would keep today's number. Integers are left alone: labels, counts and ±1 are
  * common constants and common values.
  */
-function checkConstants(order: Value[], constants: number[], inputOf: Int32Array): void {
+function checkConstants(order: Value[], opOf: Int32Array, constants: number[], inputOf: Int32Array): void {
   const suspects = constants.filter((c) => !Number.isInteger(c));
   if (suspects.length === 0) return;
   const wanted = new Set(suspects);
@@ -951,7 +974,7 @@ function checkConstants(order: Value[], constants: number[], inputOf: Int32Array
     if (x !== only && (suspects.length === 1 || !wanted.has(x))) continue;
     if (inputOf[id] >= 0 || usesConstant(node, x)) continue;
     const label = node.label ? ` "${node.label}"` : "";
-    const kind = node.code >> 1 === E.leaf ? `parameter${label}` : `${node.op.name} node${label}`;
+    const kind = opOf[id] === E.leaf ? `parameter${label}` : `${OP_BY_INDEX[opOf[id]].name} node${label}`;
     throw new TypeError(
       `compile: the constant ${node.data} equals the value of a ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
     );
