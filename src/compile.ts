@@ -784,7 +784,6 @@ function lowerOrdered(
   let w = 0;
   for (let i = 0; i < count; i++, w++) {
     const id = insNode.data[i];
-    const node = order[id];
     out[w] = slot[id];
     names[w] = OP_BY_INDEX[opOf[id]].name;
     instructionOf[id] = w;
