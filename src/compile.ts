@@ -1110,6 +1110,13 @@ function runForward(tape: Tape): number {
 
 function forwardError(tape: Tape, i: number): RangeError {
   const v = tape.values;
+  const bad = tape.parameters.findIndex((p) => !Number.isFinite(p.data));
+  if (bad >= 0) {
+    const p = tape.parameters[bad];
+    return new RangeError(
+      `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${p.data}, not a finite number (was data set to NaN or Infinity by hand?)`,
+    );
+  }
   const name = tape.names[i];
   if (tape.code[i] === SELECT) {
     return new RangeError(

@@ -373,6 +373,13 @@ describe("compile: traces and results", () => {
       /is a Value; pass plain numbers/,
     );
     expect(() => noGrad(() => f([1, 2]))).toThrow(/outside noGrad/);
+    // A forward result that is not finite is named like eager's error; a bad weight too.
+    const g = compile((xs: Value[]) => xs[0].mul(w).exp());
+    expect(g([1]).data).toBeCloseTo(Math.exp(0.5), 15);
+    expect(() => g([2000])).toThrow(/exp\(1000\): result overflows/);
+    w.data = Number.NaN;
+    expect(() => g([1])).toThrow(/parameter 0 is NaN/);
+    w.data = 0.5;
   });
 });
 
