@@ -109,7 +109,7 @@ const SELECT = 16;
 /** max(DOT, 0): a ReLU neuron. */
 const DOT_RELU = 17;
 
-const INLINE = new Map<number, number>([
+const INLINE_ENTRIES: [number, number][] = [
   [E.add, ADD],
   [E.sub, SUB],
   [E.mul, MUL],
@@ -122,7 +122,10 @@ const INLINE = new Map<number, number>([
   [E.relu, RELU],
   [E.leakyRelu, LEAKY],
   [E.max, MAX],
-]);
+];
+/** The tape's instruction code for each engine operation index (CALL for the rest). */
+const INLINE: number[] = [];
+for (const [opIndex, code] of INLINE_ENTRIES) INLINE[opIndex] = code;
 
 /** A recorded function: the tape and the buffers it is replayed on. */
 interface Tape {
@@ -158,8 +161,8 @@ interface Tape {
   nodeCount: number;
   /** Incremented at each replay, so that backward() on an older result is refused. */
   generation: number;
-  /** For the listing: the engine operation name of each instruction. */
-  names: string[];
+  /** For the listing and errors: the engine operation index of each instruction. */
+  opIndices: Int32Array;
   constantsStart: number;
   outputStart: number;
   /** The slot of the constant 1, which SUMPROD pairs with a plain term (a product by 1 counts as one). */
@@ -698,7 +701,7 @@ function lowerOrdered(
       continue;
     }
     const b = node.b as Operand | null;
-    const code = INLINE.get(opIndex) ?? CALL;
+    const code = INLINE[opIndex] ?? CALL;
     insCode.push(code);
     insA.push(positionOf(node.a as Value));
     insB.push(b === null ? ZERO : typeof b === "number" ? constantId(b) : positionOf(b));
@@ -774,7 +777,7 @@ function lowerOrdered(
   const args = new IntList();
   const ops: Op[] = [];
   const opSlot = new Map<number, number>();
-  const names: string[] = new Array(count);
+  let opIndices = new Int32Array(count);
   const needsGrad = new Uint8Array(slotCount);
   for (let p = 0; p < parameterCount; p++) needsGrad[p] = 1;
   const backwardOrder = new IntList();
@@ -785,7 +788,7 @@ function lowerOrdered(
   for (let i = 0; i < count; i++, w++) {
     const id = insNode.data[i];
     out[w] = slot[id];
-    names[w] = OP_BY_INDEX[opOf[id]].name;
+    opIndices[w] = opOf[id];
     instructionOf[id] = w;
     const start = insStart.data[i];
     const n = insCount.data[i];
@@ -868,7 +871,7 @@ function lowerOrdered(
       w--;
       code[w] = DOT_RELU;
       out[w] = slot[id];
-      names[w] = "relu";
+      opIndices[w] = E.relu;
       instructionOf[id] = w;
       if (needsGrad[A[w + 1]]) needsGrad[out[w]] = 1;
       continue;
@@ -887,7 +890,7 @@ function lowerOrdered(
     N = N.slice(0, w);
     C = C.slice(0, w);
     bothSides = bothSides.slice(0, w);
-    names.length = w;
+    opIndices = opIndices.slice(0, w);
   }
 
   const values = new Float64Array(slotCount);
@@ -936,7 +939,7 @@ function lowerOrdered(
     template,
     nodeCount,
     generation: 0,
-    names,
+    opIndices,
     constantsStart,
     outputStart,
     one,
@@ -1108,6 +1111,11 @@ function runForward(tape: Tape): number {
   return -1;
 }
 
+/** The engine's name for the operation of instruction i. */
+function nameOf(tape: Tape, i: number): string {
+  return OP_BY_INDEX[tape.opIndices[i]].name;
+}
+
 function forwardError(tape: Tape, i: number): RangeError {
   const v = tape.values;
   const bad = tape.parameters.findIndex((p) => !Number.isFinite(p.data));
@@ -1117,7 +1125,7 @@ function forwardError(tape: Tape, i: number): RangeError {
       `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${p.data}, not a finite number (was data set to NaN or Infinity by hand?)`,
     );
   }
-  const name = tape.names[i];
+  const name = nameOf(tape, i);
   if (tape.code[i] === SELECT) {
     return new RangeError(
       `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.n[i] - 1} (compiled replay)`,
@@ -1287,7 +1295,7 @@ function runBackward(tape: Tape, output: number): void {
 
 function backwardError(tape: Tape, i: number, d: number): RangeError {
   return new RangeError(
-    `backward(): the gradient reaching the ${tape.names[i]} node (instruction t${i} of the compiled trace) overflows (${d}); gradients are unchanged`,
+    `backward(): the gradient reaching the ${nameOf(tape, i)} node (instruction t${i} of the compiled trace) overflows (${d}); gradients are unchanged`,
   );
 }
 
@@ -1354,13 +1362,13 @@ function listing(tape: Tape): string {
         break;
       case LEAKY:
       case MAX:
-        text = `${tape.names[i]} ${name(a)} ${name(b)}`;
+        text = `${nameOf(tape, i)} ${name(a)} ${name(b)}`;
         break;
       case CALL:
         text =
-          C[i] === 1 || tape.names[i] === "pow"
-            ? `${tape.names[i]} ${name(a)} ${name(b)}`
-            : `${tape.names[i]} ${name(a)}`;
+          C[i] === 1 || nameOf(tape, i) === "pow"
+            ? `${nameOf(tape, i)} ${name(a)} ${name(b)}`
+            : `${nameOf(tape, i)} ${name(a)}`;
         break;
       case SUM:
         text = `sum [${Array.from(args.subarray(a, a + N[i]), name).join(", ")}]`;
@@ -1383,7 +1391,7 @@ function listing(tape: Tape): string {
         text = `select ${name(a)} [${Array.from(args.subarray(C[i], C[i] + N[i]), name).join(", ")}]`;
         break;
       default:
-        text = `${tape.names[i]} ${name(a)}`;
+        text = `${nameOf(tape, i)} ${name(a)}`;
     }
     lines.push(`  t${i} = ${text}`);
   }
