@@ -10,7 +10,13 @@
 // that `fn` reaches without being given them (a model's weights): read from `.data` at every
 // call, their gradients added into `.grad` by backward(), exactly as eager. Inputs are the
 // numbers of the arguments. A neuron's weighted sum (a `sum` of `mul`s, plus a bias) becomes
-// one dot instruction over contiguous slots.
+// one dot instruction over contiguous slots, and its ReLU joins it: `relu(dot …)`. A
+// `Value.select` by a Value index becomes a gather whose index is an input slot.
+//
+// The order of the tape is the order eager backward() visits the graph of the first output,
+// so the reverse loop adds into every gradient in the same order: bit-identical results
+// wherever fusing keeps that order (an MLP: always). No JavaScript is generated, so a page
+// whose Content-Security-Policy forbids eval runs it as well.
 import { isRecording, type Op, type Operand, Value } from "./engine.js";
 
 export interface CompileOptions {
@@ -18,7 +24,7 @@ export interface CompileOptions {
   check?: boolean;
   /** Traces kept (one per shape of the arguments); the least recently used goes first. Default 8. */
   maxTraces?: number;
-  /** Fuse sums of products into dot instructions. Default true; false keeps one instruction per node (for comparison). */
+  /** Fuse sums of products into dot instructions and a ReLU into its dot. Default true; false keeps one instruction per node (for comparison). */
   fuse?: boolean;
   /**
    * Refuse a trace in which a non-integer constant equals the value of a traced node (the sign
@@ -153,8 +159,6 @@ interface Tape {
   outputSlots: Int32Array;
   /** Per output, how many entries of backwardOrder precede or are its instruction. */
   outputReach: Int32Array;
-  /** Per output, the tape index of its instruction, or -1 for a leaf. */
-  outputInstruction: Int32Array;
   /** Builds the result from the output values. */
   template: Template;
   /** Nodes in the eager graph, for the listing and the memory figures. */
@@ -896,14 +900,12 @@ function lowerOrdered(
   const values = new Float64Array(slotCount);
   for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
   const outputSlots = new Int32Array(outputs.length);
-  const outputInstruction = new Int32Array(outputs.length);
   const outputReach = new Int32Array(outputs.length);
   const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
   outputs.forEach((root, k) => {
     const id = positionOf(root);
     outputSlots[k] = slot[id];
     const i = instructionOf[id];
-    outputInstruction[k] = i;
     // Entries of backwardOrder up to and including instruction i (it is sorted).
     let low = 0;
     let high = backwardList.length;
@@ -935,7 +937,6 @@ function lowerOrdered(
     inputCount: inputs.length,
     outputSlots,
     outputReach,
-    outputInstruction,
     template,
     nodeCount,
     generation: 0,
