@@ -508,18 +508,22 @@ function lower(
   const uses = new IntList();
   const inSum = new IntList();
   try {
+    // A node is pushed once to be expanded and, marked, once more above its inputs; met
+    // marked, it is placed. (A marked node cannot be met again before it is placed: it would
+    // be its own input. A copy pushed by a second consumer is met after, and skipped.) The
+    // same decisions as the engine's walk, without its second stack.
     const stack: Value[] = [];
-    const expanded: boolean[] = [];
     for (const root of outputs) {
       if (reached(root)) continue;
       stack.push(root);
-      expanded.push(false);
       while (stack.length > 0) {
         const node = stack.pop() as Value;
+        const code = node.code;
+        if (code < 0) continue;
         const a = node.a;
         const b = node.b;
-        if (expanded.pop()) {
-          const opIndex = node.code >> 1;
+        if (code & 1) {
+          const opIndex = code >> 1;
           if (OP_BY_INDEX[opIndex] === undefined) OP_BY_INDEX[opIndex] = node.op;
           opOf.push(opIndex);
           node.code = -1 - order.length;
@@ -542,25 +546,14 @@ function lower(
           }
           continue;
         }
-        if (reached(node)) continue;
-        node.code |= 1;
+        node.code = code | 1;
         stack.push(node);
-        expanded.push(true);
-        if (a !== null && !reached(a)) {
-          stack.push(a);
-          expanded.push(false);
-        }
+        if (a !== null && !reached(a)) stack.push(a);
         if (b instanceof Value) {
-          if (!reached(b)) {
-            stack.push(b);
-            expanded.push(false);
-          }
+          if (!reached(b)) stack.push(b);
         } else if (Array.isArray(b)) {
           for (const term of b as readonly Operand[]) {
-            if (term instanceof Value && !reached(term)) {
-              stack.push(term);
-              expanded.push(false);
-            }
+            if (term instanceof Value && !reached(term)) stack.push(term);
           }
         }
       }
