@@ -20,7 +20,10 @@
 import { isRecording, type Op, type Operand, Value } from "./engine.js";
 
 export interface CompileOptions {
-  /** Also run `fn` eagerly at every call and throw at the first output that differs. Slow; for finding data-dependent code. */
+  /**
+   * Also run `fn` eagerly at every call and throw at the first output that differs (and, in
+   * backward(), the first parameter gradient). Slow; for finding data-dependent code.
+   */
   check?: boolean;
   /** Traces kept (one per shape of the arguments); the least recently used goes first. Default 8. */
   maxTraces?: number;
@@ -171,6 +174,8 @@ interface Tape {
   outputStart: number;
   /** The slot of the constant 1, which SUMPROD pairs with a plain term (a product by 1 counts as one). */
   one: number;
+  /** Check mode: the outputs of the eager run beside the latest replay, for backward() to compare. */
+  eagerOutputs?: Value[];
 }
 
 type Template =
@@ -196,7 +201,9 @@ export class CompiledValue {
         "backward(): this result is from an earlier call of the compiled function; call backward() before calling the function again",
       );
     }
-    runBackward(this.tape, this.output);
+    const eager = this.tape.eagerOutputs;
+    if (eager) backwardChecked(this.tape, this.output, eager[this.output]);
+    else runBackward(this.tape, this.output);
   }
 
   toString(): string {
@@ -1296,6 +1303,27 @@ function backwardError(tape: Tape, i: number, d: number): RangeError {
 // ---------------------------------------------------------------------------------------
 // Check mode: the same call, eagerly.
 
+/** Check mode's backward(): eager backward on the eager run's graph, then the replay's, compared parameter by parameter. */
+function backwardChecked(tape: Tape, output: number, eagerOutput: Value): void {
+  const parameters = tape.parameters;
+  const before = parameters.map((p) => p.grad);
+  eagerOutput.backward();
+  const expected = parameters.map((p) => p.grad);
+  parameters.forEach((p, k) => {
+    p.grad = before[k];
+  });
+  runBackward(tape, output);
+  for (let k = 0; k < parameters.length; k++) {
+    const got = parameters[k].grad;
+    const scale = Math.max(1, Math.abs(got), Math.abs(expected[k]));
+    if (Math.abs(got - expected[k]) > 1e-12 * scale) {
+      throw new Error(
+        `compile check: the gradient of parameter ${k} is ${expected[k]} eagerly but ${got} replayed: fn's graph depends on its inputs' values`,
+      );
+    }
+  }
+}
+
 function compareWithEager(fn: (...args: unknown[]) => unknown, args: readonly unknown[], tape: Tape): void {
   const inputs: Value[] = [];
   const traced = args.map((arg) => wrapArguments(arg, inputs));
@@ -1307,6 +1335,7 @@ function compareWithEager(fn: (...args: unknown[]) => unknown, args: readonly un
       `compile check: fn returned ${outputs.length} Values when run eagerly but ${tape.outputSlots.length} when traced: its graph depends on its inputs' values`,
     );
   }
+  tape.eagerOutputs = outputs;
   for (let k = 0; k < outputs.length; k++) {
     const eager = outputs[k].data;
     const replayed = tape.values[tape.outputSlots[k]];

@@ -417,5 +417,16 @@ describe("compile: data-dependent functions", () => {
     const checked = compile(branchy, { check: true });
     expect(checked(1)[1].data).toBe(2);
     expect(() => checked(-1)).toThrow(/output 1 is -3 when run eagerly but -2 replayed/);
+    // A branch that changes only the gradient is caught by backward(): both branches are
+    // w·x, but the second treats w as the number it holds.
+    const w = new Value(2);
+    const gradientOnly = compile((x: Value) => (x.data > 0 ? w.mul(x) : w.mul(0).add(x.mul(w.data))), {
+      check: true,
+    });
+    gradientOnly(1).backward();
+    expect(w.grad).toBe(1);
+    const later = gradientOnly(-1);
+    expect(later.data).toBe(-2);
+    expect(() => later.backward()).toThrow(/gradient of parameter 0 is 1 eagerly but 0 replayed/);
   });
 });
