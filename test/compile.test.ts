@@ -3,6 +3,9 @@
 // data-dependent functions are refused or caught.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { LossSpec, OptimizerSpec } from "../bench/common.js";
+import { createCompiledEngine } from "../bench/compiled.js";
+import { createMicrogradEngine } from "../bench/micrograd.js";
 import { compile } from "../src/compile.js";
 import { makeMoons, subset } from "../src/data.js";
 import { noGrad, type Operand, Value } from "../src/engine.js";
@@ -242,6 +245,30 @@ describe("compile: training", () => {
         expect(compiled.history).toEqual(eager.history);
         expect(compiled.weights).toEqual(eager.weights);
       }
+    }
+  });
+
+  it("the benchmark's compiled engine does the eager engine's work, bit for bit", () => {
+    const data = makeMoons({ nSamples: 40, seed: 6 });
+    const batch = { X: data.X, y: data.y };
+    const cases: [LossSpec, OptimizerSpec][] = [
+      [
+        { kind: "hinge", l2: 1e-4 },
+        { kind: "sgd", lr: (k) => 0.5 / (1 + k) },
+      ],
+      [{ kind: "softmax" }, { kind: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }],
+    ];
+    for (const [loss, optimizer] of cases) {
+      const sizes = loss.kind === "hinge" ? [8, 1] : [8, 3];
+      const eager = createMicrogradEngine(new MLP(2, sizes, { seed: 7 }), loss, optimizer);
+      const compiled = createCompiledEngine(new MLP(2, sizes, { seed: 7 }), loss, optimizer);
+      compiled.trace?.(batch);
+      for (let step = 0; step < 5; step++) expect(compiled.step(batch)).toBe(eager.step(batch));
+      const a = eager.lossAndGradients(batch);
+      const b = compiled.lossAndGradients(batch);
+      expect(b.loss).toBe(a.loss);
+      expect(Array.from(b.gradients)).toEqual(Array.from(a.gradients));
+      expect(compiled.weights()).toEqual(eager.weights());
     }
   });
 
