@@ -485,6 +485,10 @@ function templateOf(x: unknown, outputs: Value[]): Template {
 // ---------------------------------------------------------------------------------------
 // Lowering: graph → tape.
 
+// Flags of `inSum` in `lower`: a term of a sum or an add; the left operand of an add.
+const SUMMED = 1;
+const LEFT_OF_ADD = 2;
+
 /** Operations by index, taken from nodes (`node.op`) as they are met. */
 const OP_BY_INDEX: Op[] = [];
 
@@ -540,8 +544,13 @@ function lower(
           const counts = uses.data;
           if (a !== null) counts[positionOf(a)]++;
           if (b instanceof Value) counts[positionOf(b)]++;
-          else if (Array.isArray(b)) {
-            const isSum = opIndex === E.sum ? 1 : 0;
+          if (opIndex === E.add) {
+            // An add is a sum of two terms; its left operand can extend a chain of adds.
+            const summed = inSum.data;
+            if (a !== null) summed[positionOf(a)] |= SUMMED | LEFT_OF_ADD;
+            if (b instanceof Value) summed[positionOf(b)] |= SUMMED;
+          } else if (Array.isArray(b)) {
+            const isSum = opIndex === E.sum ? SUMMED : 0;
             const summed = inSum.data;
             for (const term of b as readonly Operand[]) {
               if (term instanceof Value) {
@@ -643,6 +652,8 @@ function lowerOrdered(
   const LEAF_PARAMETER = 1;
   const LEAF_INPUT = 2;
   const FUSED = 3;
+  /** An add whose only consumer is the add to its right: part of that add's chain. */
+  const CHAINED = 4;
   const kind = new Uint8Array(nodeCount);
   const parameterIds: number[] = [];
   const insNode = new IntList();
@@ -653,6 +664,23 @@ function lowerOrdered(
   const insCount = new IntList();
   const first = new IntList();
   const second = new IntList();
+  // A sum's terms: a product folded in as its two factors, anything else as itself.
+  const pushTerms = (terms: readonly Operand[]) => {
+    for (let k = 0; k < terms.length; k++) {
+      const t = terms[k];
+      if (typeof t === "number") {
+        first.push(constantId(t));
+        second.push(-1);
+      } else if (kind[positionOf(t)] === FUSED) {
+        first.push(positionOf(t.a as Value));
+        const f = t.b as Operand;
+        second.push(typeof f === "number" ? constantId(f) : positionOf(f));
+      } else {
+        first.push(positionOf(t));
+        second.push(-1);
+      }
+    }
+  };
   for (let id = 0; id < nodeCount; id++) {
     const node = order[id];
     const opIndex = opOf[id];
@@ -664,28 +692,45 @@ function lowerOrdered(
       }
       continue;
     }
-    if (fuse && opIndex === E.mul && uses[id] === 1 && inSum[id] === 1) {
+    if (fuse && opIndex === E.mul && uses[id] === 1 && (inSum[id] & SUMMED) !== 0) {
       kind[id] = FUSED;
+      continue;
+    }
+    if (fuse && opIndex === E.add && uses[id] === 1 && (inSum[id] & LEFT_OF_ADD) !== 0) {
+      kind[id] = CHAINED;
       continue;
     }
     insNode.push(id);
     insStart.push(first.length);
+    if (fuse && opIndex === E.add) {
+      // ((t0 + t1) + t2) + t3, written one add at a time as in the original micrograd, is the
+      // sum t0 + t1 + t2 + t3 in the same order (a sum starts from 0, and 0 + t0 is t0).
+      const rights: Operand[] = [];
+      let left: Value = node;
+      while (left === node || (left.code < 0 && kind[positionOf(left)] === CHAINED)) {
+        rights.push(left.b as Operand);
+        left = left.a as Value;
+      }
+      const terms: Operand[] = [left];
+      for (let k = rights.length - 1; k >= 0; k--) terms.push(rights[k]);
+      if (terms.length === 2 && !terms.some((t) => t instanceof Value && kind[positionOf(t)] === FUSED)) {
+        // A lone add of two plain terms stays an add.
+        insCode.push(ADD);
+        insA.push(positionOf(node.a as Value));
+        insB.push(typeof node.b === "number" ? constantId(node.b) : positionOf(node.b as Value));
+        insCount.push(0);
+        continue;
+      }
+      pushTerms(terms);
+      insCode.push(SUM);
+      insA.push(-1);
+      insB.push(-1);
+      insCount.push(terms.length);
+      continue;
+    }
     if (opIndex === E.sum) {
       const terms = node.b as readonly Operand[];
-      for (let k = 0; k < terms.length; k++) {
-        const t = terms[k];
-        if (typeof t === "number") {
-          first.push(constantId(t));
-          second.push(-1);
-        } else if (kind[positionOf(t)] === FUSED) {
-          first.push(positionOf(t.a as Value));
-          const f = t.b as Operand;
-          second.push(typeof f === "number" ? constantId(f) : positionOf(f));
-        } else {
-          first.push(positionOf(t));
-          second.push(-1);
-        }
-      }
+      pushTerms(terms);
       insCode.push(SUM);
       insA.push(-1);
       insB.push(-1);

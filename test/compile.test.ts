@@ -12,6 +12,7 @@ import { noGrad, type Operand, Value } from "../src/engine.js";
 import { bceWithLogitsLoss, classificationLoss, type LossName, mseLoss } from "../src/losses.js";
 import { MLP } from "../src/nn.js";
 import { loadDigits } from "../src/node/datasets.js";
+import { createRandom } from "../src/random.js";
 import { type FitOptions, fit, predict, scores } from "../src/train.js";
 
 /** |a − b| ≤ 1e-12 relative to the larger magnitude (or to 1 near zero). */
@@ -390,6 +391,35 @@ describe("compile: traces and results", () => {
     expect(text).toMatch(/= relu\(dot \[p\d+…p\d+\]·\[x\d…x\d\] \+ p\d+\)/);
     expect(text).toMatch(/8 instructions for 49 nodes/);
     expect(text).toMatch(/= dot \[p\d+…p\d+\]·\[t\d+, t\d+, t\d+\] \+ p\d+/);
+  });
+
+  it("adds written one at a time, as in the original micrograd, become dot instructions", () => {
+    const random = createRandom(3);
+    const layer = Array.from({ length: 4 }, () => ({
+      w: Array.from({ length: 3 }, () => new Value(random() * 2 - 1)),
+      b: new Value(random()),
+    }));
+    const neuron = ({ w, b }: (typeof layer)[number], x: Value[]) =>
+      w.reduce((total, wi, i) => total.add(wi.mul(x[i])), b as Value).tanh();
+    const fn = (X: Value[][]) => Value.sum(X.map((x) => Value.sum(layer.map((n) => neuron(n, x)))));
+    const X = [
+      [0.5, -1, 2],
+      [1, 0.25, -0.5],
+    ];
+    const parameters = layer.flatMap((n) => [...n.w, n.b]);
+    const eager = fn(X.map((row) => row.map((x) => new Value(x))));
+    eager.backward();
+    const eagerGrads = parameters.map((p) => p.grad);
+    for (const p of parameters) p.grad = 0;
+    const compiled = compile(fn);
+    const result = compiled(X);
+    result.backward();
+    expect(result.data).toBe(eager.data);
+    parameters.forEach((p, i) => {
+      expectClose(p.grad, eagerGrads[i], `gradient ${i}`);
+    });
+    // b + w0·x0 + w1·x1 + w2·x2 is one instruction: a sum of products that starts with the bias.
+    expect(compiled.listing()).toMatch(/= sum \[p\d+, p\d+·x\d, p\d+·x\d, p\d+·x\d\]/);
   });
 
   it("bad arguments are named", () => {
