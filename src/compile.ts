@@ -117,6 +117,9 @@ const DOT = 15;
 const SELECT = 16;
 /** max(DOT, 0): a ReLU neuron. */
 const DOT_RELU = 17;
+// Flags of a DOT: the second factors need gradients too; the plain term comes first.
+const BOTH_SIDES = 1;
+const BIAS_FIRST = 2;
 
 const INLINE_ENTRIES: [number, number][] = [
   [E.add, ADD],
@@ -146,8 +149,8 @@ interface Tape {
   n: Int32Array;
   /** DOT: the slot of the last plain term or -1; SELECT: offset in `args`; CALL: 1 if b is a Value. */
   c: Int32Array;
-  /** DOT: 1 if the second factors need gradients too (0 for a first layer, whose second factors are inputs). */
-  bothSides: Uint8Array;
+  /** DOT: BOTH_SIDES if the second factors need gradients too (not so in a first layer, whose second factors are inputs); BIAS_FIRST if the plain term comes first. */
+  dotFlags: Uint8Array;
   args: Int32Array;
   /** Operations called through the table (CALL), by index. */
   ops: Op[];
@@ -822,7 +825,7 @@ function lowerOrdered(
   let B = new Int32Array(count);
   let N = new Int32Array(count);
   let C = new Int32Array(count);
-  let bothSides = new Uint8Array(count);
+  let dotFlags = new Uint8Array(count);
   const args = new IntList();
   const ops: Op[] = [];
   const opSlot = new Map<number, number>();
@@ -845,27 +848,31 @@ function lowerOrdered(
     let grad = false;
     const kindOf = insCode.data[i];
     if (kindOf === SUM) {
+      // A dot: products in consecutive slots, with one plain term (a bias) last, or first
+      // as in b + w0·x0 + w1·x1 + … written one add at a time.
+      const lead = n >= 3 && S[start] < 0 && !hasPlain(S, start + 1, end) ? 1 : 0;
+      const from = start + lead;
       let products = 0;
-      while (products < n && S[start + products] >= 0) products++;
-      let dense = products >= 2 && products >= n - 1;
+      while (products < n - lead && S[from + products] >= 0) products++;
+      let dense = products >= 2 && (lead === 1 ? products === n - 1 : products >= n - 1);
       for (let k = start; k < end; k++) {
         const x = slot[F[k]];
         const y = S[k] < 0 ? -1 : slot[S[k]];
         if (needsGrad[x] || (y >= 0 && needsGrad[y])) grad = true;
-        if (dense && k > start && k < start + products) {
+        if (dense && k > from && k < from + products) {
           if (x !== slot[F[k - 1]] + 1 || y !== slot[S[k - 1]] + 1) dense = false;
         }
       }
       if (dense) {
         code[w] = DOT;
-        A[w] = slot[F[start]];
-        B[w] = slot[S[start]];
+        A[w] = slot[F[from]];
+        B[w] = slot[S[from]];
         N[w] = products;
-        C[w] = products < n ? slot[F[end - 1]] : -1;
+        C[w] = lead === 1 ? slot[F[start]] : products < n ? slot[F[end - 1]] : -1;
         // The second factors of a first layer are inputs: no gradient to send them.
         let secondNeedsGrad = false;
         for (let k = 0; k < products; k++) if (needsGrad[B[w] + k]) secondNeedsGrad = true;
-        bothSides[w] = secondNeedsGrad ? 1 : 0;
+        dotFlags[w] = (secondNeedsGrad ? BOTH_SIDES : 0) | (lead === 1 ? BIAS_FIRST : 0);
       } else if (products === 0 && !hasProduct(S, start, end)) {
         code[w] = SUM;
         A[w] = args.length;
@@ -938,7 +945,7 @@ function lowerOrdered(
     B = B.slice(0, w);
     N = N.slice(0, w);
     C = C.slice(0, w);
-    bothSides = bothSides.slice(0, w);
+    dotFlags = dotFlags.slice(0, w);
     opIndices = opIndices.slice(0, w);
   }
 
@@ -971,7 +978,7 @@ function lowerOrdered(
     b: B,
     n: N,
     c: C,
-    bothSides,
+    dotFlags,
     args: args.data.slice(0, args.length),
     ops,
     backwardOrder: backwardList,
@@ -990,6 +997,11 @@ function lowerOrdered(
     outputStart,
     one,
   };
+}
+
+function hasPlain(second: Int32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (second[k] < 0) return true;
+  return false;
 }
 
 function hasProduct(second: Int32Array, start: number, end: number): boolean {
@@ -1061,7 +1073,7 @@ function build(t: Template, tape: Tape, generation: number): unknown {
 
 /** One pass over the tape; returns -1, or the index of the first instruction without a finite result. */
 function runForward(tape: Tape): number {
-  const { code, out, a: A, b: B, n: N, c: C, args, ops, values: v } = tape;
+  const { code, out, a: A, b: B, n: N, c: C, dotFlags, args, ops, values: v } = tape;
   const count = code.length;
   // Each case writes its own result: one shared accumulator, assigned from the CALL's
   // untyped return too, made V8 box the sums of the dot loop (twice as slow).
@@ -1074,9 +1086,12 @@ function runForward(tape: Tape): number {
       case DOT_RELU: {
         // Unrolled, in order: the sum must round exactly as the eager sum of products does.
         const end = a + N[i];
+        const bias = C[i];
+        const biasFirst = (dotFlags[i] & BIAS_FIRST) !== 0;
         let x = a;
         let y = b;
         let s = 0;
+        if (biasFirst) s += v[bias];
         for (; x + 3 < end; x += 4, y += 4) {
           s += v[x] * v[y];
           s += v[x + 1] * v[y + 1];
@@ -1084,8 +1099,7 @@ function runForward(tape: Tape): number {
           s += v[x + 3] * v[y + 3];
         }
         for (; x < end; x++, y++) s += v[x] * v[y];
-        const bias = C[i];
-        if (bias >= 0) s += v[bias];
+        if (bias >= 0 && !biasFirst) s += v[bias];
         v[o] = code[i] === DOT_RELU ? Math.max(s, 0) : s;
         break;
       }
@@ -1314,7 +1328,7 @@ function runBackward(tape: Tape, output: number): void {
         const bias = C[i];
         if (bias >= 0) g[bias] += d;
         const n = N[i];
-        if (tape.bothSides[i] === 1) {
+        if ((tape.dotFlags[i] & BOTH_SIDES) !== 0) {
           for (let k = 0; k < n; k++) {
             g[a + k] += d * v[b + k];
             g[b + k] += d * v[a + k];
@@ -1451,7 +1465,11 @@ function listing(tape: Tape): string {
       }
       case DOT:
       case DOT_RELU: {
-        const dot = `dot [${range(a, N[i])}]·[${range(b, N[i])}]${C[i] >= 0 ? ` + ${name(C[i])}` : ""}`;
+        const products = `[${range(a, N[i])}]·[${range(b, N[i])}]`;
+        const dot =
+          (tape.dotFlags[i] & BIAS_FIRST) !== 0
+            ? `dot ${name(C[i])} + ${products}`
+            : `dot ${products}${C[i] >= 0 ? ` + ${name(C[i])}` : ""}`;
         text = code[i] === DOT_RELU ? `relu(${dot})` : dot;
         break;
       }

@@ -419,7 +419,7 @@ describe("compile: traces and results", () => {
       expectClose(p.grad, eagerGrads[i], `gradient ${i}`);
     });
     // b + w0·x0 + w1·x1 + w2·x2 is one instruction: a sum of products that starts with the bias.
-    expect(compiled.listing()).toMatch(/= sum \[p\d+, p\d+·x\d, p\d+·x\d, p\d+·x\d\]/);
+    expect(compiled.listing()).toMatch(/= dot p\d+ \+ \[p\d+…p\d+\]·\[x\d…x\d\]/);
   });
 
   it("bad arguments are named", () => {
