@@ -49,6 +49,8 @@ export interface Engine<Prepared> {
   lossAndGradients(batch: Prepared): LossAndGradients;
   /** One optimizer step on this batch; returns the loss before the update. */
   step(batch: Prepared): number;
+  /** Compiled engines: records the step for this batch's shape (timed apart from the steps). */
+  trace?(batch: Prepared): void;
   /** The current parameters, converted to float64. */
   weights(): Weights;
   /** Frees what a prepared batch holds (TensorFlow.js tensors). */

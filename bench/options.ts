@@ -10,9 +10,14 @@ export interface BenchOptions {
   save: boolean;
   /** The folder that receives latest.md and latest.json. */
   outDir: string;
+  /** The workloads to run (all by default). */
+  only: Workload[];
 }
 
-export const USAGE = "usage: npm run bench -- [--reps N] [--quick] [--save]";
+export const WORKLOADS = ["demo", "chains", "digits", "gpt"] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export const USAGE = `usage: npm run bench -- [--reps N] [--quick] [--save] [--only ${WORKLOADS.join(",")}]`;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const SAVED_RESULTS_DIR = `${ROOT}bench/results`;
 export const SCRATCH_RESULTS_DIR = `${ROOT}out/bench`;
@@ -22,6 +27,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   let reps: number | undefined;
   let quick = false;
   let save = false;
+  let only: Workload[] = [...WORKLOADS];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--quick") quick = true;
@@ -31,6 +37,14 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       if (!Number.isInteger(reps) || reps < 1) {
         throw new RangeError(`--reps must be a positive integer, got ${args[i] ?? "nothing"}`);
       }
+    } else if (arg === "--only") {
+      const names = (args[++i] ?? "").split(",");
+      for (const name of names) {
+        if (!(WORKLOADS as readonly string[]).includes(name)) {
+          throw new RangeError(`--only: unknown workload "${name}"; expected ${WORKLOADS.join(", ")}`);
+        }
+      }
+      only = names as Workload[];
     } else {
       throw new RangeError(`unknown argument "${arg}"`);
     }
@@ -40,5 +54,6 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     quick,
     save,
     outDir: save ? SAVED_RESULTS_DIR : SCRATCH_RESULTS_DIR,
+    only,
   };
 }

@@ -3,7 +3,7 @@
 // Prints a table and writes latest.md and latest.json into out/bench/, or with --save into
 // bench/results/, the table committed with the code.
 //
-// Usage: npm run bench -- [--reps N] [--quick] [--save]
+// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt]
 // Timings are medians over repetitions; engines take turns within each repetition so that
 // a burst of load from elsewhere on the machine does not fall on one engine only.
 import { execFileSync } from "node:child_process";
@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createRandom, MLP, makeMoons, shuffled } from "../src/index.js";
+import { compile, createRandom, MLP, makeMoons, shuffled } from "../src/index.js";
 import { loadDigits } from "../src/node/datasets.js";
 import { buildChain, countNodes, float64Chain } from "./chain.js";
 import {
@@ -23,6 +23,7 @@ import {
   type OptimizerSpec,
   weightsOf,
 } from "./common.js";
+import { createCompiledEngine, lossFunction } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
 import { gptEagerWorkload } from "./gpt.js";
 import { createMicrogradEngine, lossGraph } from "./micrograd.js";
@@ -35,6 +36,12 @@ const TARGET = {
   bytesPerNode: 100,
   chainMs: 1000, // 1,000,000-node chain, build + backward
   growth: [8, 12] as const, // 10× the nodes: 8–12× the time
+  // The targets of issue 10 (compile).
+  compiledDemoRatio: 1.5, // compiled demo step ≤ 1.5 × the Float64Array step
+  eagerOverCompiled: 20, // eager demo step ≥ 20 × the compiled step
+  compiledDigitsRatio: 2, // compiled digits epoch ≤ 2 × Float64Array, and faster than TensorFlow.js
+  firstCallRatio: 3, // trace + first replay ≤ 3 × one eager step
+  compiledBytesPerNode: 40,
 };
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -51,6 +58,7 @@ try {
   process.exit(2);
 }
 const REPS = options.reps;
+const only = options.only;
 
 /** Median and range of a set of repeated measurements. */
 interface Measure {
@@ -91,7 +99,14 @@ function race(contenders: Contender[], batches: Batch[], steps: number, evaluate
   const out = new Map(
     contenders.map((c) => [
       c.key,
-      { stepMs: [] as number[], totalMs: [] as number[], losses: [] as number[], accuracy: 0, name: "" },
+      {
+        stepMs: [] as number[],
+        totalMs: [] as number[],
+        traceMs: [] as number[],
+        losses: [] as number[],
+        accuracy: 0,
+        name: "",
+      },
     ]),
   );
   for (let rep = 0; rep <= REPS; rep++) {
@@ -100,6 +115,10 @@ function race(contenders: Contender[], batches: Batch[], steps: number, evaluate
     for (const contender of order) {
       const engine = contender.make();
       const prepared = batches.map((b) => engine.prepare(b));
+      // A compiled engine records its step once per batch shape; timed apart from the steps.
+      const t0 = performance.now();
+      if (engine.trace) for (const p of prepared) engine.trace(p);
+      const traceMs = performance.now() - t0;
       const times = new Array<number>(steps);
       const losses = new Array<number>(steps);
       for (let s = 0; s < steps; s++) {
@@ -111,6 +130,7 @@ function race(contenders: Contender[], batches: Batch[], steps: number, evaluate
       if (!record) throw new Error("unreachable");
       record.name = engine.name;
       if (rep > 0) {
+        record.traceMs.push(traceMs);
         record.stepMs.push(median(times));
         record.totalMs.push(times.reduce((a, b) => a + b, 0));
       }
@@ -144,6 +164,7 @@ function demoWorkload() {
   const results = race(
     [
       { key: "micrograd", make: () => createMicrogradEngine(makeModel(), loss, optimizer) },
+      { key: "compiled", make: () => createCompiledEngine(makeModel(), loss, optimizer) },
       { key: "tfjs", make: () => createTfjsEngine(initial, loss, optimizer) },
       { key: "float64", make: () => createFloat64Engine(initial, loss, optimizer, batch.X.length) },
     ],
@@ -152,6 +173,8 @@ function demoWorkload() {
     batch,
   );
   const float64 = results.get("float64")?.stepMs ?? [];
+  const compiled = results.get("compiled")?.stepMs ?? [];
+  const eager = results.get("micrograd")?.stepMs ?? [];
   for (const [key, r] of results) {
     rows.push({
       workload: "Demo step (moons 100, 2-16-16-1, hinge+L2, SGD)",
@@ -171,9 +194,41 @@ function demoWorkload() {
       unit: "×",
       ...(key === "micrograd"
         ? { target: `≤ ${TARGET.demoRatio}×`, pass: ratio.median <= TARGET.demoRatio }
-        : {}),
+        : key === "compiled"
+          ? { target: `≤ ${TARGET.compiledDemoRatio}×`, pass: ratio.median <= TARGET.compiledDemoRatio }
+          : {}),
     });
   }
+  const speedup = measure(eager.map((ms, i) => ms / compiled[i]));
+  rows.push({
+    workload: "Demo step: eager ÷ compiled",
+    engine: "micrograd compiled",
+    value: speedup,
+    unit: "×",
+    target: `≥ ${TARGET.eagerOverCompiled}×`,
+    pass: speedup.median >= TARGET.eagerOverCompiled,
+  });
+
+  // The first call traces (runs the step eagerly and lowers its graph) and replays once.
+  const firstCalls: number[] = [];
+  for (let rep = 0; rep <= REPS; rep++) {
+    const fresh = makeModel();
+    const step = compile(lossFunction(fresh, loss));
+    const t0 = performance.now();
+    step(batch.X, batch.y).backward();
+    if (rep > 0) firstCalls.push(performance.now() - t0);
+  }
+  const eagerStep = median(eager);
+  const first = measure(firstCalls.map((ms) => ms / eagerStep));
+  rows.push({
+    workload: "Demo: first compiled call (trace + replay + backward) ÷ eager step",
+    engine: "micrograd compiled",
+    value: first,
+    unit: "×",
+    result: `${fmt(median(firstCalls))} ms`,
+    target: `≤ ${TARGET.firstCallRatio}×`,
+    pass: first.median <= TARGET.firstCallRatio,
+  });
 
   // The size of one step's graph and the heap it takes.
   const model = makeModel();
@@ -187,6 +242,40 @@ function demoWorkload() {
     target: `≤ ${TARGET.bytesPerNode}`,
     pass: bytes.median <= TARGET.bytesPerNode,
   });
+  const traceBytes = measure(
+    Array.from({ length: REPS }, () => compiledSize(model, batch, loss) / sizes[0].nodes),
+  );
+  rows.push({
+    workload: `Demo compiled trace, per node of the eager graph (${sizes[0].nodes.toLocaleString("en-US")})`,
+    engine: "micrograd compiled",
+    value: traceBytes,
+    unit: "B/node",
+    target: `≤ ${TARGET.compiledBytesPerNode}`,
+    pass: traceBytes.median <= TARGET.compiledBytesPerNode,
+  });
+}
+
+/**
+ * Bytes kept by eight compiled steps, each traced once (tape, buffers, parameter list), per
+ * step: the heap and the typed arrays' buffers, which live outside it.
+ */
+function compiledSize(model: MLP, batch: Batch, loss: LossSpec): number {
+  const copies = 8;
+  const used = () => {
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return heapUsed + arrayBuffers;
+  };
+  gc?.();
+  const before = used();
+  const steps = Array.from({ length: copies }, () => {
+    const step = compile(lossFunction(model, loss));
+    step(batch.X, batch.y);
+    return step;
+  });
+  gc?.();
+  const bytes = used() - before;
+  if (steps.some((s) => s.traceCount !== 1)) throw new Error("compiledSize: expected one trace each");
+  return bytes / copies;
 }
 
 /**
@@ -312,6 +401,7 @@ function digitsWorkload() {
   const results = race(
     [
       { key: "micrograd", make: () => createMicrogradEngine(makeModel(), loss, optimizer) },
+      { key: "compiled", make: () => createCompiledEngine(makeModel(), loss, optimizer) },
       { key: "tfjs", make: () => createTfjsEngine(initial, loss, optimizer) },
       { key: "float64", make: () => createFloat64Engine(initial, loss, optimizer, batchSize) },
     ],
@@ -320,6 +410,7 @@ function digitsWorkload() {
     all,
   );
   const float64 = results.get("float64")?.totalMs ?? [];
+  const tfjs = results.get("tfjs")?.totalMs ?? [];
   for (const [key, r] of results) {
     const meanLoss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
     const ratio =
@@ -332,6 +423,36 @@ function digitsWorkload() {
       result: `mean loss ${meanLoss.toFixed(4)}, acc ${percent(r.accuracy)}; ${fmt(median(r.stepMs))} ms/step${ratio}`,
     });
   }
+  // The compiled epoch replays: its two traces (batches of 32 and the last, shorter one) were
+  // made before, as in any epoch after the first. The first epoch pays for them once.
+  const compiledRun = results.get("compiled");
+  const compiled = compiledRun?.totalMs ?? [];
+  const traces = compiledRun?.traceMs ?? [];
+  rows.push({
+    workload: "Digits: the compiled step's two traces (batch of 32, last batch of 5), once per training",
+    engine: "micrograd compiled",
+    value: measure(traces),
+    unit: "ms",
+    result: `first epoch with traces: ${fmt(median(compiled.map((t, i) => (t + traces[i]) / float64[i])))}× Float64Array`,
+  });
+  const overFloat64 = measure(compiled.map((t, i) => t / float64[i]));
+  rows.push({
+    workload: "Digits epoch: compiled ÷ Float64Array",
+    engine: "micrograd compiled",
+    value: overFloat64,
+    unit: "×",
+    target: `≤ ${TARGET.compiledDigitsRatio}×`,
+    pass: overFloat64.median <= TARGET.compiledDigitsRatio,
+  });
+  const overTfjs = measure(compiled.map((t, i) => t / tfjs[i]));
+  rows.push({
+    workload: "Digits epoch: compiled ÷ TensorFlow.js",
+    engine: "micrograd compiled",
+    value: overTfjs,
+    unit: "×",
+    target: "< 1×",
+    pass: overTfjs.median < 1,
+  });
   return { batches: batches.length };
 }
 
@@ -386,14 +507,22 @@ async function main() {
   await useTfjsCpu();
   const info = machine();
   console.log(`bench: ${info.cpu}, ${info.cores} cores, Node ${info.node}, ${REPS} repetitions`);
-  console.log("bench: demo …");
-  demoWorkload();
-  console.log("bench: chains …");
-  chainWorkload();
-  console.log("bench: digits …");
-  digitsWorkload();
-  console.log("bench: gpt …");
-  rows.push(...gptEagerWorkload({ reps: REPS }));
+  if (only.includes("demo")) {
+    console.log("bench: demo …");
+    demoWorkload();
+  }
+  if (only.includes("chains")) {
+    console.log("bench: chains …");
+    chainWorkload();
+  }
+  if (only.includes("digits")) {
+    console.log("bench: digits …");
+    digitsWorkload();
+  }
+  if (only.includes("gpt")) {
+    console.log("bench: gpt …");
+    rows.push(...gptEagerWorkload({ reps: REPS }));
+  }
 
   const md = markdown(info);
   console.log(`\n${md}`);

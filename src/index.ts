@@ -1,6 +1,15 @@
 // The public API of the core: the engine and everything built on it that needs nothing but JavaScript.
 
 export {
+  type Compiled,
+  type CompiledFunction,
+  CompiledValue,
+  type CompileOptions,
+  compile,
+  type Numeric,
+  type NumericArguments,
+} from "./compile.js";
+export {
   DATASET_NAMES,
   type Dataset,
   type DatasetName,
@@ -99,6 +108,8 @@ export {
   type FitResult,
   fit,
   predict,
+  SCORE_BLOCK,
+  type ScoreOptions,
   type StepRecord,
   scores,
 } from "./train.js";

@@ -8,14 +8,18 @@ export const LOSS_NAMES: readonly LossName[] = ["hinge", "mse", "bce", "softmax"
 /**
  * Max-margin (SVM) loss on raw scores, labels ±1: mean of max(0, 1 − y·s).
  * Scores on the right side by a margin of 1 cost nothing.
+ *
+ * Labels (here and in every loss) may be numbers or Values: a compiled training step receives
+ * them as Values, so that a replay follows the labels of each new batch.
  */
-export function hingeLoss(scores: readonly Value[], labels: readonly number[]): Value {
+export function hingeLoss(scores: readonly Value[], labels: readonly Operand[]): Value {
   checkBatch("hingeLoss", scores, labels);
   checkScalars("hingeLoss", "scores", scores);
-  labels.forEach((y, i) => {
+  labels.forEach((label, i) => {
+    const y = dataOf(label);
     if (y !== 1 && y !== -1) throw new RangeError(`hingeLoss: labels[${i}] is ${y}, expected 1 or -1`);
   });
-  return mean(scores.map((s, i) => s.mul(-labels[i]).add(1).relu()));
+  return mean(scores.map((s, i) => s.mul(negated(labels[i])).add(1).relu()));
 }
 
 /**
@@ -24,13 +28,20 @@ export function hingeLoss(scores: readonly Value[], labels: readonly number[]): 
  */
 export function multiclassHingeLoss(
   scores: readonly (readonly Value[])[],
-  classes: readonly number[],
+  classes: readonly Operand[],
 ): Value {
   checkBatch("multiclassHingeLoss", scores, classes);
   checkRows("multiclassHingeLoss", "scores", scores);
   return mean(
     scores.map((row, i) => {
-      const y = checkClass("multiclassHingeLoss", classes[i], row.length, i);
+      const label = classes[i];
+      const y = checkClass("multiclassHingeLoss", dataOf(label), row.length, i);
+      if (label instanceof Value) {
+        // Which classes are wrong depends on the label, so every class gets a margin, the
+        // true one multiplied by 0: the same sum, and the same graph for any label.
+        const target = Value.select(row, label);
+        return Value.sum(row.map((s, j) => s.sub(target).add(1).relu().mul(oneHot(label, j).neg().add(1))));
+      }
       const margins = row.flatMap((s, j) => (j === y ? [] : [s.sub(row[y]).add(1).relu()]));
       return Value.sum(margins);
     }),
@@ -38,10 +49,10 @@ export function multiclassHingeLoss(
 }
 
 /** Mean squared error: mean of (p − t)². */
-export function mseLoss(predictions: readonly Value[], targets: readonly number[]): Value {
+export function mseLoss(predictions: readonly Value[], targets: readonly Operand[]): Value {
   checkBatch("mseLoss", predictions, targets);
   checkScalars("mseLoss", "predictions", predictions);
-  targets.forEach((t, i) => {
+  targets.map(dataOf).forEach((t, i) => {
     if (!Number.isFinite(t)) throw new RangeError(`mseLoss: targets[${i}] is ${t}, expected a finite number`);
   });
   return mean(predictions.map((p, i) => p.sub(targets[i]).pow(2)));
@@ -51,10 +62,10 @@ export function mseLoss(predictions: readonly Value[], targets: readonly number[
  * Binary cross-entropy on logits z with targets t in [0, 1]: mean of softplus(z) − t·z,
  * which equals −t·log σ(z) − (1 − t)·log(1 − σ(z)) but never takes the log of 0.
  */
-export function bceWithLogitsLoss(logits: readonly Value[], targets: readonly number[]): Value {
+export function bceWithLogitsLoss(logits: readonly Value[], targets: readonly Operand[]): Value {
   checkBatch("bceWithLogitsLoss", logits, targets);
   checkScalars("bceWithLogitsLoss", "logits", logits);
-  targets.forEach((t, i) => {
+  targets.map(dataOf).forEach((t, i) => {
     if (!(t >= 0 && t <= 1)) throw new RangeError(`bceWithLogitsLoss: targets[${i}] is ${t}, expected 0..1`);
   });
   return mean(logits.map((z, i) => z.softplus().sub(z.mul(targets[i]))));
@@ -62,23 +73,24 @@ export function bceWithLogitsLoss(logits: readonly Value[], targets: readonly nu
 
 /**
  * Softmax cross-entropy for K classes: mean of log Σ_j e^{z_j} − z_y. The largest logit is
- * subtracted (as a constant) before exponentiating, so that large logits cannot overflow;
- * the gradient is unchanged because log-sum-exp shifts with its inputs.
+ * subtracted before exponentiating, so that large logits cannot overflow; log-sum-exp shifts
+ * with its inputs, so the loss is unchanged and the shift's own gradient cancels (to rounding).
+ * The shift is `Value.max` and the pick of z_y is `Value.select`, not numbers read from
+ * `.data`, so that a compiled step computes both anew for every batch.
  */
 export function softmaxCrossEntropy(
   logits: readonly (readonly Value[])[],
-  classes: readonly number[],
+  classes: readonly Operand[],
 ): Value {
   checkBatch("softmaxCrossEntropy", logits, classes);
   checkRows("softmaxCrossEntropy", "logits", logits);
   return mean(
     logits.map((row, i) => {
-      const y = checkClass("softmaxCrossEntropy", classes[i], row.length, i);
+      checkClass("softmaxCrossEntropy", dataOf(classes[i]), row.length, i);
       if (row.length < 2) throw new RangeError("softmaxCrossEntropy: needs at least 2 logits per sample");
-      let max = row[0].data;
-      for (const z of row) max = Math.max(max, z.data);
+      const max = Value.max(row);
       const logSumExp = Value.sum(row.map((z) => z.sub(max).exp())).log();
-      return logSumExp.sub(row[y].sub(max));
+      return logSumExp.sub(Value.select(row, classes[i]).sub(max));
     }),
   );
 }
@@ -109,27 +121,34 @@ export function l2Penalty(parameters: readonly Value[], alpha: number): Value {
 export function classificationLoss(
   name: LossName,
   outputs: readonly (readonly Value[])[],
-  classes: readonly number[],
+  classes: readonly Operand[],
 ): Value {
   checkBatch("classificationLoss", outputs, classes);
   checkRows("classificationLoss", "outputs", outputs);
   const k = outputs[0].length;
   const binary = k === 1;
-  const classOf = (i: number) => checkClass("classificationLoss", classes[i], binary ? 2 : k, i);
+  const classOf = (i: number) => checkClass("classificationLoss", dataOf(classes[i]), binary ? 2 : k, i);
+  // Class 0/1 as a sign −1/+1; for a Value class the same arithmetic, 2c − 1, recorded.
+  const sign = (i: number): Operand => {
+    const y = classOf(i);
+    const c = classes[i];
+    return c instanceof Value ? c.mul(2).sub(1) : y === 1 ? 1 : -1;
+  };
   switch (name) {
     case "hinge":
       return binary
         ? hingeLoss(
             outputs.map((row) => row[0]),
-            classes.map((_, i) => (classOf(i) === 1 ? 1 : -1)),
+            classes.map((_, i) => sign(i)),
           )
         : multiclassHingeLoss(outputs, classes);
     case "mse":
     case "bce": {
       const flat = outputs.flat();
-      const targets = classes.flatMap((_, i) => {
+      const targets = classes.flatMap((c, i): Operand[] => {
         const y = classOf(i);
-        if (binary) return [name === "mse" ? (y === 1 ? 1 : -1) : y];
+        if (binary) return [name === "mse" ? sign(i) : c];
+        if (c instanceof Value) return Array.from({ length: k }, (_, j) => oneHot(c, j));
         return Array.from({ length: k }, (_, j) => (j === y ? 1 : 0));
       });
       return name === "mse" ? mseLoss(flat, targets) : bceWithLogitsLoss(flat, targets);
@@ -154,6 +173,19 @@ export function predictedClass(outputs: readonly number[]): number {
   let best = 0;
   for (let j = 1; j < outputs.length; j++) if (outputs[j] > outputs[best]) best = j;
   return best;
+}
+
+function dataOf(x: Operand): number {
+  return x instanceof Value ? x.data : x;
+}
+
+function negated(x: Operand): Operand {
+  return x instanceof Value ? x.neg() : -x;
+}
+
+/** 1 where the class c equals j, else 0, for an integer class given as a Value: relu(1 − |c − j|). */
+function oneHot(c: Value, j: number): Value {
+  return c.sub(j).abs().neg().add(1).relu();
 }
 
 function mean(terms: Operand[]): Value {

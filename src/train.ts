@@ -1,6 +1,7 @@
 // Training and evaluation of a classifier on a Dataset: the loop every example would otherwise repeat.
+import { type CompiledFunction, compile } from "./compile.js";
 import type { Dataset } from "./data.js";
-import { noGrad, type Value } from "./engine.js";
+import { isRecording, noGrad, type Operand, Value } from "./engine.js";
 import { classificationLoss, LOSS_NAMES, type LossName, l2Penalty, predictedClass } from "./losses.js";
 import type { MLP } from "./nn.js";
 import {
@@ -41,6 +42,12 @@ export interface FitOptions {
   validateEvery?: number;
   /** Called after every step; return false to stop training early. */
   onStep?: (record: StepRecord) => boolean | undefined;
+  /**
+   * Trace the training step once per batch shape and replay it on typed arrays (see
+   * `compile`): the same numbers, many times faster. Default true; false runs the eager
+   * engine, step by step, as the reference.
+   */
+  compile?: boolean;
 }
 
 /** What one step did. `loss` and `accuracy` are on its batch, before the update. */
@@ -87,6 +94,16 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
   if (options.validation) checkDataset("fit (validation)", model, options.validation);
 
   const parameters = model.parameters();
+  // The step's graph as a function of the batch, so that it can be compiled: the loss first,
+  // because backward() of a compiled result adds gradients in the order of its first output.
+  const stepGraph = (X: readonly (readonly Operand[])[], classes: readonly Operand[]) => {
+    const outputs = X.map((x) => model.forward(x));
+    let total = classificationLoss(loss, outputs, classes);
+    if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
+    return [total, outputs] as const;
+  };
+  const compiledStep = options.compile === false ? undefined : compile(stepGraph, { maxTraces: 4 });
+  const measureCompiled = options.compile !== false;
   const random = createRandom(options.seed ?? 0);
   let order = Array.from({ length: n }, (_, i) => i);
   const history: StepRecord[] = [];
@@ -98,13 +115,12 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
 
     optimizer.lr = scheduledRate(schedule, baseRate, step, steps);
     const classes = batch.map((i) => data.y[i]);
-    let outputs: Value[][];
-    let total: Value;
+    const X = batch.map((i) => data.X[i]);
+    let outputs: (readonly { data: number }[])[];
+    let total: { data: number; backward(): void };
     let updating = false;
     try {
-      outputs = batch.map((i) => model.forward(data.X[i]));
-      total = classificationLoss(loss, outputs, classes);
-      if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
+      [total, outputs] = compiledStep ? compiledStep(X, classes) : stepGraph(X, classes);
       optimizer.zeroGrad();
       total.backward();
       updating = true;
@@ -126,7 +142,7 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
       lr: optimizer.lr,
     };
     if (options.validation && ((step + 1) % validateEvery === 0 || step === steps - 1)) {
-      const scores = measure(model, options.validation, loss);
+      const scores = measure(model, options.validation, loss, measureCompiled);
       record.validationLoss = scores.loss;
       record.validationAccuracy = scores.accuracy;
     }
@@ -140,10 +156,10 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
 export function evaluate(
   model: MLP,
   data: Dataset,
-  options: { loss?: LossName } = {},
+  options: { loss?: LossName; compile?: boolean } = {},
 ): { loss: number; accuracy: number } {
   checkDataset("evaluate", model, data);
-  return measure(model, data, options.loss ?? defaultLoss(model));
+  return measure(model, data, options.loss ?? defaultLoss(model), options.compile !== false);
 }
 
 /**
@@ -240,22 +256,87 @@ function defaultLoss(model: MLP): LossName {
   return model.nout === 1 ? "hinge" : "softmax";
 }
 
-/** evaluate() on data already checked, e.g. a validation set measured again and again during fit. */
-function measure(model: MLP, data: Dataset, loss: LossName): { loss: number; accuracy: number } {
+/**
+ * evaluate() on data already checked, e.g. a validation set measured again and again during fit.
+ * The loss is computed from the outputs as numbers, so compiled outputs give the same figure.
+ */
+function measure(
+  model: MLP,
+  data: Dataset,
+  loss: LossName,
+  compiled = true,
+): { loss: number; accuracy: number } {
+  const outputs = scores(model, data.X, { compile: compiled });
   return noGrad(() => {
-    const outputs = data.X.map((x) => model.forward(x));
-    return { loss: classificationLoss(loss, outputs, data.y).data, accuracy: batchAccuracy(outputs, data.y) };
+    const leaves = outputs.map((row) => row.map((x) => new Value(x)));
+    return { loss: classificationLoss(loss, leaves, data.y).data, accuracy: batchAccuracy(leaves, data.y) };
   });
 }
 
-/** The predicted class of every row of `X`. */
-export function predict(model: MLP, X: readonly (readonly number[])[]): number[] {
-  return noGrad(() => X.map((x) => predictedClass(model.forward(x).map((v) => v.data))));
+/** Options of the functions that run a model over many rows. */
+export interface ScoreOptions {
+  /**
+   * Run a compiled forward pass over blocks of rows (see `compile`) when there are at least
+   * SCORE_BLOCK rows; the same numbers as the eager pass, faster. Default true.
+   */
+  compile?: boolean;
 }
 
-/** The raw outputs (scores or logits) for every row of `X`, as plain numbers. */
-export function scores(model: MLP, X: readonly (readonly number[])[]): number[][] {
-  return noGrad(() => X.map((x) => model.forward(x).map((v) => v.data)));
+/** Rows per replay of the compiled forward pass of `scores`; the last block is padded. */
+export const SCORE_BLOCK = 64;
+
+type ScoreFunction = CompiledFunction<(X: readonly (readonly Value[])[]) => Value[][]>;
+const scoreFunctions = new WeakMap<MLP, ScoreFunction>();
+
+/** The compiled forward pass of `model` over SCORE_BLOCK rows, made once per model. */
+function scoreFunction(model: MLP): ScoreFunction {
+  let f = scoreFunctions.get(model);
+  if (!f) {
+    f = compile((X: readonly (readonly Value[])[]) => X.map((x) => model.forward(x)), { maxTraces: 1 });
+    scoreFunctions.set(model, f);
+  }
+  return f;
+}
+
+/** The predicted class of every row of `X`. */
+export function predict(model: MLP, X: readonly (readonly number[])[], options: ScoreOptions = {}): number[] {
+  return scores(model, X, options).map(predictedClass);
+}
+
+/**
+ * The raw outputs (scores or logits) for every row of `X`, as plain numbers. Over many rows
+ * (a decision-boundary grid, a test set) this replays a compiled forward pass block by block.
+ */
+export function scores(
+  model: MLP,
+  X: readonly (readonly number[])[],
+  options: ScoreOptions = {},
+): number[][] {
+  if (options.compile === false || !Array.isArray(X) || X.length < SCORE_BLOCK) {
+    return noGrad(() => X.map((x) => model.forward(x).map((v) => v.data)));
+  }
+  const forward = scoreFunction(model);
+  if (!isRecording() && forward.cacheSize === 0) {
+    // Tracing records a graph, which noGrad() forbids: the first call stays eager.
+    return noGrad(() => X.map((x) => model.forward(x).map((v) => v.data)));
+  }
+  for (let i = 0; i < X.length; i++) {
+    const row = X[i];
+    if (!Array.isArray(row) || row.length !== model.nin || !row.every(Number.isFinite)) {
+      // The eager pass names the problem.
+      return noGrad(() => X.map((x) => model.forward(x).map((v) => v.data)));
+    }
+  }
+  const result: number[][] = new Array(X.length);
+  const block: (readonly number[])[] = new Array(SCORE_BLOCK);
+  for (let start = 0; start < X.length; start += SCORE_BLOCK) {
+    const n = Math.min(SCORE_BLOCK, X.length - start);
+    // The last block is padded with its first row; those outputs are dropped.
+    for (let k = 0; k < SCORE_BLOCK; k++) block[k] = X[start + (k < n ? k : 0)];
+    const outputs = forward(block);
+    for (let k = 0; k < n; k++) result[start + k] = outputs[k].map((v) => v.data);
+  }
+  return result;
 }
 
 /** The fraction of `data` that `model` classifies correctly. */
@@ -265,7 +346,10 @@ export function accuracy(model: MLP, data: Dataset): number {
   return predicted.filter((c, i) => c === data.y[i]).length / predicted.length;
 }
 
-function batchAccuracy(outputs: readonly (readonly Value[])[], classes: readonly number[]): number {
+function batchAccuracy(
+  outputs: readonly (readonly { data: number }[])[],
+  classes: readonly number[],
+): number {
   let correct = 0;
   for (let i = 0; i < outputs.length; i++) {
     if (predictedClass(outputs[i].map((v) => v.data)) === classes[i]) correct++;

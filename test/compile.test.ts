@@ -1,0 +1,489 @@
+// compile(fn): a replay equals the eager run it recorded — values, gradients, accumulation —
+// on random programs, on the demo's whole training run and on digits; new shapes retrace;
+// data-dependent functions are refused or caught.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { LossSpec, OptimizerSpec } from "../bench/common.js";
+import { createCompiledEngine } from "../bench/compiled.js";
+import { createMicrogradEngine } from "../bench/micrograd.js";
+import { compile } from "../src/compile.js";
+import { makeMoons, subset } from "../src/data.js";
+import { noGrad, type Operand, Value } from "../src/engine.js";
+import { bceWithLogitsLoss, classificationLoss, type LossName, mseLoss } from "../src/losses.js";
+import { MLP } from "../src/nn.js";
+import { loadDigits } from "../src/node/datasets.js";
+import { createRandom } from "../src/random.js";
+import { type FitOptions, fit, predict, scores } from "../src/train.js";
+
+/** |a − b| ≤ 1e-12 relative to the larger magnitude (or to 1 near zero). */
+function expectClose(actual: number, expected: number, what: string): void {
+  const scale = Math.max(1, Math.abs(actual), Math.abs(expected));
+  if (!(Math.abs(actual - expected) <= 1e-12 * scale)) {
+    throw new Error(`${what}: compiled ${actual}, eager ${expected}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Random programs: a list of steps, each making a new Value from earlier ones (so that
+// subexpressions are shared), the inputs, closed-over parameters and constants.
+
+type Step = { op: number; i: number; j: number; k: number; c: number };
+const OP_COUNT = 21;
+
+function runProgram(steps: Step[], xs: Value[], index: Value, params: Value[]): Value {
+  const pool: Value[] = [...xs, ...params];
+  const pick = (n: number) => pool[n % pool.length];
+  for (const { op, i, j, k, c } of steps) {
+    const a = pick(i);
+    const b = pick(j);
+    const d = pick(k);
+    let v: Value;
+    switch (op) {
+      case 0:
+        v = a.add(b);
+        break;
+      case 1:
+        v = a.sub(c);
+        break;
+      case 2:
+        v = a.mul(b.tanh());
+        break;
+      case 3:
+        v = a.div(b.abs().add(1));
+        break;
+      case 4:
+        v = a.abs().add(0.5).pow(b.tanh()); // a Value exponent
+        break;
+      case 5:
+        v = a.tanh().pow(c > 0 ? 2 : 3);
+        break;
+      case 6:
+        v = a.neg();
+        break;
+      case 7:
+        v = a.tanh().exp();
+        break;
+      case 8:
+        v = a.abs().add(0.5).log();
+        break;
+      case 9:
+        v = a.abs().add(0.25).sqrt();
+        break;
+      case 10:
+        v = a.abs();
+        break;
+      case 11:
+        v = a.sigmoid();
+        break;
+      case 12:
+        v = a.relu();
+        break;
+      case 13:
+        v = a.leakyRelu(0.1);
+        break;
+      case 14:
+        v = a.softplus();
+        break;
+      case 15:
+        v = a.max(b);
+        break;
+      case 16:
+        v = Value.max([a, b, d]);
+        break;
+      case 17: // a weighted sum: products fold into a dot instruction
+        v = Value.sum([a.mul(b), d.mul(a), c, b]);
+        break;
+      case 18: // products of parameters and inputs in a row, plus a bias: the dense dot
+        v = Value.sum([...params.slice(0, 3).map((p, n) => p.mul(xs[(i + n) % xs.length])), d]);
+        break;
+      case 19:
+        v = Value.select([a, b, d], index);
+        break;
+      default:
+        v = Value.sum([a, b, c]);
+    }
+    pool.push(v);
+  }
+  return Value.sum(pool.slice(-3));
+}
+
+const stepArbitrary = fc.record({
+  op: fc.integer({ min: 0, max: OP_COUNT - 1 }),
+  i: fc.nat(100),
+  j: fc.nat(100),
+  k: fc.nat(100),
+  c: fc.double({ min: -2, max: 2, noNaN: true }),
+});
+const numbers = (n: number) =>
+  fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: n, maxLength: n });
+
+describe("compile: random programs", () => {
+  it("values and gradients equal eager, at the traced inputs and at new ones", () => {
+    fc.assert(
+      fc.property(
+        fc.array(stepArbitrary, { minLength: 1, maxLength: 14 }),
+        numbers(4),
+        numbers(4),
+        numbers(4),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.boolean(),
+        (steps, x1, x2, weights, i1, i2, fuse) => {
+          const params = weights.map((w) => new Value(w));
+          const fn = (xs: Value[], index: Value) => runProgram(steps, xs, index, params);
+          const compiled = compile(fn, { fuse, constantCheck: false });
+          for (const [xs, index] of [
+            [x1, i1],
+            [x2, i2],
+          ] as const) {
+            // Eager, with gradients starting from 0.5 to see accumulation.
+            for (const p of params) p.grad = 0.5;
+            const eager = fn(
+              xs.map((x) => new Value(x)),
+              new Value(index),
+            );
+            eager.backward();
+            const eagerGrads = params.map((p) => p.grad);
+            for (const p of params) p.grad = 0.5;
+            const result = compiled(xs, index);
+            result.backward();
+            expectClose(result.data, eager.data, "value");
+            params.forEach((p, n) => {
+              expectClose(p.grad, eagerGrads[n], `gradient ${n}`);
+            });
+          }
+          expect(compiled.traceCount).toBe(1);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("without fusion, every instruction is one node and results are bit for bit", () => {
+    fc.assert(
+      fc.property(
+        fc.array(stepArbitrary, { minLength: 1, maxLength: 14 }),
+        numbers(4),
+        numbers(4),
+        (steps, xs, w) => {
+          const params = w.map((x) => new Value(x));
+          const fn = (x: Value[], index: Value) => runProgram(steps, x, index, params);
+          const eager = fn(
+            xs.map((x) => new Value(x)),
+            new Value(1),
+          );
+          eager.backward();
+          const eagerGrads = params.map((p) => p.grad);
+          for (const p of params) p.grad = 0;
+          const result = compile(fn, { fuse: false, constantCheck: false })(xs, 1);
+          result.backward();
+          expect(result.data).toBe(eager.data);
+          expect(params.map((p) => p.grad)).toEqual(eagerGrads);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+const DEMO: FitOptions = {
+  loss: "hinge",
+  l2: 1e-4,
+  optimizer: "sgd",
+  lr: 1,
+  schedule: { kind: "linear", endFactor: 0.1 },
+  steps: 100,
+};
+
+describe("compile: training", () => {
+  it("the demo's 100 steps: compiled and eager fit give bit-identical losses and weights", () => {
+    const data = makeMoons({ nSamples: 100, noise: 0.1, seed: 1 });
+    const run = (compiled: boolean) => {
+      const model = new MLP(2, [16, 16, 1], { seed: 1 });
+      const { history } = fit(model, data, { ...DEMO, compile: compiled });
+      return { losses: history.map((r) => r.loss), weights: model.parameters().map((p) => p.data) };
+    };
+    const eager = run(false);
+    const compiled = run(true);
+    expect(compiled.losses).toEqual(eager.losses);
+    expect(compiled.weights).toEqual(eager.weights);
+  });
+
+  it("digits, mini-batches with a short last batch and validation: the same trajectory", () => {
+    const digits = loadDigits();
+    const train = subset(
+      digits,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    const validation = subset(
+      digits,
+      Array.from({ length: 70 }, (_, i) => 200 + i),
+    );
+    for (const loss of ["softmax", "hinge", "mse", "bce"] as LossName[]) {
+      const run = (compiled: boolean) => {
+        const model = new MLP(64, [16, 10], { seed: 2 });
+        const { history } = fit(model, train, {
+          loss,
+          optimizer: "adam",
+          batchSize: 64, // 3 batches of 64 and one of 8
+          epochs: 2,
+          validation,
+          validateEvery: 3,
+          compile: compiled,
+        });
+        return { history, weights: model.parameters().map((p) => p.data) };
+      };
+      const eager = run(false);
+      const compiled = run(true);
+      if (loss === "hinge") {
+        // Multi-class hinge with a Value label masks the true class instead of skipping it.
+        compiled.weights.forEach((w, i) => {
+          expectClose(w, eager.weights[i], `${loss} weight ${i}`);
+        });
+      } else {
+        expect(compiled.history).toEqual(eager.history);
+        expect(compiled.weights).toEqual(eager.weights);
+      }
+    }
+  });
+
+  it("the benchmark's compiled engine does the eager engine's work, bit for bit", () => {
+    const data = makeMoons({ nSamples: 40, seed: 6 });
+    const batch = { X: data.X, y: data.y };
+    const cases: [LossSpec, OptimizerSpec][] = [
+      [
+        { kind: "hinge", l2: 1e-4 },
+        { kind: "sgd", lr: (k) => 0.5 / (1 + k) },
+      ],
+      [{ kind: "softmax" }, { kind: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }],
+    ];
+    for (const [loss, optimizer] of cases) {
+      const sizes = loss.kind === "hinge" ? [8, 1] : [8, 3];
+      const eager = createMicrogradEngine(new MLP(2, sizes, { seed: 7 }), loss, optimizer);
+      const compiled = createCompiledEngine(new MLP(2, sizes, { seed: 7 }), loss, optimizer);
+      compiled.trace?.(batch);
+      for (let step = 0; step < 5; step++) expect(compiled.step(batch)).toBe(eager.step(batch));
+      const a = eager.lossAndGradients(batch);
+      const b = compiled.lossAndGradients(batch);
+      expect(b.loss).toBe(a.loss);
+      expect(Array.from(b.gradients)).toEqual(Array.from(a.gradients));
+      expect(compiled.weights()).toEqual(eager.weights());
+    }
+  });
+
+  it("scores and predict over many rows: the same numbers as the eager pass", () => {
+    const data = makeMoons({ nSamples: 150, seed: 3 });
+    const model = new MLP(2, [8, 3], { seed: 4 });
+    const eager = scores(model, data.X, { compile: false });
+    expect(scores(model, data.X)).toEqual(eager);
+    expect(predict(model, data.X)).toEqual(predict(model, data.X, { compile: false }));
+    // Inside noGrad the first call cannot trace: it stays eager, with the same result.
+    const fresh = new MLP(2, [8, 3], { seed: 4 });
+    expect(noGrad(() => scores(fresh, data.X))).toEqual(eager);
+  });
+
+  it("losses take labels as Values: the same numbers as with plain labels", () => {
+    const model = new MLP(3, [4, 3], { seed: 5 });
+    const X = [
+      [0.1, -0.4, 1],
+      [2, 0.3, -1],
+      [-0.5, 0.5, 0.2],
+    ];
+    const classes = [2, 0, 1];
+    for (const loss of ["hinge", "mse", "bce", "softmax"] as LossName[]) {
+      const outputs = X.map((x) => model.forward(x));
+      const plain = classificationLoss(loss, outputs, classes).data;
+      const valued = classificationLoss(
+        loss,
+        outputs,
+        classes.map((c) => new Value(c)),
+      ).data;
+      expect(valued).toBe(plain);
+    }
+    const z = [new Value(0.3), new Value(-2)];
+    const targets: Operand[] = [new Value(1), 0];
+    expect(mseLoss(z, targets).data).toBe(mseLoss(z, [1, 0]).data);
+    expect(bceWithLogitsLoss(z, targets).data).toBe(bceWithLogitsLoss(z, [1, 0]).data);
+    expect(() => classificationLoss("softmax", [z], [new Value(5)])).toThrow(/class 5/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe("compile: traces and results", () => {
+  const w = new Value(0.5);
+  const b = new Value(-0.25);
+  const affine = (xs: Value[]) => Value.sum(xs.map((x) => x.mul(w))).add(b);
+
+  it("replays for new values of the same shape, retraces for a new shape, keeps at most maxTraces", () => {
+    const f = compile(affine, { maxTraces: 2 });
+    expect(f([1, 2]).data).toBe(1.25);
+    expect(f([3, 4]).data).toBe(3.25);
+    expect(f.traceCount).toBe(1);
+    expect(f([1, 2, 3]).data).toBe(2.75);
+    expect(f([1]).data).toBe(0.25);
+    expect(f.traceCount).toBe(3);
+    expect(f.cacheSize).toBe(2);
+    // [x, y] was the least recently used: traced again.
+    expect(f([0, 0]).data).toBe(-0.25);
+    expect(f.traceCount).toBe(4);
+    expect(f.cacheSize).toBe(2);
+    // Parameters are read at every call.
+    w.data = 1;
+    expect(f([0, 2]).data).toBe(1.75);
+    w.data = 0.5;
+    f.clear();
+    expect(f.cacheSize).toBe(0);
+  });
+
+  it("backward accumulates as eager does: twice adds twice, zeroing in between resets", () => {
+    const f = compile(affine);
+    w.grad = 0;
+    b.grad = 0;
+    const y = f([1, 2]);
+    y.backward();
+    expect([w.grad, b.grad]).toEqual([3, 1]);
+    y.backward();
+    expect([w.grad, b.grad]).toEqual([6, 2]);
+    w.grad = 0;
+    b.grad = 0;
+    f([1, 1]).backward();
+    expect([w.grad, b.grad]).toEqual([2, 1]);
+    // A result from an earlier call no longer matches the buffers.
+    const old = f([1, 2]);
+    f([2, 2]);
+    expect(() => old.backward()).toThrow(/earlier call/);
+  });
+
+  it("returns arrays and objects of results; a select by an input is a gather", () => {
+    const table = [new Value(10), new Value(20), new Value(30)];
+    const f = compile((token: Value, x: Value) => {
+      const row = Value.select(table, token);
+      return { row, scaled: [row.mul(x), 7] as const };
+    });
+    let r = f(2, 3);
+    expect(r.row.data).toBe(30);
+    expect(r.scaled[0].data).toBe(90);
+    expect(r.scaled[1]).toBe(7);
+    for (const t of table) t.grad = 0;
+    r.scaled[0].backward();
+    expect(table.map((t) => t.grad)).toEqual([0, 0, 3]);
+    r = f(0, 3);
+    expect(r.row.data).toBe(10);
+    expect(f.traceCount).toBe(1);
+    expect(() => f(3, 1)).toThrow(/index 3 is not an integer in 0..2/);
+    expect(f.listing()).toMatch(/select x0 \[p0, p1, p2\]/);
+  });
+
+  it("a listing names parameters, inputs and the dot instructions of a model", () => {
+    const model = new MLP(2, [3, 1], { seed: 1 });
+    const f = compile((X: Value[][]) => X.map((x) => model.forward(x)[0]));
+    f([
+      [1, 2],
+      [3, 4],
+    ]);
+    const text = f.listing();
+    expect(text).toMatch(/13 parameters \(p\), 4 inputs \(x\)/);
+    // Hidden neurons: relu of a dot over a row of weights and the inputs; the output neuron's
+    // dot reads the hidden activations.
+    expect(text).toMatch(/= relu\(dot \[p\d+…p\d+\]·\[x\d…x\d\] \+ p\d+\)/);
+    expect(text).toMatch(/8 instructions for 49 nodes/);
+    expect(text).toMatch(/= dot \[p\d+…p\d+\]·\[t\d+, t\d+, t\d+\] \+ p\d+/);
+  });
+
+  it("adds written one at a time, as in the original micrograd, become dot instructions", () => {
+    const random = createRandom(3);
+    const layer = Array.from({ length: 4 }, () => ({
+      w: Array.from({ length: 3 }, () => new Value(random() * 2 - 1)),
+      b: new Value(random()),
+    }));
+    const neuron = ({ w, b }: (typeof layer)[number], x: Value[]) =>
+      w.reduce((total, wi, i) => total.add(wi.mul(x[i])), b as Value).tanh();
+    const fn = (X: Value[][]) => Value.sum(X.map((x) => Value.sum(layer.map((n) => neuron(n, x)))));
+    const X = [
+      [0.5, -1, 2],
+      [1, 0.25, -0.5],
+    ];
+    const parameters = layer.flatMap((n) => [...n.w, n.b]);
+    const eager = fn(X.map((row) => row.map((x) => new Value(x))));
+    eager.backward();
+    const eagerGrads = parameters.map((p) => p.grad);
+    for (const p of parameters) p.grad = 0;
+    const compiled = compile(fn);
+    const result = compiled(X);
+    result.backward();
+    expect(result.data).toBe(eager.data);
+    parameters.forEach((p, i) => {
+      expectClose(p.grad, eagerGrads[i], `gradient ${i}`);
+    });
+    // b + w0·x0 + w1·x1 + w2·x2 is one instruction: a sum of products that starts with the bias.
+    expect(compiled.listing()).toMatch(/= dot p\d+ \+ \[p\d+…p\d+\]·\[x\d…x\d\]/);
+  });
+
+  it("bad arguments are named", () => {
+    const f = compile(affine);
+    expect(() => f([1, Number.NaN])).toThrow(/argument 0\[1\] is NaN/);
+    expect(() => (f as unknown as (x: unknown) => void)(["a"])).toThrow(/argument 0\[0\] is string a/);
+    expect(() => (f as unknown as (x: unknown) => void)([new Value(1)])).toThrow(
+      /is a Value; pass plain numbers/,
+    );
+    expect(() => noGrad(() => f([1, 2]))).toThrow(/outside noGrad/);
+    // A forward result that is not finite is named like eager's error; a bad weight too.
+    const g = compile((xs: Value[]) => xs[0].mul(w).exp());
+    expect(g([1]).data).toBeCloseTo(Math.exp(0.5), 15);
+    expect(() => g([2000])).toThrow(/exp\(1000\): result overflows/);
+    w.data = Number.NaN;
+    expect(() => g([1])).toThrow(/parameter 0 is NaN/);
+    w.data = 0.5;
+  });
+});
+
+describe("compile: data-dependent functions", () => {
+  it("a comparison of traced Values is refused while tracing, with advice", () => {
+    const f = compile((xs: Value[]) => (xs[0] > xs[1] ? xs[0].mul(2) : xs[1].mul(3)));
+    expect(() => f([1, 2])).toThrow(/Value.select.*Value.max/);
+    const g = compile((xs: Value[]) => xs[Math.round(Math.max(...(xs as unknown as number[])))]);
+    expect(() => g([1, 0])).toThrow(/converted to a number/);
+    // The conversions work again afterwards.
+    expect(`${new Value(1)}`).toMatch(/Value\(data=1/);
+  });
+
+  it("a constant read from .data is reported", () => {
+    const f = compile((xs: Value[]) => {
+      const logits = xs.map((x) => x.mul(1));
+      const largest = Math.max(...logits.map((z) => z.data));
+      return Value.sum(logits.map((z) => z.sub(largest).exp()));
+    });
+    expect(() => f([0.5, 1.5, 0.25])).toThrow(/constant 1.5 equals the value of a mul node/);
+    const shifted = compile((xs: Value[]) => {
+      const logits = xs.map((x) => x.mul(1));
+      const largest = Value.max(logits);
+      return Value.sum(logits.map((z) => z.sub(largest).exp()));
+    });
+    expect(shifted([0.5, 1.5, 0.25]).data).toBeCloseTo(Math.exp(-1) + 1 + Math.exp(-1.25), 14);
+    expect(shifted([3.5, 1.5, 0.25]).data).toBeCloseTo(1 + Math.exp(-2) + Math.exp(-3.25), 14);
+  });
+
+  it("check mode runs eagerly alongside and names the first output that differs", () => {
+    const branchy = (x: Value) => [x.mul(1), x.data > 0 ? x.mul(2) : x.mul(3)];
+    const unchecked = compile(branchy);
+    unchecked(1);
+    expect(unchecked(-1)[1].data).toBe(-2); // silently the branch of the trace
+    const checked = compile(branchy, { check: true });
+    expect(checked(1)[1].data).toBe(2);
+    expect(() => checked(-1)).toThrow(/output 1 is -3 when run eagerly but -2 replayed/);
+    // A branch that changes only the gradient is caught by backward(): both branches are
+    // w·x, but the second treats w as the number it holds.
+    const w = new Value(2);
+    const gradientOnly = compile((x: Value) => (x.data > 0 ? w.mul(x) : w.mul(0).add(x.mul(w.data))), {
+      check: true,
+    });
+    gradientOnly(1).backward();
+    expect(w.grad).toBe(1);
+    const later = gradientOnly(-1);
+    expect(later.data).toBe(-2);
+    expect(() => later.backward()).toThrow(/gradient of parameter 0 is 1 eagerly but 0 replayed/);
+  });
+});
