@@ -373,7 +373,7 @@ function describeBadArgument(args: readonly unknown[]): Error {
     }
     if (isNumberArray(x) || Array.isArray(x)) {
       const items = Array.from(x as ArrayLike<unknown>, (xi, i): [unknown, string] => [xi, `${where}[${i}]`]);
-      stack.push(...items.reverse());
+      for (let i = items.length - 1; i >= 0; i--) stack.push(items[i]);
       continue;
     }
     if (x instanceof Value) {

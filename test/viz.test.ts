@@ -584,3 +584,15 @@ describe("layering", () => {
     }
   });
 });
+
+describe("the GPT's loss curve", () => {
+  it("draws a run of 300,000 steps (no spread of the losses) with the axis following the average", async () => {
+    const { lossCurveSvg } = await import("../src/viz/attention.js");
+    const losses = Array.from({ length: 300_000 }, (_, i) => 3.3 - i / 300_000 + ((i * 7919) % 13) / 26);
+    const svg = lossCurveSvg(losses, { baselines: [{ label: "bigram", value: 2.46 }] });
+    expect(svg).toContain('data-series="raw"');
+    const points = /data-series="raw" points="([^"]*)"/.exec(svg)?.[1].split(" ") ?? [];
+    expect(points.length).toBeGreaterThan(100);
+    expect(points.length).toBeLessThan(2000);
+  });
+});

@@ -46,7 +46,7 @@ export function attentionSvg(
   if (!(cell >= 4 && cell <= 200))
     throw new RangeError(`attentionSvg: cell must be 4 to 200 pixels, got ${cell}`);
   const title = options.title ?? `attention of "${labels.filter((l) => l !== "BOS").join("")}"`;
-  const labelWidth = Math.max(...labels.map((l) => l.length)) * 11 * CHAR_WIDTH + 10;
+  const labelWidth = largest(labels.map((l) => l.length)) * 11 * CHAR_WIDTH + 10;
   const panel = n * cell;
   const gap = 28;
   const top = (title ? 40 : 14) + 18;
@@ -164,14 +164,14 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   }
   const legendTop = title ? 40 : 14;
   const box = { left, right, top: legendTop + lines * 14 + 6, bottom: height - 40 };
-  const values = [
-    ...smooth,
+  const marks = [
     ...baselines.map((b) => b.value),
     ...(options.heldOut === undefined ? [] : [options.heldOut]),
   ];
   // The raw losses jump around; the axis follows the averages and clips the raw line.
-  const low = Math.min(...values) - 0.1;
-  const high = Math.max(...values, Math.min(Math.max(...losses), Math.max(...values) + 0.5)) + 0.05;
+  const low = Math.min(smallest(smooth), smallest(marks)) - 0.1;
+  const top = Math.max(largest(smooth), largest(marks));
+  const high = Math.max(top, Math.min(largest(losses), top + 0.5)) + 0.05;
   const steps = losses.length;
   const px = (i: number) => box.left + (steps === 1 ? 0.5 : i / (steps - 1)) * (box.right - box.left);
   const py = (v: number) =>
@@ -303,4 +303,17 @@ function round(x: number): number {
 
 function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Loops, not Math.max(...values): spreading a long run's losses overflows the call stack.
+function largest(values: readonly number[]): number {
+  let best = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > best) best = v;
+  return best;
+}
+
+function smallest(values: readonly number[]): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (const v of values) if (v < best) best = v;
+  return best;
 }
