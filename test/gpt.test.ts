@@ -10,7 +10,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gptEagerWorkload } from "../bench/gpt.js";
 import { main } from "../src/cli/commands.js";
-import { Value } from "../src/engine.js";
+import { noGrad, Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
 import { evaluateGPT, sampleText, splitDocumentsForTraining, trainGPT } from "../src/gpt-train.js";
 import { loadGPT, saveGPT } from "../src/node/models.js";
@@ -95,12 +95,16 @@ describe("the same math as the reference microgpt.py", () => {
     });
   });
 
-  it("trainGPT with the default recipe takes the same steps", () => {
+  it.each([
+    ["compiled (the default)", true],
+    ["eager", false],
+  ])("trainGPT with the default recipe takes the same steps, %s", (_, compile) => {
     const c = REFERENCE.config;
     const gpt = referenceModel();
     // The reference decays the rate over 1,000 steps; stopping after 20 keeps that schedule.
     const { losses } = trainGPT(gpt, REFERENCE.docs.map(referenceTokens), {
       steps: c.num_steps,
+      compile,
       onStep: (record) => record.step < REFERENCE.docs.length - 1,
     });
     expect(losses).toHaveLength(20);
@@ -109,6 +113,82 @@ describe("the same math as the reference microgpt.py", () => {
         1e-9,
       );
     });
+  });
+});
+
+describe("the compiled loss", () => {
+  const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300);
+
+  it("gives the eager losses and gradients to 1e-12, replaying one trace per length", () => {
+    const docs = ["emma", "olivia", "ava", "isabella", "mia", "emmanuelle", "zoe", "ana"].map(
+      referenceTokens,
+    );
+    const compiled = referenceModel();
+    const eager = referenceModel();
+    // Two steps with the same names, batch of 4: gradients accumulate over documents of several lengths.
+    const options = { steps: 2, lr: 0.05, batchSize: 4 };
+    const gradients: number[][][] = [];
+    const runCompiled = trainGPT(compiled, docs, {
+      ...options,
+      onStep: () => {
+        gradients.push([compiled.parameters().map((p) => p.grad)]);
+        return undefined;
+      },
+    });
+    const runEager = trainGPT(eager, docs, {
+      ...options,
+      compile: false,
+      onStep: ({ step }) => {
+        gradients[step].push(eager.parameters().map((p) => p.grad));
+        return undefined;
+      },
+    });
+    runCompiled.losses.forEach((loss, step) => {
+      expect(relative(loss, runEager.losses[step]), `loss of step ${step}`).toBeLessThan(1e-12);
+    });
+    for (const [step, [fromCompiled, fromEager]] of gradients.entries()) {
+      const scale = Math.max(...fromEager.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      fromCompiled.forEach((g, i) => {
+        expect(Math.abs(g - fromEager[i]) / scale, `step ${step}, gradient ${i}`).toBeLessThan(1e-12);
+      });
+    }
+    const weights = compiled.parameters().map((p) => p.data);
+    eager.parameters().forEach((p, i) => {
+      expect(Math.abs(p.data - weights[i]), `weight ${i}`).toBeLessThan(1e-12);
+    });
+    // The same documents again, evaluated: the traces of training replay.
+    const heldOut = evaluateGPT(compiled, docs);
+    expect(relative(heldOut, evaluateGPT(compiled, docs, { compile: false }))).toBeLessThan(1e-12);
+    // Inside noGrad nothing can be traced, so evaluation is eager there, with the same number.
+    expect(
+      relative(
+        heldOut,
+        noGrad(() => evaluateGPT(compiled, docs)),
+      ),
+    ).toBeLessThan(1e-12);
+  });
+
+  it("cuts documents to the block, so that longer ones share one trace", () => {
+    const gpt = smallModel();
+    const long = [6, 0, 3, 3, 1, 5, 2, 4, 6]; // block 6: 7 tokens are read
+    const longer = [6, 1, 2, 3, 4, 5, 0, 1, 2, 3, 6];
+    const eager = evaluateGPT(gpt, [long, longer], { compile: false });
+    expect(relative(evaluateGPT(gpt, [long, longer]), eager)).toBeLessThan(1e-12);
+  });
+
+  it("names a bad document before training starts", () => {
+    const gpt = smallModel();
+    const before = gpt.parameters().map((p) => p.data);
+    expect(() =>
+      trainGPT(gpt, [
+        [6, 1, 6],
+        [6, 7, 6],
+      ]),
+    ).toThrow(/trainGPT: document 1 has token 7, not an id in 0\.\.6/);
+    expect(() => trainGPT(gpt, [[6, 1, 6], [6]])).toThrow(/document 1 needs at least 2 tokens/);
+    expect(() => evaluateGPT(gpt, [[6, 1.5, 6]])).toThrow(/evaluateGPT: document 0 has token 1.5/);
+    expect(gpt.parameters().map((p) => p.data)).toEqual(before);
   });
 });
 
