@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gptEagerWorkload } from "../bench/gpt.js";
+import { gptCompiledWorkload, gptEagerWorkload } from "../bench/gpt.js";
 import { main } from "../src/cli/commands.js";
 import { noGrad, Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
@@ -659,7 +659,21 @@ describe("the benchmark's GPT workload", () => {
     expect(row.value.median).toBeGreaterThan(0);
     expect(row.target).toBe("≤ 25 ms");
     // From N(0, 0.08) weights the first names cost about log(27) = 3.3 nats per character.
-    expect(row.result).toMatch(/mean loss 3\.\d{4} over the 3 steps/);
+    expect(row.result).toMatch(/mean loss 3\.\d{4} over the first 3 steps/);
+  });
+
+  it("has a compiled row that takes the eager row's steps", () => {
+    const [eager] = gptEagerWorkload({ reps: 1, steps: 3 });
+    const [compiled] = gptCompiledWorkload({ reps: 1, steps: 5, compareSteps: 3 });
+    expect(compiled.engine).toBe("micrograd compiled");
+    expect(compiled.unit).toBe("ms/step");
+    expect(compiled.value.samples).toHaveLength(1);
+    expect(compiled.target).toBe("≤ 1 ms");
+    const meanOf = (row: typeof eager) =>
+      /mean loss (\d\.\d{4}) over the first 3 steps/.exec(row.result ?? "")?.[1];
+    expect(meanOf(compiled)).toBeDefined();
+    expect(meanOf(compiled)).toBe(meanOf(eager));
+    expect(compiled.result).toMatch(/over 5; first run [\d.]+ ms\/step with its traces/);
   });
 });
 
