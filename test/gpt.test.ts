@@ -125,6 +125,13 @@ describe("the compiled loss", () => {
     );
     const compiled = referenceModel();
     const eager = referenceModel();
+    // Counts the graphs built: a trace per length compiled, a graph per document eager.
+    let traced = 0;
+    const loss = compiled.loss.bind(compiled);
+    compiled.loss = (tokens) => {
+      traced++;
+      return loss(tokens);
+    };
     // Two steps with the same names, batch of 4: gradients accumulate over documents of several lengths.
     const options = { steps: 2, lr: 0.05, batchSize: 4 };
     const gradients: number[][][] = [];
@@ -153,12 +160,14 @@ describe("the compiled loss", () => {
         expect(Math.abs(g - fromEager[i]) / scale, `step ${step}, gradient ${i}`).toBeLessThan(1e-12);
       });
     }
+    expect(traced).toBe(5); // lengths 6, 8, 5, 10 and 12 among the 8 names
     const weights = compiled.parameters().map((p) => p.data);
     eager.parameters().forEach((p, i) => {
       expect(Math.abs(p.data - weights[i]), `weight ${i}`).toBeLessThan(1e-12);
     });
     // The same documents again, evaluated: the traces of training replay.
     const heldOut = evaluateGPT(compiled, docs);
+    expect(traced).toBe(5);
     expect(relative(heldOut, evaluateGPT(compiled, docs, { compile: false }))).toBeLessThan(1e-12);
     // Inside noGrad nothing can be traced, so evaluation is eager there, with the same number.
     expect(
