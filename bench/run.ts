@@ -25,7 +25,7 @@ import {
 } from "./common.js";
 import { createCompiledEngine, lossFunction } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
-import { gptEagerWorkload } from "./gpt.js";
+import { gptCompiledWorkload, gptEagerWorkload } from "./gpt.js";
 import { createMicrogradEngine, lossGraph } from "./micrograd.js";
 import { type BenchOptions, parseBenchArgs, USAGE } from "./options.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
@@ -522,6 +522,7 @@ async function main() {
   if (only.includes("gpt")) {
     console.log("bench: gpt …");
     rows.push(...gptEagerWorkload({ reps: REPS }));
+    rows.push(...gptCompiledWorkload({ reps: REPS }));
   }
 
   const md = markdown(info);

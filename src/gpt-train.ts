@@ -1,5 +1,10 @@
 // Training a GPT, measuring it on held-out documents, and sampling from it.
-import { noGrad, Value } from "./engine.js";
+//
+// Training and evaluation replay a compiled loss by default: the graph of a document depends
+// only on its length, so each length is traced once (token ids are inputs, chosen by recorded
+// selections) and every later document of that length replays the tape on typed arrays.
+import { type CompiledFunction, compile } from "./compile.js";
+import { isRecording, noGrad, Value } from "./engine.js";
 import type { GPT } from "./gpt.js";
 import { Adam, scheduledRate } from "./optim.js";
 import { createRandom, shuffled } from "./random.js";
@@ -26,6 +31,11 @@ export interface TrainGPTOptions {
   batchSize?: number;
   /** Called after every step; return false to stop early. */
   onStep?: (record: GPTStepRecord) => boolean | undefined;
+  /**
+   * Replay a compiled loss, traced once per document length (default true); false builds
+   * every step's graph eagerly, the reference path. Both take the same steps (to ~1e-15).
+   */
+  compile?: boolean;
 }
 
 export interface GPTStepRecord {
@@ -56,23 +66,40 @@ export function trainGPT(
       throw new RangeError(`trainGPT: ${name} must be a positive integer, got ${String(value)}`);
     }
   }
+  checkDocuments("trainGPT", gpt, documents);
   const optimizer = new Adam(gpt.parameters(), { lr, betas, eps });
   const schedule = { kind: "linear", endFactor: 0 } as const;
+  const compiled = options.compile === false ? undefined : compiledLoss(gpt);
   const losses: number[] = [];
   let next = 0;
   for (let step = 0; step < steps; step++) {
-    const batch: Value[] = [];
-    for (let i = 0; i < batchSize; i++) {
-      batch.push(gpt.loss(documents[next]));
-      next = (next + 1) % documents.length;
-    }
-    const loss = batchSize === 1 ? batch[0] : Value.sum(batch).mul(1 / batchSize);
+    let loss: number;
     optimizer.zeroGrad();
-    loss.backward();
+    if (compiled) {
+      // Each document's loss, weighted by 1/batchSize, sends its gradient as the eager mean
+      // of the batch does; a replay must be backpropagated before the next call.
+      let sum = 0;
+      for (let i = 0; i < batchSize; i++) {
+        const [weighted, documentLoss] = compiled(seen(gpt, documents[next]), 1 / batchSize);
+        weighted.backward();
+        sum += documentLoss.data;
+        next = (next + 1) % documents.length;
+      }
+      loss = batchSize === 1 ? sum : sum * (1 / batchSize);
+    } else {
+      const batch: Value[] = [];
+      for (let i = 0; i < batchSize; i++) {
+        batch.push(gpt.loss(documents[next]));
+        next = (next + 1) % documents.length;
+      }
+      const total = batchSize === 1 ? batch[0] : Value.sum(batch).mul(1 / batchSize);
+      total.backward();
+      loss = total.data;
+    }
     optimizer.lr = scheduledRate(schedule, lr, step, steps);
     optimizer.step();
-    losses.push(loss.data);
-    if (options.onStep?.({ step, loss: loss.data, lr: optimizer.lr }) === false) break;
+    losses.push(loss);
+    if (options.onStep?.({ step, loss, lr: optimizer.lr }) === false) break;
   }
   return { losses, optimizer };
 }
@@ -81,18 +108,86 @@ export function trainGPT(
  * The mean −log p(next token) over every predicted token of the documents (per character,
  * the end of each document included): the number to compare with a bigram model's.
  */
-export function evaluateGPT(gpt: GPT, documents: readonly (readonly number[])[]): number {
+export function evaluateGPT(
+  gpt: GPT,
+  documents: readonly (readonly number[])[],
+  options: { compile?: boolean } = {},
+): number {
+  checkDocuments("evaluateGPT", gpt, documents);
   let sum = 0;
   let count = 0;
-  noGrad(() => {
+  // Tracing records a graph, so inside noGrad() only traces made earlier could replay: eager then.
+  const compiled = options.compile === false || !isRecording() ? undefined : compiledLoss(gpt);
+  const run = () => {
     for (const doc of documents) {
       const n = Math.min(gpt.config.blockSize, doc.length - 1);
-      sum += gpt.loss(doc).data * n;
+      const loss = compiled ? compiled(seen(gpt, doc), 1)[1].data : gpt.loss(doc).data;
+      sum += loss * n;
       count += n;
     }
-  });
+  };
+  if (compiled) run();
+  else noGrad(run);
   if (count === 0) throw new RangeError("evaluateGPT: no tokens to predict");
   return sum / count;
+}
+
+// ---- the compiled loss -------------------------------------------------------------------------
+
+/** A document's loss weighted by a factor (the gradient it sends), and the loss itself. */
+type GPTLossFunction = CompiledFunction<(tokens: readonly Value[], weight: Value) => [Value, Value]>;
+const compiledLosses = new WeakMap<GPT, GPTLossFunction>();
+
+/**
+ * The compiled loss of `gpt`, made once per model and shared by training and evaluation. One
+ * trace per document length: 2 … blockSize + 1 tokens, as documents are cut to what is seen.
+ */
+function compiledLoss(gpt: GPT): GPTLossFunction {
+  let f = compiledLosses.get(gpt);
+  if (!f) {
+    f = compile(
+      (tokens: readonly Value[], weight: Value): [Value, Value] => {
+        const loss = gpt.loss(tokens);
+        return [loss.mul(weight), loss];
+      },
+      // The loss reads no .data (the softmax shift is Value.max), and the tests compare it with
+      // eager; a constant such as 1/n or 0.5 may equal some node's value by chance.
+      { maxTraces: gpt.config.blockSize + 2, constantCheck: false },
+    );
+    compiledLosses.set(gpt, f);
+  }
+  return f;
+}
+
+/** The tokens the loss reads (BOS, then up to blockSize more): longer documents share a trace. */
+function seen(gpt: GPT, doc: readonly number[]): readonly number[] {
+  const n = gpt.config.blockSize + 1;
+  return doc.length > n ? doc.slice(0, n) : doc;
+}
+
+/**
+ * Every document has at least 2 tokens, each an id of the model's vocabulary: checked up
+ * front, so that a bad one is named before training starts rather than deep in a replay.
+ */
+function checkDocuments(caller: string, gpt: GPT, documents: readonly (readonly number[])[]): void {
+  if (!Array.isArray(documents) || documents.length === 0) {
+    throw new RangeError(`${caller}: no documents`);
+  }
+  const { vocabSize } = gpt.config;
+  documents.forEach((doc, i) => {
+    if (!Array.isArray(doc) || doc.length < 2) {
+      throw new RangeError(
+        `${caller}: document ${i} needs at least 2 tokens (BOS, …, BOS), got ${Array.isArray(doc) ? doc.length : typeof doc}`,
+      );
+    }
+    for (const id of doc) {
+      if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) {
+        throw new RangeError(
+          `${caller}: document ${i} has token ${String(id)}, not an id in 0..${vocabSize - 1}`,
+        );
+      }
+    }
+  });
 }
 
 export interface SampleOptions {

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gptEagerWorkload } from "../bench/gpt.js";
+import { gptCompiledWorkload, gptEagerWorkload } from "../bench/gpt.js";
 import { main } from "../src/cli/commands.js";
-import { Value } from "../src/engine.js";
+import { noGrad, Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
 import { evaluateGPT, sampleText, splitDocumentsForTraining, trainGPT } from "../src/gpt-train.js";
 import { loadGPT, saveGPT } from "../src/node/models.js";
@@ -95,12 +95,16 @@ describe("the same math as the reference microgpt.py", () => {
     });
   });
 
-  it("trainGPT with the default recipe takes the same steps", () => {
+  it.each([
+    ["compiled (the default)", true],
+    ["eager", false],
+  ])("trainGPT with the default recipe takes the same steps, %s", (_, compile) => {
     const c = REFERENCE.config;
     const gpt = referenceModel();
     // The reference decays the rate over 1,000 steps; stopping after 20 keeps that schedule.
     const { losses } = trainGPT(gpt, REFERENCE.docs.map(referenceTokens), {
       steps: c.num_steps,
+      compile,
       onStep: (record) => record.step < REFERENCE.docs.length - 1,
     });
     expect(losses).toHaveLength(20);
@@ -109,6 +113,91 @@ describe("the same math as the reference microgpt.py", () => {
         1e-9,
       );
     });
+  });
+});
+
+describe("the compiled loss", () => {
+  const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300);
+
+  it("gives the eager losses and gradients to 1e-12, replaying one trace per length", () => {
+    const docs = ["emma", "olivia", "ava", "isabella", "mia", "emmanuelle", "zoe", "ana"].map(
+      referenceTokens,
+    );
+    const compiled = referenceModel();
+    const eager = referenceModel();
+    // Counts the graphs built: a trace per length compiled, a graph per document eager.
+    let traced = 0;
+    const loss = compiled.loss.bind(compiled);
+    compiled.loss = (tokens) => {
+      traced++;
+      return loss(tokens);
+    };
+    // Two steps with the same names, batch of 4: gradients accumulate over documents of several lengths.
+    const options = { steps: 2, lr: 0.05, batchSize: 4 };
+    const gradients: number[][][] = [];
+    const runCompiled = trainGPT(compiled, docs, {
+      ...options,
+      onStep: () => {
+        gradients.push([compiled.parameters().map((p) => p.grad)]);
+        return undefined;
+      },
+    });
+    const runEager = trainGPT(eager, docs, {
+      ...options,
+      compile: false,
+      onStep: ({ step }) => {
+        gradients[step].push(eager.parameters().map((p) => p.grad));
+        return undefined;
+      },
+    });
+    runCompiled.losses.forEach((loss, step) => {
+      expect(relative(loss, runEager.losses[step]), `loss of step ${step}`).toBeLessThan(1e-12);
+    });
+    for (const [step, [fromCompiled, fromEager]] of gradients.entries()) {
+      const scale = Math.max(...fromEager.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      fromCompiled.forEach((g, i) => {
+        expect(Math.abs(g - fromEager[i]) / scale, `step ${step}, gradient ${i}`).toBeLessThan(1e-12);
+      });
+    }
+    expect(traced).toBe(5); // lengths 6, 8, 5, 10 and 12 among the 8 names
+    const weights = compiled.parameters().map((p) => p.data);
+    eager.parameters().forEach((p, i) => {
+      expect(Math.abs(p.data - weights[i]), `weight ${i}`).toBeLessThan(1e-12);
+    });
+    // The same documents again, evaluated: the traces of training replay.
+    const heldOut = evaluateGPT(compiled, docs);
+    expect(traced).toBe(5);
+    expect(relative(heldOut, evaluateGPT(compiled, docs, { compile: false }))).toBeLessThan(1e-12);
+    // Inside noGrad nothing can be traced, so evaluation is eager there, with the same number.
+    expect(
+      relative(
+        heldOut,
+        noGrad(() => evaluateGPT(compiled, docs)),
+      ),
+    ).toBeLessThan(1e-12);
+  });
+
+  it("cuts documents to the block, so that longer ones share one trace", () => {
+    const gpt = smallModel();
+    const long = [6, 0, 3, 3, 1, 5, 2, 4, 6]; // block 6: 7 tokens are read
+    const longer = [6, 1, 2, 3, 4, 5, 0, 1, 2, 3, 6];
+    const eager = evaluateGPT(gpt, [long, longer], { compile: false });
+    expect(relative(evaluateGPT(gpt, [long, longer]), eager)).toBeLessThan(1e-12);
+  });
+
+  it("names a bad document before training starts", () => {
+    const gpt = smallModel();
+    const before = gpt.parameters().map((p) => p.data);
+    expect(() =>
+      trainGPT(gpt, [
+        [6, 1, 6],
+        [6, 7, 6],
+      ]),
+    ).toThrow(/trainGPT: document 1 has token 7, not an id in 0\.\.6/);
+    expect(() => trainGPT(gpt, [[6, 1, 6], [6]])).toThrow(/document 1 needs at least 2 tokens/);
+    expect(() => evaluateGPT(gpt, [[6, 1.5, 6]])).toThrow(/evaluateGPT: document 0 has token 1.5/);
+    expect(gpt.parameters().map((p) => p.data)).toEqual(before);
   });
 });
 
@@ -579,7 +668,21 @@ describe("the benchmark's GPT workload", () => {
     expect(row.value.median).toBeGreaterThan(0);
     expect(row.target).toBe("≤ 25 ms");
     // From N(0, 0.08) weights the first names cost about log(27) = 3.3 nats per character.
-    expect(row.result).toMatch(/mean loss 3\.\d{4} over the 3 steps/);
+    expect(row.result).toMatch(/mean loss 3\.\d{4} over the first 3 steps/);
+  });
+
+  it("has a compiled row that takes the eager row's steps", () => {
+    const [eager] = gptEagerWorkload({ reps: 1, steps: 3 });
+    const [compiled] = gptCompiledWorkload({ reps: 1, steps: 5, compareSteps: 3 });
+    expect(compiled.engine).toBe("micrograd compiled");
+    expect(compiled.unit).toBe("ms/step");
+    expect(compiled.value.samples).toHaveLength(1);
+    expect(compiled.target).toBe("≤ 1 ms");
+    const meanOf = (row: typeof eager) =>
+      /mean loss (\d\.\d{4}) over the first 3 steps/.exec(row.result ?? "")?.[1];
+    expect(meanOf(compiled)).toBeDefined();
+    expect(meanOf(compiled)).toBe(meanOf(eager));
+    expect(compiled.result).toMatch(/over 5; first run [\d.]+ ms\/step with its traces/);
   });
 });
 
