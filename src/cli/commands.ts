@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { DEMO_HELP, demo } from "./demo.js";
 import { EXPORT_HELP, exportCommand } from "./export.js";
-import { type Io, printHelp, UsageError } from "./flags.js";
+import { type Io, isUsageError, printHelp, UsageError } from "./flags.js";
 import { GPT_HELP, gptCommand } from "./gpt.js";
 import { GRAPH_HELP, graph } from "./graph.js";
 import { PREDICT_HELP, predictCommand } from "./predict.js";
@@ -70,7 +70,7 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     }
   } catch (error) {
     const message = (error as Error).message;
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (isUsageError(error)) {
       const topic = command && command in HELP ? ` ${command}` : "";
       io.stderr.write(`micrograd: ${message}\nRun "micrograd${topic} --help" for usage.\n`);
       return 2;

@@ -86,3 +86,64 @@ export function checkSizes(
 function megabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
 }
+
+/** The sizes of a GPT that decide its memory: see GPTConfig in ../gpt.ts. */
+export interface GPTShape {
+  vocabSize: number;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  blockSize: number;
+}
+
+/** wte, wpe and lm_head, and per block 4 attention matrices and the MLP's two (12·embd²). */
+export function gptParameterCount(shape: GPTShape): number {
+  const { vocabSize, nLayer, nEmbd, blockSize } = shape;
+  return (2 * vocabSize + blockSize) * nEmbd + nLayer * 12 * nEmbd * nEmbd;
+}
+
+/**
+ * How many Values one training step of `batch` documents as long as the block creates, at the
+ * most: every position's forward pass (a product per weight and a sum per output of each matrix,
+ * the norms, attention over the positions so far, the softmax of the head) and the parameters.
+ * Counted from how gpt.ts builds them; a test checks it against a real graph.
+ */
+export function gptStepGraphSize(shape: GPTShape, batch: number): number {
+  const { vocabSize: V, nLayer, nEmbd: E, nHead: H, blockSize } = shape;
+  const linear = (outputs: number, inputs: number) => outputs * (inputs + 1);
+  const rmsnorm = 2 * E + 5;
+  const softmax = (k: number) => 4 * k + 1;
+  let document = 2;
+  for (let t = 1; t <= blockSize; t++) {
+    const attention = H * (t * (E / H + 2) + softmax(t)) + E * (t + 1);
+    const layer =
+      2 * rmsnorm + 4 * linear(E, E) + attention + linear(4 * E, E) + 4 * E + linear(E, 4 * E) + 2 * E;
+    document += E + rmsnorm + nLayer * layer + linear(V, E) + softmax(V) + 3;
+  }
+  return gptParameterCount(shape) + batch * document + 2;
+}
+
+/** Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. */
+export function checkGPTSizes(
+  shape: GPTShape,
+  batch: number,
+  limits: { maxParams: number; maxGraph: number },
+): void {
+  const { nLayer, nEmbd, blockSize } = shape;
+  const parameters = gptParameterCount(shape);
+  const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;
+  if (parameters > limits.maxParams) {
+    throw new UsageError(
+      `${what} has ${count(parameters)} parameters, more than --max-params ${count(limits.maxParams)}; ` +
+        "use a smaller --embd or fewer --layers (or raise --max-params if you have the memory)",
+    );
+  }
+  const nodes = gptStepGraphSize(shape, batch);
+  if (nodes > limits.maxGraph) {
+    throw new UsageError(
+      `a training step of ${what} on ${count(batch)} document${batch === 1 ? "" : "s"} builds up to about ${count(nodes)} values ` +
+        `(about ${megabytes(nodes * 90)} of memory), more than --max-graph ${count(limits.maxGraph)}; ` +
+        `use a smaller --batch, --embd or --block (or raise --max-graph if you have the memory)`,
+    );
+  }
+}
