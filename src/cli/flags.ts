@@ -11,6 +11,14 @@ export function isUsageError(error: unknown): boolean {
   );
 }
 
+/** Prints a usage error and where to find the help of `command` ("gpt train"); returns exit status 2. */
+export function reportUsageError(io: Io, error: Error, command?: string): number {
+  io.stderr.write(
+    `micrograd: ${error.message}\nRun "micrograd${command ? ` ${command}` : ""} --help" for usage.\n`,
+  );
+  return 2;
+}
+
 export interface Io {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };

@@ -24,9 +24,10 @@ import {
   numberFlag,
   pathFlag,
   printHelp,
+  reportUsageError,
   UsageError,
 } from "./flags.js";
-import { checkGPTSizes, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
+import { checkGPTSizes, LIMIT_OPTIONS, limitFlags, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
 import { checkOutputDirectory } from "./output.js";
 import { Progress } from "./progress.js";
 import { loadPictures, reportWritten, writeRunFiles } from "./run.js";
@@ -128,9 +129,7 @@ export async function gptCommand(argv: string[], io: Io): Promise<number> {
     }
   } catch (error) {
     if (!isUsageError(error)) throw error;
-    const command = topic === "gpt" ? "gpt" : `gpt ${topic}`;
-    io.stderr.write(`micrograd: ${(error as Error).message}\nRun "micrograd ${command} --help" for usage.\n`);
-    return 2;
+    return reportUsageError(io, error as Error, topic === "gpt" ? "gpt" : `gpt ${topic}`);
   }
 }
 
@@ -150,8 +149,7 @@ async function train(args: string[], io: Io): Promise<number> {
       batch: { type: "string" },
       lr: { type: "string" },
       seed: { type: "string" },
-      "max-params": { type: "string" },
-      "max-graph": { type: "string" },
+      ...LIMIT_OPTIONS,
       out: { type: "string" },
       name: { type: "string" },
       temperature: { type: "string" },
@@ -178,8 +176,7 @@ async function train(args: string[], io: Io): Promise<number> {
   const batchSize = integerFlag("batch", values.batch, 1) ?? 1;
   const lr = numberFlag("lr", values.lr, 0, false) ?? GPT_TRAINING_DEFAULTS.lr;
   const seed = integerFlag("seed", values.seed, 0) ?? 42;
-  const maxParams = integerFlag("max-params", values["max-params"], 1) ?? MAX_PARAMS;
-  const maxGraph = integerFlag("max-graph", values["max-graph"], 1) ?? MAX_GRAPH;
+  const limits = limitFlags(values);
   const temperature = numberFlag("temperature", values.temperature, 0, false) ?? 0.5;
   const pictures = values["no-pictures"] !== true;
   const out = resolve(pathFlag("out", values.out) ?? join("out", "gpt"));
@@ -192,7 +189,7 @@ async function train(args: string[], io: Io): Promise<number> {
     throw new Error(`${source} has no documents: every line is empty, so there is nothing to learn`);
   }
   const tokenizer = CharTokenizer.fromDocuments(documents);
-  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...config }, batchSize, { maxParams, maxGraph });
+  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...config }, batchSize, limits);
   const encoded = documents.map((doc) => tokenizer.encode(doc));
   const tooLong = documents.filter((doc) => Array.from(doc).length + 1 > config.blockSize);
   if (tooLong.length > 0) {
