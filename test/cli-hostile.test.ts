@@ -321,13 +321,14 @@ describe("gpt train, sample and attention: the same guarantees as train", () => 
     return file;
   };
 
-  it("an empty --out, --data or --model is a usage error, and nothing is written", async () => {
+  it("an empty --out, --data or --model, or too many samples, is a usage error; nothing is written", async () => {
     const cwd = folder();
     const cases: [string[], string][] = [
       [["gpt", "train", "--out", ""], '--out needs a path, got ""\nRun "micrograd gpt train --help"'],
       [["gpt", "train", "--data", " "], '--data needs a path, got " "'],
       [["gpt", "sample", "--model", ""], '--model needs a path, got ""'],
       [["gpt", "attention", "--model", "m.json", "--name", "a", "--out", ""], '--out needs a path, got ""'],
+      [["gpt", "sample", "--model", "m.json", "--n", "100001"], "--n must be at most 100,000, got 100001"],
     ];
     await expectEach(cases, 2, { cwd });
     expect(readdirSync(cwd)).toEqual([]);

@@ -32,7 +32,7 @@ import { checkOutputDirectory } from "./output.js";
 import { Progress } from "./progress.js";
 import { loadPictures, reportWritten, writeRunFiles } from "./run.js";
 
-/** Samples one `gpt sample` prints at the most: about a millisecond each. */
+/** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
 const MAX_SAMPLES = 100_000;
 
 const HELP: Record<string, string> = {
