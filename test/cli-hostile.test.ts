@@ -38,6 +38,15 @@ function micrograd(args: string[], options: { cwd?: string; preload?: string } =
   });
 }
 
+/** Runs each command line; each must exit with `code` and say its message on stderr. */
+async function expectEach(cases: [string[], string][], code: number, options: { cwd?: string } = {}) {
+  for (const [args, message] of cases) {
+    const run = await micrograd(args, options);
+    expect(run.code, args.join(" ")).toBe(code);
+    expect(run.stderr, args.join(" ")).toContain(message);
+  }
+}
+
 const folder = () => mkdtempSync(join(tmpdir(), "micrograd-hostile-"));
 const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith("."));
 
@@ -146,11 +155,7 @@ describe("files are read only when they are regular files of bounded size", () =
         `cannot read ${big}: it is 101 MB, more than the 100 MB a file may have`,
       ],
     ];
-    for (const [args, message] of cases) {
-      const run = await micrograd(args);
-      expect(run.code, args.join(" ")).toBe(1);
-      expect(run.stderr, args.join(" ")).toContain(message);
-    }
+    await expectEach(cases, 1);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -240,37 +245,55 @@ describe("the output folder", () => {
   it("Ctrl-C while writing removes the unfinished files; Ctrl-C while training writes nothing", async () => {
     const dir = folder();
     const out = join(dir, "demo");
-    mkdirSync(out);
-    writeFileSync(join(out, "notes.txt"), "mine");
-    // Interrupt as soon as the hidden work folder appears, i.e. while the files are being written.
-    const writing = await interrupt(["demo", "--out", out, "--quiet"], () =>
-      hidden(out).some((name) => name.startsWith(".micrograd-run-")),
-    );
-    expect(writing.sawCondition).toBe(true);
-    expect(writing.code).toBe(130);
-    expect(writing.stderr).toContain("micrograd: interrupted (SIGINT); unfinished files removed");
-    expect(hidden(out)).toEqual([]);
-    for (const name of readdirSync(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
-    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+    await expectInterruptedWhileWriting(["demo", "--out", out, "--quiet"], out);
 
-    const fresh = join(dir, "fresh");
-    const training = await interrupt(["train", "--steps", "100000", "--out", fresh], (stderr) =>
-      stderr.includes("step "),
-    );
-    expect(training.sawCondition).toBe(true);
-    expect(training.signal === "SIGINT" || training.code === 130).toBe(true);
-    expect(existsSync(fresh)).toBe(false);
-    expect(hidden(dir)).toEqual([]);
+    await expectInterruptedWhileTraining(["train", "--steps", "100000"], dir);
   });
 });
+
+/**
+ * Ctrl-C as soon as the hidden work folder appears in `out`, i.e. while the files are written:
+ * exit 130, the folder removed, only a run's files beside the user's own, which stays as it was.
+ */
+async function expectInterruptedWhileWriting(
+  args: string[],
+  out: string,
+  options: { preload?: string } = {},
+) {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "notes.txt"), "mine");
+  const writing = await interrupt(
+    args,
+    () => hidden(out).some((name) => name.startsWith(".micrograd-run-")),
+    options,
+  );
+  expect(writing.sawCondition).toBe(true);
+  expect(writing.code).toBe(130);
+  expect(writing.stderr).toContain("micrograd: interrupted (SIGINT); unfinished files removed");
+  expect(hidden(out)).toEqual([]);
+  for (const name of readdirSync(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
+  expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+}
+
+/** Ctrl-C at the first progress line of a run into a new folder of `dir`: nothing is written. */
+async function expectInterruptedWhileTraining(args: string[], dir: string) {
+  const fresh = join(dir, "fresh");
+  const training = await interrupt([...args, "--out", fresh], (stderr) => stderr.includes("step "));
+  expect(training.sawCondition).toBe(true);
+  expect(training.signal === "SIGINT" || training.code === 130).toBe(true);
+  expect(existsSync(fresh)).toBe(false);
+  expect(hidden(dir)).toEqual([]);
+}
 
 /** Runs the program and sends it SIGINT (as Ctrl-C does) once `ready` is true; waits for it to end. */
 function interrupt(
   args: string[],
   ready: (stderr: string) => boolean,
+  options: { preload?: string } = {},
 ): Promise<{ code: number | null; signal: string | null; stderr: string; sawCondition: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [program, ...args], { cwd: root });
+    const node = options.preload ? ["--require", options.preload] : [];
+    const child = spawn(process.execPath, [...node, program, ...args], { cwd: root });
     let stderr = "";
     let sawCondition = false;
     child.stderr.on("data", (chunk) => {
@@ -289,6 +312,89 @@ function interrupt(
     });
   });
 }
+
+describe("gpt train, sample and attention: the same guarantees as train", () => {
+  const tiny = ["--steps", "3", "--embd", "8", "--heads", "2", "--block", "8", "--quiet"];
+  const names = (dir: string) => {
+    const file = join(dir, "names.txt");
+    writeFileSync(file, "anna\nbob\nhannah\nabba\nnan\nbobby\noona\n");
+    return file;
+  };
+
+  it("an empty --out, --data or --model, or too many samples, is a usage error; nothing is written", async () => {
+    const cwd = folder();
+    const cases: [string[], string][] = [
+      [["gpt", "train", "--out", ""], '--out needs a path, got ""\nRun "micrograd gpt train --help"'],
+      [["gpt", "train", "--data", " "], '--data needs a path, got " "'],
+      [["gpt", "sample", "--model", ""], '--model needs a path, got ""'],
+      [["gpt", "attention", "--model", "m.json", "--name", "a", "--out", ""], '--out needs a path, got ""'],
+      [["gpt", "sample", "--model", "m.json", "--n", "100001"], "--n must be at most 100,000, got 100001"],
+    ];
+    await expectEach(cases, 2, { cwd });
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("a FIFO or a device as --data or --model: exit 1 at once, nothing written", async () => {
+    const dir = folder();
+    const fifo = join(dir, "pipe.txt");
+    execFileSync("mkfifo", [fifo]);
+    const out = join(dir, "run");
+    const cases: [string[], string][] = [
+      [["gpt", "train", "--data", fifo, "--out", out], `cannot read ${fifo}: it is a pipe (FIFO)`],
+      [["gpt", "train", "--data", "/dev/zero", "--out", out], "cannot read /dev/zero: it is a device"],
+      [["gpt", "sample", "--model", fifo], `cannot read ${fifo}: it is a pipe (FIFO)`],
+      [["gpt", "attention", "--model", "/dev/zero", "--name", "a"], "cannot read /dev/zero: it is a device"],
+    ];
+    await expectEach(cases, 1, { cwd: dir });
+    expect(readdirSync(dir)).toEqual(["pipe.txt"]);
+  });
+
+  it("refuses a model or a step too large for memory before reading the names, with its size", async () => {
+    const out = join(folder(), "run");
+    const wide = await micrograd(["gpt", "train", "--embd", "4096", "--out", out]);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toContain(
+      "a GPT of 1 layer, embd 4096, block 16 has 201,613,312 parameters, more than --max-params 1,000,000",
+    );
+    const batch = await micrograd(["gpt", "train", "--batch", "100", "--embd", "64", "--out", out]);
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain("a training step of a GPT of 1 layer, embd 64, block 16 on 100 documents");
+    expect(batch.stderr).toContain("more than --max-graph 10,000,000; use a smaller --batch");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a second run replaces the first's set of files, an MLP's too, and leaves other files alone", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    const data = names(dir);
+    const mlp = await micrograd(["train", "--steps", "2", "--hidden", "4", "--out", out, "--quiet"]);
+    expect(mlp.code, mlp.stderr).toBe(0);
+    expect(readdirSync(out)).toContain("boundary.svg");
+    writeFileSync(join(out, "notes.txt"), "mine");
+    const first = await micrograd(["gpt", "train", "--data", data, ...tiny, "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    const gptFiles = ["attention.png", "attention.svg", "history.json", "loss.png", "loss.svg", "model.json"];
+    expect(readdirSync(out).sort()).toEqual([...gptFiles, "notes.txt"].sort());
+    const second = await micrograd(["gpt", "train", "--data", data, ...tiny, "--no-pictures", "--out", out]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`wrote:\n  ${join(out, "model.json")}\n  ${join(out, "history.json")}\n`);
+    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
+    expect(JSON.parse(readFileSync(join(out, "history.json"), "utf8")).losses).toHaveLength(3);
+  });
+
+  it("Ctrl-C while training writes nothing; Ctrl-C while writing leaves no temporary folder", async () => {
+    const dir = folder();
+    await expectInterruptedWhileTraining(["gpt", "train", "--steps", "100000"], dir);
+
+    // Each PNG takes half a second here, so the interrupt lands while the pictures are written.
+    const out = join(dir, "run");
+    const preload = join(root, "test", "fixtures", "slow-png.cjs");
+    await expectInterruptedWhileWriting(["gpt", "train", "--data", names(dir), ...tiny, "--out", out], out, {
+      preload,
+    });
+  });
+});
 
 describe("graph --expr of any allowed size", () => {
   it("a 3,000-term sum and a 1,000-term x+x+…: drawn (summarised) or stopped, never a crash or a hang", async () => {
@@ -402,11 +508,7 @@ describe("newcomer polish", () => {
       [["train", "--data", ""], '--data needs a path, got ""'],
       [["predict", "--model", "", "--input", "1"], '--model needs a path, got ""'],
     ];
-    for (const [args, message] of cases) {
-      const run = await micrograd(args, { cwd });
-      expect(run.code, args.join(" ")).toBe(2);
-      expect(run.stderr, args.join(" ")).toContain(message);
-    }
+    await expectEach(cases, 2, { cwd });
     expect(readdirSync(cwd)).toEqual([]);
   });
 

@@ -640,6 +640,27 @@ describe("micrograd gpt (in process)", () => {
     expect(readFileSync(picture, "utf8").match(/class="head"/g)).toHaveLength(2);
   });
 
+  it("--no-compile trains the same model on the eager engine", async () => {
+    const data = join(dir, "few.txt");
+    writeFileSync(data, "anna\nbob\nhannah\nabby\nnoah\nyoyo\nbo\nann\n");
+    const weights = async (extra: string[]) => {
+      const out = join(dir, `same-${extra.length}`);
+      const args = ["gpt", "train", "--data", data, "--steps", "6", "--embd", "8", "--heads", "2"];
+      const result = await run([...args, "--block", "8", "--out", out, "--no-pictures", ...extra]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(extra.length ? /ms\/step, eager\)/ : /ms\/step, compiled\)/);
+      return JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
+    };
+    const compiled = await weights([]);
+    const eager = await weights(["--no-compile"]);
+    const flat = (model: { stateDict: Record<string, number[][]> }) => Object.values(model.stateDict).flat(2);
+    const a = flat(compiled);
+    const b = flat(eager);
+    expect(a.length).toBeGreaterThan(100);
+    for (let i = 0; i < a.length; i++)
+      expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(b[i])));
+  });
+
   it("refuses empty files and an unknown subcommand, with help", async () => {
     const empty = join(dir, "empty.txt");
     writeFileSync(empty, "\n  \n\n");

@@ -1,8 +1,16 @@
 // The size estimates behind `micrograd train --max-params / --max-graph`, against real graphs.
 import { describe, expect, it } from "vitest";
-import { checkSizes, parameterCount, stepGraphSize } from "../src/cli/limits.js";
+import {
+  checkGPTSizes,
+  checkSizes,
+  gptParameterCount,
+  gptStepGraphSize,
+  parameterCount,
+  stepGraphSize,
+} from "../src/cli/limits.js";
 import { makeMoons } from "../src/data.js";
 import { Value } from "../src/engine.js";
+import { GPT } from "../src/gpt.js";
 import { classificationLoss, type LossName, l2Penalty } from "../src/losses.js";
 import { type Activation, MLP } from "../src/nn.js";
 
@@ -58,6 +66,41 @@ describe("stepGraphSize", () => {
     expect(() => checkSizes(shape, 10, "softmax", true, { maxParams: 1e6, maxGraph: 1e7 })).not.toThrow();
     expect(() => checkSizes(shape, 10, "softmax", true, { maxParams: 1e5, maxGraph: 1e7 })).toThrow(
       "an MLP 64-4096-10 has 307,210 parameters, more than --max-params 100,000",
+    );
+  });
+});
+
+describe("gptStepGraphSize", () => {
+  const shapes = [
+    { vocabSize: 27, nLayer: 1, nEmbd: 16, nHead: 4, blockSize: 16 },
+    { vocabSize: 5, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6 },
+    { vocabSize: 40, nLayer: 1, nEmbd: 12, nHead: 1, blockSize: 10 },
+  ];
+  it.each(shapes)("%j: at least a real step's graph, and within 5% of it", (shape) => {
+    const gpt = new GPT({ ...shape, seed: 1 });
+    expect(gptParameterCount(shape)).toBe(gpt.parameters().length);
+    // A document longer than the block: every position is used, as in the worst case.
+    const bos = shape.vocabSize - 1;
+    const doc = [bos, ...Array.from({ length: shape.blockSize + 3 }, (_, i) => i % bos), bos];
+    const one = countValues(gpt.loss(doc));
+    const estimate = gptStepGraphSize(shape, 1);
+    expect(estimate).toBeGreaterThanOrEqual(one);
+    expect((estimate - one) / one).toBeLessThan(0.05);
+    // Two documents share the parameters: the second adds only its own forward pass.
+    const two = countValues(gpt.loss(doc).add(gpt.loss(doc)));
+    expect(gptStepGraphSize(shape, 2)).toBeGreaterThanOrEqual(two);
+    expect((gptStepGraphSize(shape, 2) - two) / two).toBeLessThan(0.05);
+  });
+
+  it("refuses with the size and what to change", () => {
+    const shape = { vocabSize: 27, nLayer: 1, nEmbd: 64, nHead: 4, blockSize: 16 };
+    const limits = { maxParams: 1e6, maxGraph: 1e7 };
+    expect(() => checkGPTSizes(shape, 100, limits)).toThrow(
+      /a training step of a GPT of 1 layer, embd 64, block 16 on 100 documents builds up to about [\d,]+ values \(about [\d.]+ GB of memory\), more than --max-graph 10,000,000; use a smaller --batch, --embd or --block/,
+    );
+    expect(() => checkGPTSizes(shape, 1, limits)).not.toThrow();
+    expect(() => checkGPTSizes({ ...shape, nLayer: 30 }, 1, limits)).toThrow(
+      "a GPT of 30 layers, embd 64, block 16 has 1,479,040 parameters, more than --max-params 1,000,000",
     );
   });
 });

@@ -478,7 +478,23 @@ describe.skipIf(missing.length > 0)(
         const [, gpt, bigram] =
           text.match(/held-out loss per character: GPT ([\d.]+) {2}bigram ([\d.]+)/) ?? [];
         expect(Number(gpt)).toBeLessThan(Number(bigram));
-        expect(pictures(executed["part3-next-token"]).length).toBe(3);
+      });
+
+      it("draws the bigram table, and the heads before training, after it, and on a held-out name", () => {
+        const notebook = executed["part3-next-token"];
+        const shown = pictures(notebook);
+        expect(shown).toHaveLength(5);
+        const [table, before, loss, after, unseen] = shown;
+        expect(printed(notebook)).toContain("every row sums to 1: true");
+        // 27 × 27 pairs, each a square of its own.
+        expect(count(table, /<rect x=/g)).toBe(27 * 27);
+        expect(loss).toContain("bigram, held-out");
+        const name = (svg: string) => svg.match(/attention of &#34;(\w+)&#34;/)?.[1];
+        expect([before, after].map(name)).toEqual(["isabella", "isabella"]);
+        expect(name(unseen)).toMatch(/^[a-z]{7,}$/);
+        expect(printed(notebook)).toContain(`held-out name: ${name(unseen)}`);
+        for (const svg of [before, after, unseen]) expect(count(svg, /class="head"/g)).toBe(4);
+        expect(after).not.toBe(before);
       });
     });
   },

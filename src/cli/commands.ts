@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { DEMO_HELP, demo } from "./demo.js";
 import { EXPORT_HELP, exportCommand } from "./export.js";
-import { type Io, printHelp, UsageError } from "./flags.js";
+import { type Io, isUsageError, printHelp, reportUsageError, UsageError } from "./flags.js";
 import { GPT_HELP, gptCommand } from "./gpt.js";
 import { GRAPH_HELP, graph } from "./graph.js";
 import { PREDICT_HELP, predictCommand } from "./predict.js";
@@ -69,13 +69,9 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
         throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(HELP).join(", ")}`);
     }
   } catch (error) {
-    const message = (error as Error).message;
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      const topic = command && command in HELP ? ` ${command}` : "";
-      io.stderr.write(`micrograd: ${message}\nRun "micrograd${topic} --help" for usage.\n`);
-      return 2;
-    }
-    io.stderr.write(`micrograd: ${message}\n`);
+    if (isUsageError(error))
+      return reportUsageError(io, error as Error, command in HELP ? command : undefined);
+    io.stderr.write(`micrograd: ${(error as Error).message}\n`);
     return 1;
   }
 }

@@ -4,6 +4,21 @@
 /** The command line is wrong: print the message and a hint, exit with status 2. */
 export class UsageError extends Error {}
 
+/** A UsageError, or a flag parseArgs does not know or that lacks its value. */
+export function isUsageError(error: unknown): boolean {
+  return (
+    error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true
+  );
+}
+
+/** Prints a usage error and where to find the help of `command` ("gpt train"); returns exit status 2. */
+export function reportUsageError(io: Io, error: Error, command?: string): number {
+  io.stderr.write(
+    `micrograd: ${error.message}\nRun "micrograd${command ? ` ${command}` : ""} --help" for usage.\n`,
+  );
+  return 2;
+}
+
 export interface Io {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
@@ -56,7 +71,8 @@ export function choiceFlag<T extends string>(
 
 /** A file or folder name: an empty one ("--out ''") would mean the current folder or nothing. */
 export function pathFlag(name: string, text: string | undefined): string | undefined {
-  if (text !== undefined && text.trim() === "") throw new UsageError(`--${name} needs a path, got ""`);
+  if (text !== undefined && text.trim() === "")
+    throw new UsageError(`--${name} needs a path, got ${JSON.stringify(text)}`);
   return text;
 }
 

@@ -1,7 +1,6 @@
 // `micrograd gpt`: train a character-level GPT on a text file (one document per line; the
 // shipped names by default), sample from a saved one, and draw where its attention looks.
 // Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { GPT, GPT_DEFAULTS } from "../gpt.js";
@@ -13,11 +12,28 @@ import {
   trainGPT,
 } from "../gpt-train.js";
 import { loadNames } from "../node/datasets.js";
-import { readTextFile, writeFileAtomic } from "../node/files.js";
+import { MAX_FILE_BYTES, readTextFile, writeFileAtomic } from "../node/files.js";
 import { loadGPT, saveGPT } from "../node/models.js";
 import { BigramModel, CharTokenizer, splitDocuments } from "../tokenizer.js";
 import { attentionSvg, lossCurveSvg, movingAverage } from "../viz/attention.js";
+import {
+  count,
+  type Io,
+  integerFlag,
+  isUsageError,
+  numberFlag,
+  pathFlag,
+  printHelp,
+  reportUsageError,
+  UsageError,
+} from "./flags.js";
+import { checkGPTSizes, LIMIT_OPTIONS, limitFlags, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
+import { checkOutputDirectory } from "./output.js";
 import { Progress } from "./progress.js";
+import { loadPictures, reportWritten, writeRunFiles } from "./run.js";
+
+/** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
+const MAX_SAMPLES = 100_000;
 
 const HELP: Record<string, string> = {
   gpt: `micrograd gpt — a character-level GPT, trained on names (or any text) and sampled
@@ -35,7 +51,8 @@ Run "micrograd gpt <command> --help" for the options.`,
 Usage: micrograd gpt train [options]
 
 Data:
-  --data FILE       a text file with one document per line (default: the shipped names)
+  --data FILE       a text file with one document per line (default: the shipped names);
+                    a regular file of at most ${MAX_FILE_BYTES / 1024 / 1024} MB
   --held-out F      fraction of the documents kept for measuring (default 0.1)
 
 Model (the reference microgpt's sizes by default):
@@ -49,9 +66,17 @@ Training (Adam, betas 0.85 and 0.99, learning rate decaying linearly to 0):
   --batch N         documents per step (default 1)
   --lr X            starting learning rate (default ${GPT_TRAINING_DEFAULTS.lr})
   --seed N          seeds the weights, the shuffle and the samples (default 42)
+  --no-compile      train on the eager engine instead of the compiled replay (the same
+                    numbers, about ten times slower; for comparison)
+
+Limits (checked before training starts):
+  --max-params N    refuse a model with more parameters (default ${count(MAX_PARAMS)})
+  --max-graph N     refuse a step that builds more values than this (default ${count(MAX_GRAPH)},
+                    about 1 GB); a smaller --batch, --embd or --block makes a step smaller
 
 Output:
-  --out DIR         model.json, history.json, loss.svg/png, attention.svg/png (default out/gpt)
+  --out DIR         model.json, history.json, loss.svg/png, attention.svg/png (default out/gpt);
+                    an earlier run's files there are replaced as a set, other files are left alone
   --name TEXT       the document whose attention is drawn (default: the first held-out one)
   --temperature X   of the 20 samples printed at the end (default 0.5)
   --no-pictures     write no pictures
@@ -63,7 +88,7 @@ Usage: micrograd gpt sample --model FILE [options]
 
 Options:
   --model FILE      a model.json written by micrograd gpt train
-  --n N             how many samples (default 20)
+  --n N             how many samples (default 20, at most ${count(MAX_SAMPLES)})
   --temperature X   > 0; lower is more conservative (default 0.5)
   --prefix TEXT     every sample starts with this text
   --seed N          the same seed gives the same samples (default 1)`,
@@ -82,14 +107,6 @@ Options:
 /** The help of `micrograd gpt`, for `micrograd help gpt`. */
 export const GPT_HELP = HELP.gpt;
 
-/** The command line is wrong: exit status 2 with a pointer to the help. */
-class UsageError extends Error {}
-
-interface Io {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown; isTTY?: boolean };
-}
-
 /** Runs `micrograd gpt …` (argv without "gpt") and returns the exit status. */
 export async function gptCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
@@ -97,13 +114,12 @@ export async function gptCommand(argv: string[], io: Io): Promise<number> {
   try {
     switch (sub) {
       case undefined:
-        io.stdout.write(`${HELP.gpt}\n`);
+        printHelp(HELP.gpt, io);
         return 2;
       case "help":
       case "--help":
       case "-h":
-        io.stdout.write(`${HELP.gpt}\n`);
-        return 0;
+        return printHelp(HELP.gpt, io);
       case "train":
         return await train(rest, io);
       case "sample":
@@ -114,19 +130,12 @@ export async function gptCommand(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown gpt command "${sub}"; expected train, sample or attention`);
     }
   } catch (error) {
-    const usage =
-      error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    if (!usage) throw error;
-    const command = topic === "gpt" ? "gpt" : `gpt ${topic}`;
-    io.stderr.write(`micrograd: ${(error as Error).message}\nRun "micrograd ${command} --help" for usage.\n`);
-    return 2;
+    if (!isUsageError(error)) throw error;
+    return reportUsageError(io, error as Error, topic === "gpt" ? "gpt" : `gpt ${topic}`);
   }
 }
 
 // ---- train ------------------------------------------------------------------------------
-
-/** Every file a training run writes into its output folder. */
-const OUTPUT_FILES = ["model.json", "history.json", "loss.svg", "loss.png", "attention.svg", "attention.png"];
 
 async function train(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
@@ -142,6 +151,8 @@ async function train(args: string[], io: Io): Promise<number> {
       batch: { type: "string" },
       lr: { type: "string" },
       seed: { type: "string" },
+      "no-compile": { type: "boolean" },
+      ...LIMIT_OPTIONS,
       out: { type: "string" },
       name: { type: "string" },
       temperature: { type: "string" },
@@ -150,7 +161,9 @@ async function train(args: string[], io: Io): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) return help("train", io);
+  if (values.help) return printHelp(HELP.train, io);
+  // Every flag is checked before any work, so a typo costs nothing.
+  const dataPath = pathFlag("data", values.data);
   const heldOut = numberFlag("held-out", values["held-out"], 0) ?? 0.1;
   if (heldOut >= 1) throw new UsageError(`--held-out must be below 1, got "${values["held-out"]}"`);
   const config = {
@@ -166,47 +179,42 @@ async function train(args: string[], io: Io): Promise<number> {
   const batchSize = integerFlag("batch", values.batch, 1) ?? 1;
   const lr = numberFlag("lr", values.lr, 0, false) ?? GPT_TRAINING_DEFAULTS.lr;
   const seed = integerFlag("seed", values.seed, 0) ?? 42;
+  const limits = limitFlags(values);
   const temperature = numberFlag("temperature", values.temperature, 0, false) ?? 0.5;
   const pictures = values["no-pictures"] !== true;
-  const out = resolve(values.out ?? join("out", "gpt"));
+  const out = resolve(pathFlag("out", values.out) ?? join("out", "gpt"));
+  checkOutputDirectory(out);
 
   // The data: documents, their characters, and what the block leaves out.
-  const source = values.data ?? "the shipped names (data/names.txt)";
-  const documents = values.data === undefined ? loadNames() : splitDocuments(readTextFile(values.data));
+  const source = dataPath ?? "the shipped names (data/names.txt)";
+  const documents = dataPath === undefined ? loadNames() : splitDocuments(readTextFile(dataPath));
   if (documents.length === 0) {
     throw new Error(`${source} has no documents: every line is empty, so there is nothing to learn`);
   }
   const tokenizer = CharTokenizer.fromDocuments(documents);
+  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...config }, batchSize, limits);
   const encoded = documents.map((doc) => tokenizer.encode(doc));
   const tooLong = documents.filter((doc) => Array.from(doc).length + 1 > config.blockSize);
   if (tooLong.length > 0) {
     const longest = tooLong.reduce((a, b) => (Array.from(b).length > Array.from(a).length ? b : a));
     io.stderr.write(
-      `micrograd: note: ${tooLong.length} of ${documents.length} documents are longer than the block of ${config.blockSize} tokens ` +
-        `(the longest has ${Array.from(longest).length} characters); the model sees only their first ${config.blockSize} predictions\n`,
+      `micrograd: note: ${count(tooLong.length)} of ${count(documents.length)} documents are longer than the block of ${config.blockSize} tokens ` +
+        `(the longest has ${count(Array.from(longest).length)} characters); the model sees only their first ${config.blockSize} predictions\n`,
     );
   }
   const { train: trainDocs, test: testDocs } = splitDocumentsForTraining(encoded, { heldOut, seed });
   if (trainDocs.length === 0)
     throw new Error(`${source}: no documents left to train on after holding out ${heldOut}`);
-  let name = values.name;
-  if (name !== undefined) {
-    try {
-      tokenizer.encodeText(name);
-    } catch (error) {
-      throw new UsageError(`--name: ${(error as Error).message}`);
-    }
-  }
-  name ??= tokenizer.decode(testDocs[0] ?? trainDocs[0]);
+  if (values.name !== undefined) checkInVocabulary("name", values.name, tokenizer);
+  const name = values.name ?? tokenizer.decode(testDocs[0] ?? trainDocs[0]);
 
-  prepareOutputDirectory(out);
   const gpt = new GPT({ vocabSize: tokenizer.vocabSize, ...config, seed });
   const quiet = values.quiet === true;
   if (!quiet) {
     io.stdout.write(
       `training a GPT (${config.nLayer} layer${config.nLayer === 1 ? "" : "s"}, embd ${config.nEmbd}, ${config.nHead} heads, block ${config.blockSize}; ` +
-        `${gpt.parameters().length} parameters, vocabulary of ${tokenizer.vocabSize}) on ${trainDocs.length} documents, ` +
-        `${testDocs.length} held out\n`,
+        `${count(gpt.parameters().length)} parameters, vocabulary of ${tokenizer.vocabSize}) on ${count(trainDocs.length)} documents, ` +
+        `${count(testDocs.length)} held out\n`,
     );
   }
   const progress = quiet ? undefined : new Progress(io.stderr, steps);
@@ -217,6 +225,7 @@ async function train(args: string[], io: Io): Promise<number> {
     steps,
     lr,
     batchSize,
+    compile: values["no-compile"] !== true,
     onStep: (record) => {
       recent.push(record.loss);
       if (recent.length > 100) recent = recent.slice(-100);
@@ -234,80 +243,91 @@ async function train(args: string[], io: Io): Promise<number> {
   const bigramLoss = bigram.loss(measured, config.blockSize);
   const samples = sampleText(gpt, tokenizer, { n: 20, temperature, seed });
 
-  const staging = mkdtempSync(join(out, ".micrograd-gpt-"));
-  let written: string[];
-  try {
-    saveGPT(join(staging, "model.json"), gpt, tokenizer, {
-      data: values.data ?? "names.txt",
-      steps: losses.length,
-      batchSize,
-      lr,
-      seed,
-      [`${testDocs.length > 0 ? "heldOut" : "train"}Loss`]: gptLoss,
-      bigramLoss,
-    });
-    writeFileAtomic(
-      join(staging, "history.json"),
-      `${JSON.stringify({ config, steps, batchSize, lr, seed, heldOut, losses, evaluation: { on: where, gpt: gptLoss, bigram: bigramLoss } })}\n`,
-    );
-    if (pictures) await writePictures(io, staging, { gpt, tokenizer, losses, gptLoss, bigramLoss, name });
-    written = OUTPUT_FILES.filter((file) => existsSync(join(staging, file))).map((file) => {
-      renameSync(join(staging, file), join(out, file));
-      return join(out, file);
-    });
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  const renderer = pictures ? await loadPictures(io) : undefined;
+  const files = await writeRunFiles(io, out, {
+    essentials: (folder) => {
+      saveGPT(join(folder, "model.json"), gpt, tokenizer, {
+        data: dataPath ?? "names.txt",
+        steps: losses.length,
+        batchSize,
+        lr,
+        seed,
+        [`${testDocs.length > 0 ? "heldOut" : "train"}Loss`]: gptLoss,
+        bigramLoss,
+      });
+      const evaluation = { on: where, gpt: gptLoss, bigram: bigramLoss };
+      const history = { config, steps, batchSize, lr, seed, heldOut, losses, evaluation };
+      writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
+      return ["model.json", "history.json"];
+    },
+    pictures: pictures
+      ? (folder, onError) =>
+          writePictures(folder, {
+            loss: () =>
+              lossCurveSvg(losses, {
+                title: `GPT training loss (${count(gpt.parameters().length)} parameters)`,
+                baselines: [{ label: "bigram, held-out", value: bigramLoss }],
+                heldOut: gptLoss,
+              }),
+            attention: () => attentionPicture(gpt, tokenizer, name, 0),
+            toPng: renderer?.svgToPng,
+            onError,
+          })
+      : undefined,
+  });
 
   const lastLosses = movingAverage(losses, Math.min(100, losses.length));
   io.stdout.write(
-    `trained ${losses.length} steps in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step): ` +
+    `trained ${count(losses.length)} steps in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${values["no-compile"] ? "eager" : "compiled"}): ` +
       `training loss ${lastLosses[lastLosses.length - 1].toFixed(4)} (last ${Math.min(100, losses.length)} steps)\n` +
       `${where} loss per character: GPT ${gptLoss.toFixed(4)}, bigram ${bigramLoss.toFixed(4)}\n`,
   );
   io.stdout.write(
     `samples (temperature ${temperature}):\n${samples.map((s) => `  ${s === "" ? "(empty)" : s}\n`).join("")}`,
   );
-  io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
+  reportWritten(io, files);
   return 0;
 }
 
-interface PictureInputs {
-  gpt: GPT;
-  tokenizer: CharTokenizer;
-  losses: number[];
-  gptLoss: number;
-  bigramLoss: number;
-  name: string;
+interface Pictures {
+  loss: () => string;
+  attention: () => string;
+  /** Without a renderer (an optional package missing), only the SVGs are written. */
+  toPng?: (svg: string) => Uint8Array;
+  onError: (name: string, error: Error) => void;
 }
 
-async function writePictures(io: Io, folder: string, inputs: PictureInputs): Promise<void> {
-  const { gpt, tokenizer, losses, gptLoss, bigramLoss, name } = inputs;
-  const svgs = {
-    loss: lossCurveSvg(losses, {
-      title: `GPT training loss (${gpt.parameters().length} parameters)`,
-      baselines: [{ label: "bigram, held-out", value: bigramLoss }],
-      heldOut: gptLoss,
-    }),
-    attention: attentionPicture(gpt, tokenizer, name, 0),
-  };
-  let svgToPng: ((svg: string) => Uint8Array) | undefined;
-  try {
-    svgToPng = (await import("../node/pictures.js")).svgToPng;
-  } catch (error) {
-    io.stderr.write(`micrograd: PNG pictures skipped (${(error as Error).message})\n`);
-  }
-  for (const [file, svg] of Object.entries(svgs)) {
-    writeFileAtomic(join(folder, `${file}.svg`), svg);
-    if (svgToPng) {
-      try {
-        writeFileAtomic(join(folder, `${file}.png`), svgToPng(svg));
-      } catch (error) {
-        io.stderr.write(`micrograd: ${file}.png skipped (${(error as Error).message})\n`);
-        svgToPng = undefined;
-      }
+/**
+ * Writes loss.svg/png and attention.svg/png into `folder`, each atomically; a picture that fails
+ * is reported and the others are still written. Returns the names written.
+ */
+async function writePictures(folder: string, pictures: Pictures): Promise<string[]> {
+  const written: string[] = [];
+  const attempt = async (name: string, make: () => string | Uint8Array) => {
+    // Between pictures, let a Ctrl-C handler run.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      writeFileAtomic(join(folder, name), make());
+      written.push(name);
+      return true;
+    } catch (error) {
+      pictures.onError(name, error as Error);
+      return false;
     }
+  };
+  for (const [file, draw] of [
+    ["loss", pictures.loss],
+    ["attention", pictures.attention],
+  ] as const) {
+    let svg = "";
+    const drawn = await attempt(`${file}.svg`, () => {
+      svg = draw();
+      return svg;
+    });
+    const { toPng } = pictures;
+    if (drawn && toPng) await attempt(`${file}.png`, () => toPng(svg));
   }
+  return written;
 }
 
 /** Heatmaps of one block's heads reading `name` (BOS, then its characters, up to the block). */
@@ -317,6 +337,15 @@ function attentionPicture(gpt: GPT, tokenizer: CharTokenizer, name: string, laye
   const labels = tokens.map((id) => (id === tokenizer.bos ? "BOS" : tokenizer.decode([id])));
   const title = `attention of "${name}", block ${layer}`;
   return attentionSvg(weights, labels, { title });
+}
+
+/** Text given on the command line must be made of the model's characters: a usage error names the one that is not. */
+function checkInVocabulary(flag: string, text: string, tokenizer: CharTokenizer): number[] {
+  try {
+    return tokenizer.encodeText(text);
+  } catch (error) {
+    throw new UsageError(`--${flag}: ${(error as Error).message}`);
+  }
 }
 
 // ---- sample -----------------------------------------------------------------------------
@@ -333,22 +362,19 @@ function sample(args: string[], io: Io): number {
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) return help("sample", io);
-  if (values.model === undefined) throw new UsageError("--model FILE is required");
-  const n = integerFlag("n", values.n, 1) ?? 20;
+  if (values.help) return printHelp(HELP.sample, io);
+  const modelPath = pathFlag("model", values.model);
+  if (modelPath === undefined) throw new UsageError("--model FILE is required");
+  const n = integerFlag("n", values.n, 1, MAX_SAMPLES) ?? 20;
   const temperature = numberFlag("temperature", values.temperature, 0, false) ?? 0.5;
   const seed = integerFlag("seed", values.seed, 0) ?? 1;
   const prefix = values.prefix ?? "";
-  const { gpt, tokenizer } = loadGPT(values.model);
-  try {
-    const ids = tokenizer.encodeText(prefix);
-    if (ids.length >= gpt.config.blockSize) {
-      throw new Error(
-        `it has ${ids.length} characters; the model's block of ${gpt.config.blockSize} leaves room for at most ${gpt.config.blockSize - 1}`,
-      );
-    }
-  } catch (error) {
-    throw new UsageError(`--prefix: ${(error as Error).message}`);
+  const { gpt, tokenizer } = loadGPT(modelPath);
+  const ids = checkInVocabulary("prefix", prefix, tokenizer);
+  if (ids.length >= gpt.config.blockSize) {
+    throw new UsageError(
+      `--prefix: it has ${ids.length} characters; the model's block of ${gpt.config.blockSize} leaves room for at most ${gpt.config.blockSize - 1}`,
+    );
   }
   const samples = sampleText(gpt, tokenizer, { n, temperature, prefix, seed });
   io.stdout.write(samples.map((s) => `${s}\n`).join(""));
@@ -368,84 +394,31 @@ async function attention(args: string[], io: Io): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) return help("attention", io);
-  if (values.model === undefined) throw new UsageError("--model FILE is required");
+  if (values.help) return printHelp(HELP.attention, io);
+  const modelPath = pathFlag("model", values.model);
+  if (modelPath === undefined) throw new UsageError("--model FILE is required");
   if (values.name === undefined || values.name === "") throw new UsageError("--name TEXT is required");
-  const out = resolve(values.out ?? "attention.svg");
+  const out = resolve(pathFlag("out", values.out) ?? "attention.svg");
   const format = out.toLowerCase().endsWith(".png")
     ? "png"
     : out.toLowerCase().endsWith(".svg")
       ? "svg"
       : null;
   if (format === null) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
-  const { gpt, tokenizer } = loadGPT(values.model);
   const layer = integerFlag("layer", values.layer, 0) ?? 0;
+  const { gpt, tokenizer } = loadGPT(modelPath);
   if (layer >= gpt.config.nLayer) {
     throw new UsageError(`--layer ${layer}: the model has blocks 0..${gpt.config.nLayer - 1}`);
   }
-  try {
-    tokenizer.encodeText(values.name);
-  } catch (error) {
-    throw new UsageError(`--name: ${(error as Error).message}`);
-  }
+  checkInVocabulary("name", values.name, tokenizer);
   const svg = attentionPicture(gpt, tokenizer, values.name, layer);
   if (format === "png") {
-    const { svgToPng } = await import("../node/pictures.js");
-    writeFileAtomic(out, svgToPng(svg));
+    const renderer = await loadPictures(io);
+    if (renderer === undefined) return 1;
+    writeFileAtomic(out, renderer.svgToPng(svg));
   } else {
     writeFileAtomic(out, svg);
   }
   io.stdout.write(`wrote ${out}\n`);
   return 0;
-}
-
-// ---- flags ------------------------------------------------------------------------------
-
-function help(topic: string, io: Io): number {
-  io.stdout.write(`${HELP[topic]}\n`);
-  return 0;
-}
-
-function numberFlag(
-  name: string,
-  text: string | undefined,
-  min: number,
-  inclusive = true,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const x = Number(text);
-  if (text.trim() === "" || !Number.isFinite(x) || (inclusive ? x < min : x <= min)) {
-    throw new UsageError(`--${name} must be a number ${inclusive ? ">=" : ">"} ${min}, got "${text}"`);
-  }
-  return x;
-}
-
-function integerFlag(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const x = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || x < min || x > 1_000_000_000) {
-    throw new UsageError(`--${name} must be an integer >= ${min}, got "${text}"`);
-  }
-  return x;
-}
-
-/** Checks, before any training, that `out` is (or can be made) a folder we can write our files into. */
-function prepareOutputDirectory(out: string): void {
-  if (existsSync(out) && !statSync(out).isDirectory()) {
-    throw new Error(`--out ${out} exists and is not a folder; choose another path`);
-  }
-  try {
-    mkdirSync(out, { recursive: true });
-    rmSync(mkdtempSync(join(out, ".micrograd-check-")), { recursive: true });
-  } catch (error) {
-    throw new Error(
-      `--out ${out}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
-  }
-  for (const file of OUTPUT_FILES) {
-    const path = join(out, file);
-    if (existsSync(path) && !statSync(path).isFile()) {
-      throw new Error(`${path} exists and is not a file; move it away or choose another --out`);
-    }
-  }
 }

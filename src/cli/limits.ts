@@ -1,8 +1,9 @@
 // Sizes checked before any work: a network or a training step too large for memory is refused
 // with its size in the message, instead of failing a minute later with the heap exhausted.
+import type { GPTConfig } from "../gpt.js";
 import type { LossName } from "../losses.js";
 import type { Activation } from "../nn.js";
-import { count, UsageError } from "./flags.js";
+import { count, integerFlag, UsageError } from "./flags.js";
 
 /** Parameters a model may have unless --max-params says otherwise. */
 export const MAX_PARAMS = 1_000_000;
@@ -11,6 +12,23 @@ export const MAX_PARAMS = 1_000_000;
  * 90 bytes, so 10 million is about 1 GB: well inside Node's default heap, and about 2 s a step.
  */
 export const MAX_GRAPH = 10_000_000;
+
+/** The flags that raise or lower the limits, for parseArgs. */
+export const LIMIT_OPTIONS = {
+  "max-params": { type: "string" },
+  "max-graph": { type: "string" },
+} as const;
+
+/** --max-params and --max-graph, checked, or their defaults. */
+export function limitFlags(values: { "max-params"?: string; "max-graph"?: string }): {
+  maxParams: number;
+  maxGraph: number;
+} {
+  return {
+    maxParams: integerFlag("max-params", values["max-params"], 1) ?? MAX_PARAMS,
+    maxGraph: integerFlag("max-graph", values["max-graph"], 1) ?? MAX_GRAPH,
+  };
+}
 
 export interface NetworkShape {
   /** Inputs, then the outputs of every layer: [2, 16, 16, 1]. */
@@ -85,4 +103,56 @@ export function checkSizes(
 
 function megabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
+}
+
+/** wte, wpe and lm_head, and per block 4 attention matrices and the MLP's two (12·embd²). */
+export function gptParameterCount(shape: GPTConfig): number {
+  const { vocabSize, nLayer, nEmbd, blockSize } = shape;
+  return (2 * vocabSize + blockSize) * nEmbd + nLayer * 12 * nEmbd * nEmbd;
+}
+
+/**
+ * How many Values one training step of `batch` documents as long as the block creates, at the
+ * most: every position's forward pass (a product per weight and a sum per output of each matrix,
+ * the norms, attention over the positions so far, the softmax of the head) and the parameters.
+ * Counted from how gpt.ts builds them; a test checks it against a real graph.
+ */
+export function gptStepGraphSize(shape: GPTConfig, batch: number): number {
+  const { vocabSize: V, nLayer, nEmbd: E, nHead: H, blockSize } = shape;
+  const linear = (outputs: number, inputs: number) => outputs * (inputs + 1);
+  const rmsnorm = 2 * E + 5;
+  const softmax = (k: number) => 4 * k + 1;
+  let document = 2;
+  for (let t = 1; t <= blockSize; t++) {
+    const attention = H * (t * (E / H + 2) + softmax(t)) + E * (t + 1);
+    const layer =
+      2 * rmsnorm + 4 * linear(E, E) + attention + linear(4 * E, E) + 4 * E + linear(E, 4 * E) + 2 * E;
+    document += E + rmsnorm + nLayer * layer + linear(V, E) + softmax(V) + 3;
+  }
+  return gptParameterCount(shape) + batch * document + 2;
+}
+
+/** Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. */
+export function checkGPTSizes(
+  shape: GPTConfig,
+  batch: number,
+  limits: { maxParams: number; maxGraph: number },
+): void {
+  const { nLayer, nEmbd, blockSize } = shape;
+  const parameters = gptParameterCount(shape);
+  const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;
+  if (parameters > limits.maxParams) {
+    throw new UsageError(
+      `${what} has ${count(parameters)} parameters, more than --max-params ${count(limits.maxParams)}; ` +
+        "use a smaller --embd or fewer --layers (or raise --max-params if you have the memory)",
+    );
+  }
+  const nodes = gptStepGraphSize(shape, batch);
+  if (nodes > limits.maxGraph) {
+    throw new UsageError(
+      `a training step of ${what} on ${count(batch)} document${batch === 1 ? "" : "s"} builds up to about ${count(nodes)} values ` +
+        `(about ${megabytes(nodes * 90)} of memory), more than --max-graph ${count(limits.maxGraph)}; ` +
+        `use a smaller --batch, --embd or --block (or raise --max-graph if you have the memory)`,
+    );
+  }
 }

@@ -15,7 +15,11 @@ import {
 import { constants as os } from "node:os";
 import { dirname, join } from "node:path";
 
-/** Every file a training run may write into its output folder: the only names it ever removes. */
+/**
+ * Every file a training run (`train`, `demo`, `gpt train`) may write into its output folder: the
+ * only names it ever removes. One list for all of them, so that a GPT run into an MLP's folder
+ * (or the other way round) leaves no picture of the other model beside its own.
+ */
 export const OUTPUT_FILES = [
   "model.json",
   "history.json",
@@ -24,6 +28,10 @@ export const OUTPUT_FILES = [
   "curves.svg",
   "curves.png",
   "training.gif",
+  "loss.svg",
+  "loss.png",
+  "attention.svg",
+  "attention.png",
 ] as const;
 
 /**

@@ -1,5 +1,6 @@
 // A training run from start to finish, shared by `train` and `demo`: fit with a progress display,
-// measure, then write the model first and the pictures after it into the output folder.
+// measure, then write the model first and the pictures after it into the output folder (that
+// last part, writeRunFiles, is shared with `gpt train`).
 import { basename, join } from "node:path";
 import { type Dataset, subset } from "../data.js";
 import type { MLP } from "../nn.js";
@@ -84,35 +85,27 @@ export async function runTraining(run: Run): Promise<number> {
     },
   };
 
-  // The model goes into the folder first, replacing the previous run's set of files as a whole
-  // (its pictures too, so that no old picture stands beside the new model); the pictures follow
-  // one by one. A picture that fails is reported and the run still succeeds with its model.
-  const staging = new Staging(out);
-  const written: string[] = [];
-  const failed: string[] = [];
-  try {
-    saveModel(join(staging.path, "model.json"), model, metadata);
-    const history = { options: describeOptions(options), history: result.history };
-    writeFileAtomic(join(staging.path, "history.json"), `${JSON.stringify(history)}\n`);
-    for (const path of staging.commit(["model.json", "history.json"], { removeOthers: true }))
-      written.push(path);
-    if (pictures) {
-      const made = await pictures.writeTrainingPictures(staging.path, {
-        model,
-        data: data.X[0].length === 2 ? drawn : undefined,
-        history: result.history,
-        animation,
-        title: `${run.name}: MLP ${sizes}${shown}`,
-        onError: (name, error) => {
-          failed.push(name);
-          io.stderr.write(`micrograd: ${name} not written: ${error.message}\n`);
-        },
-      });
-      for (const path of staging.commit(made.map((path) => basename(path)))) written.push(path);
-    }
-  } finally {
-    staging.close();
-  }
+  const files = await writeRunFiles(io, out, {
+    essentials: (folder) => {
+      saveModel(join(folder, "model.json"), model, metadata);
+      const history = { options: describeOptions(options), history: result.history };
+      writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
+      return ["model.json", "history.json"];
+    },
+    pictures:
+      pictures &&
+      (async (folder, onError) => {
+        const made = await pictures.writeTrainingPictures(folder, {
+          model,
+          data: data.X[0].length === 2 ? drawn : undefined,
+          history: result.history,
+          animation,
+          title: `${run.name}: MLP ${sizes}${shown}`,
+          onError,
+        });
+        return made.map((path) => basename(path));
+      }),
+  });
 
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(
@@ -120,9 +113,55 @@ export async function runTraining(run: Run): Promise<number> {
       `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
       `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`,
   );
-  io.stdout.write(`wrote:\n${written.map((path) => `  ${path}\n`).join("")}`);
-  if (failed.length > 0) io.stdout.write(`not written (see above): ${failed.join(", ")}\n`);
+  reportWritten(io, files);
   return 0;
+}
+
+export interface RunFiles {
+  /** Writes the files the run is for (the model, its history) into `folder`; returns their names. */
+  essentials: (folder: string) => string[];
+  /**
+   * Writes the pictures into `folder`, telling `onError` of each one that fails and going on
+   * with the others; returns the names of those written.
+   */
+  pictures?: (folder: string, onError: (name: string, error: Error) => void) => Promise<string[]>;
+}
+
+/**
+ * Writes a run's files into `out` as one set. The essentials go first, replacing the previous
+ * run's set of files as a whole (its pictures too, so that no old picture stands beside the new
+ * model); the pictures follow. A picture that fails is reported and the run still succeeds with
+ * its model. Everything is written in a hidden folder first and moved in, so an error or a
+ * Ctrl-C leaves no half-written file.
+ */
+export async function writeRunFiles(
+  io: Io,
+  out: string,
+  files: RunFiles,
+): Promise<{ written: string[]; failed: string[] }> {
+  const staging = new Staging(out);
+  const written: string[] = [];
+  const failed: string[] = [];
+  try {
+    const essentials = files.essentials(staging.path);
+    for (const path of staging.commit(essentials, { removeOthers: true })) written.push(path);
+    if (files.pictures) {
+      const made = await files.pictures(staging.path, (name, error) => {
+        failed.push(name);
+        io.stderr.write(`micrograd: ${name} not written: ${error.message}\n`);
+      });
+      for (const path of staging.commit(made)) written.push(path);
+    }
+  } finally {
+    staging.close();
+  }
+  return { written, failed };
+}
+
+/** Says where a run's files went, and which could not be written. */
+export function reportWritten(io: Io, files: { written: string[]; failed: string[] }): void {
+  io.stdout.write(`wrote:\n${files.written.map((path) => `  ${path}\n`).join("")}`);
+  if (files.failed.length > 0) io.stdout.write(`not written (see above): ${files.failed.join(", ")}\n`);
 }
 
 type Pictures = typeof import("../node/pictures.js");

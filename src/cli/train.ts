@@ -28,7 +28,7 @@ import {
   printHelp,
   UsageError,
 } from "./flags.js";
-import { checkSizes, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
+import { checkSizes, LIMIT_OPTIONS, limitFlags, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
 import { checkOutputDirectory } from "./output.js";
 import { runTraining } from "./run.js";
 
@@ -109,8 +109,7 @@ export async function train(args: string[], io: Io): Promise<number> {
       epochs: { type: "string" },
       "batch-size": { type: "string" },
       seed: { type: "string" },
-      "max-params": { type: "string" },
-      "max-graph": { type: "string" },
+      ...LIMIT_OPTIONS,
       out: { type: "string" },
       "no-pictures": { type: "boolean" },
       quiet: { type: "boolean" },
@@ -192,8 +191,7 @@ export async function train(args: string[], io: Io): Promise<number> {
     else steps = datasetName === "spiral" ? 500 : 200;
   }
   const batchSize = integerFlag("batch-size", values["batch-size"], 1) ?? (isDigits ? 32 : undefined);
-  const maxParams = integerFlag("max-params", values["max-params"], 1) ?? MAX_PARAMS;
-  const maxGraph = integerFlag("max-graph", values["max-graph"], 1) ?? MAX_GRAPH;
+  const limits = limitFlags(values);
   // A CSV file's run is named after the file: --data iris.csv writes to out/iris.
   const name = datasetName ?? (basename(csv as string, extname(csv as string)) || "data");
   const out = resolve(pathFlag("out", values.out) ?? join("out", name));
@@ -239,10 +237,7 @@ export async function train(args: string[], io: Io): Promise<number> {
     Math.min(batchSize ?? trainSize, trainSize),
     loss ?? (nout === 1 ? "hinge" : "softmax"),
     l2 > 0,
-    {
-      maxParams,
-      maxGraph,
-    },
+    limits,
   );
 
   const metadata: ModelMetadata = { classNames: data.classNames, featureNames: data.featureNames };

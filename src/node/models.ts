@@ -13,20 +13,7 @@ export function saveModel(path: string, model: MLP, metadata: ModelMetadata = {}
 
 /** Reads a model saved by `saveModel`; any problem is an Error that names the file and the reason. */
 export function loadModel(path: string): { model: MLP; metadata: ModelMetadata } {
-  const text = readTextFile(path);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(
-      `${path}: not a valid micrograd model: the file is not JSON (${(error as Error).message})`,
-    );
-  }
-  try {
-    return modelFromJSON(json);
-  } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
-  }
+  return readModelFile(path, modelFromJSON);
 }
 
 /** Writes a GPT and its tokenizer to `path` as JSON, atomically, as `saveModel` does. */
@@ -41,6 +28,11 @@ export function saveGPT(
 
 /** Reads a GPT saved by `saveGPT`; any problem is an Error that names the file and the reason. */
 export function loadGPT(path: string): ReturnType<typeof gptFromJSON> {
+  return readModelFile(path, gptFromJSON);
+}
+
+/** Reads JSON from `path` and builds a model from it, naming the file in every error. */
+function readModelFile<T>(path: string, fromJSON: (json: unknown) => T): T {
   const text = readTextFile(path);
   let json: unknown;
   try {
@@ -51,7 +43,7 @@ export function loadGPT(path: string): ReturnType<typeof gptFromJSON> {
     );
   }
   try {
-    return gptFromJSON(json);
+    return fromJSON(json);
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }

@@ -1,10 +1,7 @@
 // Pictures of a language model: where each attention head looks (one heatmap per head), and
 // the training loss beside the bigram baseline. SVG text, written by hand like plots.ts.
 
-const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
-const INK = "#222222";
-const MUTED = "#666666";
-const CHAR_WIDTH = 0.62;
+import { CHAR_WIDTH, escapeXml, INK, MUTED, round, svgOpen, text } from "./svg.js";
 
 export interface AttentionOptions {
   /** Default `attention of "<text>"`; an empty string draws no title. */
@@ -53,16 +50,12 @@ export function attentionSvg(
   const left = 10 + labelWidth;
   const width = Math.ceil(left + heads.length * panel + (heads.length - 1) * gap + 14);
   const height = Math.ceil(top + panel + labelWidth + 34);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="micrograd-attention" width="${width}" height="${height}" ` +
-      `viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
-    `<rect width="100%" height="100%" fill="#ffffff"/>`,
-  ];
-  if (title) out.push(text(width / 2, 24, title, 14, "middle", INK, "bold"));
+  const out: string[] = [svgOpen(width, height, "micrograd-attention")];
+  if (title) out.push(text(width / 2, 24, title, { size: 14, anchor: "middle", weight: "bold" }));
   heads.forEach((rows, h) => {
     const x0 = left + h * (panel + gap);
     const g: string[] = [`<g class="head" data-head="${h}">`];
-    g.push(text(x0 + panel / 2, top - 8, `head ${h}`, 12, "middle", INK, "bold"));
+    g.push(text(x0 + panel / 2, top - 8, `head ${h}`, { size: 12, anchor: "middle", weight: "bold" }));
     for (let t = 0; t < n; t++) {
       for (let s = 0; s < n; s++) {
         const x = round(x0 + s * cell);
@@ -82,7 +75,7 @@ export function attentionSvg(
     // Row labels on the first panel only; column labels under every panel.
     for (let t = 0; t < n; t++) {
       const mid = top + t * cell + cell / 2 + 4;
-      if (h === 0) g.push(text(x0 - 6, mid, labels[t], 11, "end", INK));
+      if (h === 0) g.push(text(x0 - 6, mid, labels[t], { size: 11, anchor: "end" }));
       const cx = round(x0 + t * cell + cell / 2 + 4);
       const cy = round(top + panel + 6);
       g.push(
@@ -97,9 +90,7 @@ export function attentionSvg(
       left,
       height - 10,
       "rows: the position reading; columns: the positions it looks at; darker = more weight",
-      10,
-      "start",
-      MUTED,
+      { size: 10, color: MUTED },
     ),
   );
   out.push("</svg>");
@@ -176,17 +167,13 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   const px = (i: number) => box.left + (steps === 1 ? 0.5 : i / (steps - 1)) * (box.right - box.left);
   const py = (v: number) =>
     box.bottom - ((Math.min(Math.max(v, low), high) - low) / (high - low)) * (box.bottom - box.top);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="micrograd-loss" width="${width}" height="${height}" ` +
-      `viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
-    `<rect width="100%" height="100%" fill="#ffffff"/>`,
-  ];
-  if (title) out.push(text(width / 2, 22, title, 14, "middle", INK, "bold"));
+  const out: string[] = [svgOpen(width, height, "micrograd-loss")];
+  if (title) out.push(text(width / 2, 22, title, { size: 14, anchor: "middle", weight: "bold" }));
   for (const tick of ticks(low, high, 5)) {
     const y = round(py(tick));
     out.push(
       `<line x1="${box.left}" x2="${box.right}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`,
-      text(box.left - 6, y + 3.5, tick.toFixed(1), 10, "end", MUTED),
+      text(box.left - 6, y + 3.5, tick.toFixed(1), { size: 10, anchor: "end", color: MUTED }),
     );
   }
   for (const tick of ticks(1, steps, 5)) {
@@ -194,7 +181,7 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
     const x = round(px(tick - 1));
     out.push(
       `<line x1="${x}" x2="${x}" y1="${box.bottom}" y2="${box.bottom + 4}" stroke="${INK}"/>`,
-      text(x, box.bottom + 15, String(tick), 10, "middle", MUTED),
+      text(x, box.bottom + 15, String(tick), { size: 10, anchor: "middle", color: MUTED }),
     );
   }
   out.push(
@@ -220,10 +207,12 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
       dash === "dot"
         ? `<circle cx="${round(x + 8)}" cy="${y - 3.5}" r="3.5" fill="${color}"/>`
         : `<line x1="${round(x)}" x2="${round(x + 16)}" y1="${y - 3.5}" y2="${y - 3.5}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`,
-      text(x + 20, y, label, 10, "start", INK),
+      text(x + 20, y, label, { size: 10 }),
     );
   });
-  out.push(text((box.left + box.right) / 2, height - 8, "step", 11, "middle", MUTED));
+  out.push(
+    text((box.left + box.right) / 2, height - 8, "step", { size: 11, anchor: "middle", color: MUTED }),
+  );
   out.push("</svg>");
   return out.join("\n");
 }
@@ -281,28 +270,6 @@ function ticks(min: number, max: number, count: number): number[] {
   const out: number[] = [];
   for (let t = Math.ceil(min / step) * step; t <= max + 1e-9; t += step) out.push(Number(t.toPrecision(12)));
   return out;
-}
-
-function text(
-  x: number,
-  y: number,
-  content: string,
-  size: number,
-  anchor: "start" | "middle" | "end",
-  color: string,
-  weight?: "bold",
-): string {
-  const a = anchor === "start" ? "" : ` text-anchor="${anchor}"`;
-  const w = weight ? ` font-weight="${weight}"` : "";
-  return `<text x="${round(x)}" y="${round(y)}" font-size="${size}" fill="${color}"${a}${w}>${escapeXml(content)}</text>`;
-}
-
-function round(x: number): number {
-  return Number(x.toFixed(2));
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 // Loops, not Math.max(...values): spreading a long run's losses overflows the call stack.

@@ -2,6 +2,7 @@
 // training curves. Synchronous and free of Node built-ins, so a notebook or a browser can call
 // them inside a training loop (see "Design notes" in the README for why not a plotting library).
 import { type Dataset, type MLP, predict, scores, softmax } from "../index.js";
+import { CHAR_WIDTH, escapeXml, INK, MUTED, round, svgOpen, text } from "./svg.js";
 
 /**
  * Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
@@ -10,12 +11,6 @@ import { type Dataset, type MLP, predict, scores, softmax } from "../index.js";
 export const CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"];
 const MARKER_SHAPES = ["circle", "square", "triangle", "diamond", "triangleDown"] as const;
 type Shape = (typeof MARKER_SHAPES)[number];
-
-const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
-const INK = "#222222";
-const MUTED = "#666666";
-// Average advance of a character as a fraction of the font size, to size boxes around text.
-const CHAR_WIDTH = 0.62;
 
 export interface DecisionBoundaryOptions {
   /** Size of the picture in pixels; default 520 × 440. */
@@ -385,24 +380,6 @@ export function trainingCurvesSvg(
 
 type Box = { left: number; top: number; right: number; bottom: number };
 
-function svgOpen(width: number, height: number, className: string): string {
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" class="${className}" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" font-family="${FONT}">\n<rect width="100%" height="100%" fill="#ffffff"/>`
-  );
-}
-
-function text(
-  x: number,
-  y: number,
-  content: string,
-  style: { size: number; anchor?: "start" | "middle" | "end"; weight?: "bold"; color?: string },
-): string {
-  const anchor = style.anchor && style.anchor !== "start" ? ` text-anchor="${style.anchor}"` : "";
-  const weight = style.weight ? ` font-weight="${style.weight}"` : "";
-  return `<text x="${round(x)}" y="${round(y)}" font-size="${style.size}" fill="${style.color ?? INK}"${anchor}${weight}>${escapeXml(content)}</text>`;
-}
-
 /** The title, centred, in a smaller font when it would not fit the width. */
 function titleText(width: number, title: string): string {
   const size = Math.max(8, Math.min(14, Math.floor((width - 12) / (title.length * CHAR_WIDTH * 1.08))));
@@ -687,17 +664,9 @@ function maxTextWidth(lines: readonly string[], size: number): number {
   return longest * size * CHAR_WIDTH;
 }
 
-function round(x: number, digits = 2): number {
-  return Number(x.toFixed(digits));
-}
-
 function checkSize(name: string, value: number): number {
   if (!(Number.isFinite(value) && value >= 100 && value <= 10000)) {
     throw new RangeError(`${name} must be a number of pixels from 100 to 10000, got ${value}`);
   }
   return value;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,0 +1,35 @@
+// What the hand-written SVG pictures share (plots.ts, attention.ts): the font and ink, the
+// opening of a picture on white, text with its style, and numbers rounded for short files.
+
+export const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
+export const INK = "#222222";
+export const MUTED = "#666666";
+// Average advance of a character as a fraction of the font size, to size boxes around text.
+export const CHAR_WIDTH = 0.62;
+
+/** The opening <svg> tag of a picture `width` × `height` pixels, and its white background. */
+export function svgOpen(width: number, height: number, className: string): string {
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="${className}" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}" font-family="${FONT}">\n<rect width="100%" height="100%" fill="#ffffff"/>`
+  );
+}
+
+export function text(
+  x: number,
+  y: number,
+  content: string,
+  style: { size: number; anchor?: "start" | "middle" | "end"; weight?: "bold"; color?: string },
+): string {
+  const anchor = style.anchor && style.anchor !== "start" ? ` text-anchor="${style.anchor}"` : "";
+  const weight = style.weight ? ` font-weight="${style.weight}"` : "";
+  return `<text x="${round(x)}" y="${round(y)}" font-size="${style.size}" fill="${style.color ?? INK}"${anchor}${weight}>${escapeXml(content)}</text>`;
+}
+
+export function round(x: number, digits = 2): number {
+  return Number(x.toFixed(digits));
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
