@@ -20,8 +20,8 @@ export function printHelp(text: string, io: Io): number {
  */
 export const NO_COMPILE_OPTION = { "no-compile": { type: "boolean" } } as const;
 export const NO_COMPILE_HELP =
-  "  --no-compile        train with the eager engine, one object per operation (the reference),\n" +
-  "                      instead of the step compiled once and replayed; the same numbers, slower";
+  "  --no-compile        train with the eager engine (the reference) instead of the compiled\n" +
+  "                      step: the same numbers, slower; the summary line shows the steps/s";
 
 export function numberFlag(
   name: string,
