@@ -112,12 +112,12 @@ export async function train(args: string[], io: Io): Promise<number> {
       epochs: { type: "string" },
       "batch-size": { type: "string" },
       seed: { type: "string" },
-      ...NO_COMPILE_OPTION,
       "max-params": { type: "string" },
       "max-graph": { type: "string" },
       out: { type: "string" },
       "no-pictures": { type: "boolean" },
       quiet: { type: "boolean" },
+      ...NO_COMPILE_OPTION,
       help: { type: "boolean", short: "h" },
     },
   });
