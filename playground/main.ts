@@ -39,6 +39,7 @@ const controls = {
   decay: $<HTMLInputElement>("#decay"),
   batch: $<HTMLInputElement>("#batch"),
   l2: $<HTMLInputElement>("#l2"),
+  compiled: $<HTMLInputElement>("#compiled"),
 };
 const view = {
   play: $<HTMLButtonElement>("#play"),
@@ -145,6 +146,7 @@ function readSettings(): Settings | null {
     decay: controls.decay.checked,
     batchSize,
     l2,
+    compiled: controls.compiled.checked,
   };
 }
 
@@ -430,6 +432,7 @@ function initControls(): void {
   controls.decay.checked = settings.decay;
   controls.batch.value = settings.batchSize > 0 ? String(settings.batchSize) : "";
   controls.l2.value = String(settings.l2);
+  controls.compiled.checked = settings.compiled;
 }
 
 initControls();

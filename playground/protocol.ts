@@ -21,6 +21,8 @@ export interface Settings {
   /** Samples per step; 0 means all of them. */
   batchSize: number;
   l2: number;
+  /** Train through compile(): each part of a step traced once, then replayed on typed arrays. Off: the eager engine. */
+  compiled: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -37,6 +39,7 @@ export const DEFAULT_SETTINGS: Settings = {
   decay: true,
   batchSize: 0,
   l2: 1e-4,
+  compiled: true,
 };
 
 export const DECAY_STEPS = 100;

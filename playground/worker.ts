@@ -16,7 +16,7 @@ import {
   shuffled,
 } from "../src/index.js";
 import { classOf, Forward, layerWeights } from "./numeric.js";
-import { backwardPart, backwardPenalty, type PartialStep, partSize } from "./parts.js";
+import { backwardPart, backwardPenalty, CompiledParts, type PartialStep, partSize } from "./parts.js";
 import {
   DATA_SETTINGS,
   DECAY_END_FACTOR,
@@ -62,6 +62,8 @@ interface State {
   classified: Classified | null;
   /** Scores over the grid for the current weights; null once they change. */
   grid: Float32Array | null;
+  /** The model's compiled part and penalty, made on the first compiled step. */
+  compiled: CompiledParts | null;
 }
 
 interface Classified {
@@ -137,6 +139,7 @@ function withModel(s: State): State {
     stepping: false,
     classified: null,
     grid: null,
+    compiled: null,
   };
 }
 
@@ -177,8 +180,14 @@ function advance(s: State): boolean {
     s.partial = { batch: nextBatch(s), done: 0, loss: 0 };
   }
   const step = s.partial;
-  if (!backwardPart(s.model, s.data, s.settings.loss, step, partSize(s.model))) return false;
-  backwardPenalty(s.model, s.settings.l2, step);
+  // The setting may change between parts: both paths add into the same gradients.
+  let compiled: CompiledParts | undefined;
+  if (s.settings.compiled) {
+    s.compiled ??= new CompiledParts(s.model, s.settings.loss);
+    compiled = s.compiled;
+  }
+  if (!backwardPart(s.model, s.data, s.settings.loss, step, partSize(s.model), compiled)) return false;
+  backwardPenalty(s.model, s.settings.l2, step, compiled);
   s.optimizer.lr = learningRate(s.settings, s.step);
   s.optimizer.step();
   s.partial = null;
@@ -346,8 +355,14 @@ function play(): void {
   state.stepping = false;
   const now = performance.now();
   nextSnapshotAt = now + SNAPSHOT_INTERVAL_MS;
-  rateWindow = { start: now, step: state.step };
+  restartRate(now);
   scheduleTick();
+}
+
+/** steps/s starts again from 0 (a new run, or compiled switched): no figure mixes two ways of training. */
+function restartRate(now: number): void {
+  stepsPerSecond = 0;
+  rateWindow = { start: now, step: state.step };
 }
 
 /** One step: at once when it is small; a large one goes on in parts, reporting, until it ends. */
@@ -384,7 +399,9 @@ function handle(message: ToWorker): void {
       } else if (changed(s.settings, settings, MODEL_SETTINGS)) {
         state = withModel({ ...s, settings });
       } else {
-        // Learning rate, decay, batch size and L2 apply from the next step on.
+        // Learning rate, decay, batch size and L2 apply from the next step on; compiled or
+        // eager from the next part.
+        if (settings.compiled !== s.settings.compiled) restartRate(performance.now());
         s.settings = settings;
         s.optimizer.lr = learningRate(settings, s.step);
       }

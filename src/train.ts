@@ -211,7 +211,8 @@ function divergenceCause({ model, data, l2, lr, history, updating }: Divergence)
   let squares = 0;
   for (const p of parameters) squares += p.data * p.data;
   const penalty = l2 * squares;
-  if (l2 > 0 && (!Number.isFinite(penalty) || l2 >= 1)) {
+  // Weights too large to square are what overflowing steps leave behind, not the penalty's fault.
+  if (l2 > 0 && ((Number.isFinite(squares) && !Number.isFinite(penalty)) || l2 >= 1)) {
     return (
       `the cause is the L2 penalty: l2 = ${l2} times the sum of squared weights (${squares.toPrecision(3)}) ` +
       `${Number.isFinite(penalty) ? `is ${penalty.toPrecision(3)}` : "is too large to hold"}; ` +

@@ -138,6 +138,32 @@ describe("train and predict", () => {
     expect(json.predictions.map((p) => p.class)).toEqual(predict(model, inputs));
   });
 
+  it("--no-compile trains eagerly to the same numbers, and the summary says which path ran", async () => {
+    const runs = [];
+    for (const flags of [[], ["--no-compile"]]) {
+      const out = join(folder(), "run");
+      const args = ["train", "--steps", "5", "--seed", "2", "--out", out, "--no-pictures", "--quiet"];
+      const run = await micrograd([...args, ...flags]);
+      expect(run.code, run.stderr).toBe(0);
+      const { options, history } = JSON.parse(readFileSync(join(out, "history.json"), "utf8")) as {
+        options: { compile: boolean };
+        history: { loss: number }[];
+      };
+      runs.push({ stdout: run.stdout, compile: options.compile, losses: history.map((r) => r.loss) });
+    }
+    const [compiled, eager] = runs;
+    expect(compiled.stdout).toMatch(/trained 5 steps in \d+\.\d s \(compiled, [\d.]+ steps\/s\)/);
+    expect(eager.stdout).toMatch(/trained 5 steps in \d+\.\d s \(eager, [\d.]+ steps\/s\)/);
+    expect([compiled.compile, eager.compile]).toEqual([true, false]);
+    expect(eager.losses).toHaveLength(5);
+    eager.losses.forEach((loss, i) => {
+      expect(Math.abs(compiled.losses[i] - loss)).toBeLessThanOrEqual(1e-12 * Math.abs(loss));
+    });
+    for (const command of ["train", "demo"]) {
+      expect((await micrograd([command, "--help"])).stdout).toContain("--no-compile");
+    }
+  });
+
   it("predicts a CSV of inputs with labels and reports accuracy", async () => {
     const dir = folder();
     const out = join(dir, "run");

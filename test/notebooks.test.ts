@@ -466,6 +466,20 @@ describe.skipIf(missing.length > 0)(
         expect(percent(/^after \d+ steps: loss [\d.]+, accuracy (\d+)%$/m)).toBeGreaterThanOrEqual(80);
       });
 
+      it("times eager against compiled training: the same final loss; lists a compiled neuron", () => {
+        expect(markdown(executed["part2-neural-network"])).toContain("## 6. Compiled training");
+        const finalLoss = (label: string) =>
+          Number(text().match(new RegExp(`^${label} +final loss ([\\d.e-]+) +\\d+ steps/s$`, "m"))?.[1]);
+        const eager = finalLoss("eager");
+        expect(eager).toBeGreaterThan(0);
+        expect(Math.abs(finalLoss("compiled") - eager)).toBeLessThanOrEqual(1e-12 * eager);
+        const neuron = text().match(/^compiled (-?[\d.e-]+) {2}eager (-?[\d.e-]+)$/m);
+        expect(neuron).not.toBeNull();
+        expect(neuron?.[1]).toBe(neuron?.[2]);
+        expect(text()).toMatch(/^compiled trace: 4 parameters \(p\), 3 inputs \(x\)/m);
+        expect(text()).toMatch(/^ +t0 = relu\(dot \[p0…p2\]·\[x0…x2\] \+ p3\)$/m);
+      });
+
       it("draws the forward pass, the boundaries and the training curves", () => {
         expect(pictures(executed["part2-neural-network"]).length).toBeGreaterThanOrEqual(6);
       });

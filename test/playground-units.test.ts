@@ -2,7 +2,13 @@
 // accept, and the worker's steps in parts.
 import { describe, expect, it } from "vitest";
 import { FIELD_RULES, formatNumber, readField } from "../playground/format.js";
-import { backwardPart, backwardPenalty, type PartialStep, partSize } from "../playground/parts.js";
+import {
+  backwardPart,
+  backwardPenalty,
+  CompiledParts,
+  type PartialStep,
+  partSize,
+} from "../playground/parts.js";
 import { classificationLoss, type LossName, l2Penalty, MLP, makeBlobs, makeMoons } from "../src/index.js";
 
 describe("formatNumber", () => {
@@ -88,6 +94,41 @@ describe("a step in parts", () => {
     });
     expect(expected.some((g) => Math.abs(g) > 1e-3)).toBe(true);
   });
+
+  it.each(cases)(
+    "compiled, gives the eager parts' loss and gradients, and replays a part of the same size in a new batch: %s",
+    (_, lossName, makeData, nout) => {
+      const data = makeData();
+      const model = new MLP(2, [6, 5, nout], { seed: 7, activation: "relu" });
+      const parameters = model.parameters();
+      const compiled = new CompiledParts(model, lossName);
+      // 11 samples in parts of 4 (4, 4, 3), then 12 (4, 4, 4): the second batch's parts of 4
+      // replay the first's trace with their own samples and share of the batch.
+      for (const batch of [
+        [3, 17, 0, 25, 9, 31, 12, 38, 5, 22, 14],
+        [1, 2, 4, 6, 7, 8, 10, 11, 13, 15, 16, 18],
+      ]) {
+        const run = (parts?: CompiledParts) => {
+          model.zeroGrad();
+          const step: PartialStep = { batch, done: 0, loss: 0 };
+          while (!backwardPart(model, data, lossName, step, 4, parts));
+          backwardPenalty(model, 1e-3, step, parts);
+          return { loss: step.loss, grads: parameters.map((p) => p.grad) };
+        };
+        const eager = run();
+        const replayed = run(compiled);
+        expect(Math.abs(replayed.loss - eager.loss)).toBeLessThanOrEqual(1e-12 * Math.abs(eager.loss));
+        replayed.grads.forEach((g, k) => {
+          expect(Math.abs(g - eager.grads[k])).toBeLessThanOrEqual(
+            1e-12 * Math.max(1, Math.abs(eager.grads[k])),
+          );
+        });
+        expect(eager.grads.some((g) => Math.abs(g) > 1e-3)).toBe(true);
+      }
+      // Parts of 4 and of 3: two traces, however many parts were replayed.
+      expect(compiled.part.traceCount).toBe(2);
+    },
+  );
 
   it("cuts a step into parts of about the same number of nodes, whatever the network", () => {
     expect(partSize(new MLP(2, [16, 16, 1]))).toBe(148);

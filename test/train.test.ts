@@ -195,6 +195,18 @@ describe("fit names the mistake", () => {
     );
   });
 
+  it("weights that overflowed under a small L2 penalty blame the steps, not the penalty", () => {
+    const moons = makeMoons({ nSamples: 100, noise: 0.1, seed: 1 });
+    for (const compile of [true, false]) {
+      const model = new MLP(2, [16, 16, 1], { seed: 1 });
+      expect(() =>
+        fit(model, moons, { loss: "mse", optimizer: "sgd", lr: 1, l2: 1e-4, steps: 60, compile }),
+      ).toThrow(
+        /^fit: training diverged at step 6, .*; the loss grew from .*: the steps are too large; try a smaller learning rate than 1$/,
+      );
+    }
+  });
+
   it("an output layer that does not match the classes is named", () => {
     const model = new MLP(2, [4, 5], { seed: 1 });
     expect(() => fit(model, data, { loss: "mse", optimizer: "sgd", lr: 1e200, steps: 20 })).toThrow(

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { type Dataset, makeMoons } from "../data.js";
 import { MLP } from "../nn.js";
 import type { FitOptions } from "../train.js";
-import { type Io, pathFlag, printHelp } from "./flags.js";
+import { type Io, NO_COMPILE_HELP, NO_COMPILE_OPTION, pathFlag, printHelp } from "./flags.js";
 import { checkOutputDirectory } from "./output.js";
 import { runTraining } from "./run.js";
 
@@ -15,11 +15,12 @@ Trains an MLP 2-16-16-1 (ReLU) on 100 moons (noise 0.1) with the max-margin (hin
 plus 1e-4 L2, by SGD with the learning rate decaying linearly from 1.0 to 0.1, for 100
 full-batch steps. Writes the model, the history and the pictures.
 
-Usage: micrograd demo [--out DIR]
+Usage: micrograd demo [--out DIR] [--no-compile] [--quiet]
 
 Options:
-  --out DIR     where to write (default out/demo); the files of an earlier run there are replaced
-  --quiet       print only where the outputs went`;
+  --out DIR           where to write (default out/demo); the files of an earlier run there are replaced
+${NO_COMPILE_HELP}
+  --quiet             print only where the outputs went`;
 
 /** Hinge loss + 1e-4 L2, SGD with the learning rate falling linearly from 1.0 to 0.1, 100 full-batch steps. */
 export const DEMO_FIT: FitOptions = {
@@ -42,7 +43,12 @@ export function demoSetup(): { data: Dataset; model: MLP } {
 export async function demo(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { out: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      out: { type: "string" },
+      ...NO_COMPILE_OPTION,
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) return printHelp(DEMO_HELP, io);
   const out = resolve(pathFlag("out", values.out) ?? join("out", "demo"));
@@ -53,7 +59,7 @@ export async function demo(args: string[], io: Io): Promise<number> {
     out,
     data,
     model,
-    options: DEMO_FIT,
+    options: { ...DEMO_FIT, compile: values["no-compile"] !== true },
     quiet: values.quiet === true,
     pictures: true,
     name: "moons",

@@ -29,6 +29,15 @@ export function printHelp(text: string, io: Io): number {
   return 0;
 }
 
+/**
+ * `--no-compile`, shared by the commands that train: the eager engine, step by step, instead of
+ * the compiled step (the same numbers, slower; the summary's steps/s shows by how much).
+ */
+export const NO_COMPILE_OPTION = { "no-compile": { type: "boolean" } } as const;
+export const NO_COMPILE_HELP =
+  "  --no-compile        train with the eager engine (the reference) instead of the compiled\n" +
+  "                      step: the same numbers, slower; the summary line shows the steps/s";
+
 export function numberFlag(
   name: string,
   text: string | undefined,

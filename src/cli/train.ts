@@ -23,6 +23,8 @@ import {
   type Io,
   includes,
   integerFlag,
+  NO_COMPILE_HELP,
+  NO_COMPILE_OPTION,
   numberFlag,
   pathFlag,
   printHelp,
@@ -70,6 +72,7 @@ Training:
   --epochs N          passes over the data (default for digits: 10)
   --batch-size N      samples per step (default all; digits 32)
   --seed N            seeds the weights, the data and the batches (default 1)
+${NO_COMPILE_HELP}
 
 Limits (checked before training starts):
   --max-params N      refuse a network with more parameters (default ${count(MAX_PARAMS)})
@@ -113,6 +116,7 @@ export async function train(args: string[], io: Io): Promise<number> {
       out: { type: "string" },
       "no-pictures": { type: "boolean" },
       quiet: { type: "boolean" },
+      ...NO_COMPILE_OPTION,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -266,6 +270,7 @@ export async function train(args: string[], io: Io): Promise<number> {
     batchSize,
     seed,
     validation: test,
+    compile: values["no-compile"] !== true,
   };
   return runTraining({
     io,
