@@ -1428,7 +1428,7 @@ function listing(tape: Tape): string {
       ? `${name(start)}…${name(start + n - 1)}`
       : Array.from({ length: n }, (_, k) => name(start + k)).join(", ");
   const lines = [
-    `compiled trace: ${tape.parameters.length} parameters (p), ${tape.inputCount} inputs (x), ${tape.outputStart - tape.constantsStart} constants, ${code.length} instructions for ${tape.nodeCount} nodes`,
+    `compiled trace: ${plural(tape.parameters.length, "parameter")} (p), ${plural(tape.inputCount, "input")} (x), ${plural(tape.outputStart - tape.constantsStart, "constant")}, ${plural(code.length, "instruction")} for ${plural(tape.nodeCount, "node")}`,
   ];
   for (let i = 0; i < code.length; i++) {
     const a = A[i];
@@ -1483,4 +1483,8 @@ function listing(tape: Tape): string {
   }
   lines.push(`  out (${Array.from(tape.outputSlots, name).join(", ")})`);
   return lines.join("\n");
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
