@@ -519,6 +519,6 @@ export function show(x: unknown): string {
   if (typeof x === "number") return String(x);
   if (typeof x === "string") return JSON.stringify(x);
   if (x instanceof Value) return `Value(${x.data})`;
-  if (Array.isArray(x)) return `array(${x.length})`;
+  if (Array.isArray(x)) return `an array of ${x.length}`;
   return typeof x === "object" || typeof x === "function" ? `a ${typeof x}` : String(x);
 }
