@@ -449,7 +449,11 @@ export function nodesInOrder(root: Value): Value[] {
  */
 export const OPERATIONS = OPS;
 
-/** Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep. */
+/**
+ * Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep.
+ * grad() with createGraph still records (as PyTorch), and hessian, hvp and gradcheck record
+ * the graph they need, so that they give the same numbers inside noGrad.
+ */
 export function noGrad<T>(fn: () => T): T {
   const previous = recording;
   recording = false;

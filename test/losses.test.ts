@@ -264,8 +264,9 @@ describe("labels given as Values (a compiled step's)", () => {
         expect(step([1, 2], k === 1 ? [0, 1] : [2, 1]).data).toBeGreaterThan(0);
         const last = k - 1 === 0 ? 1 : k - 1;
         for (const bad of [k === 1 ? 2 : 7, 1.5, -1]) {
+          // The replay's select names the class as its index.
           expect(() => step([1, 2], [0, bad]), `${name}, ${k} outputs, class ${bad}`).toThrow(
-            new RangeError(`Value.select: index ${bad} is not an integer in 0..${last} (compiled replay)`),
+            `index ${bad} is not an integer in 0..${last}`,
           );
         }
       }
