@@ -294,10 +294,13 @@ export class Value {
     if (!Number.isInteger(i) || i < 0 || i >= candidates.length) {
       throw new RangeError(`Value.select: index ${show(i)} is not an integer in 0..${candidates.length - 1}`);
     }
-    const chosen = candidates[i];
-    if (!(chosen instanceof Value)) {
-      throw new TypeError(`Value.select: candidates[${i}] is ${show(chosen)}, not a Value`);
+    // Every candidate, not only the chosen one: a compiled replay may pick any of them.
+    for (let k = 0; k < candidates.length; k++) {
+      if (!(candidates[k] instanceof Value)) {
+        throw new TypeError(`Value.select: candidates[${k}] is ${show(candidates[k])}, not a Value`);
+      }
     }
+    const chosen = candidates[i];
     if (!(index instanceof Value) || !recording) return chosen;
     return new Value(chosen.data, undefined, SELECT, index, candidates.slice());
   }
@@ -380,10 +383,13 @@ function propagate(node: Value): void {
   }
 }
 
+/** @internal Where derivatives are not finite, for every message that reports one. */
+export const NOT_FINITE_HINT = "(e.g. sqrt or pow at 0, log or division near 0)";
+
 function infiniteDerivative(node: Value, input: Value): RangeError {
   const args = node.inputs.map((x) => show(x instanceof Value ? x.data : x)).join(", ");
   return new RangeError(
-    `backward(): the derivative of ${node.op.name}(${args}) with respect to ${describe(input)} is not finite (e.g. sqrt or pow at 0, log or division near 0); gradients are incomplete, zero them before trying again`,
+    `backward(): the derivative of ${node.op.name}(${args}) with respect to ${describe(input)} is not finite ${NOT_FINITE_HINT}; gradients are incomplete, zero them before trying again`,
   );
 }
 
@@ -443,7 +449,11 @@ export function nodesInOrder(root: Value): Value[] {
  */
 export const OPERATIONS = OPS;
 
-/** Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep. */
+/**
+ * Runs `fn` without recording the graph: results are plain leaves, cheaper to make and to keep.
+ * grad() with createGraph still records (as PyTorch), and hessian, hvp and gradcheck record
+ * the graph they need, so that they give the same numbers inside noGrad.
+ */
 export function noGrad<T>(fn: () => T): T {
   const previous = recording;
   recording = false;
@@ -453,6 +463,21 @@ export function noGrad<T>(fn: () => T): T {
       throw new TypeError("noGrad(fn): fn must be synchronous (it returned a Promise)");
     }
     return result;
+  } finally {
+    recording = previous;
+  }
+}
+
+/**
+ * @internal Runs `fn` recording the graph even inside noGrad, as PyTorch's autograd.grad does
+ * with create_graph: for grad() with createGraph, and for the helpers (hessian, hvp,
+ * gradcheck) that return numbers but need a graph of their own to compute them.
+ */
+export function withRecording<T>(fn: () => T): T {
+  const previous = recording;
+  recording = true;
+  try {
+    return fn();
   } finally {
     recording = previous;
   }
@@ -485,16 +510,19 @@ function operand(x: unknown, opName: string, self: Value): Operand {
   );
 }
 
-function describe(node: Value): string {
+/** @internal A node for error messages: "the mul node "c" (data 2)". */
+export function describe(node: Value): string {
   const label = node.label;
   const name = node.code >> 1 === LEAF ? "a leaf" : `the ${node.op.name} node`;
   return `${name}${label ? ` "${label}"` : ""} (data ${show(node.data)})`;
 }
 
-function show(x: unknown): string {
+/** @internal Any argument for error messages, without converting a Value (a compiled trace forbids that). */
+export function show(x: unknown): string {
+  if (x === null) return "null";
   if (typeof x === "number") return String(x);
   if (typeof x === "string") return JSON.stringify(x);
   if (x instanceof Value) return `Value(${x.data})`;
-  if (Array.isArray(x)) return `array(${x.length})`;
-  return String(x);
+  if (Array.isArray(x)) return `an array of ${x.length}`;
+  return typeof x === "object" || typeof x === "function" ? `a ${typeof x}` : String(x);
 }

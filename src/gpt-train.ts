@@ -54,7 +54,13 @@ export function trainGPT(
   documents: readonly (readonly number[])[],
   options: TrainGPTOptions = {},
 ): { losses: number[]; optimizer: Adam } {
-  const { steps, lr, betas, eps, batchSize } = { ...GPT_TRAINING_DEFAULTS, ...options };
+  // Option by option, so that an option given as undefined takes its default (a spread would keep the undefined).
+  const defaults = GPT_TRAINING_DEFAULTS;
+  const steps = options.steps ?? defaults.steps;
+  const lr = options.lr ?? defaults.lr;
+  const betas = options.betas ?? defaults.betas;
+  const eps = options.eps ?? defaults.eps;
+  const batchSize = options.batchSize ?? defaults.batchSize;
   if (!Array.isArray(documents) || documents.length === 0) {
     throw new RangeError("trainGPT: no documents to train on");
   }

@@ -7,6 +7,7 @@
 // (the embedding row, the target's probability) goes through Value.select, so that a traced
 // and compiled loss can be replayed for other documents of the same length.
 import { noGrad, Value } from "./engine.js";
+import { softmax as probabilitiesOf } from "./losses.js";
 import { Module } from "./nn.js";
 import { createRandom, gaussian, type Random } from "./random.js";
 
@@ -388,14 +389,6 @@ function mlp(x: readonly Value[], block: Block): Value[] {
 
 function residual(x: readonly Value[], update: readonly Value[]): Value[] {
   return update.map((u, i) => u.add(x[i]));
-}
-
-/** Softmax of plain numbers, for sampling. */
-function probabilitiesOf(logits: readonly number[]): number[] {
-  const shift = Math.max(...logits);
-  const exps = logits.map((l) => Math.exp(l - shift));
-  const total = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / total);
 }
 
 /** An index drawn with the given probabilities. */

@@ -2,7 +2,17 @@
 // leaves every `.grad` field alone; with createGraph, each gradient is built from the
 // engine's own operations (the "on Values" rules of the operation table), so that it can be
 // differentiated again: Hessians, Hessian-vector products, Newton's method, to any order.
-import { nodesInOrder, OPERATIONS as OPS, type Op, type Operand, Value } from "./engine.js";
+import {
+  describe,
+  NOT_FINITE_HINT,
+  nodesInOrder,
+  OPERATIONS as OPS,
+  type Op,
+  type Operand,
+  show,
+  Value,
+  withRecording,
+} from "./engine.js";
 
 export interface GradOptions {
   /**
@@ -26,7 +36,8 @@ const OPTION_NAMES = ["createGraph", "allowUnused"];
  *
  * With `createGraph: true` the results are part of the graph: pass one to grad() or call its
  * backward() to differentiate again. A result may then be a node the output's graph already
- * had (d(x·y)/dx is y itself) or, where the derivative is a constant, a new leaf.
+ * had (d(x·y)/dx is y itself) or, where the derivative is a constant, a new leaf. They are
+ * recorded inside noGrad too (as PyTorch's create_graph=True under torch.no_grad()).
  */
 export function grad(output: Value, inputs: readonly Value[], options: GradOptions = {}): Value[] {
   if (!(output instanceof Value)) {
@@ -59,7 +70,11 @@ export function grad(output: Value, inputs: readonly Value[], options: GradOptio
       }
       return -1;
     });
-    const totals = backpropagate(order, positions, createGraph);
+    // With createGraph the gradients are recorded even inside noGrad, as with PyTorch's
+    // create_graph=True: asking for a graph is asking to record.
+    const totals = createGraph
+      ? withRecording(() => backpropagate(order, positions, true))
+      : backpropagate(order, positions, false);
     return positions.map((at) => {
       const total = at < 0 ? 0 : totals[at];
       return typeof total === "number" ? new Value(total) : total;
@@ -161,7 +176,7 @@ function share(
     const args = node.inputs.map((x) => show(x instanceof Value ? x.data : x)).join(", ");
     const input = which === "a" ? a : (b as Value);
     throw new RangeError(
-      `grad: the derivative of ${op.name}(${args}) with respect to ${describe(input)} is not finite (e.g. sqrt or pow at 0, log or division near 0)`,
+      `grad: the derivative of ${op.name}(${args}) with respect to ${describe(input)} is not finite ${NOT_FINITE_HINT}`,
     );
   }
   if (!createGraph) return amount;
@@ -190,7 +205,8 @@ function combine(constant: number, values: Value[] | undefined): Operand {
  * The matrix of second derivatives of `fn` at `xs`: entry [i][j] is ∂²f/∂xᵢ∂xⱼ. `fn` gets
  * one Value per x and returns one Value. Numbers by default; with `createGraph: true`,
  * Values that can be differentiated again (pass Values as xs to differentiate with respect
- * to them). An x that `fn` does not use has a row and column of 0.
+ * to them). An x that `fn` does not use has a row and column of 0. Works inside noGrad (fn's
+ * graph is recorded for the purpose). At most 100,000 xs, since fn receives them spread.
  */
 export function hessian(fn: (...xs: Value[]) => Value, xs: readonly Operand[]): number[][];
 export function hessian(
@@ -210,15 +226,19 @@ export function hessian(
 ): number[][] | Value[][] {
   const { createGraph } = checkOptions("hessian", options, ["createGraph"]);
   const leaves = asLeaves("hessian", xs);
-  const slopes = grad(evaluate("hessian", fn, leaves), leaves, { createGraph: true, allowUnused: true });
-  const rows = slopes.map((slope) => grad(slope, leaves, { createGraph, allowUnused: true }));
-  return createGraph ? rows : rows.map((row) => row.map((v) => v.data));
+  // fn's graph is needed to differentiate it, also when called inside noGrad.
+  return withRecording(() => {
+    const slopes = grad(evaluate("hessian", fn, leaves), leaves, { createGraph: true, allowUnused: true });
+    const rows = slopes.map((slope) => grad(slope, leaves, { createGraph, allowUnused: true }));
+    return createGraph ? rows : rows.map((row) => row.map((v) => v.data));
+  });
 }
 
 /**
  * The Hessian of `fn` at `xs` times the vector `v`, without forming the Hessian: the
  * gradient of (gradient · v), two walks of the graph whatever the number of inputs.
- * Numbers by default; Values with `createGraph: true`.
+ * Numbers by default; Values with `createGraph: true`. Works inside noGrad, like hessian();
+ * at most 100,000 xs.
  */
 export function hvp(fn: (...xs: Value[]) => Value, xs: readonly Operand[], v: readonly Operand[]): number[];
 export function hvp(
@@ -251,14 +271,33 @@ export function hvp(
       throw new TypeError(`hvp: v[${k}] is ${show(vi)}, not a finite number or a Value`);
     }
   });
-  const slopes = grad(evaluate("hvp", fn, leaves), leaves, { createGraph: true, allowUnused: true });
-  const along = Value.sum(slopes.map((slope, k) => slope.mul(v[k])));
-  const product = grad(along, leaves, { createGraph, allowUnused: true });
-  return createGraph ? product : product.map((p) => p.data);
+  return withRecording(() => {
+    const slopes = grad(evaluate("hvp", fn, leaves), leaves, { createGraph: true, allowUnused: true });
+    const along = Value.sum(slopes.map((slope, k) => slope.mul(v[k])));
+    const product = grad(along, leaves, { createGraph, allowUnused: true });
+    return createGraph ? product : product.map((p) => p.data);
+  });
+}
+
+/**
+ * @internal The most inputs the helpers that call `fn(...xs)` (hessian, hvp, gradcheck)
+ * accept: JavaScript passes spread arguments on the stack, and a few hundred thousand
+ * overflow it. Beyond this, write fn over one array and use grad() directly.
+ */
+export const MAX_SPREAD_INPUTS = 100_000;
+
+/** @internal Refuses more inputs than fn(...inputs) can take (see MAX_SPREAD_INPUTS). */
+export function checkSpreadLength(caller: string, n: number): void {
+  if (n > MAX_SPREAD_INPUTS) {
+    throw new RangeError(
+      `${caller}: ${n} inputs, but fn(...inputs) takes at most ${MAX_SPREAD_INPUTS} (spread arguments live on the call stack); write fn over one array of Values and call grad() on its output`,
+    );
+  }
 }
 
 function asLeaves(caller: string, xs: readonly Operand[]): Value[] {
   if (!Array.isArray(xs)) throw new TypeError(`${caller}(fn, xs): xs must be an array of numbers or Values`);
+  checkSpreadLength(caller, xs.length);
   return xs.map((x, k) => {
     if (x instanceof Value) return x;
     if (typeof x === "number" && Number.isFinite(x)) return new Value(x);
@@ -290,18 +329,4 @@ function checkOptions(
     }
   }
   return { createGraph: options.createGraph === true, allowUnused: options.allowUnused === true };
-}
-
-function describe(node: Value): string {
-  const label = node.label ? ` "${node.label}"` : "";
-  const name = node.op === OPS.leaf ? "a leaf" : `the ${node.op.name} node`;
-  return `${name}${label} (data ${node.data})`;
-}
-
-function show(x: unknown): string {
-  if (x === null) return "null";
-  if (typeof x === "number") return String(x);
-  if (x instanceof Value) return `Value(${x.data})`;
-  if (Array.isArray(x)) return `array(${x.length})`;
-  return typeof x;
 }

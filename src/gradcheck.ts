@@ -1,7 +1,7 @@
 // Checks backward() against central finite differences, input by input; and, with order 2,
 // the second derivatives of grad(..., { createGraph: true }) against differences of backward().
-import { noGrad, Value } from "./engine.js";
-import { hessian } from "./grad.js";
+import { noGrad, Value, withRecording } from "./engine.js";
+import { checkSpreadLength, hessian } from "./grad.js";
 
 export interface GradcheckOptions {
   /** Step for the central difference (f(x + eps) - f(x - eps)) / 2eps. */
@@ -40,7 +40,8 @@ export interface GradcheckResult {
 /**
  * Compares the gradients backward() computes for `fn` at `inputs` with central finite
  * differences. `fn` receives one Value per input and returns a single Value. With
- * `order: 2`, compares second derivatives instead (see GradcheckOptions.order).
+ * `order: 2`, compares second derivatives instead (see GradcheckOptions.order). Works inside
+ * noGrad (it records fn's graph for itself); at least 1 and at most 100,000 inputs.
  */
 export function gradcheck(
   fn: (...inputs: Value[]) => Value,
@@ -52,20 +53,36 @@ export function gradcheck(
   if (!Array.isArray(inputs) || inputs.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
     throw new TypeError("gradcheck(fn, inputs): inputs must be an array of finite numbers");
   }
-  for (const [name, x] of [
-    ["eps", eps],
-    ["atol", atol],
-    ["rtol", rtol],
+  if (inputs.length === 0) {
+    throw new RangeError("gradcheck(fn, inputs): inputs is empty, so there is no gradient to check");
+  }
+  checkSpreadLength("gradcheck", inputs.length);
+  // A tolerance may be 0 (rtol: 0 checks the absolute error alone, as in PyTorch); the step may not.
+  for (const [name, x, least] of [
+    ["eps", eps, "> 0"],
+    ["atol", atol, ">= 0"],
+    ["rtol", rtol, ">= 0"],
   ] as const) {
-    if (typeof x !== "number" || !(x >= 0) || !Number.isFinite(x) || (name === "eps" && x === 0)) {
-      throw new RangeError(`gradcheck: option ${name} must be a finite number > 0, got ${x}`);
+    if (typeof x !== "number" || !Number.isFinite(x) || x < 0 || (name === "eps" && x === 0)) {
+      throw new RangeError(`gradcheck: option ${name} must be a finite number ${least}, got ${x}`);
     }
   }
   if (order !== 1 && order !== 2) {
     throw new RangeError(`gradcheck: option order must be 1 or 2, got ${order}`);
   }
-  if (order === 2) return secondOrder(fn, inputs, eps, atol, rtol);
+  // Inside noGrad, fn's graph would not be recorded and every gradient would read 0.
+  return withRecording(() =>
+    order === 2 ? secondOrder(fn, inputs, eps, atol, rtol) : firstOrder(fn, inputs, eps, atol, rtol),
+  );
+}
 
+function firstOrder(
+  fn: (...inputs: Value[]) => Value,
+  inputs: readonly number[],
+  eps: number,
+  atol: number,
+  rtol: number,
+): GradcheckResult {
   const leaves = inputs.map((x, i) => new Value(x, `x${i}`));
   const out = call(fn, leaves);
   out.backward();

@@ -10,7 +10,10 @@ export const LOSS_NAMES: readonly LossName[] = ["hinge", "mse", "bce", "softmax"
  * Scores on the right side by a margin of 1 cost nothing.
  *
  * Labels (here and in every loss) may be numbers or Values: a compiled training step receives
- * them as Values, so that a replay follows the labels of each new batch.
+ * them as Values, so that a replay follows the labels of each new batch. A Value label is
+ * used through `Value.select` among constants (here −y is picked from [+1, −1] by (y + 1)/2),
+ * because a compiled replay checks the index of every select: a label that is not ±1 then
+ * throws on replay as it does eagerly, instead of giving a number.
  */
 export function hingeLoss(scores: readonly Value[], labels: readonly Operand[]): Value {
   checkBatch("hingeLoss", scores, labels);
@@ -19,6 +22,8 @@ export function hingeLoss(scores: readonly Value[], labels: readonly Operand[]):
     const y = dataOf(label);
     if (y !== 1 && y !== -1) throw new RangeError(`hingeLoss: labels[${i}] is ${y}, expected 1 or -1`);
   });
+  const negatedSigns = [new Value(1), new Value(-1)];
+  const negated = (y: Operand) => (typeof y === "number" ? -y : Value.select(negatedSigns, y.add(1).div(2)));
   return mean(scores.map((s, i) => s.mul(negated(labels[i])).add(1).relu()));
 }
 
@@ -32,6 +37,7 @@ export function multiclassHingeLoss(
 ): Value {
   checkBatch("multiclassHingeLoss", scores, classes);
   checkRows("multiclassHingeLoss", "scores", scores);
+  const indicators = new Indicators();
   return mean(
     scores.map((row, i) => {
       const label = classes[i];
@@ -40,7 +46,15 @@ export function multiclassHingeLoss(
         // Which classes are wrong depends on the label, so every class gets a margin, the
         // true one multiplied by 0: the same sum, and the same graph for any label.
         const target = Value.select(row, label);
-        return Value.sum(row.map((s, j) => s.sub(target).add(1).relu().mul(oneHot(label, j).neg().add(1))));
+        return Value.sum(
+          row.map((s, j) =>
+            s
+              .sub(target)
+              .add(1)
+              .relu()
+              .mul(indicators.isNot(label, j, row.length)),
+          ),
+        );
       }
       const margins = row.flatMap((s, j) => (j === y ? [] : [s.sub(row[y]).add(1).relu()]));
       return Value.sum(margins);
@@ -61,6 +75,11 @@ export function mseLoss(predictions: readonly Value[], targets: readonly Operand
 /**
  * Binary cross-entropy on logits z with targets t in [0, 1]: mean of softplus(z) − t·z,
  * which equals −t·log σ(z) − (1 − t)·log(1 − σ(z)) but never takes the log of 0.
+ *
+ * Targets are checked when the loss is built. A target given as a Value to a compiled
+ * function is a continuous input, so a replay does not check it again: a target outside
+ * [0, 1] there gives a number (possibly a negative loss). Check such targets before calling,
+ * or pass classes to classificationLoss, whose replays do check them.
  */
 export function bceWithLogitsLoss(logits: readonly Value[], targets: readonly Operand[]): Value {
   checkBatch("bceWithLogitsLoss", logits, targets);
@@ -117,6 +136,8 @@ export function l2Penalty(parameters: readonly Value[], alpha: number): Value {
  * The loss `name` for a classifier's outputs (one row per sample) and the true classes.
  * With one output, the classes 0/1 become the score's sign: hinge and mse aim at ±1, bce at 0/1.
  * With K outputs, hinge is multi-class, mse and bce aim at one-hot rows, softmax is softmax.
+ * Classes given as Values (a compiled step's) are used only through `Value.select`, whose
+ * index a compiled replay checks: a class out of range or not an integer throws on replay too.
  */
 export function classificationLoss(
   name: LossName,
@@ -128,11 +149,13 @@ export function classificationLoss(
   const k = outputs[0].length;
   const binary = k === 1;
   const classOf = (i: number) => checkClass("classificationLoss", dataOf(classes[i]), binary ? 2 : k, i);
-  // Class 0/1 as a sign −1/+1; for a Value class the same arithmetic, 2c − 1, recorded.
+  const indicators = new Indicators();
+  const signs = [new Value(-1), new Value(1)];
+  // Class 0/1 as a sign −1/+1.
   const sign = (i: number): Operand => {
     const y = classOf(i);
     const c = classes[i];
-    return c instanceof Value ? c.mul(2).sub(1) : y === 1 ? 1 : -1;
+    return c instanceof Value ? Value.select(signs, c) : y === 1 ? 1 : -1;
   };
   switch (name) {
     case "hinge":
@@ -147,8 +170,8 @@ export function classificationLoss(
       const flat = outputs.flat();
       const targets = classes.flatMap((c, i): Operand[] => {
         const y = classOf(i);
-        if (binary) return [name === "mse" ? sign(i) : c];
-        if (c instanceof Value) return Array.from({ length: k }, (_, j) => oneHot(c, j));
+        if (binary) return [name === "mse" ? sign(i) : c instanceof Value ? indicators.is(c, 1, 2) : c];
+        if (c instanceof Value) return Array.from({ length: k }, (_, j) => indicators.is(c, j, k));
         return Array.from({ length: k }, (_, j) => (j === y ? 1 : 0));
       });
       return name === "mse" ? mseLoss(flat, targets) : bceWithLogitsLoss(flat, targets);
@@ -179,13 +202,30 @@ function dataOf(x: Operand): number {
   return x instanceof Value ? x.data : x;
 }
 
-function negated(x: Operand): Operand {
-  return x instanceof Value ? x.neg() : -x;
-}
+/**
+ * 1 or 0 by whether a class given as a Value equals j, as a select among constant leaves:
+ * a compiled replay checks a select's index, so a class out of 0..k−1 throws there as it
+ * does eagerly (arithmetic such as relu(1 − |c − j|) would quietly give 0 for every j).
+ */
+class Indicators {
+  private readonly one = new Value(1);
+  private readonly zero = new Value(0);
 
-/** 1 where the class c equals j, else 0, for an integer class given as a Value: relu(1 − |c − j|). */
-function oneHot(c: Value, j: number): Value {
-  return c.sub(j).abs().neg().add(1).relu();
+  /** 1 where c = j, else 0. */
+  is(c: Value, j: number, k: number): Value {
+    return Value.select(
+      Array.from({ length: k }, (_, m) => (m === j ? this.one : this.zero)),
+      c,
+    );
+  }
+
+  /** 0 where c = j, else 1. */
+  isNot(c: Value, j: number, k: number): Value {
+    return Value.select(
+      Array.from({ length: k }, (_, m) => (m === j ? this.zero : this.one)),
+      c,
+    );
+  }
 }
 
 function mean(terms: Operand[]): Value {

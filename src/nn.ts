@@ -1,6 +1,6 @@
 // Neural networks from Values: a neuron is weights, a bias, a weighted sum and an activation;
 // a layer is neurons side by side; a multi-layer perceptron is layers one after another.
-import { type Operand, Value } from "./engine.js";
+import { type Operand, show, Value } from "./engine.js";
 import { createRandom, gaussian, type Random } from "./random.js";
 
 export type Activation = "relu" | "tanh" | "sigmoid" | "linear" | "leakyRelu";
@@ -132,7 +132,7 @@ export class MLP extends Module {
     const { activation = "relu", outputActivation = "linear", init = "uniform", seed } = options;
     checkCount("MLP", "nin", nin);
     if (!Array.isArray(nouts) || nouts.length === 0) {
-      throw new TypeError(`MLP: nouts must be a non-empty array of layer sizes, got ${String(nouts)}`);
+      throw new TypeError(`MLP: nouts must be a non-empty array of layer sizes, got ${show(nouts)}`);
     }
     nouts.forEach((n, i) => {
       checkCount("MLP", `nouts[${i}]`, n);
@@ -201,20 +201,21 @@ function initializer(init: Init, nin: number, nout: number, random: Random): () 
 
 function checkCount(where: string, name: string, n: unknown): void {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new TypeError(`${where}: ${name} must be a positive integer, got ${String(n)}`);
+    throw new TypeError(`${where}: ${name} must be a positive integer, got ${show(n)}`);
   }
 }
 
 function checkActivation(where: string, activation: unknown): void {
   if (!ACTIVATIONS.includes(activation as Activation)) {
     throw new TypeError(
-      `${where}: unknown activation "${String(activation)}"; expected ${ACTIVATIONS.join(", ")}`,
+      `${where}: unknown activation ${show(activation)}; expected ${ACTIVATIONS.join(", ")}`,
     );
   }
 }
 
 function checkInput(where: string, x: readonly Operand[], nin: number): void {
-  if (!Array.isArray(x)) throw new TypeError(`${where}.forward: input must be an array, got ${String(x)}`);
+  // show(), not String(): a Value inside a compiled trace refuses to become a string.
+  if (!Array.isArray(x)) throw new TypeError(`${where}.forward: input must be an array, got ${show(x)}`);
   if (x.length !== nin) {
     throw new RangeError(`${where}.forward: input has length ${x.length}, expected ${nin}`);
   }
@@ -222,7 +223,7 @@ function checkInput(where: string, x: readonly Operand[], nin: number): void {
     const xi = x[i];
     if (!(xi instanceof Value) && !(typeof xi === "number" && Number.isFinite(xi))) {
       throw new TypeError(
-        `${where}.forward: input[${i}] is ${String(xi)}, expected a finite number or a Value`,
+        `${where}.forward: input[${i}] is ${show(xi)}, expected a finite number or a Value`,
       );
     }
   }

@@ -110,6 +110,8 @@ export class BigramModel {
   /** Counts every pair of neighbouring tokens in the documents (ids with BOS at both ends). */
   static fit(documents: readonly (readonly number[])[], vocabSize: number, smoothing = 1): BigramModel {
     const model = new BigramModel(vocabSize, smoothing);
+    // All checked before any is counted, so that a bad id leaves no half-counted model behind.
+    model.checkDocuments("BigramModel.fit", documents);
     for (const doc of documents) {
       for (let i = 0; i + 1 < doc.length; i++) model.counts[doc[i]][doc[i + 1]] += 1;
     }
@@ -118,8 +120,15 @@ export class BigramModel {
 
   /** p(next | current). */
   probability(current: number, next: number): number {
-    const row = this.counts[current];
-    return row[next] / row.reduce((a, b) => a + b, 0);
+    this.checkId("BigramModel.probability: current", current);
+    this.checkId("BigramModel.probability: next", next);
+    const total = this.counts[current].reduce((a, b) => a + b, 0);
+    if (total === 0) {
+      throw new RangeError(
+        `BigramModel.probability: token ${current} was never followed by another in training and smoothing is 0, so p(next | ${current}) is undefined; fit with smoothing > 0`,
+      );
+    }
+    return this.counts[current][next] / total;
   }
 
   /**
@@ -127,17 +136,40 @@ export class BigramModel {
    * as a GPT's loss; `maxPositions` looks at only the first ones of each (a GPT's block).
    */
   loss(documents: readonly (readonly number[])[], maxPositions = Number.POSITIVE_INFINITY): number {
+    this.checkDocuments("BigramModel.loss", documents);
     const totals = this.counts.map((row) => row.reduce((a, b) => a + b, 0));
     let sum = 0;
     let count = 0;
-    for (const doc of documents) {
+    documents.forEach((doc, d) => {
       const n = Math.min(maxPositions, doc.length - 1);
       for (let i = 0; i < n; i++) {
-        sum -= Math.log(this.counts[doc[i]][doc[i + 1]] / totals[doc[i]]);
+        const pairCount = this.counts[doc[i]][doc[i + 1]];
+        if (pairCount === 0) {
+          throw new RangeError(
+            `BigramModel.loss: the pair ${doc[i]} → ${doc[i + 1]} (document ${d}, position ${i}) was never counted and smoothing is 0, so its probability is 0 and the loss infinite; fit with smoothing > 0`,
+          );
+        }
+        sum -= Math.log(pairCount / totals[doc[i]]);
         count += 1;
       }
-    }
+    });
     if (count === 0) throw new RangeError("BigramModel.loss: no tokens to predict");
     return sum / count;
+  }
+
+  private checkDocuments(where: string, documents: readonly (readonly number[])[]): void {
+    if (!Array.isArray(documents))
+      throw new TypeError(`${where}: documents must be an array of arrays of token ids`);
+    documents.forEach((doc, d) => {
+      if (!Array.isArray(doc)) throw new TypeError(`${where}: document ${d} is not an array of token ids`);
+      for (let i = 0; i < doc.length; i++) this.checkId(`${where}: document ${d}, position ${i}:`, doc[i]);
+    });
+  }
+
+  private checkId(where: string, id: unknown): void {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+      const shown = typeof id === "number" ? String(id) : typeof id;
+      throw new RangeError(`${where} token ${shown} is not an id in 0..${this.vocabSize - 1}`);
+    }
   }
 }

@@ -144,6 +144,10 @@ describe("each operation: value and gradient against hand-derived rules", () => 
     expect(() => Value.select(row, new Value(0.5))).toThrow("index 0.5 is not an integer in 0..1");
     expect(() => Value.select([], 0)).toThrow(TypeError);
     expect(() => Value.select([1, 2] as unknown as Value[], 0)).toThrow("candidates[0] is 1, not a Value");
+    // Every candidate, not only the chosen one: a compiled replay may choose another.
+    const mixed = [row[0], 5, "x"] as unknown as Value[];
+    expect(() => Value.select(mixed, new Value(0))).toThrow("Value.select: candidates[1] is 5, not a Value");
+    expect(() => Value.select(mixed, 0)).toThrow("candidates[1] is 5, not a Value");
     expect(() => Value.max([])).toThrow(TypeError);
     expect(() => new Value(1).max(Number.NaN)).toThrow(
       "max(1, NaN): operand must be a finite number or a Value",

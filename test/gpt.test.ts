@@ -426,6 +426,27 @@ describe("the character tokenizer and the bigram baseline", () => {
     const smoothed = BigramModel.fit(docs, 3);
     expect(smoothed.probability(1, 1)).toBeCloseTo(1 / 4, 14);
   });
+
+  it("the bigram model names a bad token id or an impossible pair instead of giving NaN or Infinity", () => {
+    expect(() => BigramModel.fit([[0, 9]], 3)).toThrow(
+      "BigramModel.fit: document 0, position 1: token 9 is not an id in 0..2",
+    );
+    expect(() => BigramModel.fit([[0, 1.5]], 3)).toThrow(/token 1\.5 is not an id in 0\.\.2/);
+    expect(() => BigramModel.fit([[0, -1]], 3)).toThrow(/token -1 is not an id/);
+    const model = BigramModel.fit([[2, 0, 2]], 3);
+    expect(() => model.loss([[0, 7]])).toThrow(
+      "BigramModel.loss: document 0, position 1: token 7 is not an id in 0..2",
+    );
+    expect(() => model.probability(3, 0)).toThrow(/probability: current token 3 is not an id/);
+    expect(() => BigramModel.fit([[0, 1]], 3, -1)).toThrow(/smoothing must be a finite number >= 0/);
+    // Without smoothing, an unseen pair has probability 0: the loss would be infinite.
+    const unsmoothed = BigramModel.fit([[2, 0, 2]], 3, 0);
+    expect(() => unsmoothed.loss([[2, 1, 2]])).toThrow(
+      /the pair 2 → 1 \(document 0, position 0\) was never counted and smoothing is 0/,
+    );
+    expect(() => unsmoothed.probability(1, 0)).toThrow(/token 1 was never followed by another in training/);
+    expect(unsmoothed.probability(2, 1)).toBe(0);
+  });
 });
 
 describe("training, evaluation and sampling", () => {
@@ -439,6 +460,19 @@ describe("training, evaluation and sampling", () => {
     expect(before).toBeCloseTo(Math.log(tokenizer.vocabSize), 1);
     trainGPT(gpt, encoded, { steps: 60, lr: 0.02, batchSize: 2 });
     expect(evaluateGPT(gpt, encoded)).toBeLessThan(before - 0.5);
+  });
+
+  it("an option given as undefined takes its default, as if left out", () => {
+    const run = (options: Parameters<typeof trainGPT>[2]) => {
+      const gpt = new GPT({ vocabSize: tokenizer.vocabSize, nEmbd: 4, nHead: 1, blockSize: 8, seed: 3 });
+      const { losses } = trainGPT(gpt, encoded, options);
+      return { losses, weights: gpt.parameters().map((p) => p.data) };
+    };
+    const plain = run({ steps: 3 });
+    expect(run({ steps: 3, lr: undefined, betas: undefined, eps: undefined, batchSize: undefined })).toEqual(
+      plain,
+    );
+    expect(run({ steps: 3, lr: 0.01, betas: [0.85, 0.99], eps: 1e-8, batchSize: 1 })).toEqual(plain);
   });
 
   it("splits the documents by a seeded shuffle", () => {

@@ -258,12 +258,16 @@ describe("grad()", () => {
     expect(grad(root, [w])[0].data).toBe(0);
   });
 
-  it("inside noGrad, gives the numbers but records nothing", () => {
+  it("inside noGrad, createGraph still records (as PyTorch's create_graph under no_grad)", () => {
     const x = new Value(1.2);
     const out = x.pow(3);
     const [slope] = noGrad(() => grad(out, [x], { createGraph: true }));
     expect(slope.data).toBeCloseTo(3 * 1.44, 14);
-    expect(slope.inputs).toEqual([]);
+    expect(grad(slope, [x])[0].data).toBeCloseTo(6 * 1.2, 14);
+    // Without createGraph, nothing is recorded: a leaf holding the number.
+    const [plain] = noGrad(() => grad(out, [x]));
+    expect(plain.inputs).toEqual([]);
+    expect(plain.data).toBeCloseTo(3 * 1.44, 14);
   });
 });
 
@@ -298,6 +302,24 @@ describe("hessian and hvp", () => {
     expect(grad(Hv[2], [xs[0]])[0].data).toBeCloseTo(6 * 1.1, 14);
   });
 
+  it("give the same numbers inside noGrad", () => {
+    const xs = [0.3, -0.8, 1.1];
+    const H = hessian(f, xs);
+    expect(noGrad(() => hessian(f, xs))).toEqual(H);
+    expect(noGrad(() => hvp(f, xs, [1, 2, 3]))).toEqual(hvp(f, xs, [1, 2, 3]));
+    expect(H[2][2]).toBeCloseTo(6 * 1.1 * 0.3, 14);
+    // Recording is off again afterwards.
+    expect(noGrad(() => new Value(1).mul(2).inputs)).toEqual([]);
+  });
+
+  it("refuse more inputs than a spread call can take, with a message saying what to do", () => {
+    const xs = new Array(100_001).fill(1);
+    expect(() => hvp((...x) => Value.sum(x), xs, xs)).toThrow(
+      /hvp: 100001 inputs, but fn\(\.\.\.inputs\) takes at most 100000 .*write fn over one array/,
+    );
+    expect(() => hessian((...x) => Value.sum(x), xs)).toThrow(/hessian: 100001 inputs/);
+  });
+
   it("an input that fn ignores has a row and column of 0", () => {
     expect(hessian((x, _unused) => x.pow(3), [2, 5])).toEqual([
       [12, 0],
@@ -313,7 +335,7 @@ describe("hessian and hvp", () => {
     expect(() => hessian((() => 1) as never, [1])).toThrow("hessian: fn must return a Value, got 1");
     expect(() => hvp((x) => x, [1, 2], [1])).toThrow("hvp(fn, xs, v): v must be an array as long as xs (2)");
     expect(() => hvp((x) => x, [1], ["a" as never])).toThrow(
-      "hvp: v[0] is string, not a finite number or a Value",
+      'hvp: v[0] is "a", not a finite number or a Value',
     );
     expect(() => hessian((x) => x, [1], { allowUnused: true } as never)).toThrow(
       'hessian: unknown option "allowUnused" (expected createGraph)',

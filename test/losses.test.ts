@@ -1,12 +1,14 @@
 // Each loss against values worked out by hand, its gradient against finite differences,
 // and its behaviour at the extremes where a naive formula overflows.
 import { describe, expect, it } from "vitest";
+import { compile } from "../src/compile.js";
 import { Value } from "../src/engine.js";
 import { gradcheck } from "../src/gradcheck.js";
 import {
   bceWithLogitsLoss,
   classificationLoss,
   hingeLoss,
+  LOSS_NAMES,
   l2Penalty,
   mseLoss,
   multiclassHingeLoss,
@@ -209,5 +211,76 @@ describe("losses name the usual slips", () => {
     const p = softmax(logits);
     expect(p[7]).toBe(1);
     expect(p[0]).toBe(0);
+  });
+});
+
+describe("labels given as Values (a compiled step's)", () => {
+  const rows = [
+    [0.3, -1.2, 0.7],
+    [2.0, 0.1, -0.4],
+  ];
+
+  it("give the same loss and gradients as the same labels as numbers, bit for bit", () => {
+    for (const name of LOSS_NAMES) {
+      for (const k of name === "softmax" ? [3] : [1, 3]) {
+        const classes = k === 1 ? [1, 0] : [2, 0];
+        const outputsOf = () => rows.map((row) => row.slice(0, k).map((x) => new Value(x)));
+        const byNumber = outputsOf();
+        const byValue = outputsOf();
+        const a = classificationLoss(name, byNumber, classes);
+        const b = classificationLoss(
+          name,
+          byValue,
+          classes.map((c) => new Value(c)),
+        );
+        a.backward();
+        b.backward();
+        expect(b.data).toBe(a.data);
+        expect(byValue.flat().map((v) => v.grad)).toEqual(byNumber.flat().map((v) => v.grad));
+      }
+    }
+    const scores = () => [new Value(0.4), new Value(-2)];
+    expect(hingeLoss(scores(), [new Value(1), new Value(-1)]).data).toBe(hingeLoss(scores(), [1, -1]).data);
+  });
+
+  it("a compiled loss checks the labels of every replay, not only those it was traced with", () => {
+    const w = [new Value(0.5), new Value(-0.3), new Value(0.2)];
+    const model = (xs: Value[], k: number) => xs.map((x) => w.slice(0, k).map((wj) => wj.mul(x)));
+    for (const name of LOSS_NAMES) {
+      for (const k of name === "softmax" ? [3] : [1, 3]) {
+        const step = compile((xs: Value[], ys: Value[]) => classificationLoss(name, model(xs, k), ys), {
+          constantCheck: false,
+        });
+        const good = k === 1 ? [1, 0] : [0, 2];
+        const eager = classificationLoss(
+          name,
+          model(
+            [1, 2].map((x) => new Value(x)),
+            k,
+          ),
+          good,
+        ).data;
+        expect(step([1, 2], good).data).toBe(eager);
+        expect(step([1, 2], k === 1 ? [0, 1] : [2, 1]).data).toBeGreaterThan(0);
+        const last = k - 1 === 0 ? 1 : k - 1;
+        for (const bad of [k === 1 ? 2 : 7, 1.5, -1]) {
+          // The replay's select names the class as its index.
+          expect(() => step([1, 2], [0, bad]), `${name}, ${k} outputs, class ${bad}`).toThrow(
+            `index ${bad} is not an integer in 0..${last}`,
+          );
+        }
+      }
+    }
+    const hinge = compile((s: Value[], y: Value[]) =>
+      hingeLoss(
+        s.map((v) => v.mul(w[0])),
+        y,
+      ),
+    );
+    expect(hinge([1, 2], [1, -1]).data).toBe(hingeLoss([new Value(0.5), new Value(1)], [1, -1]).data);
+    expect(hinge([1, 2], [-1, 1]).data).toBe(hingeLoss([new Value(0.5), new Value(1)], [-1, 1]).data);
+    // The label y is checked as the index (y + 1) / 2 of the pair [+1, −1].
+    expect(() => hinge([1, 2], [1, 3])).toThrow(/Value\.select: index 2 is not an integer in 0\.\.1/);
+    expect(() => hinge([1, 2], [1, 0])).toThrow(/Value\.select: index 0\.5 is not an integer in 0\.\.1/);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compile } from "../src/compile.js";
 import { Value } from "../src/engine.js";
 import { Layer, MLP, Neuron } from "../src/nn.js";
 import { createRandom, shuffled } from "../src/random.js";
@@ -91,6 +92,19 @@ describe("MLP", () => {
     expect(() => new MLP(2, [1], { activation: "gelu" as never })).toThrow(/unknown activation "gelu"/);
     expect(() => new MLP(2, [1], { init: "zeros" as never })).toThrow(/unknown init "zeros"/);
     expect(() => new MLP(2, [1], { seed: 1.5 })).toThrow(/seed must be an integer/);
+  });
+
+  it("names a bad input without converting Values to strings (which a compiled trace forbids)", () => {
+    const model = new MLP(2, [3, 1], { seed: 1 });
+    const nested = [[new Value(1)], new Value(2)] as never;
+    const expected = "MLP.forward: input[0] is an array of 1, expected a finite number or a Value";
+    expect(() => model.forward(nested)).toThrow(expected);
+    expect(() => model.forward(new Value(1) as never)).toThrow(
+      "MLP.forward: input must be an array, got Value(1)",
+    );
+    // Inside a trace the library's own message comes through, not compile's conversion error.
+    const step = compile((x: Value[]) => model.forward([[x[0]], x[1]] as never)[0]);
+    expect(() => step([1, 2])).toThrow(expected);
   });
 
   it("Neuron and Layer work on their own", () => {
