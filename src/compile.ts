@@ -17,7 +17,7 @@
 // so the reverse loop adds into every gradient in the same order: bit-identical results
 // wherever fusing keeps that order (an MLP: always). No JavaScript is generated, so a page
 // whose Content-Security-Policy forbids eval runs it as well.
-import { isRecording, type Op, type Operand, Value } from "./engine.js";
+import { isRecording, OPERATIONS, type Op, type Operand, Value } from "./engine.js";
 
 export interface CompileOptions {
   /**
@@ -34,6 +34,13 @@ export interface CompileOptions {
    * of a number read from `.data` and fed back in, which a replay would not update). Default true.
    */
   constantCheck?: boolean;
+  /**
+   * At the second call of each shape, trace `fn` once more and compare with the first trace:
+   * the instructions and constants, the leaves created inside `fn`, the plain numbers of the
+   * result. A difference means `fn` depends on its inputs' values in a way a replay would not
+   * follow, and throws. Costs one extra trace per shape. Default true.
+   */
+  verify?: boolean;
 }
 
 /** The arguments of a compiled function: numbers where `fn` receives Values, arrays nested alike. */
@@ -69,28 +76,29 @@ export interface CompiledFunction<F extends (...args: never[]) => unknown> {
 
 // ---------------------------------------------------------------------------------------
 // Instructions. The engine's table is read through a node's `op` (forward, da, db) and its
-// index (`code >> 1`); the indices of the operations replayed inline are found by recording
-// one node of each.
+// index (`code >> 1`); the operations replayed inline are named from the exported table.
 
-const probe = new Value(0.5);
-const indexOf = (v: Value) => v.code >> 1;
 const E = {
-  leaf: indexOf(probe),
-  add: indexOf(probe.add(probe)),
-  sub: indexOf(probe.sub(probe)),
-  mul: indexOf(probe.mul(probe)),
-  div: indexOf(probe.div(probe)),
-  powk: indexOf(probe.pow(2)),
-  neg: indexOf(probe.neg()),
-  exp: indexOf(probe.exp()),
-  log: indexOf(probe.log()),
-  tanh: indexOf(probe.tanh()),
-  relu: indexOf(probe.relu()),
-  leakyRelu: indexOf(probe.leakyRelu()),
-  max: indexOf(probe.max(probe)),
-  sum: indexOf(Value.sum([probe])),
-  select: indexOf(Value.select([probe], new Value(0))),
+  leaf: OPERATIONS.leaf.index,
+  add: OPERATIONS.add.index,
+  sub: OPERATIONS.sub.index,
+  mul: OPERATIONS.mul.index,
+  div: OPERATIONS.div.index,
+  powk: OPERATIONS.powk.index,
+  neg: OPERATIONS.neg.index,
+  exp: OPERATIONS.exp.index,
+  log: OPERATIONS.log.index,
+  tanh: OPERATIONS.tanh.index,
+  relu: OPERATIONS.relu.index,
+  leakyRelu: OPERATIONS.leakyRelu.index,
+  max: OPERATIONS.max.index,
+  sum: OPERATIONS.sum.index,
+  select: OPERATIONS.select.index,
 };
+
+/** Operations by index. */
+const OP_BY_INDEX: Op[] = [];
+for (const op of Object.values(OPERATIONS) as Op[]) OP_BY_INDEX[op.index] = op;
 
 // Instruction codes of the tape.
 const ADD = 0;
@@ -179,6 +187,8 @@ interface Tape {
   one: number;
   /** Check mode: the outputs of the eager run beside the latest replay, for backward() to compare. */
   eagerOutputs?: Value[];
+  /** Compared with a second trace (see CompileOptions.verify), or not to be. */
+  verified: boolean;
 }
 
 type Template =
@@ -222,7 +232,7 @@ export function compile<F extends (...args: never[]) => unknown>(
   options: CompileOptions = {},
 ): CompiledFunction<F> {
   if (typeof fn !== "function") throw new TypeError(`compile(fn): fn must be a function, got ${typeof fn}`);
-  const { check = false, maxTraces = 8, fuse = true, constantCheck = true } = options;
+  const { check = false, maxTraces = 8, fuse = true, constantCheck = true, verify = true } = options;
   if (!Number.isInteger(maxTraces) || maxTraces < 1) {
     throw new RangeError(`compile: maxTraces must be a positive integer, got ${String(maxTraces)}`);
   }
@@ -231,14 +241,22 @@ export function compile<F extends (...args: never[]) => unknown>(
   let latest: Tape | undefined;
   const scratch = new NumberBuffer();
 
+  const traced = fn as unknown as (...a: unknown[]) => unknown;
+
   function tapeFor(args: readonly unknown[]): Tape {
     const signature = flattenArguments(args, scratch);
     let tape = traces.get(signature);
     if (tape) {
       traces.delete(signature);
       traces.set(signature, tape);
+      // The first replay of a shape (outside noGrad, where tracing can record) verifies it.
+      if (!tape.verified && isRecording()) {
+        verifyTrace(tape, trace(traced, args, fuse, false));
+        tape.verified = true;
+      }
     } else {
-      tape = trace(fn as unknown as (...a: unknown[]) => unknown, args, fuse, constantCheck);
+      tape = trace(traced, args, fuse, constantCheck);
+      tape.verified = !verify;
       traceCount++;
       traces.set(signature, tape);
       if (traces.size > maxTraces) traces.delete(traces.keys().next().value as string);
@@ -248,11 +266,16 @@ export function compile<F extends (...args: never[]) => unknown>(
   }
 
   const compiled = (...args: unknown[]) => {
+    if (args.length < fn.length) {
+      throw new TypeError(
+        `compiled function: expected ${plural(fn.length, "argument")} (numbers or arrays of numbers), got ${args.length}`,
+      );
+    }
     const tape = tapeFor(args);
     const values = tape.values;
     values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
     const result = replay(tape);
-    if (check) compareWithEager(fn as unknown as (...a: unknown[]) => unknown, args, tape);
+    if (check) compareWithEager(traced, args, tape);
     return result;
   };
   Object.defineProperties(compiled, {
@@ -261,10 +284,15 @@ export function compile<F extends (...args: never[]) => unknown>(
   });
   Object.assign(compiled, {
     listing(...args: unknown[]): string {
-      const tape = args.length > 0 ? tapeFor(args) : latest;
-      if (!tape)
-        throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
-      return listing(tape);
+      if (args.length === 0) {
+        if (!latest)
+          throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
+        return listing(latest);
+      }
+      // Looked up without touching the cache's order; a shape not cached is traced for the
+      // listing alone, neither kept nor counted.
+      const cached = traces.get(flattenArguments(args, scratch));
+      return listing(cached ?? trace(traced, args, fuse, constantCheck));
     },
     clear(): void {
       traces.clear();
@@ -492,9 +520,6 @@ function templateOf(x: unknown, outputs: Value[]): Template {
 const SUMMED = 1;
 const LEFT_OF_ADD = 2;
 
-/** Operations by index, taken from nodes (`node.op`) as they are met. */
-const OP_BY_INDEX: Op[] = [];
-
 /** Whether the walk in `lower` has reached a node: marked (odd code) or placed (negative code). */
 const reached = (node: Value) => (node.code & 1) !== 0 || node.code < 0;
 
@@ -538,7 +563,6 @@ function lower(
         const b = node.b;
         if (code & 1) {
           const opIndex = code >> 1;
-          if (OP_BY_INDEX[opIndex] === undefined) OP_BY_INDEX[opIndex] = node.op;
           opOf.push(opIndex);
           node.code = -1 - order.length;
           order.push(node);
@@ -705,6 +729,7 @@ function lowerOrdered(
     }
     insNode.push(id);
     insStart.push(first.length);
+    let terms: readonly Operand[] | undefined;
     if (fuse && opIndex === E.add) {
       // ((t0 + t1) + t2) + t3, written one add at a time as in the original micrograd, is the
       // sum t0 + t1 + t2 + t3 in the same order (a sum starts from 0, and 0 + t0 is t0).
@@ -714,25 +739,16 @@ function lowerOrdered(
         rights.push(left.b as Operand);
         left = left.a as Value;
       }
-      const terms: Operand[] = [left];
-      for (let k = rights.length - 1; k >= 0; k--) terms.push(rights[k]);
-      if (terms.length === 2 && !terms.some((t) => t instanceof Value && kind[positionOf(t)] === FUSED)) {
-        // A lone add of two plain terms stays an add.
-        insCode.push(ADD);
-        insA.push(positionOf(node.a as Value));
-        insB.push(typeof node.b === "number" ? constantId(node.b) : positionOf(node.b as Value));
-        insCount.push(0);
-        continue;
+      const chain: Operand[] = [left];
+      for (let k = rights.length - 1; k >= 0; k--) chain.push(rights[k]);
+      // A lone add of two plain terms stays an add.
+      if (chain.length > 2 || chain.some((t) => t instanceof Value && kind[positionOf(t)] === FUSED)) {
+        terms = chain;
       }
-      pushTerms(terms);
-      insCode.push(SUM);
-      insA.push(-1);
-      insB.push(-1);
-      insCount.push(terms.length);
-      continue;
+    } else if (opIndex === E.sum) {
+      terms = node.b as readonly Operand[];
     }
-    if (opIndex === E.sum) {
-      const terms = node.b as readonly Operand[];
+    if (terms !== undefined) {
       pushTerms(terms);
       insCode.push(SUM);
       insA.push(-1);
@@ -927,7 +943,6 @@ function lowerOrdered(
       w--;
       code[w] = DOT_RELU;
       out[w] = slot[id];
-      opIndices[w] = E.relu;
       instructionOf[id] = w;
       if (needsGrad[A[w + 1]]) needsGrad[out[w]] = 1;
       continue;
@@ -996,6 +1011,7 @@ function lowerOrdered(
     constantsStart,
     outputStart,
     one,
+    verified: false,
   };
 }
 
@@ -1039,6 +1055,103 @@ function checkConstants(order: Value[], opOf: Int32Array, constants: number[], i
       `compile: the constant ${node.data} equals the value of a ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
     );
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification: a second trace of the same shape must be the first one again.
+
+const VERIFY_ADVICE =
+  "Read no .data inside fn: use Value.select(candidates, index) to pick by a Value, Value.max or .max() for the largest, .relu() or .abs() instead of a branch on a sign; compile(fn, { check: true }) compares every replay with an eager run; { verify: false } skips this check";
+
+/** Throws if `second`, traced at the second call of a shape, is not `first` with new numbers. */
+function verifyTrace(first: Tape, second: Tape): void {
+  if (!sameInstructions(first, second)) {
+    const before = listing(first).split("\n");
+    const after = listing(second).split("\n");
+    let k = 0;
+    while (k < before.length - 1 && before[k] === after[k]) k++;
+    throw new Error(
+      `compile: fn's graph depends on the values of its inputs: traced again at the second call of this shape, it differs from the first trace (first: "${clip(before[k])}", now: "${clip(after[k] ?? "")}"), and a replay would repeat the first call's graph. ${VERIFY_ADVICE}`,
+    );
+  }
+  for (let p = 0; p < first.parameters.length; p++) {
+    const was = first.parameters[p];
+    const now = second.parameters[p];
+    // A leaf made inside fn is a new object at every trace: a constant if its number stays.
+    if (was === now || Object.is(was.data, now.data)) continue;
+    throw new Error(
+      `compile: parameter p${p} is a leaf created inside fn (its number was ${was.data} at the first call, ${now.data} at the second): it was computed from numbers outside the graph (noGrad inside fn, grad() without { createGraph: true }, new Value(x.data)), and a replay would keep the first call's number. Compute it with recorded operations (grad() with { createGraph: true }), or pass it as an argument. ${VERIFY_ADVICE}`,
+    );
+  }
+  const plain = differingPlainPart(first.template, second.template);
+  if (plain !== undefined) {
+    throw new Error(
+      `compile: fn returned plain numbers/booleans that depend on the inputs (result${plain}); a replay returns the first call's. Return Values: their .data follows every call`,
+    );
+  }
+}
+
+function sameInstructions(first: Tape, second: Tape): boolean {
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (!Object.is(x[k], y[k])) return false;
+    return true;
+  };
+  const constants = (t: Tape) => t.values.subarray(t.constantsStart, t.outputStart);
+  return (
+    first.nodeCount === second.nodeCount &&
+    first.inputStart === second.inputStart &&
+    first.constantsStart === second.constantsStart &&
+    first.outputStart === second.outputStart &&
+    first.ops.length === second.ops.length &&
+    first.ops.every((op, k) => op === second.ops[k]) &&
+    same(first.code, second.code) &&
+    same(first.out, second.out) &&
+    same(first.a, second.a) &&
+    same(first.b, second.b) &&
+    same(first.n, second.n) &&
+    same(first.c, second.c) &&
+    same(first.dotFlags, second.dotFlags) &&
+    same(first.args, second.args) &&
+    same(first.opIndices, second.opIndices) &&
+    same(first.outputSlots, second.outputSlots) &&
+    same(constants(first), constants(second))
+  );
+}
+
+function clip(line: string): string {
+  const text = line.trim();
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** The path (".loss", "[1]") of the first part of two results that differs, other than a Value's number. */
+function differingPlainPart(first: Template, second: Template): string | undefined {
+  const stack: [Template, Template, string][] = [[first, second, ""]];
+  while (stack.length > 0) {
+    const [x, y, path] = stack.pop() as [Template, Template, string];
+    if (x.kind !== y.kind)
+      return `${path}: ${describeTemplate(x)} at the first call, ${describeTemplate(y)} at the second`;
+    if (x.kind === "output" && y.kind === "output") {
+      if (x.index !== y.index) return `${path}: a different Value`;
+    } else if (x.kind === "plain" && y.kind === "plain") {
+      if (!Object.is(x.value, y.value))
+        return `${path}: ${String(x.value)} at the first call, ${String(y.value)} at the second`;
+    } else if (x.kind === "array" && y.kind === "array") {
+      if (x.items.length !== y.items.length)
+        return `${path}: ${x.items.length} items at the first call, ${y.items.length} at the second`;
+      for (let k = x.items.length - 1; k >= 0; k--) stack.push([x.items[k], y.items[k], `${path}[${k}]`]);
+    } else if (x.kind === "object" && y.kind === "object") {
+      if (x.keys.join("\u0000") !== y.keys.join("\u0000"))
+        return `${path}: keys ${x.keys.join(", ")} at the first call, ${y.keys.join(", ")} at the second`;
+      for (let k = x.items.length - 1; k >= 0; k--)
+        stack.push([x.items[k], y.items[k], `${path}.${x.keys[k]}`]);
+    }
+  }
+  return undefined;
+}
+
+function describeTemplate(t: Template): string {
+  return t.kind === "output" ? "a Value" : t.kind === "plain" ? String(t.value) : `an ${t.kind}`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1100,7 +1213,9 @@ function runForward(tape: Tape): number {
         }
         for (; x < end; x++, y++) s += v[x] * v[y];
         if (bias >= 0 && !biasFirst) s += v[bias];
-        v[o] = code[i] === DOT_RELU ? Math.max(s, 0) : s;
+        // The sum is checked before the relu: relu(−∞) would hide an overflow that eager reports.
+        if (code[i] === DOT_RELU && s - s === 0) v[o] = Math.max(s, 0);
+        else v[o] = s;
         break;
       }
       case RELU:
@@ -1173,7 +1288,7 @@ function runForward(tape: Tape): number {
 
 /** The engine's name for the operation of instruction i. */
 function nameOf(tape: Tape, i: number): string {
-  return OP_BY_INDEX[tape.opIndices[i]].name;
+  return tape.code[i] === DOT_RELU ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndices[i]].name;
 }
 
 function forwardError(tape: Tape, i: number): RangeError {
@@ -1191,8 +1306,16 @@ function forwardError(tape: Tape, i: number): RangeError {
       `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.n[i] - 1} (compiled replay)`,
     );
   }
-  if (tape.code[i] === SUM || tape.code[i] === SUMPROD || tape.code[i] === DOT) {
-    return new RangeError(`Value.sum: result overflows (compiled replay, instruction t${i})`);
+  const code = tape.code[i];
+  if (code === SUM || code === SUMPROD || code === DOT || code === DOT_RELU) {
+    // Named as eager names it: Value.sum, or the add of a chain written one add at a time.
+    const summed = OP_BY_INDEX[tape.opIndices[i]].name;
+    const where = `compiled replay, instruction t${i}`;
+    return new RangeError(
+      summed === "sum"
+        ? `Value.sum: result overflows (${where})`
+        : `${summed}: result overflows (a chain of ${summed}s, ${where})`,
+    );
   }
   const a = v[tape.a[i]];
   const b = v[tape.b[i]];
@@ -1202,27 +1325,10 @@ function forwardError(tape: Tape, i: number): RangeError {
     (op !== undefined && tape.c[i] === 0 && op.name !== "pow");
   const args = unary ? `${a}` : `${a}, ${b}`;
   const reason =
-    Number.isFinite(a) && Number.isFinite(b) ? explain(tape, i, a, b) : "an input is not a finite number";
+    Number.isFinite(a) && Number.isFinite(b)
+      ? OP_BY_INDEX[tape.opIndices[i]].explain(a, b)
+      : "an input is not a finite number";
   return new RangeError(`${name}(${args}): ${reason}`);
-}
-
-function explain(tape: Tape, i: number, a: number, b: number): string {
-  switch (tape.code[i]) {
-    case DIV:
-      return b === 0 ? "division by zero" : "result overflows";
-    case POWK:
-      return a === 0 && b < 0
-        ? "0 to a negative power"
-        : a < 0 && !Number.isInteger(b)
-          ? "negative base to a fractional power"
-          : "result overflows";
-    case LOG:
-      return "input must be > 0";
-    case CALL:
-      return tape.ops[tape.n[i]].explain(a, b);
-    default:
-      return "result overflows";
-  }
 }
 
 function runBackward(tape: Tape, output: number): void {
