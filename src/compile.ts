@@ -30,8 +30,9 @@ export interface CompileOptions {
   /** Fuse sums of products into dot instructions and a ReLU into its dot. Default true; false keeps one instruction per node (for comparison). */
   fuse?: boolean;
   /**
-   * Refuse a trace in which a non-integer constant equals the value of a traced node (the sign
-   * of a number read from `.data` and fed back in, which a replay would not update). Default true.
+   * Refuse a trace in which a constant with more digits than a literal (more than 8 significant
+   * digits) equals the value of a traced node or input: the sign of a number read from `.data`
+   * and fed back in, which a replay would not update. Default true.
    */
   constantCheck?: boolean;
   /**
@@ -249,11 +250,6 @@ export function compile<F extends (...args: never[]) => unknown>(
     if (tape) {
       traces.delete(signature);
       traces.set(signature, tape);
-      // The first replay of a shape (outside noGrad, where tracing can record) verifies it.
-      if (!tape.verified && isRecording()) {
-        verifyTrace(tape, trace(traced, args, fuse, false));
-        tape.verified = true;
-      }
     } else {
       tape = trace(traced, args, fuse, constantCheck);
       tape.verified = !verify;
@@ -276,6 +272,12 @@ export function compile<F extends (...args: never[]) => unknown>(
     values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
     const result = replay(tape);
     if (check) compareWithEager(traced, args, tape);
+    // The first replay of a shape made outside noGrad (tracing records a graph) is verified
+    // after it ran, so that errors of the numbers are named by the replay.
+    if (!tape.verified && tape.generation > 1 && isRecording()) {
+      verifyTrace(tape, trace(traced, args, fuse, false));
+      tape.verified = true;
+    }
     return result;
   };
   Object.defineProperties(compiled, {
@@ -325,7 +327,7 @@ function flattenArguments(args: readonly unknown[], into: NumberBuffer): string 
   into.length = 0;
   let signature = "";
   try {
-    for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into)};`;
+    for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into, 0)};`;
   } catch (error) {
     if (error === BAD_ARGUMENT) throw describeBadArgument(args);
     throw error;
@@ -348,7 +350,10 @@ function rowShape(n: number): string {
   return shape;
 }
 
-function shapeOf(x: unknown, into: NumberBuffer): string {
+/** Arrays nested deeper than this are refused (the walks over arguments recurse by depth). */
+const MAX_NESTING = 100;
+
+function shapeOf(x: unknown, into: NumberBuffer, depth: number): string {
   if (typeof x === "number") {
     if (!Number.isFinite(x)) throw BAD_ARGUMENT;
     into.reserve(1);
@@ -363,7 +368,7 @@ function shapeOf(x: unknown, into: NumberBuffer): string {
     for (let i = 0; i < n; i++) {
       const xi = x[i];
       if (typeof xi !== "number" || !Number.isFinite(xi)) {
-        if (Array.isArray(x) && Array.isArray(xi)) return mixedShape(x, into);
+        if (Array.isArray(x) && Array.isArray(xi)) return mixedShape(x, into, depth);
         throw BAD_ARGUMENT;
       }
       data[at++] = xi;
@@ -371,17 +376,18 @@ function shapeOf(x: unknown, into: NumberBuffer): string {
     into.length = at;
     return rowShape(n);
   }
-  if (Array.isArray(x)) return mixedShape(x, into);
+  if (Array.isArray(x)) return mixedShape(x, into, depth);
   throw BAD_ARGUMENT;
 }
 
 /** An array of arrays (or of numbers and arrays): "[3x[2]]" when the items are alike. */
-function mixedShape(x: readonly unknown[], into: NumberBuffer): string {
+function mixedShape(x: readonly unknown[], into: NumberBuffer, depth: number): string {
+  if (depth >= MAX_NESTING) throw BAD_ARGUMENT;
   let same = true;
   let first = "";
   const parts: string[] = new Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    parts[i] = shapeOf(x[i], into);
+    parts[i] = shapeOf(x[i], into, depth + 1);
     if (i === 0) first = parts[i];
     else if (parts[i] !== first) same = false;
   }
@@ -390,17 +396,26 @@ function mixedShape(x: readonly unknown[], into: NumberBuffer): string {
 
 /** The error for the first argument that is not a finite number or an array of them, named by its path. */
 function describeBadArgument(args: readonly unknown[]): Error {
-  const stack: [unknown, string][] = args.map((a, i) => [a, `argument ${i}`]);
+  const stack: [unknown, string, number][] = args.map((a, i) => [a, `argument ${i}`, 0]);
   stack.reverse();
   while (stack.length > 0) {
-    const [x, where] = stack.pop() as [unknown, string];
+    const [x, where, depth] = stack.pop() as [unknown, string, number];
     if (typeof x === "number") {
       if (!Number.isFinite(x))
         return new RangeError(`compiled function: ${where} is ${x}, expected a finite number`);
       continue;
     }
     if (isNumberArray(x) || Array.isArray(x)) {
-      const items = Array.from(x as ArrayLike<unknown>, (xi, i): [unknown, string] => [xi, `${where}[${i}]`]);
+      if (depth > MAX_NESTING) {
+        return new RangeError(
+          `compiled function: ${where.replace(/\[.*$/, "")} is nested more than ${MAX_NESTING} arrays deep`,
+        );
+      }
+      const items = Array.from(x as ArrayLike<unknown>, (xi, i): [unknown, string, number] => [
+        xi,
+        `${where}[${i}]`,
+        depth + 1,
+      ]);
       for (let i = items.length - 1; i >= 0; i--) stack.push(items[i]);
       continue;
     }
@@ -409,15 +424,13 @@ function describeBadArgument(args: readonly unknown[]): Error {
         `compiled function: ${where} is a Value; pass plain numbers (the Values fn reaches by itself, such as a model's weights, become its parameters)`,
       );
     }
-    return new TypeError(
-      `compiled function: ${where} is ${describeThing(x)}, expected a number or an array of numbers`,
-    );
+    return new TypeError(`compiled function: ${where} is ${describeThing(x)}, expected a number or an array`);
   }
   return new TypeError("compiled function: bad arguments");
 }
 
 function describeThing(x: unknown): string {
-  if (x === null) return "null";
+  if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return "an array";
   return typeof x === "object" ? "an object" : `${typeof x} ${String(x)}`;
 }
@@ -1026,13 +1039,21 @@ function hasProduct(second: Int32Array, start: number, end: number): boolean {
 }
 
 /**
- * A non-integer constant equal to the value of a node computed in the same trace was most
- * likely read from `.data` and fed back (softmax's shift by a max taken from `.data`, say):
- * a replay would keep today's number. Integers are left alone: labels, counts and ±1 are
- * common constants and common values.
+ * Whether a constant carries more digits than a literal written by hand would (1/3, a number
+ * read from `.data`): 0.5, 0.01, 1e-4 and integers never do, so a learning rate, a slope or a
+ * label cannot be mistaken for a number fed back from the graph.
+ */
+function hasFullPrecision(c: number): boolean {
+  return !Number.isInteger(c) && Number(c.toPrecision(8)) !== c;
+}
+
+/**
+ * A full-precision constant equal to the value of a node or input of the same trace was most
+ * likely read from `.data` and fed back (softmax's shift by a max taken from `.data`, say): a
+ * replay would keep today's number.
  */
 function checkConstants(order: Value[], opOf: Int32Array, constants: number[], inputOf: Int32Array): void {
-  const suspects = constants.filter((c) => !Number.isInteger(c));
+  const suspects = constants.filter(hasFullPrecision);
   if (suspects.length === 0) return;
   const wanted = new Set(suspects);
   // A node that has the constant as an operand is not its source.
@@ -1042,17 +1063,22 @@ function checkConstants(order: Value[], opOf: Int32Array, constants: number[], i
     if (Array.isArray(b)) return (b as readonly Operand[]).includes(c);
     return false;
   };
-  // Usually there is one such constant (an L2 strength, a slope): compared directly, no hashing.
+  // Usually there is at most one such constant (1/n): compared directly, no hashing.
   const only = suspects.length === 1 ? suspects[0] : Number.NaN;
   for (let id = 0; id < order.length; id++) {
     const node = order[id];
     const x = node.data;
     if (x !== only && (suspects.length === 1 || !wanted.has(x))) continue;
-    if (inputOf[id] >= 0 || usesConstant(node, x)) continue;
+    if (usesConstant(node, x)) continue;
     const label = node.label ? ` "${node.label}"` : "";
-    const kind = opOf[id] === E.leaf ? `parameter${label}` : `${OP_BY_INDEX[opOf[id]].name} node${label}`;
+    const kind =
+      inputOf[id] >= 0
+        ? `input (x${inputOf[id]})`
+        : opOf[id] === E.leaf
+          ? `parameter${label}`
+          : `${OP_BY_INDEX[opOf[id]].name} node${label}`;
     throw new TypeError(
-      `compile: the constant ${node.data} equals the value of a ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
+      `compile: the constant ${node.data} equals the value of ${/^input/.test(kind) ? "an" : "a"} ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
     );
   }
 }
@@ -1068,8 +1094,10 @@ function verifyTrace(first: Tape, second: Tape): void {
   if (!sameInstructions(first, second)) {
     const before = listing(first).split("\n");
     const after = listing(second).split("\n");
-    let k = 0;
-    while (k < before.length - 1 && before[k] === after[k]) k++;
+    // The first instruction that differs (line 0, the counts, only if none does).
+    let k = 1;
+    while (k < before.length && before[k] === after[k]) k++;
+    if (k === before.length) k = 0;
     throw new Error(
       `compile: fn's graph depends on the values of its inputs: traced again at the second call of this shape, it differs from the first trace (first: "${clip(before[k])}", now: "${clip(after[k] ?? "")}"), and a replay would repeat the first call's graph. ${VERIFY_ADVICE}`,
     );
