@@ -13,6 +13,10 @@
 // one dot instruction over contiguous slots, and its ReLU joins it: `relu(dot …)`. A
 // `Value.select` by a Value index becomes a gather whose index is an input slot.
 //
+// A replay repeats the graph of the trace, so a graph that depends on the inputs' values must
+// not be replayed: conversions of traced Values to numbers throw while tracing, and the second
+// call of each shape traces again and compares (see verifyTrace).
+//
 // The order of the tape is the order eager backward() visits the graph of the first output,
 // so the reverse loop adds into every gradient in the same order: bit-identical results
 // wherever fusing keeps that order (an MLP: always). No JavaScript is generated, so a page
@@ -65,7 +69,7 @@ export type NumericArguments<P extends readonly unknown[]> = { [K in keyof P]: N
 
 export interface CompiledFunction<F extends (...args: never[]) => unknown> {
   (...args: NumericArguments<Parameters<F>>): Compiled<ReturnType<F>>;
-  /** How many times `fn` has been traced (once per new shape of the arguments, and again after eviction). */
+  /** How many times `fn` has been traced (once per new shape of the arguments, and again after eviction; verification's second trace of a shape is not counted). */
   readonly traceCount: number;
   /** How many traces are cached now (at most `maxTraces`). */
   readonly cacheSize: number;
