@@ -650,6 +650,15 @@ class IntList {
   }
 }
 
+// Node kinds while lowering: leaves, and the nodes folded into another instruction.
+const LEAF_PARAMETER = 1;
+const LEAF_INPUT = 2;
+/** A product used once, by a sum: its factors become a term of that sum. */
+const FUSED = 3;
+/** An add whose only consumer is the add to its right: part of that add's chain. */
+const CHAINED = 4;
+
+/** Lowers the nodes of `order` (each after its inputs) into a tape, in the steps below. */
 function lowerOrdered(
   order: Value[],
   opOf: Int32Array,
@@ -661,6 +670,104 @@ function lowerOrdered(
   fuse: boolean,
   constantCheck: boolean,
 ): Tape {
+  const nodeCount = order.length;
+
+  const selection = selectInstructions(order, opOf, uses, inSum, inputs, fuse);
+  const slots = assignSlots(order, selection, inputs.length);
+  const { code, out, A, B, N, C, dotFlags, args, ops, opIndices, backwardOrder, instructionOf, one } = encode(
+    selection,
+    slots,
+    opOf,
+    uses,
+    fuse,
+  );
+  const { constants, inputOf } = selection;
+  const { slot, parameters, inputStart, constantsStart, outputStart, slotCount } = slots;
+
+  // 6. The buffers, and where each output's backward pass starts.
+  const values = new Float64Array(slotCount);
+  for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
+  const outputSlots = new Int32Array(outputs.length);
+  const outputReach = new Int32Array(outputs.length);
+  const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
+  outputs.forEach((root, k) => {
+    const id = positionOf(root);
+    outputSlots[k] = slot[id];
+    const i = instructionOf[id];
+    // Entries of backwardOrder up to and including instruction i (it is sorted).
+    let low = 0;
+    let high = backwardList.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (backwardList[mid] <= i) low = mid + 1;
+      else high = mid;
+    }
+    outputReach[k] = low;
+  });
+
+  if (constantCheck) checkConstants(order, opOf, constants, inputOf);
+
+  return {
+    code,
+    out,
+    a: A,
+    b: B,
+    n: N,
+    c: C,
+    dotFlags,
+    args: args.data.slice(0, args.length),
+    ops,
+    backwardOrder: backwardList,
+    values,
+    grads: new Float64Array(slotCount),
+    parameters,
+    inputStart,
+    inputCount: inputs.length,
+    outputSlots,
+    outputReach,
+    template,
+    nodeCount,
+    generation: 0,
+    opIndices,
+    constantsStart,
+    outputStart,
+    one,
+    verified: false,
+  };
+}
+
+/** The instructions chosen by steps 2 and 3, over node ids and constant ids (after the nodes). */
+interface Selection {
+  nodeCount: number;
+  constants: number[];
+  /** The ids of the constants 0 and 1. */
+  zero: number;
+  one: number;
+  /** Per node: its argument number if it is an input, else -1. */
+  inputOf: Int32Array;
+  /** Per node: LEAF_PARAMETER, LEAF_INPUT, FUSED, CHAINED, or 0 for an instruction. */
+  kind: Uint8Array;
+  parameterIds: number[];
+  /** Per instruction: its node, code, operands, and its terms' range in first/second. */
+  insNode: IntList;
+  insCode: IntList;
+  insA: IntList;
+  insB: IntList;
+  insStart: IntList;
+  insCount: IntList;
+  /** The terms of sums and selects: a factor or a term, and the other factor of a product or -1. */
+  first: IntList;
+  second: IntList;
+}
+
+function selectInstructions(
+  order: Value[],
+  opOf: Int32Array,
+  uses: Int32Array,
+  inSum: Int32Array,
+  inputs: Value[],
+  fuse: boolean,
+): Selection {
   const nodeCount = order.length;
 
   // 2. Constants get ids after the nodes.
@@ -693,11 +800,6 @@ function lowerOrdered(
   inputs.forEach((leaf, i) => {
     if (leaf.code < 0) inputOf[positionOf(leaf)] = i;
   });
-  const LEAF_PARAMETER = 1;
-  const LEAF_INPUT = 2;
-  const FUSED = 3;
-  /** An add whose only consumer is the add to its right: part of that add's chain. */
-  const CHAINED = 4;
   const kind = new Uint8Array(nodeCount);
   const parameterIds: number[] = [];
   const insNode = new IntList();
@@ -793,8 +895,51 @@ function lowerOrdered(
     // CALL keeps the operation's index, and whether b is a Value, in `count`.
     insCount.push(code === CALL ? opIndex * 2 + (b instanceof Value ? 1 : 0) : 0);
   }
-  const count = insNode.length;
+  return {
+    nodeCount,
+    constants,
+    zero: ZERO,
+    one: ONE,
+    inputOf,
+    kind,
+    parameterIds,
+    insNode,
+    insCode,
+    insA,
+    insB,
+    insStart,
+    insCount,
+    first,
+    second,
+  };
+}
 
+/** Where each node, input and constant lives in the tape's buffers (step 4). */
+interface Slots {
+  slot: Int32Array;
+  parameters: Value[];
+  parameterCount: number;
+  inputStart: number;
+  constantsStart: number;
+  outputStart: number;
+  slotCount: number;
+}
+
+function assignSlots(order: Value[], selection: Selection, inputCount: number): Slots {
+  const {
+    nodeCount,
+    constants,
+    inputOf,
+    kind,
+    parameterIds,
+    insNode,
+    insCode,
+    insStart,
+    insCount,
+    first,
+    second,
+  } = selection;
+  const count = insNode.length;
   // 4. Slots. Parameters first, laid out so that each weighted sum reads its weights from
   // consecutive slots; then inputs in argument order; constants; instruction outputs, again
   // laid out so that a layer's activations, read by the next layer's sums, are consecutive.
@@ -834,7 +979,7 @@ function lowerOrdered(
   for (const id of parameterIds) parameters[slot[id]] = order[id];
   const inputStart = parameterCount;
   for (let id = 0; id < nodeCount; id++) if (inputOf[id] >= 0) slot[id] = inputStart + inputOf[id];
-  const constantsStart = inputStart + inputs.length;
+  const constantsStart = inputStart + inputCount;
   for (let k = 0; k < constants.length; k++) slot[nodeCount + k] = constantsStart + k;
   const outputStart = constantsStart + constants.length;
   let nextOutput = outputStart;
@@ -851,7 +996,16 @@ function lowerOrdered(
   }
   const slotCount = nextOutput;
 
-  // 5. Encode.
+  return { slot, parameters, parameterCount, inputStart, constantsStart, outputStart, slotCount };
+}
+
+/** Step 5: the instructions as typed arrays over slots, a ReLU merged into its dot, and the backward order. */
+function encode(selection: Selection, slots: Slots, opOf: Int32Array, uses: Int32Array, fuse: boolean) {
+  const { nodeCount, insNode, insCode, insA, insB, insStart, insCount, first, second, one: ONE } = selection;
+  const { slot, parameterCount, slotCount } = slots;
+  const count = insNode.length;
+  const F = first.data;
+  const S = second.data;
   let code = new Uint8Array(count);
   let out = new Int32Array(count);
   let A = new Int32Array(count);
@@ -981,55 +1135,7 @@ function lowerOrdered(
     opIndices = opIndices.slice(0, w);
   }
 
-  const values = new Float64Array(slotCount);
-  for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
-  const outputSlots = new Int32Array(outputs.length);
-  const outputReach = new Int32Array(outputs.length);
-  const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
-  outputs.forEach((root, k) => {
-    const id = positionOf(root);
-    outputSlots[k] = slot[id];
-    const i = instructionOf[id];
-    // Entries of backwardOrder up to and including instruction i (it is sorted).
-    let low = 0;
-    let high = backwardList.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (backwardList[mid] <= i) low = mid + 1;
-      else high = mid;
-    }
-    outputReach[k] = low;
-  });
-
-  if (constantCheck) checkConstants(order, opOf, constants, inputOf);
-
-  return {
-    code,
-    out,
-    a: A,
-    b: B,
-    n: N,
-    c: C,
-    dotFlags,
-    args: args.data.slice(0, args.length),
-    ops,
-    backwardOrder: backwardList,
-    values,
-    grads: new Float64Array(slotCount),
-    parameters,
-    inputStart,
-    inputCount: inputs.length,
-    outputSlots,
-    outputReach,
-    template,
-    nodeCount,
-    generation: 0,
-    opIndices,
-    constantsStart,
-    outputStart,
-    one,
-    verified: false,
-  };
+  return { code, out, A, B, N, C, dotFlags, args, ops, opIndices, backwardOrder, instructionOf, one };
 }
 
 function hasPlain(second: Int32Array, start: number, end: number): boolean {
