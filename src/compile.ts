@@ -40,7 +40,7 @@ export interface CompileOptions {
    */
   constantCheck?: boolean;
   /**
-   * At the second call of each shape, trace `fn` once more and compare with the first trace:
+   * At the second call of each shape, after its replay, trace `fn` once more and compare with the first trace:
    * the instructions and constants, the leaves created inside `fn`, the plain numbers of the
    * result. A difference means `fn` depends on its inputs' values in a way a replay would not
    * follow, and throws. Costs one extra trace per shape. Default true.
@@ -73,7 +73,10 @@ export interface CompiledFunction<F extends (...args: never[]) => unknown> {
   readonly traceCount: number;
   /** How many traces are cached now (at most `maxTraces`). */
   readonly cacheSize: number;
-  /** The most recent trace as a readable list of instructions (the arguments, if given, pick the trace of their shape). */
+  /**
+   * The most recent trace as a readable list of instructions. Arguments, if given, pick the
+   * trace of their shape; one not cached is traced for the listing alone (not kept, not counted).
+   */
   listing(...args: NumericArguments<Parameters<F>> | []): string;
   /** Forgets every trace. */
   clear(): void;
