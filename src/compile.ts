@@ -13,11 +13,15 @@
 // one dot instruction over contiguous slots, and its ReLU joins it: `relu(dot …)`. A
 // `Value.select` by a Value index becomes a gather whose index is an input slot.
 //
+// A replay repeats the graph of the trace, so a graph that depends on the inputs' values must
+// not be replayed: conversions of traced Values to numbers throw while tracing, and the second
+// call of each shape traces again and compares (see verifyTrace).
+//
 // The order of the tape is the order eager backward() visits the graph of the first output,
 // so the reverse loop adds into every gradient in the same order: bit-identical results
 // wherever fusing keeps that order (an MLP: always). No JavaScript is generated, so a page
 // whose Content-Security-Policy forbids eval runs it as well.
-import { isRecording, type Op, type Operand, Value } from "./engine.js";
+import { isRecording, OPERATIONS, type Op, type Operand, Value } from "./engine.js";
 
 export interface CompileOptions {
   /**
@@ -30,10 +34,18 @@ export interface CompileOptions {
   /** Fuse sums of products into dot instructions and a ReLU into its dot. Default true; false keeps one instruction per node (for comparison). */
   fuse?: boolean;
   /**
-   * Refuse a trace in which a non-integer constant equals the value of a traced node (the sign
-   * of a number read from `.data` and fed back in, which a replay would not update). Default true.
+   * Refuse a trace in which a constant with more digits than a literal (more than 8 significant
+   * digits) equals the value of a traced node or input: the sign of a number read from `.data`
+   * and fed back in, which a replay would not update. Default true.
    */
   constantCheck?: boolean;
+  /**
+   * At the second call of each shape, after its replay, trace `fn` once more and compare with the first trace:
+   * the instructions and constants, the leaves created inside `fn`, the plain numbers of the
+   * result. A difference means `fn` depends on its inputs' values in a way a replay would not
+   * follow, and throws. Costs one extra trace per shape. Default true.
+   */
+  verify?: boolean;
 }
 
 /** The arguments of a compiled function: numbers where `fn` receives Values, arrays nested alike. */
@@ -57,11 +69,14 @@ export type NumericArguments<P extends readonly unknown[]> = { [K in keyof P]: N
 
 export interface CompiledFunction<F extends (...args: never[]) => unknown> {
   (...args: NumericArguments<Parameters<F>>): Compiled<ReturnType<F>>;
-  /** How many times `fn` has been traced (once per new shape of the arguments, and again after eviction). */
+  /** How many times `fn` has been traced (once per new shape of the arguments, and again after eviction; verification's second trace of a shape is not counted). */
   readonly traceCount: number;
   /** How many traces are cached now (at most `maxTraces`). */
   readonly cacheSize: number;
-  /** The most recent trace as a readable list of instructions (the arguments, if given, pick the trace of their shape). */
+  /**
+   * The most recent trace as a readable list of instructions. Arguments, if given, pick the
+   * trace of their shape; one not cached is traced for the listing alone (not kept, not counted).
+   */
   listing(...args: NumericArguments<Parameters<F>> | []): string;
   /** Forgets every trace. */
   clear(): void;
@@ -69,28 +84,29 @@ export interface CompiledFunction<F extends (...args: never[]) => unknown> {
 
 // ---------------------------------------------------------------------------------------
 // Instructions. The engine's table is read through a node's `op` (forward, da, db) and its
-// index (`code >> 1`); the indices of the operations replayed inline are found by recording
-// one node of each.
+// index (`code >> 1`); the operations replayed inline are named from the exported table.
 
-const probe = new Value(0.5);
-const indexOf = (v: Value) => v.code >> 1;
 const E = {
-  leaf: indexOf(probe),
-  add: indexOf(probe.add(probe)),
-  sub: indexOf(probe.sub(probe)),
-  mul: indexOf(probe.mul(probe)),
-  div: indexOf(probe.div(probe)),
-  powk: indexOf(probe.pow(2)),
-  neg: indexOf(probe.neg()),
-  exp: indexOf(probe.exp()),
-  log: indexOf(probe.log()),
-  tanh: indexOf(probe.tanh()),
-  relu: indexOf(probe.relu()),
-  leakyRelu: indexOf(probe.leakyRelu()),
-  max: indexOf(probe.max(probe)),
-  sum: indexOf(Value.sum([probe])),
-  select: indexOf(Value.select([probe], new Value(0))),
+  leaf: OPERATIONS.leaf.index,
+  add: OPERATIONS.add.index,
+  sub: OPERATIONS.sub.index,
+  mul: OPERATIONS.mul.index,
+  div: OPERATIONS.div.index,
+  powk: OPERATIONS.powk.index,
+  neg: OPERATIONS.neg.index,
+  exp: OPERATIONS.exp.index,
+  log: OPERATIONS.log.index,
+  tanh: OPERATIONS.tanh.index,
+  relu: OPERATIONS.relu.index,
+  leakyRelu: OPERATIONS.leakyRelu.index,
+  max: OPERATIONS.max.index,
+  sum: OPERATIONS.sum.index,
+  select: OPERATIONS.select.index,
 };
+
+/** Operations by index. */
+const OP_BY_INDEX: Op[] = [];
+for (const op of Object.values(OPERATIONS) as Op[]) OP_BY_INDEX[op.index] = op;
 
 // Instruction codes of the tape.
 const ADD = 0;
@@ -179,6 +195,8 @@ interface Tape {
   one: number;
   /** Check mode: the outputs of the eager run beside the latest replay, for backward() to compare. */
   eagerOutputs?: Value[];
+  /** Compared with a second trace (see CompileOptions.verify), or not to be. */
+  verified: boolean;
 }
 
 type Template =
@@ -222,7 +240,7 @@ export function compile<F extends (...args: never[]) => unknown>(
   options: CompileOptions = {},
 ): CompiledFunction<F> {
   if (typeof fn !== "function") throw new TypeError(`compile(fn): fn must be a function, got ${typeof fn}`);
-  const { check = false, maxTraces = 8, fuse = true, constantCheck = true } = options;
+  const { check = false, maxTraces = 8, fuse = true, constantCheck = true, verify = true } = options;
   if (!Number.isInteger(maxTraces) || maxTraces < 1) {
     throw new RangeError(`compile: maxTraces must be a positive integer, got ${String(maxTraces)}`);
   }
@@ -231,6 +249,8 @@ export function compile<F extends (...args: never[]) => unknown>(
   let latest: Tape | undefined;
   const scratch = new NumberBuffer();
 
+  const traced = fn as unknown as (...a: unknown[]) => unknown;
+
   function tapeFor(args: readonly unknown[]): Tape {
     const signature = flattenArguments(args, scratch);
     let tape = traces.get(signature);
@@ -238,7 +258,8 @@ export function compile<F extends (...args: never[]) => unknown>(
       traces.delete(signature);
       traces.set(signature, tape);
     } else {
-      tape = trace(fn as unknown as (...a: unknown[]) => unknown, args, fuse, constantCheck);
+      tape = trace(traced, args, fuse, constantCheck);
+      tape.verified = !verify;
       traceCount++;
       traces.set(signature, tape);
       if (traces.size > maxTraces) traces.delete(traces.keys().next().value as string);
@@ -248,11 +269,22 @@ export function compile<F extends (...args: never[]) => unknown>(
   }
 
   const compiled = (...args: unknown[]) => {
+    if (args.length < fn.length) {
+      throw new TypeError(
+        `compiled function: expected ${plural(fn.length, "argument")} (numbers or arrays of numbers), got ${args.length}`,
+      );
+    }
     const tape = tapeFor(args);
     const values = tape.values;
     values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
     const result = replay(tape);
-    if (check) compareWithEager(fn as unknown as (...a: unknown[]) => unknown, args, tape);
+    if (check) compareWithEager(traced, args, tape);
+    // The first replay of a shape made outside noGrad (tracing records a graph) is verified
+    // after it ran, so that errors of the numbers are named by the replay.
+    if (!tape.verified && tape.generation > 1 && isRecording()) {
+      verifyTrace(tape, trace(traced, args, fuse, false));
+      tape.verified = true;
+    }
     return result;
   };
   Object.defineProperties(compiled, {
@@ -261,10 +293,15 @@ export function compile<F extends (...args: never[]) => unknown>(
   });
   Object.assign(compiled, {
     listing(...args: unknown[]): string {
-      const tape = args.length > 0 ? tapeFor(args) : latest;
-      if (!tape)
-        throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
-      return listing(tape);
+      if (args.length === 0) {
+        if (!latest)
+          throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
+        return listing(latest);
+      }
+      // Looked up without touching the cache's order; a shape not cached is traced for the
+      // listing alone, neither kept nor counted.
+      const cached = traces.get(flattenArguments(args, scratch));
+      return listing(cached ?? trace(traced, args, fuse, constantCheck));
     },
     clear(): void {
       traces.clear();
@@ -297,7 +334,7 @@ function flattenArguments(args: readonly unknown[], into: NumberBuffer): string 
   into.length = 0;
   let signature = "";
   try {
-    for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into)};`;
+    for (let i = 0; i < args.length; i++) signature += `${shapeOf(args[i], into, 0)};`;
   } catch (error) {
     if (error === BAD_ARGUMENT) throw describeBadArgument(args);
     throw error;
@@ -320,7 +357,10 @@ function rowShape(n: number): string {
   return shape;
 }
 
-function shapeOf(x: unknown, into: NumberBuffer): string {
+/** Arrays nested deeper than this are refused (the walks over arguments recurse by depth). */
+const MAX_NESTING = 100;
+
+function shapeOf(x: unknown, into: NumberBuffer, depth: number): string {
   if (typeof x === "number") {
     if (!Number.isFinite(x)) throw BAD_ARGUMENT;
     into.reserve(1);
@@ -335,7 +375,7 @@ function shapeOf(x: unknown, into: NumberBuffer): string {
     for (let i = 0; i < n; i++) {
       const xi = x[i];
       if (typeof xi !== "number" || !Number.isFinite(xi)) {
-        if (Array.isArray(x) && Array.isArray(xi)) return mixedShape(x, into);
+        if (Array.isArray(x) && Array.isArray(xi)) return mixedShape(x, into, depth);
         throw BAD_ARGUMENT;
       }
       data[at++] = xi;
@@ -343,17 +383,18 @@ function shapeOf(x: unknown, into: NumberBuffer): string {
     into.length = at;
     return rowShape(n);
   }
-  if (Array.isArray(x)) return mixedShape(x, into);
+  if (Array.isArray(x)) return mixedShape(x, into, depth);
   throw BAD_ARGUMENT;
 }
 
 /** An array of arrays (or of numbers and arrays): "[3x[2]]" when the items are alike. */
-function mixedShape(x: readonly unknown[], into: NumberBuffer): string {
+function mixedShape(x: readonly unknown[], into: NumberBuffer, depth: number): string {
+  if (depth >= MAX_NESTING) throw BAD_ARGUMENT;
   let same = true;
   let first = "";
   const parts: string[] = new Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    parts[i] = shapeOf(x[i], into);
+    parts[i] = shapeOf(x[i], into, depth + 1);
     if (i === 0) first = parts[i];
     else if (parts[i] !== first) same = false;
   }
@@ -362,17 +403,26 @@ function mixedShape(x: readonly unknown[], into: NumberBuffer): string {
 
 /** The error for the first argument that is not a finite number or an array of them, named by its path. */
 function describeBadArgument(args: readonly unknown[]): Error {
-  const stack: [unknown, string][] = args.map((a, i) => [a, `argument ${i}`]);
+  const stack: [unknown, string, number][] = args.map((a, i) => [a, `argument ${i}`, 0]);
   stack.reverse();
   while (stack.length > 0) {
-    const [x, where] = stack.pop() as [unknown, string];
+    const [x, where, depth] = stack.pop() as [unknown, string, number];
     if (typeof x === "number") {
       if (!Number.isFinite(x))
         return new RangeError(`compiled function: ${where} is ${x}, expected a finite number`);
       continue;
     }
     if (isNumberArray(x) || Array.isArray(x)) {
-      const items = Array.from(x as ArrayLike<unknown>, (xi, i): [unknown, string] => [xi, `${where}[${i}]`]);
+      if (depth > MAX_NESTING) {
+        return new RangeError(
+          `compiled function: ${where.replace(/\[.*$/, "")} is nested more than ${MAX_NESTING} arrays deep`,
+        );
+      }
+      const items = Array.from(x as ArrayLike<unknown>, (xi, i): [unknown, string, number] => [
+        xi,
+        `${where}[${i}]`,
+        depth + 1,
+      ]);
       for (let i = items.length - 1; i >= 0; i--) stack.push(items[i]);
       continue;
     }
@@ -381,15 +431,13 @@ function describeBadArgument(args: readonly unknown[]): Error {
         `compiled function: ${where} is a Value; pass plain numbers (the Values fn reaches by itself, such as a model's weights, become its parameters)`,
       );
     }
-    return new TypeError(
-      `compiled function: ${where} is ${describeThing(x)}, expected a number or an array of numbers`,
-    );
+    return new TypeError(`compiled function: ${where} is ${describeThing(x)}, expected a number or an array`);
   }
   return new TypeError("compiled function: bad arguments");
 }
 
 function describeThing(x: unknown): string {
-  if (x === null) return "null";
+  if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return "an array";
   return typeof x === "object" ? "an object" : `${typeof x} ${String(x)}`;
 }
@@ -492,9 +540,6 @@ function templateOf(x: unknown, outputs: Value[]): Template {
 const SUMMED = 1;
 const LEFT_OF_ADD = 2;
 
-/** Operations by index, taken from nodes (`node.op`) as they are met. */
-const OP_BY_INDEX: Op[] = [];
-
 /** Whether the walk in `lower` has reached a node: marked (odd code) or placed (negative code). */
 const reached = (node: Value) => (node.code & 1) !== 0 || node.code < 0;
 
@@ -538,7 +583,6 @@ function lower(
         const b = node.b;
         if (code & 1) {
           const opIndex = code >> 1;
-          if (OP_BY_INDEX[opIndex] === undefined) OP_BY_INDEX[opIndex] = node.op;
           opOf.push(opIndex);
           node.code = -1 - order.length;
           order.push(node);
@@ -609,6 +653,15 @@ class IntList {
   }
 }
 
+// Node kinds while lowering: leaves, and the nodes folded into another instruction.
+const LEAF_PARAMETER = 1;
+const LEAF_INPUT = 2;
+/** A product used once, by a sum: its factors become a term of that sum. */
+const FUSED = 3;
+/** An add whose only consumer is the add to its right: part of that add's chain. */
+const CHAINED = 4;
+
+/** Lowers the nodes of `order` (each after its inputs) into a tape, in the steps below. */
 function lowerOrdered(
   order: Value[],
   opOf: Int32Array,
@@ -620,6 +673,104 @@ function lowerOrdered(
   fuse: boolean,
   constantCheck: boolean,
 ): Tape {
+  const nodeCount = order.length;
+
+  const selection = selectInstructions(order, opOf, uses, inSum, inputs, fuse);
+  const slots = assignSlots(order, selection, inputs.length);
+  const { code, out, A, B, N, C, dotFlags, args, ops, opIndices, backwardOrder, instructionOf, one } = encode(
+    selection,
+    slots,
+    opOf,
+    uses,
+    fuse,
+  );
+  const { constants, inputOf } = selection;
+  const { slot, parameters, inputStart, constantsStart, outputStart, slotCount } = slots;
+
+  // 6. The buffers, and where each output's backward pass starts.
+  const values = new Float64Array(slotCount);
+  for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
+  const outputSlots = new Int32Array(outputs.length);
+  const outputReach = new Int32Array(outputs.length);
+  const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
+  outputs.forEach((root, k) => {
+    const id = positionOf(root);
+    outputSlots[k] = slot[id];
+    const i = instructionOf[id];
+    // Entries of backwardOrder up to and including instruction i (it is sorted).
+    let low = 0;
+    let high = backwardList.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (backwardList[mid] <= i) low = mid + 1;
+      else high = mid;
+    }
+    outputReach[k] = low;
+  });
+
+  if (constantCheck) checkConstants(order, opOf, constants, inputOf);
+
+  return {
+    code,
+    out,
+    a: A,
+    b: B,
+    n: N,
+    c: C,
+    dotFlags,
+    args: args.data.slice(0, args.length),
+    ops,
+    backwardOrder: backwardList,
+    values,
+    grads: new Float64Array(slotCount),
+    parameters,
+    inputStart,
+    inputCount: inputs.length,
+    outputSlots,
+    outputReach,
+    template,
+    nodeCount,
+    generation: 0,
+    opIndices,
+    constantsStart,
+    outputStart,
+    one,
+    verified: false,
+  };
+}
+
+/** The instructions chosen by steps 2 and 3, over node ids and constant ids (after the nodes). */
+interface Selection {
+  nodeCount: number;
+  constants: number[];
+  /** The ids of the constants 0 and 1. */
+  zero: number;
+  one: number;
+  /** Per node: its argument number if it is an input, else -1. */
+  inputOf: Int32Array;
+  /** Per node: LEAF_PARAMETER, LEAF_INPUT, FUSED, CHAINED, or 0 for an instruction. */
+  kind: Uint8Array;
+  parameterIds: number[];
+  /** Per instruction: its node, code, operands, and its terms' range in first/second. */
+  insNode: IntList;
+  insCode: IntList;
+  insA: IntList;
+  insB: IntList;
+  insStart: IntList;
+  insCount: IntList;
+  /** The terms of sums and selects: a factor or a term, and the other factor of a product or -1. */
+  first: IntList;
+  second: IntList;
+}
+
+function selectInstructions(
+  order: Value[],
+  opOf: Int32Array,
+  uses: Int32Array,
+  inSum: Int32Array,
+  inputs: Value[],
+  fuse: boolean,
+): Selection {
   const nodeCount = order.length;
 
   // 2. Constants get ids after the nodes.
@@ -652,11 +803,6 @@ function lowerOrdered(
   inputs.forEach((leaf, i) => {
     if (leaf.code < 0) inputOf[positionOf(leaf)] = i;
   });
-  const LEAF_PARAMETER = 1;
-  const LEAF_INPUT = 2;
-  const FUSED = 3;
-  /** An add whose only consumer is the add to its right: part of that add's chain. */
-  const CHAINED = 4;
   const kind = new Uint8Array(nodeCount);
   const parameterIds: number[] = [];
   const insNode = new IntList();
@@ -705,6 +851,7 @@ function lowerOrdered(
     }
     insNode.push(id);
     insStart.push(first.length);
+    let terms: readonly Operand[] | undefined;
     if (fuse && opIndex === E.add) {
       // ((t0 + t1) + t2) + t3, written one add at a time as in the original micrograd, is the
       // sum t0 + t1 + t2 + t3 in the same order (a sum starts from 0, and 0 + t0 is t0).
@@ -714,25 +861,16 @@ function lowerOrdered(
         rights.push(left.b as Operand);
         left = left.a as Value;
       }
-      const terms: Operand[] = [left];
-      for (let k = rights.length - 1; k >= 0; k--) terms.push(rights[k]);
-      if (terms.length === 2 && !terms.some((t) => t instanceof Value && kind[positionOf(t)] === FUSED)) {
-        // A lone add of two plain terms stays an add.
-        insCode.push(ADD);
-        insA.push(positionOf(node.a as Value));
-        insB.push(typeof node.b === "number" ? constantId(node.b) : positionOf(node.b as Value));
-        insCount.push(0);
-        continue;
+      const chain: Operand[] = [left];
+      for (let k = rights.length - 1; k >= 0; k--) chain.push(rights[k]);
+      // A lone add of two plain terms stays an add.
+      if (chain.length > 2 || chain.some((t) => t instanceof Value && kind[positionOf(t)] === FUSED)) {
+        terms = chain;
       }
-      pushTerms(terms);
-      insCode.push(SUM);
-      insA.push(-1);
-      insB.push(-1);
-      insCount.push(terms.length);
-      continue;
+    } else if (opIndex === E.sum) {
+      terms = node.b as readonly Operand[];
     }
-    if (opIndex === E.sum) {
-      const terms = node.b as readonly Operand[];
+    if (terms !== undefined) {
       pushTerms(terms);
       insCode.push(SUM);
       insA.push(-1);
@@ -760,8 +898,51 @@ function lowerOrdered(
     // CALL keeps the operation's index, and whether b is a Value, in `count`.
     insCount.push(code === CALL ? opIndex * 2 + (b instanceof Value ? 1 : 0) : 0);
   }
-  const count = insNode.length;
+  return {
+    nodeCount,
+    constants,
+    zero: ZERO,
+    one: ONE,
+    inputOf,
+    kind,
+    parameterIds,
+    insNode,
+    insCode,
+    insA,
+    insB,
+    insStart,
+    insCount,
+    first,
+    second,
+  };
+}
 
+/** Where each node, input and constant lives in the tape's buffers (step 4). */
+interface Slots {
+  slot: Int32Array;
+  parameters: Value[];
+  parameterCount: number;
+  inputStart: number;
+  constantsStart: number;
+  outputStart: number;
+  slotCount: number;
+}
+
+function assignSlots(order: Value[], selection: Selection, inputCount: number): Slots {
+  const {
+    nodeCount,
+    constants,
+    inputOf,
+    kind,
+    parameterIds,
+    insNode,
+    insCode,
+    insStart,
+    insCount,
+    first,
+    second,
+  } = selection;
+  const count = insNode.length;
   // 4. Slots. Parameters first, laid out so that each weighted sum reads its weights from
   // consecutive slots; then inputs in argument order; constants; instruction outputs, again
   // laid out so that a layer's activations, read by the next layer's sums, are consecutive.
@@ -801,7 +982,7 @@ function lowerOrdered(
   for (const id of parameterIds) parameters[slot[id]] = order[id];
   const inputStart = parameterCount;
   for (let id = 0; id < nodeCount; id++) if (inputOf[id] >= 0) slot[id] = inputStart + inputOf[id];
-  const constantsStart = inputStart + inputs.length;
+  const constantsStart = inputStart + inputCount;
   for (let k = 0; k < constants.length; k++) slot[nodeCount + k] = constantsStart + k;
   const outputStart = constantsStart + constants.length;
   let nextOutput = outputStart;
@@ -818,7 +999,16 @@ function lowerOrdered(
   }
   const slotCount = nextOutput;
 
-  // 5. Encode.
+  return { slot, parameters, parameterCount, inputStart, constantsStart, outputStart, slotCount };
+}
+
+/** Step 5: the instructions as typed arrays over slots, a ReLU merged into its dot, and the backward order. */
+function encode(selection: Selection, slots: Slots, opOf: Int32Array, uses: Int32Array, fuse: boolean) {
+  const { nodeCount, insNode, insCode, insA, insB, insStart, insCount, first, second, one: ONE } = selection;
+  const { slot, parameterCount, slotCount } = slots;
+  const count = insNode.length;
+  const F = first.data;
+  const S = second.data;
   let code = new Uint8Array(count);
   let out = new Int32Array(count);
   let A = new Int32Array(count);
@@ -927,7 +1117,6 @@ function lowerOrdered(
       w--;
       code[w] = DOT_RELU;
       out[w] = slot[id];
-      opIndices[w] = E.relu;
       instructionOf[id] = w;
       if (needsGrad[A[w + 1]]) needsGrad[out[w]] = 1;
       continue;
@@ -949,54 +1138,7 @@ function lowerOrdered(
     opIndices = opIndices.slice(0, w);
   }
 
-  const values = new Float64Array(slotCount);
-  for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
-  const outputSlots = new Int32Array(outputs.length);
-  const outputReach = new Int32Array(outputs.length);
-  const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
-  outputs.forEach((root, k) => {
-    const id = positionOf(root);
-    outputSlots[k] = slot[id];
-    const i = instructionOf[id];
-    // Entries of backwardOrder up to and including instruction i (it is sorted).
-    let low = 0;
-    let high = backwardList.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (backwardList[mid] <= i) low = mid + 1;
-      else high = mid;
-    }
-    outputReach[k] = low;
-  });
-
-  if (constantCheck) checkConstants(order, opOf, constants, inputOf);
-
-  return {
-    code,
-    out,
-    a: A,
-    b: B,
-    n: N,
-    c: C,
-    dotFlags,
-    args: args.data.slice(0, args.length),
-    ops,
-    backwardOrder: backwardList,
-    values,
-    grads: new Float64Array(slotCount),
-    parameters,
-    inputStart,
-    inputCount: inputs.length,
-    outputSlots,
-    outputReach,
-    template,
-    nodeCount,
-    generation: 0,
-    opIndices,
-    constantsStart,
-    outputStart,
-    one,
-  };
+  return { code, out, A, B, N, C, dotFlags, args, ops, opIndices, backwardOrder, instructionOf, one };
 }
 
 function hasPlain(second: Int32Array, start: number, end: number): boolean {
@@ -1010,13 +1152,21 @@ function hasProduct(second: Int32Array, start: number, end: number): boolean {
 }
 
 /**
- * A non-integer constant equal to the value of a node computed in the same trace was most
- * likely read from `.data` and fed back (softmax's shift by a max taken from `.data`, say):
- * a replay would keep today's number. Integers are left alone: labels, counts and ±1 are
- * common constants and common values.
+ * Whether a constant carries more digits than a literal written by hand would (1/3, a number
+ * read from `.data`): 0.5, 0.01, 1e-4 and integers never do, so a learning rate, a slope or a
+ * label cannot be mistaken for a number fed back from the graph.
+ */
+function hasFullPrecision(c: number): boolean {
+  return !Number.isInteger(c) && Number(c.toPrecision(8)) !== c;
+}
+
+/**
+ * A full-precision constant equal to the value of a node or input of the same trace was most
+ * likely read from `.data` and fed back (softmax's shift by a max taken from `.data`, say): a
+ * replay would keep today's number.
  */
 function checkConstants(order: Value[], opOf: Int32Array, constants: number[], inputOf: Int32Array): void {
-  const suspects = constants.filter((c) => !Number.isInteger(c));
+  const suspects = constants.filter(hasFullPrecision);
   if (suspects.length === 0) return;
   const wanted = new Set(suspects);
   // A node that has the constant as an operand is not its source.
@@ -1026,19 +1176,123 @@ function checkConstants(order: Value[], opOf: Int32Array, constants: number[], i
     if (Array.isArray(b)) return (b as readonly Operand[]).includes(c);
     return false;
   };
-  // Usually there is one such constant (an L2 strength, a slope): compared directly, no hashing.
+  // Usually there is at most one such constant (1/n): compared directly, no hashing.
   const only = suspects.length === 1 ? suspects[0] : Number.NaN;
   for (let id = 0; id < order.length; id++) {
     const node = order[id];
     const x = node.data;
     if (x !== only && (suspects.length === 1 || !wanted.has(x))) continue;
-    if (inputOf[id] >= 0 || usesConstant(node, x)) continue;
+    if (usesConstant(node, x)) continue;
     const label = node.label ? ` "${node.label}"` : "";
-    const kind = opOf[id] === E.leaf ? `parameter${label}` : `${OP_BY_INDEX[opOf[id]].name} node${label}`;
+    const kind =
+      inputOf[id] >= 0
+        ? `input (x${inputOf[id]})`
+        : opOf[id] === E.leaf
+          ? `parameter${label}`
+          : `${OP_BY_INDEX[opOf[id]].name} node${label}`;
     throw new TypeError(
-      `compile: the constant ${node.data} equals the value of a ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
+      `compile: the constant ${node.data} equals the value of ${/^input/.test(kind) ? "an" : "a"} ${kind} of the same trace; it was probably read from .data and fed back in, which a replay would not update (use the Value itself, e.g. Value.max(row) instead of Math.max of .data). If the constant is meant, pass { constantCheck: false }`,
     );
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification: a second trace of the same shape must be the first one again.
+
+const VERIFY_ADVICE =
+  "Read no .data inside fn: use Value.select(candidates, index) to pick by a Value, Value.max or .max() for the largest, .relu() or .abs() instead of a branch on a sign; compile(fn, { check: true }) compares every replay with an eager run; { verify: false } skips this check";
+
+/** Throws if `second`, traced at the second call of a shape, is not `first` with new numbers. */
+function verifyTrace(first: Tape, second: Tape): void {
+  if (!sameInstructions(first, second)) {
+    const before = listing(first).split("\n");
+    const after = listing(second).split("\n");
+    // The first instruction that differs (line 0, the counts, only if none does).
+    let k = 1;
+    while (k < before.length && before[k] === after[k]) k++;
+    if (k === before.length) k = 0;
+    throw new Error(
+      `compile: fn's graph depends on the values of its inputs: traced again at the second call of this shape, it differs from the first trace (first: "${clip(before[k])}", now: "${clip(after[k] ?? "")}"), and a replay would repeat the first call's graph. ${VERIFY_ADVICE}`,
+    );
+  }
+  for (let p = 0; p < first.parameters.length; p++) {
+    const was = first.parameters[p];
+    const now = second.parameters[p];
+    // A leaf made inside fn is a new object at every trace: a constant if its number stays.
+    if (was === now || Object.is(was.data, now.data)) continue;
+    throw new Error(
+      `compile: parameter p${p} is a leaf created inside fn (its number was ${was.data} at the first call, ${now.data} at the second): it was computed from numbers outside the graph (noGrad inside fn, grad() without { createGraph: true }, new Value(x.data)), and a replay would keep the first call's number. Compute it with recorded operations (grad() with { createGraph: true }), or pass it as an argument. ${VERIFY_ADVICE}`,
+    );
+  }
+  const plain = differingPlainPart(first.template, second.template);
+  if (plain !== undefined) {
+    throw new Error(
+      `compile: fn returned plain numbers/booleans that depend on the inputs (result${plain}); a replay returns the first call's. Return Values: their .data follows every call`,
+    );
+  }
+}
+
+function sameInstructions(first: Tape, second: Tape): boolean {
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (!Object.is(x[k], y[k])) return false;
+    return true;
+  };
+  const constants = (t: Tape) => t.values.subarray(t.constantsStart, t.outputStart);
+  return (
+    first.nodeCount === second.nodeCount &&
+    first.inputStart === second.inputStart &&
+    first.constantsStart === second.constantsStart &&
+    first.outputStart === second.outputStart &&
+    first.ops.length === second.ops.length &&
+    first.ops.every((op, k) => op === second.ops[k]) &&
+    same(first.code, second.code) &&
+    same(first.out, second.out) &&
+    same(first.a, second.a) &&
+    same(first.b, second.b) &&
+    same(first.n, second.n) &&
+    same(first.c, second.c) &&
+    same(first.dotFlags, second.dotFlags) &&
+    same(first.args, second.args) &&
+    same(first.opIndices, second.opIndices) &&
+    same(first.outputSlots, second.outputSlots) &&
+    same(constants(first), constants(second))
+  );
+}
+
+function clip(line: string): string {
+  const text = line.trim();
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** The path (".loss", "[1]") of the first part of two results that differs, other than a Value's number. */
+function differingPlainPart(first: Template, second: Template): string | undefined {
+  const stack: [Template, Template, string][] = [[first, second, ""]];
+  while (stack.length > 0) {
+    const [x, y, path] = stack.pop() as [Template, Template, string];
+    if (x.kind !== y.kind)
+      return `${path}: ${describeTemplate(x)} at the first call, ${describeTemplate(y)} at the second`;
+    if (x.kind === "output" && y.kind === "output") {
+      if (x.index !== y.index) return `${path}: a different Value`;
+    } else if (x.kind === "plain" && y.kind === "plain") {
+      if (!Object.is(x.value, y.value))
+        return `${path}: ${String(x.value)} at the first call, ${String(y.value)} at the second`;
+    } else if (x.kind === "array" && y.kind === "array") {
+      if (x.items.length !== y.items.length)
+        return `${path}: ${x.items.length} items at the first call, ${y.items.length} at the second`;
+      for (let k = x.items.length - 1; k >= 0; k--) stack.push([x.items[k], y.items[k], `${path}[${k}]`]);
+    } else if (x.kind === "object" && y.kind === "object") {
+      if (x.keys.join("\u0000") !== y.keys.join("\u0000"))
+        return `${path}: keys ${x.keys.join(", ")} at the first call, ${y.keys.join(", ")} at the second`;
+      for (let k = x.items.length - 1; k >= 0; k--)
+        stack.push([x.items[k], y.items[k], `${path}.${x.keys[k]}`]);
+    }
+  }
+  return undefined;
+}
+
+function describeTemplate(t: Template): string {
+  return t.kind === "output" ? "a Value" : t.kind === "plain" ? String(t.value) : `an ${t.kind}`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1100,7 +1354,9 @@ function runForward(tape: Tape): number {
         }
         for (; x < end; x++, y++) s += v[x] * v[y];
         if (bias >= 0 && !biasFirst) s += v[bias];
-        v[o] = code[i] === DOT_RELU ? Math.max(s, 0) : s;
+        // The sum is checked before the relu: relu(−∞) would hide an overflow that eager reports.
+        if (code[i] === DOT_RELU && s - s === 0) v[o] = Math.max(s, 0);
+        else v[o] = s;
         break;
       }
       case RELU:
@@ -1173,7 +1429,7 @@ function runForward(tape: Tape): number {
 
 /** The engine's name for the operation of instruction i. */
 function nameOf(tape: Tape, i: number): string {
-  return OP_BY_INDEX[tape.opIndices[i]].name;
+  return tape.code[i] === DOT_RELU ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndices[i]].name;
 }
 
 function forwardError(tape: Tape, i: number): RangeError {
@@ -1191,8 +1447,16 @@ function forwardError(tape: Tape, i: number): RangeError {
       `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.n[i] - 1} (compiled replay)`,
     );
   }
-  if (tape.code[i] === SUM || tape.code[i] === SUMPROD || tape.code[i] === DOT) {
-    return new RangeError(`Value.sum: result overflows (compiled replay, instruction t${i})`);
+  const code = tape.code[i];
+  if (code === SUM || code === SUMPROD || code === DOT || code === DOT_RELU) {
+    // Named as eager names it: Value.sum, or the add of a chain written one add at a time.
+    const summed = OP_BY_INDEX[tape.opIndices[i]].name;
+    const where = `compiled replay, instruction t${i}`;
+    return new RangeError(
+      summed === "sum"
+        ? `Value.sum: result overflows (${where})`
+        : `${summed}: result overflows (a chain of ${summed}s, ${where})`,
+    );
   }
   const a = v[tape.a[i]];
   const b = v[tape.b[i]];
@@ -1202,27 +1466,10 @@ function forwardError(tape: Tape, i: number): RangeError {
     (op !== undefined && tape.c[i] === 0 && op.name !== "pow");
   const args = unary ? `${a}` : `${a}, ${b}`;
   const reason =
-    Number.isFinite(a) && Number.isFinite(b) ? explain(tape, i, a, b) : "an input is not a finite number";
+    Number.isFinite(a) && Number.isFinite(b)
+      ? OP_BY_INDEX[tape.opIndices[i]].explain(a, b)
+      : "an input is not a finite number";
   return new RangeError(`${name}(${args}): ${reason}`);
-}
-
-function explain(tape: Tape, i: number, a: number, b: number): string {
-  switch (tape.code[i]) {
-    case DIV:
-      return b === 0 ? "division by zero" : "result overflows";
-    case POWK:
-      return a === 0 && b < 0
-        ? "0 to a negative power"
-        : a < 0 && !Number.isInteger(b)
-          ? "negative base to a fractional power"
-          : "result overflows";
-    case LOG:
-      return "input must be > 0";
-    case CALL:
-      return tape.ops[tape.n[i]].explain(a, b);
-    default:
-      return "result overflows";
-  }
 }
 
 function runBackward(tape: Tape, output: number): void {

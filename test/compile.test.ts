@@ -9,6 +9,7 @@ import { createMicrogradEngine } from "../bench/micrograd.js";
 import { compile } from "../src/compile.js";
 import { makeMoons, subset } from "../src/data.js";
 import { noGrad, type Operand, Value } from "../src/engine.js";
+import { grad } from "../src/grad.js";
 import { bceWithLogitsLoss, classificationLoss, type LossName, mseLoss } from "../src/losses.js";
 import { MLP } from "../src/nn.js";
 import { loadDigits } from "../src/node/datasets.js";
@@ -456,7 +457,16 @@ describe("compile: data-dependent functions", () => {
       const largest = Math.max(...logits.map((z) => z.data));
       return Value.sum(logits.map((z) => z.sub(largest).exp()));
     });
-    expect(() => f([0.5, 1.5, 0.25])).toThrow(/constant 1.5 equals the value of a mul node/);
+    // A number with more digits than a literal is refused while tracing; a short one such as
+    // 1.5 cannot be told from a literal, and is caught by the second call's verification.
+    expect(() => f([0.5, 1.2345678912, 0.25])).toThrow(
+      /constant 1.2345678912 equals the value of an input \(x1\)/,
+    );
+    expect(f([0.5, 1.5, 0.25]).data).toBeCloseTo(Math.exp(-1) + 1 + Math.exp(-1.25), 14);
+    expect(() => f([0.5, 1.75, 0.25])).toThrow(/differs from the first trace/);
+    // The inputs count as sources too.
+    const fedBack = compile((x: Value) => x.mul(x.data));
+    expect(() => fedBack(0.1234567891)).toThrow(/equals the value of an input \(x0\)/);
     const shifted = compile((xs: Value[]) => {
       const logits = xs.map((x) => x.mul(1));
       const largest = Value.max(logits);
@@ -468,22 +478,172 @@ describe("compile: data-dependent functions", () => {
 
   it("check mode runs eagerly alongside and names the first output that differs", () => {
     const branchy = (x: Value) => [x.mul(1), x.data > 0 ? x.mul(2) : x.mul(3)];
-    const unchecked = compile(branchy);
+    const unchecked = compile(branchy, { verify: false });
     unchecked(1);
     expect(unchecked(-1)[1].data).toBe(-2); // silently the branch of the trace
     const checked = compile(branchy, { check: true });
     expect(checked(1)[1].data).toBe(2);
     expect(() => checked(-1)).toThrow(/output 1 is -3 when run eagerly but -2 replayed/);
     // A branch that changes only the gradient is caught by backward(): both branches are
-    // w·x, but the second treats w as the number it holds.
+    // w·x, but the second treats w as the number it holds. (Verification, off here, would
+    // catch it at the second call too, as the graph changes.)
     const w = new Value(2);
     const gradientOnly = compile((x: Value) => (x.data > 0 ? w.mul(x) : w.mul(0).add(x.mul(w.data))), {
       check: true,
+      verify: false,
     });
     gradientOnly(1).backward();
     expect(w.grad).toBe(1);
     const later = gradientOnly(-1);
     expect(later.data).toBe(-2);
     expect(() => later.backward()).toThrow(/gradient of parameter 0 is 1 eagerly but 0 replayed/);
+  });
+});
+
+describe("compile: verification at the second call of a shape", () => {
+  const w = new Value(1.5);
+
+  it("a branch on .data is caught at the second call, naming the instruction that changed", () => {
+    let runs = 0;
+    const f = compile((x: Value) => {
+      runs++;
+      return x.data > 0 ? x.mul(w).mul(2) : x.mul(w).mul(3);
+    });
+    expect(f(1).data).toBe(3);
+    expect(() => f(-1)).toThrow(
+      /graph depends on the values of its inputs.*first: "t1 = t0 \* 2", now: "t1 = t0 \* 3".*Value.select/,
+    );
+    // A function that does not depend on its inputs costs one extra trace per shape, once.
+    runs = 0;
+    const g = compile((xs: Value[]) => Value.sum(xs.map((x) => x.mul(w))), { maxTraces: 1 });
+    for (const xs of [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ])
+      g(xs);
+    expect(g.traceCount).toBe(1);
+    const h = compile((x: Value) => {
+      runs++;
+      return x.mul(w);
+    });
+    for (let k = 0; k < 5; k++) h(k);
+    expect(runs).toBe(2);
+    // Inside noGrad a trace cannot record: the first replay made outside verifies.
+    const branchy = compile((x: Value) => (x.data > 0 ? x.mul(2) : x.mul(3)));
+    branchy(1);
+    expect(noGrad(() => branchy(-1).data)).toBe(-2);
+    expect(() => branchy(-1)).toThrow(/differs from the first trace/);
+    // Off: the first trace is replayed unchecked.
+    const unverified = compile((x: Value) => (x.data > 0 ? x.mul(2) : x.mul(3)), { verify: false });
+    unverified(1);
+    expect(unverified(-1).data).toBe(-2);
+  });
+
+  it("a leaf created inside fn from numbers outside the graph is refused; a constant leaf is kept", () => {
+    const viaNoGrad = compile((x: Value) => noGrad(() => x.mul(2)).mul(x));
+    expect(viaNoGrad(3).data).toBe(18);
+    expect(() => viaNoGrad(4)).toThrow(
+      /parameter p0 is a leaf created inside fn \(its number was 6 at the first call, 8 at the second\).*noGrad inside fn/,
+    );
+    const copied = compile((x: Value) => x.mul(new Value(x.data)).mul(w));
+    copied(3);
+    expect(() => copied(4)).toThrow(/leaf created inside fn/);
+    const firstOrder = compile((x: Value) => grad(x.mul(x).mul(w), [x])[0]);
+    expect(firstOrder(1).data).toBe(3);
+    expect(() => firstOrder(3)).toThrow(/grad\(\) without \{ createGraph: true \}/);
+    // With createGraph the derivative is recorded, and replays follow the input.
+    const secondOrder = compile((x: Value) => grad(x.mul(x).mul(w), [x], { createGraph: true })[0]);
+    secondOrder(1);
+    expect(secondOrder(3).data).toBe(9);
+    expect(secondOrder(5).data).toBe(15);
+    // A leaf made inside fn with the same number each time is a constant.
+    const constant = compile((x: Value) => x.mul(new Value(2)).mul(w));
+    for (const x of [1, 2, 3]) expect(constant(x).data).toBe(3 * x);
+  });
+
+  it("plain numbers in the result must not depend on the inputs", () => {
+    const f = compile((x: Value) => ({ loss: x.mul(w), positive: x.data > 0, raw: x.data }));
+    expect(f(3).positive).toBe(true);
+    expect(() => f(-5)).toThrow(
+      /fn returned plain numbers\/booleans that depend on the inputs \(result.positive: true at the first call, false at the second\).*Return Values/,
+    );
+    const fixed = compile((x: Value) => ({ loss: x.mul(w), tag: "step", scale: 2 }));
+    fixed(3);
+    expect(fixed(-5)).toMatchObject({ tag: "step", scale: 2 });
+  });
+
+  it("constants that a literal would be (0.5, 0.01, 2) are never taken for numbers fed back", () => {
+    // Logistic regression from zero weights: every sigmoid is 0.5, as is the constant.
+    const weight = new Value(0);
+    const bias = new Value(0);
+    const f = compile((X: Value[], y: Value[]) =>
+      Value.sum(X.map((x, i) => x.mul(weight).add(bias).sigmoid().sub(y[i]).pow(2)))
+        .mul(0.5)
+        .add(weight.mul(weight).mul(0.01)),
+    );
+    expect(f([1, 2], [0, 1]).data).toBe(0.25);
+    expect(f([3, -1], [1, 1]).data).toBe(0.25);
+    // x · (x.data + 0.25) gives a short constant: caught by verification at the second call.
+    const g = compile((x: Value) => x.mul(x.data + 0.25));
+    expect(g(0.5).data).toBe(0.375);
+    expect(() => g(2)).toThrow(/first: "t0 = x0 \* 0.75", now: "t0 = x0 \* 2.25"/);
+  });
+});
+
+describe("compile: messages", () => {
+  const w = new Value(0.5);
+  const affine = (xs: Value[]) => Value.sum(xs.map((x) => x.mul(w)));
+
+  it("holes, undefined and missing arguments, deep nesting", () => {
+    const f = compile(affine) as unknown as (...args: unknown[]) => unknown;
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    expect(() => f([1, , 3])).toThrow(
+      /^compiled function: argument 0\[1\] is undefined, expected a number or an array$/,
+    );
+    expect(() => f([1, undefined])).toThrow(/argument 0\[1\] is undefined, expected/);
+    expect(() => f()).toThrow(
+      /compiled function: expected 1 argument \(numbers or arrays of numbers\), got 0/,
+    );
+    let deep: unknown = 1;
+    for (let k = 0; k < 20000; k++) deep = [deep];
+    expect(() => f(deep)).toThrow(/argument 0 is nested more than 100 arrays deep/);
+  });
+
+  it("an overflowing sum is named as eager names it, behind a ReLU too", () => {
+    const model = new MLP(2, [2, 1], { seed: 1 });
+    for (const p of model.parameters()) p.data = 1;
+    const f = compile((x: Value[]) => model.forward(x)[0]);
+    f([1, 2]);
+    for (const x of [
+      [1e308, 1e308],
+      [-1e308, -1e308],
+    ]) {
+      expect(() => model.forward(x)).toThrow(/^Value.sum: result overflows/);
+      expect(() => f(x)).toThrow(/^Value.sum: result overflows \(compiled replay/);
+    }
+    // A chain of adds, written one add at a time, is named by its add.
+    const big = new Value(1e308);
+    const chain = compile((x: Value) => x.mul(big).add(x.mul(big)).add(x));
+    chain(0.25);
+    expect(() => chain(1)).toThrow(/^add: result overflows \(a chain of adds/);
+    const divide = compile((x: Value) => w.div(x));
+    divide(1);
+    expect(() => divide(0)).toThrow(/^div\(0.5, 0\): division by zero$/);
+  });
+
+  it("listing(args) neither counts as a trace nor evicts one", () => {
+    const f = compile(affine, { maxTraces: 1 });
+    const result = f([1, 2]);
+    expect(f.listing([1, 2, 3])).toMatch(/3 inputs/);
+    expect(f.listing([5, 6])).toMatch(/2 inputs/);
+    expect([f.traceCount, f.cacheSize]).toEqual([1, 1]);
+    w.grad = 0;
+    result.backward();
+    expect(w.grad).toBe(3);
+    f([3, 4]);
+    expect(f.traceCount).toBe(1);
+    expect(f.listing()).toMatch(/2 inputs/);
   });
 });

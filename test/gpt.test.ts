@@ -160,14 +160,19 @@ describe("the compiled loss", () => {
         expect(Math.abs(g - fromEager[i]) / scale, `step ${step}, gradient ${i}`).toBeLessThan(1e-12);
       });
     }
-    expect(traced).toBe(5); // lengths 6, 8, 5, 10 and 12 among the 8 names
+    // Lengths 6, 8, 5, 10 and 12 among the 8 names: one trace each, and one more at a length's
+    // second call, which compile() verifies by tracing again.
+    expect(traced).toBeGreaterThanOrEqual(5);
+    expect(traced).toBeLessThanOrEqual(10);
     const weights = compiled.parameters().map((p) => p.data);
     eager.parameters().forEach((p, i) => {
       expect(Math.abs(p.data - weights[i]), `weight ${i}`).toBeLessThan(1e-12);
     });
     // The same documents again, evaluated: the traces of training replay.
     const heldOut = evaluateGPT(compiled, docs);
-    expect(traced).toBe(5);
+    expect(traced).toBe(10);
+    evaluateGPT(compiled, docs);
+    expect(traced).toBe(10);
     expect(relative(heldOut, evaluateGPT(compiled, docs, { compile: false }))).toBeLessThan(1e-12);
     // Inside noGrad nothing can be traced, so evaluation is eager there, with the same number.
     expect(
