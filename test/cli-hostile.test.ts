@@ -26,8 +26,14 @@ interface Run {
   stderr: string;
 }
 
-function micrograd(args: string[], options: { cwd?: string; preload?: string } = {}): Promise<Run> {
-  const node = options.preload ? ["--require", options.preload] : [];
+function micrograd(
+  args: string[],
+  options: { cwd?: string; preload?: string; heapMB?: number } = {},
+): Promise<Run> {
+  const node = [
+    ...(options.preload ? ["--require", options.preload] : []),
+    ...(options.heapMB ? [`--max-old-space-size=${options.heapMB}`] : []),
+  ];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -519,5 +525,31 @@ describe("newcomer polish", () => {
     expect(run.stderr).toContain("training diverged at step 0");
     expect(run.stderr).toContain("the cause is the L2 penalty: l2 = 1e+308");
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("the tester's review (issue 14, second round)", () => {
+  it("a network the limits allow is measured row by row after training and saved, not lost to the heap", async () => {
+    // 20,000 hidden units: a step of 8 samples fits in --max-graph 1,000,000, a 64-row scoring
+    // block (about 5 million values) would not, nor in a 512 MB heap.
+    const out = join(folder(), "wide");
+    const args = [
+      "train",
+      "--hidden",
+      "20000",
+      "--batch-size",
+      "8",
+      "--steps",
+      "1",
+      "--max-graph",
+      "1000000",
+    ];
+    const run = await micrograd([...args, "--out", out], { heapMB: 512 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("pictures skipped: drawing runs the model over 64 points at a time");
+    expect(run.stdout).toContain("training accuracy");
+    expect(readdirSync(out).sort()).toContain("model.json");
+    expect(readdirSync(out)).not.toContain("boundary.svg");
+    expect(loadModel(join(out, "model.json")).model.parameters()).toHaveLength(80_001);
   });
 });

@@ -8,8 +8,9 @@ import { writeFileAtomic } from "../node/files.js";
 import { saveModel } from "../node/models.js";
 import { createRandom, shuffled } from "../random.js";
 import type { ModelMetadata } from "../serialize.js";
-import { evaluate, type FitOptions, fit, plannedSteps, type StepRecord } from "../train.js";
+import { evaluate, type FitOptions, fit, plannedSteps, SCORE_BLOCK, type StepRecord } from "../train.js";
 import { count, type Io } from "./flags.js";
+import { MAX_GRAPH, scoringGraphSize } from "./limits.js";
 import { Staging } from "./output.js";
 import { Progress } from "./progress.js";
 
@@ -27,11 +28,31 @@ export interface Run {
   quiet: boolean;
   pictures: boolean;
   name: string;
+  /** --max-graph: also bounds the measurement after training and the pictures. */
+  maxGraph?: number;
 }
 
 export async function runTraining(run: Run): Promise<number> {
-  const { io, out, data, test, model, options } = run;
-  const pictures = run.pictures ? await loadPictures(io) : undefined;
+  const { io, out, data, test, model } = run;
+  let options = run.options;
+  // Measuring and drawing run the model over 64 rows at once; for a network so wide that this
+  // is larger than the step the limits allowed, measure one row at a time and draw nothing
+  // (a picture would take hours), rather than exhaust the memory after training.
+  const scoring = scoringGraphSize({
+    sizes: [model.nin, ...model.config.nouts],
+    activation: model.config.activation,
+    outputActivation: model.config.outputActivation,
+  });
+  const maxGraph = run.maxGraph ?? MAX_GRAPH;
+  const rowByRow = scoring > maxGraph;
+  if (rowByRow) options = { ...options, compile: false };
+  if (rowByRow && run.pictures) {
+    io.stderr.write(
+      `micrograd: pictures skipped: drawing runs the model over ${SCORE_BLOCK} points at a time, about ${count(scoring)} values, ` +
+        `more than --max-graph ${count(maxGraph)}; the model is still written (--no-pictures silences this)\n`,
+    );
+  }
+  const pictures = run.pictures && !rowByRow ? await loadPictures(io) : undefined;
   // A boundary picture needs a plane: two features. Drawing every point of a large data set
   // would take seconds per frame and hide the boundary, so a large one is drawn from a sample.
   const drawn =
@@ -76,8 +97,9 @@ export async function runTraining(run: Run): Promise<number> {
   progress?.finish();
   const seconds = (performance.now() - started) / 1000;
 
-  const trained = evaluate(model, data, { loss: result.loss });
-  const held = test ? evaluate(model, test, { loss: result.loss }) : undefined;
+  const measured = { loss: result.loss, compile: !rowByRow };
+  const trained = evaluate(model, data, measured);
+  const held = test ? evaluate(model, test, measured) : undefined;
   const metadata: ModelMetadata = {
     ...run.metadata,
     loss: result.loss,

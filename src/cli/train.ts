@@ -283,6 +283,7 @@ export async function train(args: string[], io: Io): Promise<number> {
     quiet: values.quiet === true,
     pictures: values["no-pictures"] !== true,
     name,
+    maxGraph: limits.maxGraph,
   });
 }
 
