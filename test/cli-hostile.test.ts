@@ -552,4 +552,39 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(readdirSync(out)).not.toContain("boundary.svg");
     expect(loadModel(join(out, "model.json")).model.parameters()).toHaveLength(80_001);
   });
+
+  it("divergence from a huge learning rate blames the learning rate, for train and gpt train; nothing is written", async () => {
+    const dir = folder();
+    const mlp = await micrograd([
+      "train",
+      "--lr",
+      "1e6",
+      "--optimizer",
+      "sgd",
+      "--loss",
+      "mse",
+      "--out",
+      join(dir, "mlp"),
+    ]);
+    expect(mlp.code).toBe(1);
+    expect(mlp.stderr).toContain("the steps are too large; try a smaller learning rate than 1000000");
+    expect(mlp.stderr).not.toContain("L2 penalty");
+    const gpt = await micrograd([
+      "gpt",
+      "train",
+      "--lr",
+      "1e6",
+      "--steps",
+      "50",
+      "--out",
+      join(dir, "gpt"),
+      "--quiet",
+    ]);
+    expect(gpt.code).toBe(1);
+    expect(gpt.stderr).toMatch(
+      /training diverged at step \d+ of 50, last loss [\d.]+ \(log\(0\): input must be > 0\); /,
+    );
+    expect(gpt.stderr).toContain("try a smaller learning rate than 1000000");
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
