@@ -14,10 +14,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OUTPUT_FILES } from "../src/cli/output.js";
+import { MANIFEST, OUTPUT_FILES } from "../src/cli/output.js";
 import { loadModel } from "../src/node/models.js";
 
 const root = join(import.meta.dirname, "..");
+/** The files of a run's output folder, without the manifest that lists them. */
+const runFiles = (dir: string) => readdirSync(dir).filter((name) => name !== MANIFEST);
 const program = join(root, "dist", "cli", "main.js");
 
 interface Run {
@@ -54,7 +56,8 @@ async function expectEach(cases: [string[], string][], code: number, options: { 
 }
 
 const folder = () => mkdtempSync(join(tmpdir(), "micrograd-hostile-"));
-const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith("."));
+/** Hidden files other than the manifest: what an interrupted run could leave behind. */
+const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith(".") && name !== MANIFEST);
 
 beforeAll(() => {
   if (!existsSync(program))
@@ -91,7 +94,7 @@ describe("sizes are checked before any work", () => {
     const raised = ["--hidden", "8", "--max-graph", "3591", "--max-params", "33", "--steps", "2"];
     const run = await micrograd(["train", ...raised, "--no-pictures", "--quiet", "--out", out]);
     expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json"]);
   });
 
   it("refuses a label column that is an id or a measurement, naming the column", async () => {
@@ -193,7 +196,7 @@ describe("the output folder", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("micrograd: curves.png not written: the renderer broke (on purpose)");
     expect(run.stdout).toContain("not written (see above): curves.png");
-    expect(readdirSync(out).sort()).toEqual(
+    expect(runFiles(out).sort()).toEqual(
       ["boundary.png", "boundary.svg", "curves.svg", "history.json", "model.json", "training.gif"].sort(),
     );
     expect(loadModel(join(out, "model.json")).model.nin).toBe(2);
@@ -225,7 +228,7 @@ describe("the output folder", () => {
     );
     const run = await micrograd(["train", "--data", csv, "--steps", "3", "--out", out, "--quiet"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual([
+    expect(runFiles(out).sort()).toEqual([
       "curves.png",
       "curves.svg",
       "history.json",
@@ -277,7 +280,7 @@ async function expectInterruptedWhileWriting(
   expect(writing.code).toBe(130);
   expect(writing.stderr).toContain("micrograd: interrupted (SIGINT); unfinished files removed");
   expect(hidden(out)).toEqual([]);
-  for (const name of readdirSync(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
+  for (const name of runFiles(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
   expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
 }
 
@@ -380,11 +383,11 @@ describe("gpt train, sample and attention: the same guarantees as train", () => 
     const first = await micrograd(["gpt", "train", "--data", data, ...tiny, "--out", out]);
     expect(first.code, first.stderr).toBe(0);
     const gptFiles = ["attention.png", "attention.svg", "history.json", "loss.png", "loss.svg", "model.json"];
-    expect(readdirSync(out).sort()).toEqual([...gptFiles, "notes.txt"].sort());
+    expect(runFiles(out).sort()).toEqual([...gptFiles, "notes.txt"].sort());
     const second = await micrograd(["gpt", "train", "--data", data, ...tiny, "--no-pictures", "--out", out]);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`wrote:\n  ${join(out, "model.json")}\n  ${join(out, "history.json")}\n`);
-    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
     expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
     expect(JSON.parse(readFileSync(join(out, "history.json"), "utf8")).losses).toHaveLength(3);
   });
@@ -493,7 +496,7 @@ describe("newcomer polish", () => {
     expect(run.stdout).toMatch(
       /after the last update: training loss \d\.\d{4} \(without L2\), training accuracy \d+\.\d% \(120 samples\); test accuracy \d+\.\d% \(30 held-out samples\)/,
     );
-    expect(readdirSync(join(cwd, "out", "iris")).sort()).toEqual(["history.json", "model.json"]);
+    expect(runFiles(join(cwd, "out", "iris")).sort()).toEqual(["history.json", "model.json"]);
     const { metadata } = loadModel(join(cwd, "out", "iris", "model.json"));
     expect(metadata.classNames).toEqual(["setosa", "versicolor", "virginica"]);
     expect(statSync(join(cwd, "out", "iris")).isDirectory()).toBe(true);
@@ -548,7 +551,7 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("pictures skipped: drawing runs the model over 64 points at a time");
     expect(run.stdout).toContain("training accuracy");
-    expect(readdirSync(out).sort()).toContain("model.json");
+    expect(runFiles(out).sort()).toContain("model.json");
     expect(readdirSync(out)).not.toContain("boundary.svg");
     expect(loadModel(join(out, "model.json")).model.parameters()).toHaveLength(80_001);
   });
@@ -586,5 +589,37 @@ describe("the tester's review (issue 14, second round)", () => {
     );
     expect(gpt.stderr).toContain("try a smaller learning rate than 1000000");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a file of the user's with an output name is never replaced or removed; an exported model.onnx goes with its model", async () => {
+    const dir = folder();
+    const mine = join(dir, "mine");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "boundary.svg"), "mine");
+    const refused = await micrograd(["train", "--steps", "2", "--out", mine]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `${join(mine, "boundary.svg")} was not written by a micrograd run into this folder (its .micrograd-run.json does not list it)`,
+    );
+    expect(refused.stderr).not.toContain("step "); // before training
+    expect(readdirSync(mine)).toEqual(["boundary.svg"]);
+    expect(readFileSync(join(mine, "boundary.svg"), "utf8")).toBe("mine");
+
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "2", "--no-pictures", "--out", out, "--quiet"])).code).toBe(
+      0,
+    );
+    const exported = await micrograd(["export", "--model", join(out, "model.json")]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, MANIFEST), "utf8")).files.sort()).toEqual([
+      "history.json",
+      "model.json",
+      "model.onnx",
+    ]);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    expect((await micrograd(["train", "--steps", "2", "--no-pictures", "--out", out, "--quiet"])).code).toBe(
+      0,
+    );
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
   });
 });

@@ -6,6 +6,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../node/files.js";
 import { loadModel } from "../node/models.js";
+import { recordInManifest } from "./output.js";
 
 export const EXPORT_HELP = `micrograd export — write a saved model as ONNX, to run in ONNX Runtime
 
@@ -66,6 +67,8 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       throw new Error(`${modelPath}: cannot be exported to ONNX: ${(error as Error).message}`);
     }
     writeFileAtomic(out, bytes);
+    // Beside a run's model.json, the next run there removes it with the model it was made from.
+    recordInManifest(out);
     const outputs = onnxOutputNames(model, metadata);
     io.stdout.write(
       `wrote ${out} (${bytes.length} bytes): input [batch, ${model.nin}] → ${outputs.join(", ")}\n`,
