@@ -622,4 +622,36 @@ describe("the tester's review (issue 14, second round)", () => {
     );
     expect(runFiles(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
   });
+
+  it("a column constant but for rounding is not scaled by 1e16; a feature too large to square is refused on reading", async () => {
+    const dir = folder();
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const x = ((i * 37) % 60) / 30 - 1 + 1 / 60;
+      return `${x},${i % 2 ? "0.3" : "0.30000000000000004"},${x > 0 ? "pos" : "neg"}`;
+    });
+    writeFileSync(join(dir, "near.csv"), `a,b,label\n${rows.join("\n")}\n`);
+    const out = join(dir, "near");
+    const run = await micrograd([
+      "train",
+      "--data",
+      join(dir, "near.csv"),
+      "--steps",
+      "50",
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(loadModel(join(out, "model.json")).metadata.scaler?.std[1]).toBe(1);
+    const predicted = await micrograd(["predict", "--model", join(out, "model.json"), "--input", "0.5,0.31"]);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const score = Number(/score (-?[\d.]+)/.exec(predicted.stdout)?.[1]);
+    expect(Math.abs(score)).toBeLessThan(100);
+
+    writeFileSync(join(dir, "huge.csv"), "a,big,label\n1,1e300,x\n2,2,y\n3,3,x\n4,4,y\n5,5,x\n");
+    const huge = await micrograd(["train", "--data", join(dir, "huge.csv"), "--out", join(dir, "huge")]);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain('huge.csv:2: column 2 ("big") is 1e300, too large to train on');
+    expect(existsSync(join(dir, "huge"))).toBe(false);
+  });
 });
