@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST, OUTPUT_FILES } from "../src/cli/output.js";
 import { loadModel } from "../src/node/models.js";
+import { escapeXml } from "../src/viz/svg.js";
 
 const root = join(import.meta.dirname, "..");
 /** The files of a run's output folder, without the manifest that lists them. */
@@ -653,5 +654,26 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(huge.code).toBe(1);
     expect(huge.stderr).toContain('huge.csv:2: column 2 ("big") is 1e300, too large to train on');
     expect(existsSync(join(dir, "huge"))).toBe(false);
+  });
+
+  it("gpt train refuses a file that is not plain UTF-8 text, naming the line; SVG text shows control characters", async () => {
+    const dir = folder();
+    writeFileSync(join(dir, "control.txt"), "anna\nbob\u0001x\n");
+    writeFileSync(join(dir, "binary.dat"), Buffer.from([0x61, 0x0a, 0x62, 0x0a, 0xff, 0xfe, 0x00, 0x0a]));
+    await expectEach(
+      [
+        [
+          ["gpt", "train", "--data", join(dir, "control.txt"), "--out", join(dir, "out")],
+          "control.txt: line 2 has a control character (U+0001); give a text file (UTF-8, one document per line)",
+        ],
+        [
+          ["gpt", "train", "--data", join(dir, "binary.dat"), "--out", join(dir, "out")],
+          "binary.dat: line 3 has bytes that are not UTF-8 text",
+        ],
+      ],
+      1,
+    );
+    expect(readdirSync(dir).sort()).toEqual(["binary.dat", "control.txt"]);
+    expect(escapeXml("a\u0001<b>\u007f\tc")).toBe("a\u2401&#60;b&#62;\u2421\tc");
   });
 });

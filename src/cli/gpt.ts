@@ -188,7 +188,8 @@ async function train(args: string[], io: Io): Promise<number> {
 
   // The data: documents, their characters, and what the block leaves out.
   const source = dataPath ?? "the shipped names (data/names.txt)";
-  const documents = dataPath === undefined ? loadNames() : splitDocuments(readTextFile(dataPath));
+  const documents =
+    dataPath === undefined ? loadNames() : splitDocuments(readTextFile(dataPath, { plainText: true }));
   if (documents.length === 0) {
     throw new Error(`${source} has no documents: every line is empty, so there is nothing to learn`);
   }
