@@ -189,10 +189,13 @@ export interface Scaler {
   transform(X: readonly (readonly number[])[]): number[][];
 }
 
-/** Fits per-feature mean and standard deviation on `X`; constant features are left unscaled (std 1). */
 /** A std at most this fraction of a column's size (or of 1) is rounding: the column is constant. */
 const CONSTANT_TOLERANCE = 1e-12;
 
+/**
+ * Fits per-feature mean and standard deviation on `X`; constant features (a std within
+ * rounding of 0) are left unscaled (std 1). Values too large to square are refused.
+ */
 export function standardize(X: readonly (readonly number[])[]): Scaler {
   if (X.length === 0) throw new RangeError("standardize: no rows");
   const d = X[0].length;

@@ -676,4 +676,18 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(readdirSync(dir).sort()).toEqual(["binary.dat", "control.txt"]);
     expect(escapeXml("a\u0001<b>\u007f\tc")).toBe("a\u2401&#60;b&#62;\u2421\tc");
   });
+
+  it("a stratified split of many two-row classes that holds out nothing says so in one sentence", async () => {
+    const dir = folder();
+    const rows = Array.from({ length: 16_000 }, (_, i) => `${i % 7},${i % 5},c${Math.floor(i / 2)}`);
+    writeFileSync(join(dir, "many.csv"), `${rows.join("\n")}\n`);
+    const run = await micrograd(["train", "--data", join(dir, "many.csv"), "--out", join(dir, "out")]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `--test-size 0.2 holds out none of the 16,000 rows of ${join(dir, "many.csv")}: the split takes 0.2 of each class, ` +
+        "and the 8,000 classes have 2 rows each on average, too few to hold one out; " +
+        "use --test-size 0 for no test set, or a label column with fewer classes",
+    );
+    expect(readdirSync(dir)).toEqual(["many.csv"]);
+  });
 });
