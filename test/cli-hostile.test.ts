@@ -690,4 +690,44 @@ describe("the tester's review (issue 14, second round)", () => {
     );
     expect(readdirSync(dir)).toEqual(["many.csv"]);
   });
+
+  it("gpt: a huge --block is named as the cause; a --name longer than the block is refused, not cut", async () => {
+    const dir = folder();
+    const block = await micrograd(["gpt", "train", "--block", "100000", "--out", join(dir, "big")]);
+    expect(block.code).toBe(2);
+    expect(block.stderr).toContain(
+      "a GPT of 1 layer, embd 16, block 100000 has 1,603,936 parameters, more than --max-params 1,000,000; " +
+        "its position table alone (block × embd) has 1,600,000; use a smaller --block",
+    );
+    const model = join(dir, "gpt");
+    const trained = await micrograd([
+      "gpt",
+      "train",
+      "--steps",
+      "2",
+      "--block",
+      "8",
+      "--no-pictures",
+      "--quiet",
+      "--out",
+      model,
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const long = await micrograd([
+      "gpt",
+      "attention",
+      "--model",
+      join(model, "model.json"),
+      "--name",
+      "annabella",
+      "--out",
+      join(dir, "a.svg"),
+    ]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain(
+      "--name: it has 9 characters; the model's block of 8 leaves room for at most 7",
+    );
+    expect(existsSync(join(dir, "a.svg"))).toBe(false);
+    expect(existsSync(join(dir, "big"))).toBe(false);
+  });
 });

@@ -207,7 +207,8 @@ async function train(args: string[], io: Io): Promise<number> {
   const { train: trainDocs, test: testDocs } = splitDocumentsForTraining(encoded, { heldOut, seed });
   if (trainDocs.length === 0)
     throw new Error(`${source}: no documents left to train on after holding out ${heldOut}`);
-  if (values.name !== undefined) checkInVocabulary("name", values.name, tokenizer);
+  if (values.name !== undefined)
+    checkFitsBlock("name", checkInVocabulary("name", values.name, tokenizer), config.blockSize);
   const name = values.name ?? tokenizer.decode(testDocs[0] ?? trainDocs[0]);
 
   const gpt = new GPT({ vocabSize: tokenizer.vocabSize, ...config, seed });
@@ -350,6 +351,15 @@ function checkInVocabulary(flag: string, text: string, tokenizer: CharTokenizer)
   }
 }
 
+/** The model reads BOS and then the text within its block: a longer text is refused, not cut. */
+function checkFitsBlock(flag: string, ids: readonly number[], blockSize: number): void {
+  if (ids.length >= blockSize) {
+    throw new UsageError(
+      `--${flag}: it has ${count(ids.length)} characters; the model's block of ${count(blockSize)} leaves room for at most ${count(blockSize - 1)}`,
+    );
+  }
+}
+
 // ---- sample -----------------------------------------------------------------------------
 
 function sample(args: string[], io: Io): number {
@@ -372,12 +382,7 @@ function sample(args: string[], io: Io): number {
   const seed = integerFlag("seed", values.seed, 0) ?? 1;
   const prefix = values.prefix ?? "";
   const { gpt, tokenizer } = loadGPT(modelPath);
-  const ids = checkInVocabulary("prefix", prefix, tokenizer);
-  if (ids.length >= gpt.config.blockSize) {
-    throw new UsageError(
-      `--prefix: it has ${ids.length} characters; the model's block of ${gpt.config.blockSize} leaves room for at most ${gpt.config.blockSize - 1}`,
-    );
-  }
+  checkFitsBlock("prefix", checkInVocabulary("prefix", prefix, tokenizer), gpt.config.blockSize);
   const samples = sampleText(gpt, tokenizer, { n, temperature, prefix, seed });
   io.stdout.write(samples.map((s) => `${s}\n`).join(""));
   return 0;
@@ -412,7 +417,7 @@ async function attention(args: string[], io: Io): Promise<number> {
   if (layer >= gpt.config.nLayer) {
     throw new UsageError(`--layer ${layer}: the model has blocks 0..${gpt.config.nLayer - 1}`);
   }
-  checkInVocabulary("name", values.name, tokenizer);
+  checkFitsBlock("name", checkInVocabulary("name", values.name, tokenizer), gpt.config.blockSize);
   const svg = attentionPicture(gpt, tokenizer, values.name, layer);
   if (format === "png") {
     const renderer = await loadPictures(io);

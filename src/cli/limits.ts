@@ -151,9 +151,15 @@ export function checkGPTSizes(
   const parameters = gptParameterCount(shape);
   const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;
   if (parameters > limits.maxParams) {
+    // The position table (block × embd) outgrows the rest only when --block is the cause.
+    const positions = blockSize * nEmbd;
+    const advice =
+      positions > parameters / 2
+        ? `its position table alone (block × embd) has ${count(positions)}; use a smaller --block`
+        : "use a smaller --embd or fewer --layers";
     throw new UsageError(
       `${what} has ${count(parameters)} parameters, more than --max-params ${count(limits.maxParams)}; ` +
-        "use a smaller --embd or fewer --layers (or raise --max-params if you have the memory)",
+        `${advice} (or raise --max-params if you have the memory)`,
     );
   }
   const nodes = gptStepGraphSize(shape, batch);
