@@ -730,4 +730,52 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(existsSync(join(dir, "a.svg"))).toBe(false);
     expect(existsSync(join(dir, "big"))).toBe(false);
   });
+
+  it("a model file of the other kind, or an ONNX file, is named with the command to use, without raw bytes", async () => {
+    const dir = folder();
+    const mlp = join(dir, "mlp");
+    const gpt = join(dir, "gpt");
+    expect((await micrograd(["train", "--steps", "2", "--no-pictures", "--quiet", "--out", mlp])).code).toBe(
+      0,
+    );
+    expect((await micrograd(["export", "--model", join(mlp, "model.json")])).code).toBe(0);
+    const gptArgs = [
+      "gpt",
+      "train",
+      "--steps",
+      "2",
+      "--block",
+      "8",
+      "--no-pictures",
+      "--quiet",
+      "--out",
+      gpt,
+    ];
+    expect((await micrograd(gptArgs)).code).toBe(0);
+    const gptModel = join(gpt, "model.json");
+    const mlpModel = join(mlp, "model.json");
+    const onnx = join(mlp, "model.onnx");
+    await expectEach(
+      [
+        [
+          ["gpt", "sample", "--model", mlpModel],
+          `${mlpModel}: this is an MLP model, not a GPT; use micrograd predict`,
+        ],
+        [
+          ["predict", "--model", gptModel, "--input", "1,2"],
+          `${gptModel}: this is a GPT model, not an MLP; use micrograd gpt sample`,
+        ],
+        [
+          ["export", "--model", gptModel],
+          `${gptModel}: this is a GPT model, not an MLP; use micrograd gpt sample`,
+        ],
+        [["export", "--model", onnx], `${onnx}: this is an ONNX file, which micrograd does not read`],
+        [["predict", "--model", onnx, "--input", "1,2"], "give the model.json it was exported from"],
+      ],
+      1,
+    );
+    const binary = await micrograd(["predict", "--model", onnx, "--input", "1,2"]);
+    expect(binary.stderr).not.toMatch(/[\u0000-\u0008]|JSON|Unexpected/);
+    expect(binary.stderr).not.toMatch(/FromJSON|loadGPT|loadModel/);
+  });
 });

@@ -6,6 +6,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../node/files.js";
 import { loadModel } from "../node/models.js";
+import { GPT_MODEL_HINT } from "./flags.js";
 import { recordInManifest } from "./output.js";
 
 export const EXPORT_HELP = `micrograd export — write a saved model as ONNX, to run in ONNX Runtime
@@ -58,7 +59,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     if (existsSync(out) && statSync(out).isDirectory()) {
       throw new Error(`${out} is a folder; choose another --out`);
     }
-    const { model, metadata } = loadModel(modelPath);
+    const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
     const { onnxOutputNames, toOnnx } = await loadOnnxWriter();
     let bytes: Uint8Array;
     try {

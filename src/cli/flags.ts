@@ -93,3 +93,8 @@ export function includes<T extends string>(choices: readonly T[], text: string):
 export function count(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
+
+/** Said when `predict` or `export` is given a GPT's model file. */
+export const GPT_MODEL_HINT = "use micrograd gpt sample or micrograd gpt attention with it";
+/** Said when a `gpt` command is given an MLP's model file. */
+export const MLP_MODEL_HINT = "use micrograd predict or micrograd export with it";

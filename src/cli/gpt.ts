@@ -21,6 +21,7 @@ import {
   type Io,
   integerFlag,
   isUsageError,
+  MLP_MODEL_HINT,
   NO_COMPILE_OPTION,
   numberFlag,
   pathFlag,
@@ -381,7 +382,7 @@ function sample(args: string[], io: Io): number {
   const temperature = numberFlag("temperature", values.temperature, 0, false) ?? 0.5;
   const seed = integerFlag("seed", values.seed, 0) ?? 1;
   const prefix = values.prefix ?? "";
-  const { gpt, tokenizer } = loadGPT(modelPath);
+  const { gpt, tokenizer } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
   checkFitsBlock("prefix", checkInVocabulary("prefix", prefix, tokenizer), gpt.config.blockSize);
   const samples = sampleText(gpt, tokenizer, { n, temperature, prefix, seed });
   io.stdout.write(samples.map((s) => `${s}\n`).join(""));
@@ -413,7 +414,7 @@ async function attention(args: string[], io: Io): Promise<number> {
       : null;
   if (format === null) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
   const layer = integerFlag("layer", values.layer, 0) ?? 0;
-  const { gpt, tokenizer } = loadGPT(modelPath);
+  const { gpt, tokenizer } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
   if (layer >= gpt.config.nLayer) {
     throw new UsageError(`--layer ${layer}: the model has blocks 0..${gpt.config.nLayer - 1}`);
   }

@@ -5,7 +5,7 @@ import { softmax } from "../losses.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
 import { predict, scores } from "../train.js";
-import { count, type Io, pathFlag, printHelp, UsageError } from "./flags.js";
+import { count, GPT_MODEL_HINT, type Io, pathFlag, printHelp, UsageError } from "./flags.js";
 
 export const PREDICT_HELP = `micrograd predict — classify with a saved model
 
@@ -53,7 +53,7 @@ export function predictCommand(args: string[], io: Io): number {
       );
     }
   }
-  const { model, metadata } = loadModel(modelPath);
+  const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
   if (csv !== undefined) {
     const nClasses = model.nout === 1 ? 2 : model.nout;
     const table = readInputsCsv(csv, model.nin, metadata.classNames, nClasses);

@@ -100,7 +100,7 @@ function checkPlainText(path: string, bytes: Uint8Array, text: string): void {
 }
 
 /** The index of the first control character other than tab, LF and CR, or -1. */
-function firstControlCharacter(text: string): number {
+export function firstControlCharacter(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if ((code < 32 && code !== 9 && code !== 10 && code !== 13) || code === 127) return i;
