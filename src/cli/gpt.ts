@@ -31,7 +31,7 @@ import {
 } from "./flags.js";
 import { checkGPTSizes, LIMIT_OPTIONS, limitFlags, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
 import { checkOutputDirectory } from "./output.js";
-import { Progress } from "./progress.js";
+import { GPT_PROGRESS_LEGEND, Progress } from "./progress.js";
 import { loadPictures, reportWritten, writeRunFiles } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
@@ -222,6 +222,7 @@ async function train(args: string[], io: Io): Promise<number> {
     );
   }
   const progress = quiet ? undefined : new Progress(io.stderr, steps);
+  if (progress) progress.legend = GPT_PROGRESS_LEGEND;
   const started = performance.now();
   // One document per step makes each step's loss jump; the bar shows the average of the last 100.
   let recent: number[] = [];
