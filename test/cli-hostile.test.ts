@@ -739,19 +739,10 @@ describe("the tester's review (issue 14, second round)", () => {
       0,
     );
     expect((await micrograd(["export", "--model", join(mlp, "model.json")])).code).toBe(0);
-    const gptArgs = [
-      "gpt",
-      "train",
-      "--steps",
-      "2",
-      "--block",
-      "8",
-      "--no-pictures",
-      "--quiet",
-      "--out",
-      gpt,
-    ];
-    expect((await micrograd(gptArgs)).code).toBe(0);
+    const gptArgs = ["gpt", "train", "--steps", "2", "--block", "8", "--no-pictures", "--out", gpt];
+    const gptRun = await micrograd(gptArgs);
+    expect(gptRun.code).toBe(0);
+    expect(gptRun.stderr).toMatch(/step 2\/2 .*\n\(loss: the training loss averaged over the last 100 steps/);
     const gptModel = join(gpt, "model.json");
     const mlpModel = join(mlp, "model.json");
     const onnx = join(mlp, "model.onnx");
