@@ -771,4 +771,43 @@ describe("the tester's review (issue 14, second round)", () => {
     );
     expect(binary.stderr).not.toMatch(/FromJSON|loadGPT|loadModel/);
   });
+
+  it("number flags: 1e6 is an integer, a negative value gets the range message, a negative input is read", async () => {
+    const dir = folder();
+    await expectEach(
+      [
+        [["train", "--steps", "-5"], '--steps must be an integer >= 1, got "-5"'],
+        [["train", "--lr", "-1"], '--lr must be a number > 0, got "-1"'],
+        [["gpt", "train", "--block", "-.5"], '--block must be an integer >= 1, got "-.5"'],
+        [["train", "--steps", "1.5"], '--steps must be an integer >= 1, got "1.5"'],
+        [["train", "--steps", "1e-3"], '--steps must be an integer >= 1, got "1e-3"'],
+        [["train", "--steps", "1e400"], '--steps must be an integer >= 1, got "1e400"'],
+      ],
+      2,
+      { cwd: dir },
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    const out = join(dir, "run");
+    const run = await micrograd([
+      "train",
+      "--max-params",
+      "1e9",
+      "--steps",
+      "2e0",
+      "--no-pictures",
+      "--out",
+      out,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("trained 2 steps");
+    const predicted = await micrograd([
+      "predict",
+      "--model",
+      join(out, "model.json"),
+      "--input",
+      "-0.5,0.25",
+    ]);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.stdout).toMatch(/^-0\.5,0\.25\t→ class /);
+  });
 });

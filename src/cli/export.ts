@@ -6,7 +6,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../node/files.js";
 import { loadModel } from "../node/models.js";
-import { GPT_MODEL_HINT } from "./flags.js";
+import { GPT_MODEL_HINT, negativeValues } from "./flags.js";
 import { recordInManifest } from "./output.js";
 
 export const EXPORT_HELP = `micrograd export — write a saved model as ONNX, to run in ONNX Runtime
@@ -35,7 +35,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   let values: { model?: string; out?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      args,
+      args: negativeValues(args),
       options: {
         model: { type: "string" },
         out: { type: "string" },

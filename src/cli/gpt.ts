@@ -23,6 +23,7 @@ import {
   isUsageError,
   MLP_MODEL_HINT,
   NO_COMPILE_OPTION,
+  negativeValues,
   numberFlag,
   pathFlag,
   printHelp,
@@ -141,7 +142,7 @@ export async function gptCommand(argv: string[], io: Io): Promise<number> {
 
 async function train(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       data: { type: "string" },
       "held-out": { type: "string" },
@@ -366,7 +367,7 @@ function checkFitsBlock(flag: string, ids: readonly number[], blockSize: number)
 
 function sample(args: string[], io: Io): number {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       model: { type: "string" },
       n: { type: "string" },
@@ -394,7 +395,7 @@ function sample(args: string[], io: Io): number {
 
 async function attention(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       model: { type: "string" },
       name: { type: "string" },

@@ -8,7 +8,16 @@ import { Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
 import { toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
-import { count, type Io, integerFlag, numberFlag, pathFlag, printHelp, UsageError } from "./flags.js";
+import {
+  count,
+  type Io,
+  integerFlag,
+  negativeValues,
+  numberFlag,
+  pathFlag,
+  printHelp,
+  UsageError,
+} from "./flags.js";
 
 const DEFAULT_MAX_NODES = 500;
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -38,7 +47,7 @@ const NEURON = {
 
 export async function graph(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       expr: { type: "string" },
       values: { type: "string" },

@@ -5,7 +5,7 @@ import { softmax } from "../losses.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
 import { predict, scores } from "../train.js";
-import { count, GPT_MODEL_HINT, type Io, pathFlag, printHelp, UsageError } from "./flags.js";
+import { count, GPT_MODEL_HINT, type Io, negativeValues, pathFlag, printHelp, UsageError } from "./flags.js";
 
 export const PREDICT_HELP = `micrograd predict — classify with a saved model
 
@@ -22,7 +22,7 @@ Files are read only when they are regular files of at most 100 MB and 1,000,000 
 
 export function predictCommand(args: string[], io: Io): number {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       model: { type: "string" },
       input: { type: "string", multiple: true },

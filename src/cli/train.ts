@@ -25,6 +25,7 @@ import {
   integerFlag,
   NO_COMPILE_HELP,
   NO_COMPILE_OPTION,
+  negativeValues,
   numberFlag,
   pathFlag,
   printHelp,
@@ -88,7 +89,7 @@ Output:
 
 export async function train(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       dataset: { type: "string" },
       data: { type: "string" },
