@@ -810,4 +810,25 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(predicted.code, predicted.stderr).toBe(0);
     expect(predicted.stdout).toMatch(/^-0\.5,0\.25\t→ class /);
   });
+
+  it("graph: a name given twice in --values is a usage error; a message quotes at most 80 characters of the expression", async () => {
+    const cwd = folder();
+    const sum = Array.from({ length: 100 }, () => "x").join("+");
+    const run = await micrograd(["graph", "--expr", `${sum} $ ${sum}`, "--values", "x=1"], { cwd });
+    expect(run.code).toBe(2);
+    const quoted = /at column 201 of "(.*)"\n/.exec(run.stderr)?.[1] ?? "";
+    expect(quoted).toBe(`…${"x+".repeat(19)}x $ ${"x+".repeat(19)}…`);
+    expect(quoted.length).toBeLessThanOrEqual(82);
+    await expectEach(
+      [
+        [
+          ["graph", "--expr", "x*2", "--values", "x=1,x=2"],
+          "--values: x is given twice; give each name one value",
+        ],
+      ],
+      2,
+      { cwd },
+    );
+    expect(readdirSync(cwd)).toEqual([]);
+  });
 });

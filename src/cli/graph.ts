@@ -169,7 +169,8 @@ function layOut(
 }
 
 function parseAssignments(text: string): Record<string, number> {
-  const inputs: Record<string, number> = {};
+  // No prototype: a name such as __proto__ or constructor is a name like any other.
+  const inputs: Record<string, number> = Object.create(null);
   for (const part of text.split(",")) {
     if (part.trim() === "") continue;
     const match = /^\s*([A-Za-z_]\w*)\s*=\s*(\S+)\s*$/.exec(part);
@@ -177,6 +178,8 @@ function parseAssignments(text: string): Record<string, number> {
     if (!match || !Number.isFinite(value)) {
       throw new UsageError(`--values: "${part}" is not name=number`);
     }
+    if (Object.hasOwn(inputs, match[1]))
+      throw new UsageError(`--values: ${match[1]} is given twice; give each name one value`);
     inputs[match[1]] = value;
   }
   return inputs;
