@@ -526,7 +526,7 @@ describe("newcomer polish", () => {
     const out = join(folder(), "run");
     const run = await micrograd(["train", "--l2", "1e308", "--steps", "5", "--out", out]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("training diverged at step 0");
+    expect(run.stderr).toContain("training diverged at step 1 of 5 (");
     expect(run.stderr).toContain("the cause is the L2 penalty: l2 = 1e+308");
     expect(existsSync(out)).toBe(false);
   });
@@ -830,5 +830,45 @@ describe("the tester's review (issue 14, second round)", () => {
       { cwd },
     );
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("wording: 1 step, thousands separators, export's empty --out", async () => {
+    const dir = folder();
+    const run = await micrograd(["train", "--steps", "1", "--no-pictures", "--out", join(dir, "run")]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^trained 1 step in /m);
+    const gpt = await micrograd([
+      "gpt",
+      "train",
+      "--steps",
+      "1",
+      "--block",
+      "8",
+      "--no-pictures",
+      "--out",
+      join(dir, "gpt"),
+    ]);
+    expect(gpt.code, gpt.stderr).toBe(0);
+    expect(gpt.stdout).toMatch(/^trained 1 step in /m);
+    const long = await micrograd([
+      "train",
+      "--steps",
+      "1200",
+      "--hidden",
+      "",
+      "--no-pictures",
+      "--out",
+      join(dir, "long"),
+    ]);
+    expect(long.stderr).toContain("step 1,200/1,200");
+    expect(long.stdout).toMatch(/^trained 1,200 steps in /m);
+    await expectEach(
+      [
+        [["export", "--model", join(dir, "run", "model.json"), "--out", ""], '--out needs a path, got ""'],
+        [["export", "--model", " "], '--model needs a path, got " "'],
+      ],
+      2,
+    );
+    expect(readdirSync(join(dir, "run")).sort()).toEqual([MANIFEST, "history.json", "model.json"].sort());
   });
 });

@@ -45,7 +45,7 @@ describe("Progress", () => {
       progress.update(record(999, 0.875));
       const last = visible(out.chunks.at(-1) as string);
       expect(last.length, `${columns} columns`).toBeLessThanOrEqual(columns - 1);
-      expect(last.slice(0, 14)).toBe("step 1000/1000".slice(0, columns - 1));
+      expect(last.slice(0, 16)).toBe("step 1,000/1,000".slice(0, columns - 1));
       if (columns === 120) expect(last).toMatch(/\[#{24}\] loss 0\.0010 {2}acc 999\.0% {2}held-out 87\.5%/);
       if (columns === 60) expect(last).not.toContain("["); // the bar gives way to the numbers
     }
@@ -60,7 +60,7 @@ describe("Progress", () => {
       progress.finish();
       const [line, legend] = visible(out.chunks.join("")).split("\n");
       expect(line.length, `${columns} columns`).toBeLessThanOrEqual(columns - 1);
-      expect(line.startsWith("step 5000/5000".slice(0, columns - 1))).toBe(true);
+      expect(line.startsWith("step 5,000/5,000".slice(0, columns - 1))).toBe(true);
       expect(legend).toBe(GPT_PROGRESS_LEGEND);
     }
     expect(GPT_PROGRESS_LEGEND).toContain("averaged over the last 100 steps");

@@ -50,6 +50,11 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (values.model === undefined) return usage("--model FILE is required");
+  for (const flag of ["model", "out"] as const) {
+    const text = values[flag];
+    if (text !== undefined && text.trim() === "")
+      return usage(`--${flag} needs a path, got ${JSON.stringify(text)}`);
+  }
   const modelPath = values.model;
   const out = resolve(values.out ?? join(dirname(modelPath), `${basename(modelPath, ".json")}.onnx`));
   if (extname(out).toLowerCase() !== ".onnx") return usage(`--out ${values.out}: the file must end in .onnx`);

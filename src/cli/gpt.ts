@@ -284,7 +284,7 @@ async function train(args: string[], io: Io): Promise<number> {
 
   const lastLosses = movingAverage(losses, Math.min(100, losses.length));
   io.stdout.write(
-    `trained ${count(losses.length)} steps in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${values["no-compile"] ? "eager" : "compiled"}): ` +
+    `trained ${count(losses.length)} step${losses.length === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${values["no-compile"] ? "eager" : "compiled"}): ` +
       `training loss ${lastLosses[lastLosses.length - 1].toFixed(4)} (last ${Math.min(100, losses.length)} steps)\n` +
       `${where} loss per character: GPT ${gptLoss.toFixed(4)}, bigram ${bigramLoss.toFixed(4)}\n`,
   );

@@ -1,6 +1,7 @@
 // Training progress: one bar redrawn in place on a terminal, a plain line every so often otherwise
 // (a log file or a pipe would fill with carriage returns).
 import type { StepRecord } from "../train.js";
+import { count } from "./flags.js";
 
 export interface ProgressStream {
   write(text: string): unknown;
@@ -51,7 +52,8 @@ export class Progress {
         ? ""
         : `  held-out ${(record.validationAccuracy * 100).toFixed(1)}%`;
     const stats = `loss ${record.loss.toFixed(4)}${accuracy}${validation}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s`;
-    const counter = `step ${String(done).padStart(String(this.total).length)}/${this.total}`;
+    const total = count(this.total);
+    const counter = `step ${count(done).padStart(total.length)}/${total}`;
     if (this.live) {
       // Redraw at most 20 times a second; always draw the last step.
       if (now - this.lastDraw < 50 && done < this.total) return;

@@ -135,7 +135,7 @@ export async function runTraining(run: Run): Promise<number> {
 
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(
-    `trained ${result.history.length} steps in ${seconds.toFixed(1)} s (${describeRate(result.history.length, seconds, drawing, options.compile !== false)}); after the last update: ` +
+    `trained ${count(result.history.length)} step${result.history.length === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${describeRate(result.history.length, seconds, drawing, options.compile !== false)}); after the last update: ` +
       `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
       `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`,
   );
