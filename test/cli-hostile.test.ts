@@ -871,4 +871,24 @@ describe("the tester's review (issue 14, second round)", () => {
     );
     expect(readdirSync(join(dir, "run")).sort()).toEqual([MANIFEST, "history.json", "model.json"].sort());
   });
+
+  it("predict with a model whose weights overflow names the file and the cause", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "1", "--no-pictures", "--quiet", "--out", out])).code).toBe(
+      0,
+    );
+    const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
+    json.parameters = json.parameters.map(() => 1e300);
+    const file = join(dir, "overflowing.json");
+    writeFileSync(file, JSON.stringify(json));
+    const run = await micrograd(["predict", "--model", file, "--input", "1,2"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^micrograd: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: the model's outputs overflow \\(.*result overflows\\): ` +
+          "its weights are too large \\(the largest is 1\\.00e\\+300\\); retrain it, with a smaller learning rate\n$",
+      ),
+    );
+  });
 });

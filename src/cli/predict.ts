@@ -68,8 +68,25 @@ export function predictCommand(args: string[], io: Io): number {
   });
   const scaler = metadata.scaler;
   const inputs = scaler ? rows.map((row) => row.map((x, j) => (x - scaler.mean[j]) / scaler.std[j])) : rows;
-  const classes = predict(model, inputs);
-  const outputs = scores(model, inputs);
+  let classes: number[];
+  let outputs: number[][];
+  try {
+    classes = predict(model, inputs);
+    outputs = scores(model, inputs);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // A number out of range: the weights (a run that diverged before it was saved, or an edited
+    // file) or the inputs are too large. Say which is larger, with the file's name.
+    let weight = 0;
+    for (const p of model.parameters()) weight = Math.max(weight, Math.abs(p.data));
+    let input = 0;
+    for (const row of inputs) for (const x of row) input = Math.max(input, Math.abs(x));
+    const cause =
+      weight >= input
+        ? `its weights are too large (the largest is ${weight.toPrecision(3)}); retrain it, with a smaller learning rate`
+        : `the inputs are too large for it (as large as ${input.toPrecision(3)}${scaler ? " after scaling" : ""})`;
+    throw new Error(`${modelPath}: the model's outputs overflow (${error.message}): ${cause}`);
+  }
   const names = metadata.classNames;
   const nameOf = (k: number) => names?.[k] ?? String(k);
   const results = rows.map((row, i) => ({
