@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST, OUTPUT_FILES } from "../src/cli/output.js";
+import { decimated, MAX_HISTORY_RECORDS } from "../src/cli/run.js";
 import { loadModel } from "../src/node/models.js";
 import { escapeXml } from "../src/viz/svg.js";
 
@@ -890,5 +891,16 @@ describe("the tester's review (issue 14, second round)", () => {
           "its weights are too large \\(the largest is 1\\.00e\\+300\\); retrain it, with a smaller learning rate\n$",
       ),
     );
+  });
+
+  it("history.json of a very long run keeps every k-th step and the last, and says k", () => {
+    const steps = Array.from({ length: 250_001 }, (_, step) => ({ step, loss: 1 / (step + 1) }));
+    const { kept, every } = decimated(steps, MAX_HISTORY_RECORDS);
+    expect(every).toBe(3);
+    expect(kept.length).toBeLessThanOrEqual(MAX_HISTORY_RECORDS + 1);
+    expect(kept.slice(0, 3).map((r) => r.step)).toEqual([0, 3, 6]);
+    expect(kept.at(-1)?.step).toBe(250_000);
+    expect(decimated([1, 2, 3], 10)).toEqual({ kept: [1, 2, 3], every: 1 });
+    expect(decimated([0, 1, 2, 3, 4], 2)).toEqual({ kept: [0, 3, 4], every: 3 });
   });
 });

@@ -33,7 +33,7 @@ import {
 import { checkGPTSizes, LIMIT_OPTIONS, limitFlags, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
 import { checkOutputDirectory } from "./output.js";
 import { GPT_PROGRESS_LEGEND, Progress } from "./progress.js";
-import { loadPictures, reportWritten, writeRunFiles } from "./run.js";
+import { decimated, loadPictures, MAX_HISTORY_RECORDS, reportWritten, writeRunFiles } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
 const MAX_SAMPLES = 100_000;
@@ -262,7 +262,20 @@ async function train(args: string[], io: Io): Promise<number> {
         bigramLoss,
       });
       const evaluation = { on: where, gpt: gptLoss, bigram: bigramLoss };
-      const history = { config, steps, batchSize, lr, seed, heldOut, losses, evaluation };
+      // A loss is up to 20 characters of JSON: a million of them are about 20 MB.
+      const { kept, every } = decimated(losses, MAX_HISTORY_RECORDS * 10);
+      const decimation = every > 1 ? { lossesEvery: every } : {};
+      const history = {
+        config,
+        steps,
+        batchSize,
+        lr,
+        seed,
+        heldOut,
+        ...decimation,
+        losses: kept,
+        evaluation,
+      };
       writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
       return ["model.json", "history.json"];
     },

@@ -114,7 +114,8 @@ export async function runTraining(run: Run): Promise<number> {
   const files = await writeRunFiles(io, out, {
     essentials: (folder) => {
       saveModel(join(folder, "model.json"), model, metadata);
-      const history = { options: describeOptions(options), history: result.history };
+      const { kept, every } = decimated(result.history, MAX_HISTORY_RECORDS);
+      const history = { options: describeOptions(options), ...(every > 1 ? { every } : {}), history: kept };
       writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
       return ["model.json", "history.json"];
     },
@@ -141,6 +142,23 @@ export async function runTraining(run: Run): Promise<number> {
   );
   reportWritten(io, files);
   return 0;
+}
+
+/**
+ * The most step records history.json holds: 100,000 records are about 15 MB of JSON. A longer
+ * run keeps every k-th step (and the last), and says k as "every", so that the file stays far
+ * below the longest string JSON.stringify can make (about 500 million characters).
+ */
+export const MAX_HISTORY_RECORDS = 100_000;
+
+/** Every `every`-th item of `items` and the last, at most about `max` of them. */
+export function decimated<T>(items: readonly T[], max: number): { kept: T[]; every: number } {
+  const every = Math.max(1, Math.ceil(items.length / max));
+  if (every === 1) return { kept: [...items], every };
+  const kept: T[] = [];
+  for (let i = 0; i < items.length; i += every) kept.push(items[i]);
+  if ((items.length - 1) % every !== 0) kept.push(items[items.length - 1]);
+  return { kept, every };
 }
 
 export interface RunFiles {
