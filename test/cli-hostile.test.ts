@@ -555,7 +555,11 @@ describe("the tester's review (issue 14, second round)", () => {
     expect(run.stdout).toContain("training accuracy");
     expect(runFiles(out).sort()).toContain("model.json");
     expect(readdirSync(out)).not.toContain("boundary.svg");
-    expect(loadModel(join(out, "model.json")).model.parameters()).toHaveLength(80_001);
+    const saved = loadModel(join(out, "model.json"));
+    expect(saved.model.parameters()).toHaveLength(80_001);
+    // Saved before the measurement, then again with its scores.
+    expect(saved.metadata.notes?.trainAccuracy).toEqual(expect.any(Number));
+    expect(saved.metadata.notes?.testAccuracy).toEqual(expect.any(Number));
   });
 
   it("divergence from a huge learning rate blames the learning rate, for train and gpt train; nothing is written", async () => {

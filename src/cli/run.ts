@@ -97,19 +97,14 @@ export async function runTraining(run: Run): Promise<number> {
   progress?.finish();
   const seconds = (performance.now() - started) / 1000;
 
-  const measured = { loss: result.loss, compile: !rowByRow };
-  const trained = evaluate(model, data, measured);
-  const held = test ? evaluate(model, test, measured) : undefined;
   const metadata: ModelMetadata = {
     ...run.metadata,
     loss: result.loss,
-    notes: {
-      data: run.name,
-      steps: result.history.length,
-      trainAccuracy: trained.accuracy,
-      ...(held ? { testAccuracy: held.accuracy } : {}),
-    },
+    notes: { data: run.name, steps: result.history.length },
   };
+  const measured = { loss: result.loss, compile: !rowByRow };
+  let trained = { loss: Number.NaN, accuracy: Number.NaN };
+  let held: typeof trained | undefined;
 
   const files = await writeRunFiles(io, out, {
     essentials: (folder) => {
@@ -118,6 +113,18 @@ export async function runTraining(run: Run): Promise<number> {
       const history = { options: describeOptions(options), ...(every > 1 ? { every } : {}), history: kept };
       writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
       return ["model.json", "history.json"];
+    },
+    // Measured once the model is safe on disk, then saved again with the accuracies in its notes.
+    measurement: (folder) => {
+      trained = evaluate(model, data, measured);
+      held = test ? evaluate(model, test, measured) : undefined;
+      const notes = {
+        ...metadata.notes,
+        trainAccuracy: trained.accuracy,
+        ...(held ? { testAccuracy: held.accuracy } : {}),
+      };
+      saveModel(join(folder, "model.json"), model, { ...metadata, notes });
+      return ["model.json"];
     },
     pictures:
       pictures &&
@@ -165,6 +172,11 @@ export interface RunFiles {
   /** Writes the files the run is for (the model, its history) into `folder`; returns their names. */
   essentials: (folder: string) => string[];
   /**
+   * Measures the model once the essentials are in place and rewrites some of them (the model
+   * with its scores in its notes); returns their names.
+   */
+  measurement?: (folder: string) => string[];
+  /**
    * Writes the pictures into `folder`, telling `onError` of each one that fails and going on
    * with the others; returns the names of those written.
    */
@@ -174,7 +186,7 @@ export interface RunFiles {
 /**
  * Writes a run's files into `out` as one set. The essentials go first, replacing the previous
  * run's set of files as a whole (its pictures too, so that no old picture stands beside the new
- * model); the pictures follow. A picture that fails is reported and the run still succeeds with
+ * model); then the measurement, which may rewrite them; the pictures follow. A picture that fails is reported and the run still succeeds with
  * its model. Everything is written in a hidden folder first and moved in, so an error or a
  * Ctrl-C leaves no half-written file.
  */
@@ -189,6 +201,7 @@ export async function writeRunFiles(
   try {
     const essentials = files.essentials(staging.path);
     for (const path of staging.commit(essentials, { removeOthers: true })) written.push(path);
+    if (files.measurement) staging.commit(files.measurement(staging.path));
     if (files.pictures) {
       const made = await files.pictures(staging.path, (name, error) => {
         failed.push(name);
