@@ -102,7 +102,8 @@ export function checkOutputDirectory(out: string): void {
       if (!written.includes(name)) {
         throw new Error(
           `${path} was not written by a micrograd run into this folder (its ${MANIFEST} does not list it), ` +
-            "and a run would replace or remove it; move it away or choose another --out",
+            "and a run would replace or remove it; move it away (or delete it, if a micrograd older than this " +
+            "list wrote it) or choose another --out",
         );
       }
     }
