@@ -189,7 +189,13 @@ export interface Scaler {
   transform(X: readonly (readonly number[])[]): number[][];
 }
 
-/** Fits per-feature mean and standard deviation on `X`; constant features are left unscaled (std 1). */
+/** A std at most this fraction of a column's size (or of 1) is rounding: the column is constant. */
+const CONSTANT_TOLERANCE = 1e-12;
+
+/**
+ * Fits per-feature mean and standard deviation on `X`; constant features (a std within
+ * rounding of 0) are left unscaled (std 1). Values too large to square are refused.
+ */
 export function standardize(X: readonly (readonly number[])[]): Scaler {
   if (X.length === 0) throw new RangeError("standardize: no rows");
   const d = X[0].length;
@@ -197,7 +203,19 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
   const std = new Array<number>(d).fill(0);
   for (const row of X) for (let j = 0; j < d; j++) mean[j] += row[j] / X.length;
   for (const row of X) for (let j = 0; j < d; j++) std[j] += (row[j] - mean[j]) ** 2 / X.length;
-  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]) || 1;
+  // A column that is constant but for rounding (a std of 1e-14 around 0.3) would be blown up by
+  // 1e14 into noise; such a std counts as 0, and a column without spread is left unscaled.
+  for (let j = 0; j < d; j++) {
+    const spread = Math.sqrt(std[j]);
+    if (!Number.isFinite(spread)) {
+      let largest = 0;
+      for (const row of X) largest = Math.max(largest, Math.abs(row[j]));
+      throw new RangeError(
+        `standardize: column ${j + 1} has values too large to square (as large as ${largest.toPrecision(3)}); rescale it`,
+      );
+    }
+    std[j] = spread > CONSTANT_TOLERANCE * Math.max(1, Math.abs(mean[j])) ? spread : 1;
+  }
   return { mean, std, transform: (rows) => rows.map((row) => row.map((x, j) => (x - mean[j]) / std[j])) };
 }
 
@@ -210,7 +228,8 @@ export const MAX_CSV_ROWS = 1_000_000;
  * order of first appearance. A first line whose features are all non-numbers is a header.
  * Blank lines are skipped; CRLF is fine. A label column that cannot be classes is refused with
  * its name: numbers that are not whole (a measurement) or nearly one value per row (an id).
- * More than `maxRows` rows (default 1,000,000) are refused: tiny rows take about 400 bytes of
+ * A feature larger than 1e150 in size is refused with its line and column: standardizing squares
+ * it. More than `maxRows` rows (default 1,000,000) are refused: tiny rows take about 400 bytes of
  * memory each once parsed, so even a file of modest size could exhaust the heap.
  */
 export function parseCsv(text: string, options: { source?: string; maxRows?: number } = {}): Dataset {
@@ -257,7 +276,16 @@ export function parseCsv(text: string, options: { source?: string; maxRows?: num
           `${source}:${lineNumber}: column ${column + 1} is "${cell}", not a finite number`,
         );
       }
-      return Number(cell);
+      const value = Number(cell);
+      // Standardizing squares the values; beyond this their squares overflow to Infinity.
+      if (Math.abs(value) > MAX_FEATURE) {
+        const name = featureNames?.[column] === undefined ? "" : ` ("${featureNames[column]}")`;
+        throw new RangeError(
+          `${source}:${lineNumber}: column ${column + 1}${name} is ${cell}, too large to train on ` +
+            "(at most 1e150 in size: its square must be a finite number); rescale the column",
+        );
+      }
+      return value;
     });
     const label = cells[cells.length - 1];
     if (label === "") throw new SyntaxError(`${source}:${lineNumber}: the label (last column) is empty`);
@@ -279,6 +307,9 @@ export function parseCsv(text: string, options: { source?: string; maxRows?: num
     throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
   return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
 }
+
+/** The largest feature magnitude a CSV may hold: (2 × 1e150)² is still far from overflowing. */
+const MAX_FEATURE = 1e150;
 
 /** A label column with this many classes or more is checked for looking like an id. */
 const MANY_CLASSES = 10;

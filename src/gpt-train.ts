@@ -80,6 +80,28 @@ export function trainGPT(
   let next = 0;
   for (let step = 0; step < steps; step++) {
     let loss: number;
+    try {
+      loss = trainingStep();
+    } catch (error) {
+      // The documents were checked up front, so a number out of range (log of a probability
+      // rounded to 0, an overflow) means the weights grew without bound: the steps were too large.
+      if (!(error instanceof RangeError)) throw error;
+      const last = losses.length > 0 ? `, last loss ${losses[losses.length - 1].toPrecision(4)}` : "";
+      throw new RangeError(
+        `trainGPT: training diverged at step ${step + 1} of ${steps}${last} (${error.message}); ` +
+          `the steps are too large: try a smaller learning rate than ${lr}`,
+      );
+    }
+    optimizer.lr = scheduledRate(schedule, lr, step, steps);
+    optimizer.step();
+    losses.push(loss);
+    if (options.onStep?.({ step, loss, lr: optimizer.lr }) === false) break;
+  }
+  return { losses, optimizer };
+
+  /** One step's forward and backward passes; returns the batch's mean loss. */
+  function trainingStep(): number {
+    let loss: number;
     optimizer.zeroGrad();
     if (compiled) {
       // Each document's loss, weighted by 1/batchSize, sends its gradient as the eager mean
@@ -102,12 +124,8 @@ export function trainGPT(
       total.backward();
       loss = total.data;
     }
-    optimizer.lr = scheduledRate(schedule, lr, step, steps);
-    optimizer.step();
-    losses.push(loss);
-    if (options.onStep?.({ step, loss, lr: optimizer.lr }) === false) break;
+    return loss;
   }
-  return { losses, optimizer };
 }
 
 /**

@@ -131,7 +131,10 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
       if (!(error instanceof RangeError)) throw error;
       const last = history.length > 0 ? `, last loss ${history[history.length - 1].loss.toPrecision(4)}` : "";
       const cause = divergenceCause({ model, data, l2, lr: baseRate, history, updating });
-      throw new RangeError(`fit: training diverged at step ${step}${last} (${error.message}); ${cause}`);
+      // Counted from 1, as the progress display counts the steps.
+      throw new RangeError(
+        `fit: training diverged at step ${step + 1} of ${steps}${last} (${error.message}); ${cause}`,
+      );
     }
 
     const record: StepRecord = {

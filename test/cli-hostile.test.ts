@@ -14,10 +14,14 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OUTPUT_FILES } from "../src/cli/output.js";
+import { MANIFEST, OUTPUT_FILES } from "../src/cli/output.js";
+import { decimated, MAX_HISTORY_RECORDS } from "../src/cli/run.js";
 import { loadModel } from "../src/node/models.js";
+import { escapeXml } from "../src/viz/svg.js";
 
 const root = join(import.meta.dirname, "..");
+/** The files of a run's output folder, without the manifest that lists them. */
+const runFiles = (dir: string) => readdirSync(dir).filter((name) => name !== MANIFEST);
 const program = join(root, "dist", "cli", "main.js");
 
 interface Run {
@@ -26,8 +30,14 @@ interface Run {
   stderr: string;
 }
 
-function micrograd(args: string[], options: { cwd?: string; preload?: string } = {}): Promise<Run> {
-  const node = options.preload ? ["--require", options.preload] : [];
+function micrograd(
+  args: string[],
+  options: { cwd?: string; preload?: string; heapMB?: number } = {},
+): Promise<Run> {
+  const node = [
+    ...(options.preload ? ["--require", options.preload] : []),
+    ...(options.heapMB ? [`--max-old-space-size=${options.heapMB}`] : []),
+  ];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -48,7 +58,8 @@ async function expectEach(cases: [string[], string][], code: number, options: { 
 }
 
 const folder = () => mkdtempSync(join(tmpdir(), "micrograd-hostile-"));
-const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith("."));
+/** Hidden files other than the manifest: what an interrupted run could leave behind. */
+const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith(".") && name !== MANIFEST);
 
 beforeAll(() => {
   if (!existsSync(program))
@@ -85,7 +96,7 @@ describe("sizes are checked before any work", () => {
     const raised = ["--hidden", "8", "--max-graph", "3591", "--max-params", "33", "--steps", "2"];
     const run = await micrograd(["train", ...raised, "--no-pictures", "--quiet", "--out", out]);
     expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json"]);
   });
 
   it("refuses a label column that is an id or a measurement, naming the column", async () => {
@@ -187,7 +198,7 @@ describe("the output folder", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("micrograd: curves.png not written: the renderer broke (on purpose)");
     expect(run.stdout).toContain("not written (see above): curves.png");
-    expect(readdirSync(out).sort()).toEqual(
+    expect(runFiles(out).sort()).toEqual(
       ["boundary.png", "boundary.svg", "curves.svg", "history.json", "model.json", "training.gif"].sort(),
     );
     expect(loadModel(join(out, "model.json")).model.nin).toBe(2);
@@ -219,7 +230,7 @@ describe("the output folder", () => {
     );
     const run = await micrograd(["train", "--data", csv, "--steps", "3", "--out", out, "--quiet"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual([
+    expect(runFiles(out).sort()).toEqual([
       "curves.png",
       "curves.svg",
       "history.json",
@@ -271,7 +282,7 @@ async function expectInterruptedWhileWriting(
   expect(writing.code).toBe(130);
   expect(writing.stderr).toContain("micrograd: interrupted (SIGINT); unfinished files removed");
   expect(hidden(out)).toEqual([]);
-  for (const name of readdirSync(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
+  for (const name of runFiles(out)) expect([...OUTPUT_FILES, "notes.txt"]).toContain(name);
   expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
 }
 
@@ -374,11 +385,11 @@ describe("gpt train, sample and attention: the same guarantees as train", () => 
     const first = await micrograd(["gpt", "train", "--data", data, ...tiny, "--out", out]);
     expect(first.code, first.stderr).toBe(0);
     const gptFiles = ["attention.png", "attention.svg", "history.json", "loss.png", "loss.svg", "model.json"];
-    expect(readdirSync(out).sort()).toEqual([...gptFiles, "notes.txt"].sort());
+    expect(runFiles(out).sort()).toEqual([...gptFiles, "notes.txt"].sort());
     const second = await micrograd(["gpt", "train", "--data", data, ...tiny, "--no-pictures", "--out", out]);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`wrote:\n  ${join(out, "model.json")}\n  ${join(out, "history.json")}\n`);
-    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
     expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine");
     expect(JSON.parse(readFileSync(join(out, "history.json"), "utf8")).losses).toHaveLength(3);
   });
@@ -487,7 +498,7 @@ describe("newcomer polish", () => {
     expect(run.stdout).toMatch(
       /after the last update: training loss \d\.\d{4} \(without L2\), training accuracy \d+\.\d% \(120 samples\); test accuracy \d+\.\d% \(30 held-out samples\)/,
     );
-    expect(readdirSync(join(cwd, "out", "iris")).sort()).toEqual(["history.json", "model.json"]);
+    expect(runFiles(join(cwd, "out", "iris")).sort()).toEqual(["history.json", "model.json"]);
     const { metadata } = loadModel(join(cwd, "out", "iris", "model.json"));
     expect(metadata.classNames).toEqual(["setosa", "versicolor", "virginica"]);
     expect(statSync(join(cwd, "out", "iris")).isDirectory()).toBe(true);
@@ -516,8 +527,384 @@ describe("newcomer polish", () => {
     const out = join(folder(), "run");
     const run = await micrograd(["train", "--l2", "1e308", "--steps", "5", "--out", out]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("training diverged at step 0");
+    expect(run.stderr).toContain("training diverged at step 1 of 5 (");
     expect(run.stderr).toContain("the cause is the L2 penalty: l2 = 1e+308");
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("the tester's review (issue 14, second round)", () => {
+  it("a network the limits allow is measured row by row after training and saved, not lost to the heap", async () => {
+    // 20,000 hidden units: a step of 8 samples fits in --max-graph 1,000,000, a 64-row scoring
+    // block (about 5 million values) would not, nor in a 512 MB heap.
+    const out = join(folder(), "wide");
+    const args = [
+      "train",
+      "--hidden",
+      "20000",
+      "--batch-size",
+      "8",
+      "--steps",
+      "1",
+      "--max-graph",
+      "1000000",
+    ];
+    const run = await micrograd([...args, "--out", out], { heapMB: 512 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("pictures skipped: drawing runs the model over 64 points at a time");
+    expect(run.stdout).toContain("training accuracy");
+    expect(runFiles(out).sort()).toContain("model.json");
+    expect(readdirSync(out)).not.toContain("boundary.svg");
+    const saved = loadModel(join(out, "model.json"));
+    expect(saved.model.parameters()).toHaveLength(80_001);
+    // Saved before the measurement, then again with its scores.
+    expect(saved.metadata.notes?.trainAccuracy).toEqual(expect.any(Number));
+    expect(saved.metadata.notes?.testAccuracy).toEqual(expect.any(Number));
+  });
+
+  it("divergence from a huge learning rate blames the learning rate, for train and gpt train; nothing is written", async () => {
+    const dir = folder();
+    const mlp = await micrograd([
+      "train",
+      "--lr",
+      "1e6",
+      "--optimizer",
+      "sgd",
+      "--loss",
+      "mse",
+      "--out",
+      join(dir, "mlp"),
+    ]);
+    expect(mlp.code).toBe(1);
+    expect(mlp.stderr).toContain("the steps are too large; try a smaller learning rate than 1000000");
+    expect(mlp.stderr).not.toContain("L2 penalty");
+    const gpt = await micrograd([
+      "gpt",
+      "train",
+      "--lr",
+      "1e6",
+      "--steps",
+      "50",
+      "--out",
+      join(dir, "gpt"),
+      "--quiet",
+    ]);
+    expect(gpt.code).toBe(1);
+    expect(gpt.stderr).toMatch(
+      /training diverged at step \d+ of 50, last loss [\d.]+ \(log\(0\): input must be > 0\); /,
+    );
+    expect(gpt.stderr).toContain("try a smaller learning rate than 1000000");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a file of the user's with an output name is never replaced or removed; an exported model.onnx goes with its model", async () => {
+    const dir = folder();
+    const mine = join(dir, "mine");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "boundary.svg"), "mine");
+    const refused = await micrograd(["train", "--steps", "2", "--out", mine]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `${join(mine, "boundary.svg")} was not written by a micrograd run into this folder (its .micrograd-run.json does not list it)`,
+    );
+    expect(refused.stderr).not.toContain("step "); // before training
+    expect(readdirSync(mine)).toEqual(["boundary.svg"]);
+    expect(readFileSync(join(mine, "boundary.svg"), "utf8")).toBe("mine");
+
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "2", "--no-pictures", "--out", out, "--quiet"])).code).toBe(
+      0,
+    );
+    const exported = await micrograd(["export", "--model", join(out, "model.json")]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, MANIFEST), "utf8")).files.sort()).toEqual([
+      "history.json",
+      "model.json",
+      "model.onnx",
+    ]);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    expect((await micrograd(["train", "--steps", "2", "--no-pictures", "--out", out, "--quiet"])).code).toBe(
+      0,
+    );
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json", "notes.txt"]);
+  });
+
+  it("a column constant but for rounding is not scaled by 1e16; a feature too large to square is refused on reading", async () => {
+    const dir = folder();
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const x = ((i * 37) % 60) / 30 - 1 + 1 / 60;
+      return `${x},${i % 2 ? "0.3" : "0.30000000000000004"},${x > 0 ? "pos" : "neg"}`;
+    });
+    writeFileSync(join(dir, "near.csv"), `a,b,label\n${rows.join("\n")}\n`);
+    const out = join(dir, "near");
+    const run = await micrograd([
+      "train",
+      "--data",
+      join(dir, "near.csv"),
+      "--steps",
+      "50",
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(loadModel(join(out, "model.json")).metadata.scaler?.std[1]).toBe(1);
+    const predicted = await micrograd(["predict", "--model", join(out, "model.json"), "--input", "0.5,0.31"]);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const score = Number(/score (-?[\d.]+)/.exec(predicted.stdout)?.[1]);
+    expect(Math.abs(score)).toBeLessThan(100);
+
+    writeFileSync(join(dir, "huge.csv"), "a,big,label\n1,1e300,x\n2,2,y\n3,3,x\n4,4,y\n5,5,x\n");
+    const huge = await micrograd(["train", "--data", join(dir, "huge.csv"), "--out", join(dir, "huge")]);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain('huge.csv:2: column 2 ("big") is 1e300, too large to train on');
+    expect(existsSync(join(dir, "huge"))).toBe(false);
+  });
+
+  it("gpt train refuses a file that is not plain UTF-8 text, naming the line; SVG text shows control characters", async () => {
+    const dir = folder();
+    writeFileSync(join(dir, "control.txt"), "anna\nbob\u0001x\n");
+    writeFileSync(join(dir, "binary.dat"), Buffer.from([0x61, 0x0a, 0x62, 0x0a, 0xff, 0xfe, 0x00, 0x0a]));
+    await expectEach(
+      [
+        [
+          ["gpt", "train", "--data", join(dir, "control.txt"), "--out", join(dir, "out")],
+          "control.txt: line 2 has a control character (U+0001); give a text file (UTF-8, one document per line)",
+        ],
+        [
+          ["gpt", "train", "--data", join(dir, "binary.dat"), "--out", join(dir, "out")],
+          "binary.dat: line 3 has bytes that are not UTF-8 text",
+        ],
+      ],
+      1,
+    );
+    expect(readdirSync(dir).sort()).toEqual(["binary.dat", "control.txt"]);
+    expect(escapeXml("a\u0001<b>\u007f\tc")).toBe("a\u2401&#60;b&#62;\u2421\tc");
+  });
+
+  it("a stratified split of many two-row classes that holds out nothing says so in one sentence", async () => {
+    const dir = folder();
+    const rows = Array.from({ length: 16_000 }, (_, i) => `${i % 7},${i % 5},c${Math.floor(i / 2)}`);
+    writeFileSync(join(dir, "many.csv"), `${rows.join("\n")}\n`);
+    const run = await micrograd(["train", "--data", join(dir, "many.csv"), "--out", join(dir, "out")]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `--test-size 0.2 holds out none of the 16,000 rows of ${join(dir, "many.csv")}: the split takes 0.2 of each class, ` +
+        "and the 8,000 classes have 2 rows each on average, too few to hold one out; " +
+        "use --test-size 0 for no test set, or a label column with fewer classes",
+    );
+    expect(readdirSync(dir)).toEqual(["many.csv"]);
+  });
+
+  it("gpt: a huge --block is named as the cause; a --name longer than the block is refused, not cut", async () => {
+    const dir = folder();
+    const block = await micrograd(["gpt", "train", "--block", "100000", "--out", join(dir, "big")]);
+    expect(block.code).toBe(2);
+    expect(block.stderr).toContain(
+      "a GPT of 1 layer, embd 16, block 100000 has 1,603,936 parameters, more than --max-params 1,000,000; " +
+        "its position table alone (block × embd) has 1,600,000; use a smaller --block",
+    );
+    const model = join(dir, "gpt");
+    const trained = await micrograd([
+      "gpt",
+      "train",
+      "--steps",
+      "2",
+      "--block",
+      "8",
+      "--no-pictures",
+      "--quiet",
+      "--out",
+      model,
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const long = await micrograd([
+      "gpt",
+      "attention",
+      "--model",
+      join(model, "model.json"),
+      "--name",
+      "annabella",
+      "--out",
+      join(dir, "a.svg"),
+    ]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain(
+      "--name: it has 9 characters; the model's block of 8 leaves room for at most 7",
+    );
+    expect(existsSync(join(dir, "a.svg"))).toBe(false);
+    expect(existsSync(join(dir, "big"))).toBe(false);
+  });
+
+  it("a model file of the other kind, or an ONNX file, is named with the command to use, without raw bytes", async () => {
+    const dir = folder();
+    const mlp = join(dir, "mlp");
+    const gpt = join(dir, "gpt");
+    expect((await micrograd(["train", "--steps", "2", "--no-pictures", "--quiet", "--out", mlp])).code).toBe(
+      0,
+    );
+    expect((await micrograd(["export", "--model", join(mlp, "model.json")])).code).toBe(0);
+    const gptArgs = ["gpt", "train", "--steps", "2", "--block", "8", "--no-pictures", "--out", gpt];
+    const gptRun = await micrograd(gptArgs);
+    expect(gptRun.code).toBe(0);
+    expect(gptRun.stderr).toMatch(/step 2\/2 .*\n\(loss: the training loss averaged over the last 100 steps/);
+    const gptModel = join(gpt, "model.json");
+    const mlpModel = join(mlp, "model.json");
+    const onnx = join(mlp, "model.onnx");
+    await expectEach(
+      [
+        [
+          ["gpt", "sample", "--model", mlpModel],
+          `${mlpModel}: this is an MLP model, not a GPT; use micrograd predict`,
+        ],
+        [
+          ["predict", "--model", gptModel, "--input", "1,2"],
+          `${gptModel}: this is a GPT model, not an MLP; use micrograd gpt sample`,
+        ],
+        [
+          ["export", "--model", gptModel],
+          `${gptModel}: this is a GPT model, not an MLP; use micrograd gpt sample`,
+        ],
+        [["export", "--model", onnx], `${onnx}: this is an ONNX file, which micrograd does not read`],
+        [["predict", "--model", onnx, "--input", "1,2"], "give the model.json it was exported from"],
+      ],
+      1,
+    );
+    const binary = await micrograd(["predict", "--model", onnx, "--input", "1,2"]);
+    expect(binary.stderr).toBe(
+      `micrograd: ${onnx}: this is an ONNX file, which micrograd does not read; give the model.json it was exported from\n`,
+    );
+    expect(binary.stderr).not.toMatch(/FromJSON|loadGPT|loadModel/);
+  });
+
+  it("number flags: 1e6 is an integer, a negative value gets the range message, a negative input is read", async () => {
+    const dir = folder();
+    await expectEach(
+      [
+        [["train", "--steps", "-5"], '--steps must be an integer >= 1, got "-5"'],
+        [["train", "--lr", "-1"], '--lr must be a number > 0, got "-1"'],
+        [["gpt", "train", "--block", "-.5"], '--block must be an integer >= 1, got "-.5"'],
+        [["train", "--steps", "1.5"], '--steps must be an integer >= 1, got "1.5"'],
+        [["train", "--steps", "1e-3"], '--steps must be an integer >= 1, got "1e-3"'],
+        [["train", "--steps", "1e400"], '--steps must be an integer >= 1, got "1e400"'],
+      ],
+      2,
+      { cwd: dir },
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    const out = join(dir, "run");
+    const run = await micrograd([
+      "train",
+      "--max-params",
+      "1e9",
+      "--steps",
+      "2e0",
+      "--no-pictures",
+      "--out",
+      out,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("trained 2 steps");
+    const predicted = await micrograd([
+      "predict",
+      "--model",
+      join(out, "model.json"),
+      "--input",
+      "-0.5,0.25",
+    ]);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.stdout).toMatch(/^-0\.5,0\.25\t→ class /);
+  });
+
+  it("graph: a name given twice in --values is a usage error; a message quotes at most 80 characters of the expression", async () => {
+    const cwd = folder();
+    const sum = Array.from({ length: 100 }, () => "x").join("+");
+    const run = await micrograd(["graph", "--expr", `${sum} $ ${sum}`, "--values", "x=1"], { cwd });
+    expect(run.code).toBe(2);
+    const quoted = /at column 201 of "(.*)"\n/.exec(run.stderr)?.[1] ?? "";
+    expect(quoted).toBe(`…${"x+".repeat(19)}x $ ${"x+".repeat(19)}…`);
+    expect(quoted.length).toBeLessThanOrEqual(82);
+    await expectEach(
+      [
+        [
+          ["graph", "--expr", "x*2", "--values", "x=1,x=2"],
+          "--values: x is given twice; give each name one value",
+        ],
+      ],
+      2,
+      { cwd },
+    );
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("wording: 1 step, thousands separators, export's empty --out", async () => {
+    const dir = folder();
+    const run = await micrograd(["train", "--steps", "1", "--no-pictures", "--out", join(dir, "run")]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^trained 1 step in /m);
+    const gpt = await micrograd([
+      "gpt",
+      "train",
+      "--steps",
+      "1",
+      "--block",
+      "8",
+      "--no-pictures",
+      "--out",
+      join(dir, "gpt"),
+    ]);
+    expect(gpt.code, gpt.stderr).toBe(0);
+    expect(gpt.stdout).toMatch(/^trained 1 step in /m);
+    const long = await micrograd([
+      "train",
+      "--steps",
+      "1200",
+      "--hidden",
+      "",
+      "--no-pictures",
+      "--out",
+      join(dir, "long"),
+    ]);
+    expect(long.stderr).toContain("step 1,200/1,200");
+    expect(long.stdout).toMatch(/^trained 1,200 steps in /m);
+    await expectEach(
+      [
+        [["export", "--model", join(dir, "run", "model.json"), "--out", ""], '--out needs a path, got ""'],
+        [["export", "--model", " "], '--model needs a path, got " "'],
+      ],
+      2,
+    );
+    expect(readdirSync(join(dir, "run")).sort()).toEqual([MANIFEST, "history.json", "model.json"].sort());
+  });
+
+  it("predict with a model whose weights overflow names the file and the cause", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    expect((await micrograd(["train", "--steps", "1", "--no-pictures", "--quiet", "--out", out])).code).toBe(
+      0,
+    );
+    const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
+    json.parameters = json.parameters.map(() => 1e300);
+    const file = join(dir, "overflowing.json");
+    writeFileSync(file, JSON.stringify(json));
+    const run = await micrograd(["predict", "--model", file, "--input", "1,2"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^micrograd: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: the model's outputs overflow \\(.*result overflows\\): ` +
+          "its weights are too large \\(the largest is 1\\.00e\\+300\\); retrain it, with a smaller learning rate\n$",
+      ),
+    );
+  });
+
+  it("history.json of a very long run keeps every k-th step and the last, and says k", () => {
+    const steps = Array.from({ length: 250_001 }, (_, step) => ({ step, loss: 1 / (step + 1) }));
+    const { kept, every } = decimated(steps, MAX_HISTORY_RECORDS);
+    expect(every).toBe(3);
+    expect(kept.length).toBeLessThanOrEqual(MAX_HISTORY_RECORDS + 1);
+    expect(kept.slice(0, 3).map((r) => r.step)).toEqual([0, 3, 6]);
+    expect(kept.at(-1)?.step).toBe(250_000);
+    expect(decimated([1, 2, 3], 10)).toEqual({ kept: [1, 2, 3], every: 1 });
+    expect(decimated([0, 1, 2, 3, 4], 2)).toEqual({ kept: [0, 3, 4], every: 3 });
   });
 });

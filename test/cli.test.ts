@@ -12,10 +12,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MANIFEST } from "../src/cli/output.js";
 import { loadModel } from "../src/node/models.js";
 import { predict } from "../src/train.js";
 
 const root = join(import.meta.dirname, "..");
+/** The files of a run's output folder, without the manifest that lists them. */
+const runFiles = (dir: string) => readdirSync(dir).filter((name) => name !== MANIFEST);
 const program = join(root, "dist", "cli", "main.js");
 
 interface Run {
@@ -114,7 +117,7 @@ describe("train and predict", () => {
     expect(run.stdout).toMatch(
       /after the last update: training loss \d\.\d{4} \(without L2\), training accuracy \d+\.\d% \(80 samples\); test accuracy \d+\.\d% \(20 held-out samples\)/,
     );
-    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json"]);
     const history = JSON.parse(readFileSync(join(out, "history.json"), "utf8")) as {
       history: { loss: number }[];
     };
@@ -282,7 +285,7 @@ describe("train and predict", () => {
     for (const name of Object.keys(before)) {
       if (name !== "curves.png") expect(readFileSync(join(out, name)), name).toEqual(before[name]);
     }
-    expect(readdirSync(out).filter((name) => name.startsWith("."))).toEqual([]);
+    expect(readdirSync(out).filter((name) => name.startsWith(".") && name !== MANIFEST)).toEqual([]);
   });
 
   it("bad files: exit 1, the reason, and nothing on disk touched", async () => {
@@ -319,7 +322,7 @@ describe("train and predict", () => {
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain("exists and is not a folder");
     expect(readFileSync(file, "utf8")).toBe("mine");
-    expect(readdirSync(out).sort()).toEqual(["history.json", "model.json"]);
+    expect(runFiles(out).sort()).toEqual(["history.json", "model.json"]);
   });
 });
 

@@ -102,9 +102,29 @@ describe("splitting and scaling", () => {
     expect(Z.map((r) => r[0] ** 2).reduce((s, v) => s + v, 0) / 3).toBeCloseTo(1, 14);
     expect(Z.map((r) => r[1])).toEqual([0, 0, 0]);
   });
+
+  it("standardize treats a column constant but for rounding as constant, and refuses values too large to square", () => {
+    // 0.1 + 0.2 and 0.3 differ in the last bit: a std of about 3e-17 that would scale by 3e16.
+    const X = Array.from({ length: 10 }, (_, i) => [i, i % 2 ? 0.3 : 0.1 + 0.2]);
+    const scaler = standardize(X);
+    expect(scaler.std[1]).toBe(1);
+    expect(Math.abs(scaler.transform([[0, 0.31]])[0][1])).toBeLessThan(0.02);
+    // A real spread of a large column is kept: 1e-11 relative is above the tolerance.
+    expect(standardize([[1e6], [1e6 + 1e-4]]).std[0]).toBeCloseTo(5e-5, 10);
+    expect(() => standardize([[1e300], [-1e300]])).toThrow(
+      "standardize: column 1 has values too large to square (as large as 1.00e+300); rescale it",
+    );
+  });
 });
 
 describe("CSV", () => {
+  it("refuses a feature too large to square, naming its line and column", () => {
+    expect(() => parseCsv("a,big,label\n1,2,x\n2,1e300,y\n", { source: "huge.csv" })).toThrow(
+      'huge.csv:3: column 2 ("big") is 1e300, too large to train on (at most 1e150 in size',
+    );
+    expect(() => parseCsv("1,-2e200,x\n2,1,y\n")).toThrow("csv:1: column 2 is -2e200, too large");
+  });
+
   it("parses features and integer labels, with a header, blank lines and CRLF", () => {
     const data = parseCsv("x,y,label\r\n0.5,1,0\r\n\r\n-2,3e-1,1\r\n");
     expect(data.X).toEqual([

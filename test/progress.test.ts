@@ -1,6 +1,6 @@
 // The training progress display: a bar redrawn in place on a terminal, plain lines in a pipe.
 import { describe, expect, it } from "vitest";
-import { PROGRESS_LEGEND, Progress } from "../src/cli/progress.js";
+import { GPT_PROGRESS_LEGEND, PROGRESS_LEGEND, Progress } from "../src/cli/progress.js";
 import type { StepRecord } from "../src/train.js";
 
 function stream(isTTY: boolean, columns?: number) {
@@ -44,11 +44,26 @@ describe("Progress", () => {
       for (let step = 0; step < 1000; step += 111) progress.update(record(step, 0.5));
       progress.update(record(999, 0.875));
       const last = visible(out.chunks.at(-1) as string);
-      expect(last.length, `${columns} columns`).toBeLessThanOrEqual(Math.max(20, columns - 1));
-      expect(last.startsWith("step 1000/1000")).toBe(true);
+      expect(last.length, `${columns} columns`).toBeLessThanOrEqual(columns - 1);
+      expect(last.slice(0, 16)).toBe("step 1,000/1,000".slice(0, columns - 1));
       if (columns === 120) expect(last).toMatch(/\[#{24}\] loss 0\.0010 {2}acc 999\.0% {2}held-out 87\.5%/);
       if (columns === 60) expect(last).not.toContain("["); // the bar gives way to the numbers
     }
+  });
+
+  it("a language model's line (no accuracy) fits a narrow terminal; its own legend follows", () => {
+    for (const columns of [30, 12]) {
+      const out = stream(true, columns);
+      const progress = new Progress(out, 5000);
+      progress.legend = GPT_PROGRESS_LEGEND;
+      progress.update({ step: 4999, loss: 2.25 });
+      progress.finish();
+      const [line, legend] = visible(out.chunks.join("")).split("\n");
+      expect(line.length, `${columns} columns`).toBeLessThanOrEqual(columns - 1);
+      expect(line.startsWith("step 5,000/5,000".slice(0, columns - 1))).toBe(true);
+      expect(legend).toBe(GPT_PROGRESS_LEGEND);
+    }
+    expect(GPT_PROGRESS_LEGEND).toContain("averaged over the last 100 steps");
   });
 
   it("writes about ten plain lines when piped, and the legend after them", () => {

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { type Dataset, makeMoons } from "../data.js";
 import { MLP } from "../nn.js";
 import type { FitOptions } from "../train.js";
-import { type Io, NO_COMPILE_HELP, NO_COMPILE_OPTION, pathFlag, printHelp } from "./flags.js";
+import { type Io, NO_COMPILE_HELP, NO_COMPILE_OPTION, negativeValues, pathFlag, printHelp } from "./flags.js";
 import { checkOutputDirectory } from "./output.js";
 import { runTraining } from "./run.js";
 
@@ -42,7 +42,7 @@ export function demoSetup(): { data: Dataset; model: MLP } {
 
 export async function demo(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       out: { type: "string" },
       ...NO_COMPILE_OPTION,

@@ -6,6 +6,8 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../node/files.js";
 import { loadModel } from "../node/models.js";
+import { GPT_MODEL_HINT, negativeValues } from "./flags.js";
+import { recordInManifest } from "./output.js";
 
 export const EXPORT_HELP = `micrograd export — write a saved model as ONNX, to run in ONNX Runtime
 
@@ -33,7 +35,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   let values: { model?: string; out?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      args,
+      args: negativeValues(args),
       options: {
         model: { type: "string" },
         out: { type: "string" },
@@ -48,6 +50,11 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (values.model === undefined) return usage("--model FILE is required");
+  for (const flag of ["model", "out"] as const) {
+    const text = values[flag];
+    if (text !== undefined && text.trim() === "")
+      return usage(`--${flag} needs a path, got ${JSON.stringify(text)}`);
+  }
   const modelPath = values.model;
   const out = resolve(values.out ?? join(dirname(modelPath), `${basename(modelPath, ".json")}.onnx`));
   if (extname(out).toLowerCase() !== ".onnx") return usage(`--out ${values.out}: the file must end in .onnx`);
@@ -57,7 +64,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     if (existsSync(out) && statSync(out).isDirectory()) {
       throw new Error(`${out} is a folder; choose another --out`);
     }
-    const { model, metadata } = loadModel(modelPath);
+    const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
     const { onnxOutputNames, toOnnx } = await loadOnnxWriter();
     let bytes: Uint8Array;
     try {
@@ -66,6 +73,8 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       throw new Error(`${modelPath}: cannot be exported to ONNX: ${(error as Error).message}`);
     }
     writeFileAtomic(out, bytes);
+    // Beside a run's model.json, the next run there removes it with the model it was made from.
+    recordInManifest(out);
     const outputs = onnxOutputNames(model, metadata);
     io.stdout.write(
       `wrote ${out} (${bytes.length} bytes): input [batch, ${model.nin}] → ${outputs.join(", ")}\n`,

@@ -55,7 +55,10 @@ export function evaluateExpression(source: string, inputs: Record<string, number
   };
   const tokens = tokenize(source);
   const fail = (message: string, token: Token): never => {
-    throw new ExpressionError(`${message} at column ${token.position + 1} of "${source}"`, token.position);
+    throw new ExpressionError(
+      `${message} at column ${token.position + 1} of ${excerpt(source, token.position)}`,
+      token.position,
+    );
   };
 
   const operands: Value[] = [];
@@ -174,7 +177,7 @@ function tokenize(source: string): Token[] {
     if (!match) {
       const column = position + (source.slice(position).length - source.slice(position).trimStart().length);
       throw new ExpressionError(
-        `unexpected character "${source[column]}" at column ${column + 1} of "${source}"`,
+        `unexpected character "${source[column]}" at column ${column + 1} of ${excerpt(source, column)}`,
         column,
       );
     }
@@ -185,6 +188,17 @@ function tokenize(source: string): Token[] {
   }
   tokens.push({ kind: "end", text: "", position: source.length });
   return tokens;
+}
+
+/** The most characters of an expression a message quotes: a long one is shown around the error. */
+const EXCERPT_LENGTH = 80;
+
+/** `source` in quotes, or the 80 characters around `position` with "…" for what is left out. */
+export function excerpt(source: string, position: number): string {
+  if (source.length <= EXCERPT_LENGTH) return `"${source}"`;
+  const start = Math.max(0, Math.min(position - EXCERPT_LENGTH / 2, source.length - EXCERPT_LENGTH));
+  const end = start + EXCERPT_LENGTH;
+  return `"${start > 0 ? "…" : ""}${source.slice(start, end)}${end < source.length ? "…" : ""}"`;
 }
 
 function describe(text: string): string {

@@ -38,6 +38,24 @@ export const NO_COMPILE_HELP =
   "  --no-compile        train with the eager engine (the reference) instead of the compiled\n" +
   "                      step: the same numbers, slower; the summary line shows the steps/s";
 
+/**
+ * `args` with a negative number given as a flag's value joined to it ("--lr", "-1" becomes
+ * "--lr=-1"), so that parseArgs passes it on to the range check instead of calling it ambiguous.
+ */
+export function negativeValues(args: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (/^--[^=]+$/.test(args[i]) && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  return joined;
+}
+
 export function numberFlag(
   name: string,
   text: string | undefined,
@@ -60,7 +78,8 @@ export function integerFlag(
 ): number | undefined {
   if (text === undefined) return undefined;
   const x = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || x < min) {
+  // 1e6 and 1000.0 are whole numbers too; 1.5, 1e-3, 0x10 and Infinity are not.
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)(e\+?\d+)?\s*$/i.test(text) || !Number.isInteger(x) || x < min) {
     throw new UsageError(`--${name} must be an integer >= ${min}, got "${text}"`);
   }
   if (x > max) throw new UsageError(`--${name} must be at most ${count(max)}, got ${text.trim()}`);
@@ -93,3 +112,8 @@ export function includes<T extends string>(choices: readonly T[], text: string):
 export function count(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
+
+/** Said when `predict` or `export` is given a GPT's model file. */
+export const GPT_MODEL_HINT = "use micrograd gpt sample or micrograd gpt attention with it";
+/** Said when a `gpt` command is given an MLP's model file. */
+export const MLP_MODEL_HINT = "use micrograd predict or micrograd export with it";

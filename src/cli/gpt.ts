@@ -21,7 +21,9 @@ import {
   type Io,
   integerFlag,
   isUsageError,
+  MLP_MODEL_HINT,
   NO_COMPILE_OPTION,
+  negativeValues,
   numberFlag,
   pathFlag,
   printHelp,
@@ -30,8 +32,8 @@ import {
 } from "./flags.js";
 import { checkGPTSizes, LIMIT_OPTIONS, limitFlags, MAX_GRAPH, MAX_PARAMS } from "./limits.js";
 import { checkOutputDirectory } from "./output.js";
-import { Progress } from "./progress.js";
-import { loadPictures, reportWritten, writeRunFiles } from "./run.js";
+import { GPT_PROGRESS_LEGEND, Progress } from "./progress.js";
+import { decimated, loadPictures, MAX_HISTORY_RECORDS, reportWritten, writeRunFiles } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
 const MAX_SAMPLES = 100_000;
@@ -140,7 +142,7 @@ export async function gptCommand(argv: string[], io: Io): Promise<number> {
 
 async function train(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       data: { type: "string" },
       "held-out": { type: "string" },
@@ -188,7 +190,8 @@ async function train(args: string[], io: Io): Promise<number> {
 
   // The data: documents, their characters, and what the block leaves out.
   const source = dataPath ?? "the shipped names (data/names.txt)";
-  const documents = dataPath === undefined ? loadNames() : splitDocuments(readTextFile(dataPath));
+  const documents =
+    dataPath === undefined ? loadNames() : splitDocuments(readTextFile(dataPath, { plainText: true }));
   if (documents.length === 0) {
     throw new Error(`${source} has no documents: every line is empty, so there is nothing to learn`);
   }
@@ -206,7 +209,8 @@ async function train(args: string[], io: Io): Promise<number> {
   const { train: trainDocs, test: testDocs } = splitDocumentsForTraining(encoded, { heldOut, seed });
   if (trainDocs.length === 0)
     throw new Error(`${source}: no documents left to train on after holding out ${heldOut}`);
-  if (values.name !== undefined) checkInVocabulary("name", values.name, tokenizer);
+  if (values.name !== undefined)
+    checkFitsBlock("name", checkInVocabulary("name", values.name, tokenizer), config.blockSize);
   const name = values.name ?? tokenizer.decode(testDocs[0] ?? trainDocs[0]);
 
   const gpt = new GPT({ vocabSize: tokenizer.vocabSize, ...config, seed });
@@ -219,6 +223,7 @@ async function train(args: string[], io: Io): Promise<number> {
     );
   }
   const progress = quiet ? undefined : new Progress(io.stderr, steps);
+  if (progress) progress.legend = GPT_PROGRESS_LEGEND;
   const started = performance.now();
   // One document per step makes each step's loss jump; the bar shows the average of the last 100.
   let recent: number[] = [];
@@ -257,7 +262,20 @@ async function train(args: string[], io: Io): Promise<number> {
         bigramLoss,
       });
       const evaluation = { on: where, gpt: gptLoss, bigram: bigramLoss };
-      const history = { config, steps, batchSize, lr, seed, heldOut, losses, evaluation };
+      // A loss is up to 20 characters of JSON: a million of them are about 20 MB.
+      const { kept, every } = decimated(losses, MAX_HISTORY_RECORDS * 10);
+      const decimation = every > 1 ? { lossesEvery: every } : {};
+      const history = {
+        config,
+        steps,
+        batchSize,
+        lr,
+        seed,
+        heldOut,
+        ...decimation,
+        losses: kept,
+        evaluation,
+      };
       writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
       return ["model.json", "history.json"];
     },
@@ -279,7 +297,7 @@ async function train(args: string[], io: Io): Promise<number> {
 
   const lastLosses = movingAverage(losses, Math.min(100, losses.length));
   io.stdout.write(
-    `trained ${count(losses.length)} steps in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${values["no-compile"] ? "eager" : "compiled"}): ` +
+    `trained ${count(losses.length)} step${losses.length === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${values["no-compile"] ? "eager" : "compiled"}): ` +
       `training loss ${lastLosses[lastLosses.length - 1].toFixed(4)} (last ${Math.min(100, losses.length)} steps)\n` +
       `${where} loss per character: GPT ${gptLoss.toFixed(4)}, bigram ${bigramLoss.toFixed(4)}\n`,
   );
@@ -349,11 +367,20 @@ function checkInVocabulary(flag: string, text: string, tokenizer: CharTokenizer)
   }
 }
 
+/** The model reads BOS and then the text within its block: a longer text is refused, not cut. */
+function checkFitsBlock(flag: string, ids: readonly number[], blockSize: number): void {
+  if (ids.length >= blockSize) {
+    throw new UsageError(
+      `--${flag}: it has ${count(ids.length)} characters; the model's block of ${count(blockSize)} leaves room for at most ${count(blockSize - 1)}`,
+    );
+  }
+}
+
 // ---- sample -----------------------------------------------------------------------------
 
 function sample(args: string[], io: Io): number {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       model: { type: "string" },
       n: { type: "string" },
@@ -370,13 +397,8 @@ function sample(args: string[], io: Io): number {
   const temperature = numberFlag("temperature", values.temperature, 0, false) ?? 0.5;
   const seed = integerFlag("seed", values.seed, 0) ?? 1;
   const prefix = values.prefix ?? "";
-  const { gpt, tokenizer } = loadGPT(modelPath);
-  const ids = checkInVocabulary("prefix", prefix, tokenizer);
-  if (ids.length >= gpt.config.blockSize) {
-    throw new UsageError(
-      `--prefix: it has ${ids.length} characters; the model's block of ${gpt.config.blockSize} leaves room for at most ${gpt.config.blockSize - 1}`,
-    );
-  }
+  const { gpt, tokenizer } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
+  checkFitsBlock("prefix", checkInVocabulary("prefix", prefix, tokenizer), gpt.config.blockSize);
   const samples = sampleText(gpt, tokenizer, { n, temperature, prefix, seed });
   io.stdout.write(samples.map((s) => `${s}\n`).join(""));
   return 0;
@@ -386,7 +408,7 @@ function sample(args: string[], io: Io): number {
 
 async function attention(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       model: { type: "string" },
       name: { type: "string" },
@@ -407,11 +429,11 @@ async function attention(args: string[], io: Io): Promise<number> {
       : null;
   if (format === null) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
   const layer = integerFlag("layer", values.layer, 0) ?? 0;
-  const { gpt, tokenizer } = loadGPT(modelPath);
+  const { gpt, tokenizer } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
   if (layer >= gpt.config.nLayer) {
     throw new UsageError(`--layer ${layer}: the model has blocks 0..${gpt.config.nLayer - 1}`);
   }
-  checkInVocabulary("name", values.name, tokenizer);
+  checkFitsBlock("name", checkInVocabulary("name", values.name, tokenizer), gpt.config.blockSize);
   const svg = attentionPicture(gpt, tokenizer, values.name, layer);
   if (format === "png") {
     const renderer = await loadPictures(io);

@@ -8,7 +8,16 @@ import { Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
 import { toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
-import { count, type Io, integerFlag, numberFlag, pathFlag, printHelp, UsageError } from "./flags.js";
+import {
+  count,
+  type Io,
+  integerFlag,
+  negativeValues,
+  numberFlag,
+  pathFlag,
+  printHelp,
+  UsageError,
+} from "./flags.js";
 
 const DEFAULT_MAX_NODES = 500;
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -38,7 +47,7 @@ const NEURON = {
 
 export async function graph(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       expr: { type: "string" },
       values: { type: "string" },
@@ -160,7 +169,8 @@ function layOut(
 }
 
 function parseAssignments(text: string): Record<string, number> {
-  const inputs: Record<string, number> = {};
+  // No prototype: a name such as __proto__ or constructor is a name like any other.
+  const inputs: Record<string, number> = Object.create(null);
   for (const part of text.split(",")) {
     if (part.trim() === "") continue;
     const match = /^\s*([A-Za-z_]\w*)\s*=\s*(\S+)\s*$/.exec(part);
@@ -168,6 +178,8 @@ function parseAssignments(text: string): Record<string, number> {
     if (!match || !Number.isFinite(value)) {
       throw new UsageError(`--values: "${part}" is not name=number`);
     }
+    if (Object.hasOwn(inputs, match[1]))
+      throw new UsageError(`--values: ${match[1]} is given twice; give each name one value`);
     inputs[match[1]] = value;
   }
   return inputs;

@@ -3,6 +3,7 @@
 import type { GPTConfig } from "../gpt.js";
 import type { LossName } from "../losses.js";
 import type { Activation } from "../nn.js";
+import { SCORE_BLOCK } from "../train.js";
 import { count, integerFlag, UsageError } from "./flags.js";
 
 /** Parameters a model may have unless --max-params says otherwise. */
@@ -67,6 +68,14 @@ export function stepGraphSize(shape: NetworkShape, batch: number, loss: LossName
           : 3 * (k - 1) + 1
         : (loss === "mse" ? 2 : 3) * k;
   return parameters + batch * (forward + perSample) + 2 + (l2 ? parameters + 3 : 0);
+}
+
+/**
+ * How many Values a compiled scoring pass creates: train's closing measurement, its test-set
+ * measurement and its pictures run the model over blocks of SCORE_BLOCK rows at once.
+ */
+export function scoringGraphSize(shape: NetworkShape): number {
+  return stepGraphSize(shape, SCORE_BLOCK, "mse", false);
 }
 
 /** Refuses a network or a step larger than the limits, saying how large and what to change. */
@@ -142,9 +151,15 @@ export function checkGPTSizes(
   const parameters = gptParameterCount(shape);
   const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;
   if (parameters > limits.maxParams) {
+    // The position table (block × embd) outgrows the rest only when --block is the cause.
+    const positions = blockSize * nEmbd;
+    const advice =
+      positions > parameters / 2
+        ? `its position table alone (block × embd) has ${count(positions)}; use a smaller --block`
+        : "use a smaller --embd or fewer --layers";
     throw new UsageError(
       `${what} has ${count(parameters)} parameters, more than --max-params ${count(limits.maxParams)}; ` +
-        "use a smaller --embd or fewer --layers (or raise --max-params if you have the memory)",
+        `${advice} (or raise --max-params if you have the memory)`,
     );
   }
   const nodes = gptStepGraphSize(shape, batch);

@@ -1,19 +1,22 @@
 // The output folder of a training run. Its files are one set: a new run replaces the set of the
 // previous one, never leaving an old picture beside a new model, and removes nothing it did not
-// write itself. Work in progress lives in a hidden folder that is removed on every way out,
-// Ctrl-C included.
+// write itself: each run records the names it wrote in a manifest (.micrograd-run.json), and
+// only names listed there are ever replaced or removed. Work in progress lives in a hidden
+// folder that is removed on every way out, Ctrl-C included.
 import {
   accessSync,
   constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
 } from "node:fs";
 import { constants as os } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { writeFileAtomic } from "../node/files.js";
 
 /**
  * Every file a training run (`train`, `demo`, `gpt train`) may write into its output folder: the
@@ -34,9 +37,48 @@ export const OUTPUT_FILES = [
   "attention.png",
 ] as const;
 
+/** The file in an output folder that lists the files the last run (and export) wrote there. */
+export const MANIFEST = ".micrograd-run.json";
+/** `micrograd export`'s default output beside model.json: stale once a new run replaces the model. */
+export const EXPORTED_FILE = "model.onnx";
+const MANAGED: readonly string[] = [...OUTPUT_FILES, EXPORTED_FILE];
+
 /**
- * Checks, before any training, that `out` is a writable folder or can be made one, and that
- * none of the files a run writes is something else there, such as a folder. Creates nothing.
+ * The names the manifest in `folder` lists: none when there is no manifest or it cannot be
+ * read, and never a name outside the known output files, so that an edited manifest cannot make
+ * a run remove anything else.
+ */
+export function readManifest(folder: string): string[] {
+  try {
+    const parsed = JSON.parse(readFileSync(join(folder, MANIFEST), "utf8")) as { files?: unknown };
+    if (!Array.isArray(parsed.files)) return [];
+    return parsed.files.filter((name): name is string => typeof name === "string" && MANAGED.includes(name));
+  } catch {
+    return [];
+  }
+}
+
+export function writeManifest(folder: string, names: readonly string[]): void {
+  writeFileAtomic(join(folder, MANIFEST), `${JSON.stringify({ files: [...new Set(names)] })}\n`);
+}
+
+/**
+ * Adds `path` to the manifest of its folder when that folder holds a run whose model.json the
+ * manifest lists (so that the next run there removes the now stale file); otherwise does nothing.
+ */
+export function recordInManifest(path: string): void {
+  const folder = dirname(path);
+  const listed = readManifest(folder);
+  if (MANAGED.includes(basename(path)) && listed.includes("model.json")) {
+    writeManifest(folder, [...listed, basename(path)]);
+  }
+}
+
+/**
+ * Checks, before any training, that `out` is a writable folder or can be made one, that none
+ * of the files a run writes is something else there, such as a folder, and that every file
+ * there with one of their names was written by the previous run (its manifest lists it): a
+ * run never overwrites or removes a file of the user's. Creates nothing.
  */
 export function checkOutputDirectory(out: string): void {
   if (existsSync(out)) {
@@ -49,10 +91,20 @@ export function checkOutputDirectory(out: string): void {
         `--out ${out}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
       );
     }
+    const written = readManifest(out);
+    // A model.onnx the manifest does not list is left alone: nothing a run writes replaces it.
     for (const name of OUTPUT_FILES) {
       const path = join(out, name);
-      if (existsSync(path) && !statSync(path).isFile()) {
+      if (!existsSync(path)) continue;
+      if (!statSync(path).isFile()) {
         throw new Error(`${path} exists and is not a file; move it away or choose another --out`);
+      }
+      if (!written.includes(name)) {
+        throw new Error(
+          `${path} was not written by a micrograd run into this folder (its ${MANIFEST} does not list it), ` +
+            "and a run would replace or remove it; move it away (or delete it, if a micrograd older than this " +
+            "list wrote it) or choose another --out",
+        );
       }
     }
     return;
@@ -97,17 +149,23 @@ export class Staging {
     }
   }
 
+  /** This run's files in `out` so far, as its manifest lists them. */
+  private readonly committed: string[] = [];
+
   /**
-   * Moves the named files from the staging folder into `out`. With `removeOthers`, first removes
-   * every other file of a previous run (names in OUTPUT_FILES only: nothing else is touched),
-   * so that what is left is this run's set, even if a later file fails.
+   * Moves the named files from the staging folder into `out` and lists them in the manifest.
+   * With `removeOthers`, first removes every other file the previous run's manifest lists
+   * (nothing else is touched), so that what is left is this run's set, even if a later file fails.
    */
   commit(names: readonly string[], options: { removeOthers?: boolean } = {}): string[] {
     if (options.removeOthers) {
-      for (const name of OUTPUT_FILES) {
+      for (const name of readManifest(this.out)) {
         if (!names.includes(name)) rmSync(join(this.out, name), { force: true });
       }
     }
+    // Listed before they are moved in, so that an interruption leaves no unlisted file of ours.
+    this.committed.push(...names);
+    writeManifest(this.out, [...(options.removeOthers ? [] : readManifest(this.out)), ...this.committed]);
     return names.map((name) => {
       renameSync(join(this.path, name), join(this.out, name));
       return join(this.out, name);

@@ -5,7 +5,7 @@ import { softmax } from "../losses.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
 import { predict, scores } from "../train.js";
-import { count, type Io, pathFlag, printHelp, UsageError } from "./flags.js";
+import { count, GPT_MODEL_HINT, type Io, negativeValues, pathFlag, printHelp, UsageError } from "./flags.js";
 
 export const PREDICT_HELP = `micrograd predict — classify with a saved model
 
@@ -22,7 +22,7 @@ Files are read only when they are regular files of at most 100 MB and 1,000,000 
 
 export function predictCommand(args: string[], io: Io): number {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       model: { type: "string" },
       input: { type: "string", multiple: true },
@@ -53,7 +53,7 @@ export function predictCommand(args: string[], io: Io): number {
       );
     }
   }
-  const { model, metadata } = loadModel(modelPath);
+  const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
   if (csv !== undefined) {
     const nClasses = model.nout === 1 ? 2 : model.nout;
     const table = readInputsCsv(csv, model.nin, metadata.classNames, nClasses);
@@ -68,8 +68,25 @@ export function predictCommand(args: string[], io: Io): number {
   });
   const scaler = metadata.scaler;
   const inputs = scaler ? rows.map((row) => row.map((x, j) => (x - scaler.mean[j]) / scaler.std[j])) : rows;
-  const classes = predict(model, inputs);
-  const outputs = scores(model, inputs);
+  let classes: number[];
+  let outputs: number[][];
+  try {
+    classes = predict(model, inputs);
+    outputs = scores(model, inputs);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // A number out of range: the weights (a run that diverged before it was saved, or an edited
+    // file) or the inputs are too large. Say which is larger, with the file's name.
+    let weight = 0;
+    for (const p of model.parameters()) weight = Math.max(weight, Math.abs(p.data));
+    let input = 0;
+    for (const row of inputs) for (const x of row) input = Math.max(input, Math.abs(x));
+    const cause =
+      weight >= input
+        ? `its weights are too large (the largest is ${weight.toPrecision(3)}); retrain it, with a smaller learning rate`
+        : `the inputs are too large for it (as large as ${input.toPrecision(3)}${scaler ? " after scaling" : ""})`;
+    throw new Error(`${modelPath}: the model's outputs overflow (${error.message}): ${cause}`);
+  }
   const names = metadata.classNames;
   const nameOf = (k: number) => names?.[k] ?? String(k);
   const results = rows.map((row, i) => ({

@@ -1,6 +1,7 @@
 // Training progress: one bar redrawn in place on a terminal, a plain line every so often otherwise
 // (a log file or a pipe would fill with carriage returns).
 import type { StepRecord } from "../train.js";
+import { count } from "./flags.js";
 
 export interface ProgressStream {
   write(text: string): unknown;
@@ -12,6 +13,9 @@ export interface ProgressStream {
 /** What the numbers on a progress line are: fit measures the batch before each update. */
 export const PROGRESS_LEGEND =
   "(loss, with any L2 penalty, and acc: the step's training batch, before its update)";
+/** What `gpt train`'s progress shows: one document's loss jumps too much from step to step. */
+export const GPT_PROGRESS_LEGEND =
+  "(loss: the training loss averaged over the last 100 steps, each measured before its update)";
 /** The same, when the lines also show the held-out test set. */
 export const PROGRESS_LEGEND_HELD_OUT =
   "(loss, with any L2 penalty, and acc: the step's training batch, before its update; held-out: the test set, after it)";
@@ -23,6 +27,8 @@ export class Progress {
   private drawn = false;
   private heldOut = false;
   private classifier = false;
+  /** Says what the numbers are, after the last line; by default, the classifier's legend. */
+  legend?: string;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -46,14 +52,15 @@ export class Progress {
         ? ""
         : `  held-out ${(record.validationAccuracy * 100).toFixed(1)}%`;
     const stats = `loss ${record.loss.toFixed(4)}${accuracy}${validation}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s`;
-    const counter = `step ${String(done).padStart(String(this.total).length)}/${this.total}`;
+    const total = count(this.total);
+    const counter = `step ${count(done).padStart(total.length)}/${total}`;
     if (this.live) {
       // Redraw at most 20 times a second; always draw the last step.
       if (now - this.lastDraw < 50 && done < this.total) return;
       this.lastDraw = now;
       this.drawn = true;
       // One column short of the width: writing the last column makes some terminals wrap.
-      const columns = Math.max(20, (this.stream.columns ?? 80) - 1);
+      const columns = Math.max(1, (this.stream.columns || 80) - 1);
       const room = columns - counter.length - stats.length - 4;
       const width = Math.min(24, room);
       const bar =
@@ -70,7 +77,9 @@ export class Progress {
   /** Ends the bar's line and says what its numbers are, so that what follows starts on a fresh line. */
   finish(): void {
     if (this.live) this.stream.write("\n");
-    if (this.drawn && this.classifier)
+    if (!this.drawn) return;
+    if (this.legend !== undefined) this.stream.write(`${this.legend}\n`);
+    else if (this.classifier)
       this.stream.write(`${this.heldOut ? PROGRESS_LEGEND_HELD_OUT : PROGRESS_LEGEND}\n`);
   }
 }

@@ -8,8 +8,9 @@ import { writeFileAtomic } from "../node/files.js";
 import { saveModel } from "../node/models.js";
 import { createRandom, shuffled } from "../random.js";
 import type { ModelMetadata } from "../serialize.js";
-import { evaluate, type FitOptions, fit, plannedSteps, type StepRecord } from "../train.js";
+import { evaluate, type FitOptions, fit, plannedSteps, SCORE_BLOCK, type StepRecord } from "../train.js";
 import { count, type Io } from "./flags.js";
+import { MAX_GRAPH, scoringGraphSize } from "./limits.js";
 import { Staging } from "./output.js";
 import { Progress } from "./progress.js";
 
@@ -27,11 +28,31 @@ export interface Run {
   quiet: boolean;
   pictures: boolean;
   name: string;
+  /** --max-graph: also bounds the measurement after training and the pictures. */
+  maxGraph?: number;
 }
 
 export async function runTraining(run: Run): Promise<number> {
-  const { io, out, data, test, model, options } = run;
-  const pictures = run.pictures ? await loadPictures(io) : undefined;
+  const { io, out, data, test, model } = run;
+  let options = run.options;
+  // Measuring and drawing run the model over 64 rows at once; for a network so wide that this
+  // is larger than the step the limits allowed, measure one row at a time and draw nothing
+  // (a picture would take hours), rather than exhaust the memory after training.
+  const scoring = scoringGraphSize({
+    sizes: [model.nin, ...model.config.nouts],
+    activation: model.config.activation,
+    outputActivation: model.config.outputActivation,
+  });
+  const maxGraph = run.maxGraph ?? MAX_GRAPH;
+  const rowByRow = scoring > maxGraph;
+  if (rowByRow) options = { ...options, compile: false };
+  if (rowByRow && run.pictures) {
+    io.stderr.write(
+      `micrograd: pictures skipped: drawing runs the model over ${SCORE_BLOCK} points at a time, about ${count(scoring)} values, ` +
+        `more than --max-graph ${count(maxGraph)}; the model is still written (--no-pictures silences this)\n`,
+    );
+  }
+  const pictures = run.pictures && !rowByRow ? await loadPictures(io) : undefined;
   // A boundary picture needs a plane: two features. Drawing every point of a large data set
   // would take seconds per frame and hide the boundary, so a large one is drawn from a sample.
   const drawn =
@@ -76,25 +97,34 @@ export async function runTraining(run: Run): Promise<number> {
   progress?.finish();
   const seconds = (performance.now() - started) / 1000;
 
-  const trained = evaluate(model, data, { loss: result.loss });
-  const held = test ? evaluate(model, test, { loss: result.loss }) : undefined;
   const metadata: ModelMetadata = {
     ...run.metadata,
     loss: result.loss,
-    notes: {
-      data: run.name,
-      steps: result.history.length,
-      trainAccuracy: trained.accuracy,
-      ...(held ? { testAccuracy: held.accuracy } : {}),
-    },
+    notes: { data: run.name, steps: result.history.length },
   };
+  const measured = { loss: result.loss, compile: !rowByRow };
+  let trained = { loss: Number.NaN, accuracy: Number.NaN };
+  let held: typeof trained | undefined;
 
   const files = await writeRunFiles(io, out, {
     essentials: (folder) => {
       saveModel(join(folder, "model.json"), model, metadata);
-      const history = { options: describeOptions(options), history: result.history };
+      const { kept, every } = decimated(result.history, MAX_HISTORY_RECORDS);
+      const history = { options: describeOptions(options), ...(every > 1 ? { every } : {}), history: kept };
       writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
       return ["model.json", "history.json"];
+    },
+    // Measured once the model is safe on disk, then saved again with the accuracies in its notes.
+    measurement: (folder) => {
+      trained = evaluate(model, data, measured);
+      held = test ? evaluate(model, test, measured) : undefined;
+      const notes = {
+        ...metadata.notes,
+        trainAccuracy: trained.accuracy,
+        ...(held ? { testAccuracy: held.accuracy } : {}),
+      };
+      saveModel(join(folder, "model.json"), model, { ...metadata, notes });
+      return ["model.json"];
     },
     pictures:
       pictures &&
@@ -113,7 +143,7 @@ export async function runTraining(run: Run): Promise<number> {
 
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(
-    `trained ${result.history.length} steps in ${seconds.toFixed(1)} s (${describeRate(result.history.length, seconds, drawing, options.compile !== false)}); after the last update: ` +
+    `trained ${count(result.history.length)} step${result.history.length === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${describeRate(result.history.length, seconds, drawing, options.compile !== false)}); after the last update: ` +
       `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
       `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`,
   );
@@ -121,9 +151,31 @@ export async function runTraining(run: Run): Promise<number> {
   return 0;
 }
 
+/**
+ * The most step records history.json holds: 100,000 records are about 15 MB of JSON. A longer
+ * run keeps every k-th step (and the last), and says k as "every", so that the file stays far
+ * below the longest string JSON.stringify can make (about 500 million characters).
+ */
+export const MAX_HISTORY_RECORDS = 100_000;
+
+/** Every `every`-th item of `items` and the last, at most about `max` of them. */
+export function decimated<T>(items: readonly T[], max: number): { kept: T[]; every: number } {
+  const every = Math.max(1, Math.ceil(items.length / max));
+  if (every === 1) return { kept: [...items], every };
+  const kept: T[] = [];
+  for (let i = 0; i < items.length; i += every) kept.push(items[i]);
+  if ((items.length - 1) % every !== 0) kept.push(items[items.length - 1]);
+  return { kept, every };
+}
+
 export interface RunFiles {
   /** Writes the files the run is for (the model, its history) into `folder`; returns their names. */
   essentials: (folder: string) => string[];
+  /**
+   * Measures the model once the essentials are in place and rewrites some of them (the model
+   * with its scores in its notes); returns their names.
+   */
+  measurement?: (folder: string) => string[];
   /**
    * Writes the pictures into `folder`, telling `onError` of each one that fails and going on
    * with the others; returns the names of those written.
@@ -134,7 +186,7 @@ export interface RunFiles {
 /**
  * Writes a run's files into `out` as one set. The essentials go first, replacing the previous
  * run's set of files as a whole (its pictures too, so that no old picture stands beside the new
- * model); the pictures follow. A picture that fails is reported and the run still succeeds with
+ * model); then the measurement, which may rewrite them; the pictures follow. A picture that fails is reported and the run still succeeds with
  * its model. Everything is written in a hidden folder first and moved in, so an error or a
  * Ctrl-C leaves no half-written file.
  */
@@ -149,6 +201,7 @@ export async function writeRunFiles(
   try {
     const essentials = files.essentials(staging.path);
     for (const path of staging.commit(essentials, { removeOthers: true })) written.push(path);
+    if (files.measurement) staging.commit(files.measurement(staging.path));
     if (files.pictures) {
       const made = await files.pictures(staging.path, (name, error) => {
         failed.push(name);

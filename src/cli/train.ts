@@ -25,6 +25,7 @@ import {
   integerFlag,
   NO_COMPILE_HELP,
   NO_COMPILE_OPTION,
+  negativeValues,
   numberFlag,
   pathFlag,
   printHelp,
@@ -88,7 +89,7 @@ Output:
 
 export async function train(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: negativeValues(args),
     options: {
       dataset: { type: "string" },
       data: { type: "string" },
@@ -221,11 +222,18 @@ export async function train(args: string[], io: Io): Promise<number> {
   let trainSize = n;
   if (testSize > 0) {
     const sizes = splitSizes(data.y, data.nClasses, testSize);
-    const what = csv !== undefined ? `${csv} has ${n} rows` : `${n} samples`;
+    const what = csv !== undefined ? `${count(n)} rows of ${csv}` : `${count(n)} samples`;
     if (sizes.test === 0) {
-      throw new UsageError(
-        `--test-size ${testSize} holds out none of the ${what}; use --test-size 0 for no test set, or more ${csv !== undefined ? "rows" : "--samples"}`,
-      );
+      // The split is stratified: each class gives round(its rows × test size) rows, so many
+      // small classes hold out nothing even from a large file.
+      const perClass = n / data.nClasses;
+      const cause =
+        n * testSize >= 1
+          ? `: the split takes ${testSize} of each class, and the ${count(data.nClasses)} classes have ` +
+            `${perClass < 10 && !Number.isInteger(perClass) ? perClass.toPrecision(2) : count(Math.round(perClass))} rows each on average, too few to hold one out; ` +
+            "use --test-size 0 for no test set, or a label column with fewer classes"
+          : `; use --test-size 0 for no test set, or more ${csv !== undefined ? "rows" : "--samples"}`;
+      throw new UsageError(`--test-size ${testSize} holds out none of the ${what}${cause}`);
     }
     if (sizes.train === 0) {
       throw new UsageError(
@@ -283,6 +291,7 @@ export async function train(args: string[], io: Io): Promise<number> {
     quiet: values.quiet === true,
     pictures: values["no-pictures"] !== true,
     name,
+    maxGraph: limits.maxGraph,
   });
 }
 

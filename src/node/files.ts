@@ -20,7 +20,7 @@ export const MAX_FILE_BYTES = 100 * 1024 * 1024;
  * A failure says which file and why ("no such file" rather than ENOENT). A pipe, a device such
  * as /dev/zero or a folder is refused before reading, so it can neither hang nor fill memory.
  */
-export function readTextFile(path: string, options: { maxBytes?: number } = {}): string {
+export function readTextFile(path: string, options: { maxBytes?: number; plainText?: boolean } = {}): string {
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
   let fd: number;
   try {
@@ -64,13 +64,48 @@ export function readTextFile(path: string, options: { maxBytes?: number } = {}):
       }
       if (length === buffer.length) break;
     }
-    return buffer.toString("utf8", 0, length);
+    const text = buffer.toString("utf8", 0, length);
+    if (options.plainText) checkPlainText(path, buffer.subarray(0, length), text);
+    return text;
   } catch (error) {
     if ((error as Error).message.startsWith(`cannot read ${path}`)) throw error;
     throw new Error(`cannot read ${path}: ${reason(error)}`);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Refuses bytes that are not UTF-8 text, or text with control characters other than tab, line
+ * feed and carriage return (a binary file, most likely), naming the first bad line.
+ */
+function checkPlainText(path: string, bytes: Uint8Array, text: string): void {
+  let valid = true;
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    valid = false;
+  }
+  // The lenient decoding marks a bad byte with U+FFFD; a genuine U+FFFD passes the strict one.
+  const bad = valid ? firstControlCharacter(text) : text.indexOf("\ufffd");
+  if (bad === -1) return;
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < bad; i = text.indexOf("\n", i + 1)) line++;
+  const what = valid
+    ? `a control character (U+${text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, "0")})`
+    : "bytes that are not UTF-8 text";
+  throw new Error(
+    `cannot read ${path}: line ${line} has ${what}; give a text file (UTF-8, one document per line)`,
+  );
+}
+
+/** The index of the first control character other than tab, LF and CR, or -1. */
+export function firstControlCharacter(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 32 && code !== 9 && code !== 10 && code !== 13) || code === 127) return i;
+  }
+  return -1;
 }
 
 function reason(error: unknown): string {

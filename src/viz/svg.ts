@@ -30,6 +30,17 @@ export function round(x: number, digits = 2): number {
   return Number(x.toFixed(digits));
 }
 
+/**
+ * Text for an SVG attribute or element. Control characters are not allowed in XML even as
+ * references, so they are shown as their Unicode pictures (U+0001 as ␁); tab, LF and CR stay.
+ */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[&<>"']|\p{Cc}/gu, (c) => {
+    const code = c.charCodeAt(0);
+    if (code === 9 || code === 10 || code === 13) return c;
+    if (code < 32) return String.fromCharCode(0x2400 + code);
+    if (code === 127) return "\u2421";
+    if (code > 127) return "\ufffd";
+    return `&#${code};`;
+  });
 }
