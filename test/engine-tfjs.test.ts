@@ -1,11 +1,8 @@
 // A second, independent autodiff as an oracle: TensorFlow.js on its pure-JavaScript CPU backend.
-import "@tensorflow/tfjs-backend-cpu";
-import * as tf from "@tensorflow/tfjs-core";
-// Gradients are registered separately from the ops in tfjs-core.
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { Value } from "../src/engine.js";
+import { tf, useTfjsCpu } from "./tfjs.js";
 
 /** The same operation written for both engines. */
 type Pair = [(x: Value, y: Value) => Value, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor];
@@ -34,11 +31,7 @@ const PAIRS: Pair[] = [
 const consoleWarn = vi.spyOn(console, "warn");
 
 beforeAll(async () => {
-  // Test mode, as TensorFlow.js's own tests run: kernels are checked for leaked tensors, and the
-  // console stays free of its banner suggesting the native Node backend.
-  tf.env().set("IS_TEST", true);
-  await tf.setBackend("cpu");
-  await tf.ready();
+  await useTfjsCpu();
 });
 
 describe("gradients agree with TensorFlow.js", () => {

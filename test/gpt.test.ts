@@ -1,12 +1,9 @@
 // The GPT: the same math as the reference microgpt.py, gradients against finite differences and
 // TensorFlow.js, state dicts, the tokenizer, the bigram baseline, sampling, model files, the CLI.
-import "@tensorflow/tfjs-backend-cpu";
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gptCompiledWorkload, gptEagerWorkload } from "../bench/gpt.js";
 import { main } from "../src/cli/commands.js";
@@ -19,6 +16,7 @@ import { createRandom } from "../src/random.js";
 import { gptFromJSON, gptToJSON, modelFromJSON } from "../src/serialize.js";
 import { BigramModel, CharTokenizer, splitDocuments } from "../src/tokenizer.js";
 import { attentionSvg, lossCurveSvg, movingAverage } from "../src/viz/attention.js";
+import { tf, useTfjsCpu } from "./tfjs.js";
 
 // Recorded from the reference microgpt.py (copied from the project's shared reference runs):
 // its config, initial state dict, the first 20 names in training order and the loss of each step.
@@ -340,8 +338,7 @@ describe("gradients", () => {
   });
 
   beforeAll(async () => {
-    await tf.setBackend("cpu");
-    await tf.ready();
+    await useTfjsCpu();
   });
 
   it("agree with TensorFlow.js running the same forward pass (float32)", () => {

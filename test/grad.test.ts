@@ -1,14 +1,12 @@
 // Gradients of gradients: grad() with createGraph, hessian, hvp and second-order gradcheck,
 // against hand-derived derivatives, finite differences of first derivatives on random
 // programs, and TensorFlow.js's nested tf.grad.
-import "@tensorflow/tfjs-backend-cpu";
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { noGrad, OPERATIONS as OPS, type Operand, Value } from "../src/engine.js";
 import { grad, hessian, hvp } from "../src/grad.js";
 import { gradcheck } from "../src/gradcheck.js";
+import { tf, useTfjsCpu } from "./tfjs.js";
 
 /** The n-th derivative of f at x, each step by grad() with createGraph. */
 function nthDerivatives(f: (x: Value) => Value, x0: number, n: number): number[] {
@@ -534,8 +532,7 @@ const PAIRS: Pair[] = [
 ];
 
 beforeAll(async () => {
-  await tf.setBackend("cpu");
-  await tf.ready();
+  await useTfjsCpu();
 });
 
 describe("Hessians agree with TensorFlow.js (nested tf.grads)", () => {
