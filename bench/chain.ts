@@ -2,6 +2,7 @@
 // the graph is as deep as it is large. A recursive graph walk would overflow the call stack
 // long before a million nodes; the time per node shows the engine's fixed cost per operation.
 import { Value } from "../src/index.js";
+import { countValues } from "../src/viz/dot.js";
 
 /**
  * x, then `links` = nodes / 2 times h ← tanh(h) + h: `nodes` operation nodes above the leaf x.
@@ -29,18 +30,5 @@ export function float64Chain(nodes: number, x0 = 0.5): { value: number; gradient
   return { value: h, gradient: dh };
 }
 
-/** How many distinct nodes (leaves included) the graph under `root` has. Walks with its own stack. */
-export function countNodes(root: Value): number {
-  const seen = new Set<Value>([root]);
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop() as Value;
-    for (const input of node.inputs) {
-      if (input instanceof Value && !seen.has(input)) {
-        seen.add(input);
-        stack.push(input);
-      }
-    }
-  }
-  return seen.size;
-}
+/** Every value in the graph under `root`, counted once. */
+export const countNodes = countValues;

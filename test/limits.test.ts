@@ -9,26 +9,10 @@ import {
   stepGraphSize,
 } from "../src/cli/limits.js";
 import { makeMoons } from "../src/data.js";
-import { Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
 import { classificationLoss, type LossName, l2Penalty } from "../src/losses.js";
 import { type Activation, MLP } from "../src/nn.js";
-
-/** Every value in the graph under `root`, counted once. */
-function countValues(root: Value): number {
-  const seen = new Set<Value>([root]);
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop() as Value;
-    for (const input of node.inputs) {
-      if (input instanceof Value && !seen.has(input)) {
-        seen.add(input);
-        stack.push(input);
-      }
-    }
-  }
-  return seen.size;
-}
+import { countValues } from "../src/viz/dot.js";
 
 describe("stepGraphSize", () => {
   const data = makeMoons({ nSamples: 30, seed: 1 });

@@ -4,9 +4,9 @@
 import { extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { Value } from "../engine.js";
+import type { Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
-import { toDot } from "../viz/dot.js";
+import { countValues, toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
 import {
   count,
@@ -109,22 +109,6 @@ export function build(source: Source): Value {
   if (source.label) root.named(source.label);
   root.backward();
   return root;
-}
-
-/** How many values the graph under `root` has, without recursion. */
-function countValues(root: Value): number {
-  const seen = new Set<Value>([root]);
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop() as Value;
-    for (const input of node.inputs) {
-      if (input instanceof Value && !seen.has(input)) {
-        seen.add(input);
-        stack.push(input);
-      }
-    }
-  }
-  return seen.size;
 }
 
 /** SVG text or PNG bytes from Graphviz, in a worker that is stopped after `timeout` seconds. */

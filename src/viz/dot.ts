@@ -379,6 +379,11 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
   return `${lines.join("\n")}\n`;
 }
 
+/** How many Values the graph under `root` holds, each counted once (without recursion). */
+export function countValues(root: Value): number {
+  return collect(root).length;
+}
+
 /** Every Value under `root` (inputs before the values made from them), found without recursion. */
 function collect(root: Value): Value[] {
   const seen = new Set<Value>([root]);
