@@ -1,6 +1,6 @@
 // The `micrograd` program against hostile sizes and shapes (issue 14), one test per row of the
 // issue's table and its polish list: the exit status, the message, and what is on disk after.
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -13,40 +13,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MANIFEST, OUTPUT_FILES } from "../src/cli/output.js";
 import { decimated, MAX_HISTORY_RECORDS } from "../src/cli/run.js";
 import { loadModel } from "../src/node/models.js";
 import { escapeXml } from "../src/viz/svg.js";
-
-const root = join(import.meta.dirname, "..");
-/** The files of a run's output folder, without the manifest that lists them. */
-const runFiles = (dir: string) => readdirSync(dir).filter((name) => name !== MANIFEST);
-const program = join(root, "dist", "cli", "main.js");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function micrograd(
-  args: string[],
-  options: { cwd?: string; preload?: string; heapMB?: number } = {},
-): Promise<Run> {
-  const node = [
-    ...(options.preload ? ["--require", options.preload] : []),
-    ...(options.heapMB ? [`--max-old-space-size=${options.heapMB}`] : []),
-  ];
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...node, program, ...args],
-      { cwd: options.cwd ?? root, maxBuffer: 256 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { micrograd, program, requireBuild, root, runFiles } from "./program.js";
 
 /** Runs each command line; each must exit with `code` and say its message on stderr. */
 async function expectEach(cases: [string[], string][], code: number, options: { cwd?: string } = {}) {
@@ -61,10 +33,7 @@ const folder = () => mkdtempSync(join(tmpdir(), "micrograd-hostile-"));
 /** Hidden files other than the manifest: what an interrupted run could leave behind. */
 const hidden = (dir: string) => readdirSync(dir).filter((name) => name.startsWith(".") && name !== MANIFEST);
 
-beforeAll(() => {
-  if (!existsSync(program))
-    throw new Error(`${program} is missing: run "npm run build" first (npm test does)`);
-});
+requireBuild();
 
 describe("sizes are checked before any work", () => {
   it("refuses a step too large for memory, with its size, and writes nothing", async () => {

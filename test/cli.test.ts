@@ -1,5 +1,3 @@
-// The `micrograd` program end to end: the built executable is spawned as a user would run it.
-import { execFile } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -11,36 +9,15 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MANIFEST } from "../src/cli/output.js";
 import { loadModel } from "../src/node/models.js";
 import { predict } from "../src/train.js";
-
-const root = join(import.meta.dirname, "..");
-/** The files of a run's output folder, without the manifest that lists them. */
-const runFiles = (dir: string) => readdirSync(dir).filter((name) => name !== MANIFEST);
-const program = join(root, "dist", "cli", "main.js");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function micrograd(args: string[], cwd = root): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [program, ...args], { cwd }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { micrograd, requireBuild, root, runFiles } from "./program.js";
 
 const folder = () => mkdtempSync(join(tmpdir(), "micrograd-cli-"));
 
-beforeAll(() => {
-  if (!existsSync(program))
-    throw new Error(`${program} is missing: run "npm run build" first (npm test does)`);
-});
+requireBuild();
 
 describe("help and usage errors", () => {
   it("--help everywhere, exit 0", async () => {
