@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -564,6 +565,41 @@ describe("the tester's review (issue 14, second round)", () => {
     );
     expect(gpt.stderr).toContain("try a smaller learning rate than 1000000");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a run's folder from a version that wrote no manifest is replaced as a set; one without a micrograd model is not", async () => {
+    const dir = folder();
+    const old = join(dir, "old");
+    expect((await micrograd(["demo", "--out", old, "--quiet"])).code).toBe(0);
+    rmSync(join(old, MANIFEST));
+    writeFileSync(join(old, "notes.txt"), "mine");
+    const digits = await micrograd([
+      "train",
+      "--dataset",
+      "digits",
+      "--epochs",
+      "1",
+      "--out",
+      old,
+      "--quiet",
+    ]);
+    expect(digits.code, digits.stderr).toBe(0);
+    expect(runFiles(old).sort()).toEqual([
+      "curves.png",
+      "curves.svg",
+      "history.json",
+      "model.json",
+      "notes.txt",
+    ]);
+
+    const fake = join(dir, "fake");
+    mkdirSync(fake);
+    writeFileSync(join(fake, "model.json"), '{"format":"something else"}');
+    writeFileSync(join(fake, "history.json"), "[]");
+    const refused = await micrograd(["train", "--steps", "2", "--out", fake]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("was not written by a micrograd run into this folder");
+    expect(readFileSync(join(fake, "model.json"), "utf8")).toBe('{"format":"something else"}');
   });
 
   it("a file of the user's with an output name is never replaced or removed; an exported model.onnx goes with its model", async () => {

@@ -17,6 +17,7 @@ import {
 import { constants as os } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../node/files.js";
+import { MODEL_FORMAT } from "../serialize.js";
 
 /**
  * Every file a training run (`train`, `demo`, `gpt train`) may write into its output folder: the
@@ -44,18 +45,37 @@ export const EXPORTED_FILE = "model.onnx";
 const MANAGED: readonly string[] = [...OUTPUT_FILES, EXPORTED_FILE];
 
 /**
- * The names the manifest in `folder` lists: none when there is no manifest or it cannot be
- * read, and never a name outside the known output files, so that an edited manifest cannot make
- * a run remove anything else.
+ * The names the manifest in `folder` lists: none when it cannot be read, and never a name
+ * outside the known output files, so that an edited manifest cannot make a run remove anything
+ * else. A folder without a manifest may be a run of a version that wrote none (see earlierRun).
  */
 export function readManifest(folder: string): string[] {
+  const path = join(folder, MANIFEST);
+  if (!existsSync(path)) return earlierRun(folder);
   try {
-    const parsed = JSON.parse(readFileSync(join(folder, MANIFEST), "utf8")) as { files?: unknown };
+    const parsed = JSON.parse(readFileSync(path, "utf8")) as { files?: unknown };
     if (!Array.isArray(parsed.files)) return [];
     return parsed.files.filter((name): name is string => typeof name === "string" && MANAGED.includes(name));
   } catch {
     return [];
   }
+}
+
+/**
+ * Runs of versions before the manifest left none, so that `micrograd demo` after an upgrade
+ * would refuse its own old folder. Such a folder is known by a micrograd model file with its
+ * history beside it; its files with output names are taken as that run's.
+ */
+function earlierRun(folder: string): string[] {
+  const model = join(folder, "model.json");
+  try {
+    if (!existsSync(join(folder, "history.json")) || statSync(model).size > 256 * 1024 * 1024) return [];
+    const parsed = JSON.parse(readFileSync(model, "utf8")) as { format?: unknown };
+    if (parsed.format !== MODEL_FORMAT) return [];
+  } catch {
+    return [];
+  }
+  return OUTPUT_FILES.filter((name) => existsSync(join(folder, name)));
 }
 
 export function writeManifest(folder: string, names: readonly string[]): void {
