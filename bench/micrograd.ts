@@ -5,6 +5,7 @@ import {
   classificationLoss,
   l2Penalty,
   type MLP,
+  type Operand,
   type Optimizer,
   SGD,
   type Value,
@@ -12,14 +13,31 @@ import {
 import type { Batch, Engine, LossAndGradients, LossSpec, OptimizerSpec, Weights } from "./common.js";
 import { weightsOf } from "./common.js";
 
-/** The loss of the model on a batch as one Value: the graph that backward() walks. */
-export function lossGraph(model: MLP, batch: Batch, loss: LossSpec): Value {
-  const outputs = batch.X.map((x) => model.forward(x));
-  const total = classificationLoss(loss.kind, outputs, batch.y);
-  return loss.kind === "hinge" && loss.l2 > 0 ? total.add(l2Penalty(model.parameters(), loss.l2)) : total;
+/** The step's loss as a function of the batch: eager with numbers, the form compile() traces. */
+export function lossFunction(model: MLP, loss: LossSpec) {
+  const parameters = model.parameters();
+  return (X: readonly (readonly Operand[])[], y: readonly Operand[]): Value => {
+    const outputs = X.map((x) => model.forward(x));
+    const total = classificationLoss(loss.kind, outputs, y);
+    return loss.kind === "hinge" && loss.l2 > 0 ? total.add(l2Penalty(parameters, loss.l2)) : total;
+  };
 }
 
-export function createMicrogradEngine(model: MLP, loss: LossSpec, optimizer: OptimizerSpec): Engine<Batch> {
+/** The loss of the model on a batch as one Value: the graph that backward() walks. */
+export function lossGraph(model: MLP, batch: Batch, loss: LossSpec): Value {
+  return lossFunction(model, loss)(batch.X, batch.y);
+}
+
+/**
+ * A benchmark engine over this library: `lossOf` gives a batch's loss (an eager Value or a
+ * compiled result), and the library's optimizer updates the model's parameters.
+ */
+export function libraryEngine(
+  name: string,
+  model: MLP,
+  optimizer: OptimizerSpec,
+  lossOf: (batch: Batch) => { data: number; backward(): void },
+): Engine<Batch> {
   const parameters = model.parameters();
   const update: Optimizer =
     optimizer.kind === "sgd"
@@ -32,14 +50,14 @@ export function createMicrogradEngine(model: MLP, loss: LossSpec, optimizer: Opt
   let steps = 0;
 
   function compute(batch: Batch): number {
-    const total = lossGraph(model, batch, loss);
+    const total = lossOf(batch);
     update.zeroGrad();
     total.backward();
     return total.data;
   }
 
   return {
-    name: "micrograd (this engine)",
+    name,
     prepare: (batch) => batch,
     lossAndGradients(batch: Batch): LossAndGradients {
       const value = compute(batch);
@@ -56,4 +74,9 @@ export function createMicrogradEngine(model: MLP, loss: LossSpec, optimizer: Opt
     release() {},
     dispose() {},
   };
+}
+
+export function createMicrogradEngine(model: MLP, loss: LossSpec, optimizer: OptimizerSpec): Engine<Batch> {
+  const lossOf = lossFunction(model, loss);
+  return libraryEngine("micrograd (this engine)", model, optimizer, (batch) => lossOf(batch.X, batch.y));
 }

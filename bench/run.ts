@@ -23,10 +23,10 @@ import {
   type OptimizerSpec,
   weightsOf,
 } from "./common.js";
-import { createCompiledEngine, lossFunction } from "./compiled.js";
+import { createCompiledEngine } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
 import { gptCompiledWorkload, gptEagerWorkload } from "./gpt.js";
-import { createMicrogradEngine, lossGraph } from "./micrograd.js";
+import { createMicrogradEngine, lossFunction, lossGraph } from "./micrograd.js";
 import { type BenchOptions, parseBenchArgs, USAGE } from "./options.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
 
