@@ -223,6 +223,22 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
 export const MAX_CSV_ROWS = 1_000_000;
 
 /**
+ * The non-empty lines of a CSV text, trimmed, each with its line number (from 1). One at a
+ * time, without splitting the whole text first, so that refusing a long file stops early.
+ */
+export function* csvLines(text: string): Generator<[line: string, lineNumber: number]> {
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber++;
+    if (line !== "") yield [line, lineNumber];
+  }
+}
+
+/**
  * Parses CSV text: one sample per line, features then the label. Integer labels become class
  * indices in increasing order (0..K-1 stay as they are); other labels are names, indexed in
  * order of first appearance. A first line whose features are all non-numbers is a header.
@@ -241,15 +257,7 @@ export function parseCsv(text: string, options: { source?: string; maxRows?: num
   let featureNames: string[] | undefined;
   let labelName: string | undefined;
   let width = -1;
-  // Line by line without splitting the whole text first, so that refusing a long file is cheap.
-  let lineNumber = 0;
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    lineNumber++;
-    if (line === "") continue;
+  for (const [line, lineNumber] of csvLines(text)) {
     if (X.length === maxRows && width !== -1) {
       throw new RangeError(
         `${source}:${lineNumber}: more than ${maxRows.toLocaleString("en-US")} rows, the most a CSV file may have`,

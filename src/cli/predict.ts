@@ -1,6 +1,6 @@
 // `micrograd predict`: classify rows with a saved model, from the command line or a CSV file.
 import { parseArgs } from "node:util";
-import { classIndexer, MAX_CSV_ROWS } from "../data.js";
+import { classIndexer, csvLines, MAX_CSV_ROWS } from "../data.js";
 import { softmax } from "../losses.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
@@ -128,14 +128,7 @@ function readInputsCsv(
   let width = -1;
   const isNumber = (cell: string) => cell !== "" && Number.isFinite(Number(cell));
   const text = readTextFile(path);
-  let lineNumber = 0;
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    lineNumber++;
-    if (line === "") continue;
+  for (const [line, lineNumber] of csvLines(text)) {
     const where = `${path}:${lineNumber}`;
     if (rows.length === MAX_CSV_ROWS) {
       throw new Error(`${where}: more than ${count(MAX_CSV_ROWS)} rows, the most a CSV file may have`);
