@@ -21,7 +21,7 @@
 // so the reverse loop adds into every gradient in the same order: bit-identical results
 // wherever fusing keeps that order (an MLP: always). No JavaScript is generated, so a page
 // whose Content-Security-Policy forbids eval runs it as well.
-import { isRecording, OPERATIONS, type Op, type Operand, Value } from "./engine.js";
+import { isRecording, NOT_FINITE_HINT, OPERATIONS, type Op, type Operand, Value } from "./engine.js";
 
 export interface CompileOptions {
   /**
@@ -1593,7 +1593,7 @@ function runBackward(tape: Tape, output: number): void {
   for (let p = 0; p < parameters.length; p++) {
     if (!Number.isFinite(g[p])) {
       throw new RangeError(
-        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${parameters[p].data}) is not finite (e.g. sqrt or pow at 0, log or division near 0); gradients are unchanged`,
+        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${parameters[p].data}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
       );
     }
   }
