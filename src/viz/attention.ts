@@ -1,7 +1,7 @@
 // Pictures of a language model: where each attention head looks (one heatmap per head), and
 // the training loss beside the bigram baseline. SVG text, written by hand like plots.ts.
 
-import { CHAR_WIDTH, escapeXml, INK, MUTED, round, svgOpen, text } from "./svg.js";
+import { CHAR_WIDTH, escapeXml, extent, INK, MUTED, round, svgOpen, text } from "./svg.js";
 
 export interface AttentionOptions {
   /** Default `attention of "<text>"`; an empty string draws no title. */
@@ -43,7 +43,7 @@ export function attentionSvg(
   if (!(cell >= 4 && cell <= 200))
     throw new RangeError(`attentionSvg: cell must be 4 to 200 pixels, got ${cell}`);
   const title = options.title ?? `attention of "${labels.filter((l) => l !== "BOS").join("")}"`;
-  const labelWidth = largest(labels.map((l) => l.length)) * 11 * CHAR_WIDTH + 10;
+  const labelWidth = extent(labels, (l) => l.length)[1] * 11 * CHAR_WIDTH + 10;
   const panel = n * cell;
   const gap = 28;
   const top = (title ? 40 : 14) + 18;
@@ -160,9 +160,11 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
     ...(options.heldOut === undefined ? [] : [options.heldOut]),
   ];
   // The raw losses jump around; the axis follows the averages and clips the raw line.
-  const low = Math.min(smallest(smooth), smallest(marks)) - 0.1;
-  const top = Math.max(largest(smooth), largest(marks));
-  const high = Math.max(top, Math.min(largest(losses), top + 0.5)) + 0.05;
+  const [smoothLow, smoothHigh] = extent(smooth, (v) => v);
+  const [marksLow, marksHigh] = extent(marks, (v) => v);
+  const low = Math.min(smoothLow, marksLow) - 0.1;
+  const top = Math.max(smoothHigh, marksHigh);
+  const high = Math.max(top, Math.min(extent(losses, (v) => v)[1], top + 0.5)) + 0.05;
   const steps = losses.length;
   const px = (i: number) => box.left + (steps === 1 ? 0.5 : i / (steps - 1)) * (box.right - box.left);
   const py = (v: number) =>
@@ -270,17 +272,4 @@ function ticks(min: number, max: number, count: number): number[] {
   const out: number[] = [];
   for (let t = Math.ceil(min / step) * step; t <= max + 1e-9; t += step) out.push(Number(t.toPrecision(12)));
   return out;
-}
-
-// Loops, not Math.max(...values): spreading a long run's losses overflows the call stack.
-function largest(values: readonly number[]): number {
-  let best = Number.NEGATIVE_INFINITY;
-  for (const v of values) if (v > best) best = v;
-  return best;
-}
-
-function smallest(values: readonly number[]): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (const v of values) if (v < best) best = v;
-  return best;
 }

@@ -2,7 +2,7 @@
 // training curves. Synchronous and free of Node built-ins, so a notebook or a browser can call
 // them inside a training loop (see "Design notes" in the README for why not a plotting library).
 import { type Dataset, type MLP, predict, scores, softmax } from "../index.js";
-import { CHAR_WIDTH, escapeXml, INK, MUTED, round, svgOpen, text } from "./svg.js";
+import { CHAR_WIDTH, escapeXml, extent, INK, MUTED, round, svgOpen, text } from "./svg.js";
 
 /**
  * Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
@@ -646,17 +646,6 @@ export function decimate<T>(points: readonly T[], value: (point: T) => number, b
 }
 
 /** The smallest and largest finite `value` of the points; [Infinity, -Infinity] when there is none. */
-function extent<T>(points: readonly T[], value: (point: T) => number | undefined): [number, number] {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const point of points) {
-    const v = value(point);
-    if (v === undefined || !Number.isFinite(v)) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return [min, max];
-}
 
 function maxTextWidth(lines: readonly string[], size: number): number {
   let longest = 0;

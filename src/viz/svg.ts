@@ -44,3 +44,16 @@ export function escapeXml(text: string): string {
     return `&#${code};`;
   });
 }
+
+/** The smallest and largest finite value over the points, in one loop (a spread of a long series overflows the call stack). */
+export function extent<T>(points: readonly T[], value: (point: T) => number | undefined): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const point of points) {
+    const v = value(point);
+    if (v === undefined || !Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
