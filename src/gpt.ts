@@ -441,3 +441,32 @@ function describeShape(x: unknown): string {
   if (Array.isArray(x)) return `an array of ${x.length}`;
   return x === null ? "null" : typeof x;
 }
+
+// ---- sizes, before anything is built ----------------------------------------------------------
+
+/** wte, wpe and lm_head, and per block 4 attention matrices and the MLP's two (12·embd²). */
+export function gptParameterCount(shape: GPTConfig): number {
+  const { vocabSize, nLayer, nEmbd, blockSize } = shape;
+  return (2 * vocabSize + blockSize) * nEmbd + nLayer * 12 * nEmbd * nEmbd;
+}
+
+/**
+ * How many Values one training step of `batch` documents as long as the block creates, at the
+ * most: every position's forward pass (a product per weight and a sum per output of each matrix,
+ * the norms, attention over the positions so far, the softmax of the head) and the parameters.
+ * Counted from how this file builds them; test/limits.test.ts checks it against a real graph.
+ */
+export function gptStepGraphSize(shape: GPTConfig, batch: number): number {
+  const { vocabSize: V, nLayer, nEmbd: E, nHead: H, blockSize } = shape;
+  const linear = (outputs: number, inputs: number) => outputs * (inputs + 1);
+  const rmsnorm = 2 * E + 5;
+  const softmax = (k: number) => 4 * k + 1;
+  let document = 2;
+  for (let t = 1; t <= blockSize; t++) {
+    const attention = H * (t * (E / H + 2) + softmax(t)) + E * (t + 1);
+    const layer =
+      2 * rmsnorm + 4 * linear(E, E) + attention + linear(4 * E, E) + 4 * E + linear(E, 4 * E) + 2 * E;
+    document += E + rmsnorm + nLayer * layer + linear(V, E) + softmax(V) + 3;
+  }
+  return gptParameterCount(shape) + batch * document + 2;
+}

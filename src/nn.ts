@@ -1,6 +1,7 @@
 // Neural networks from Values: a neuron is weights, a bias, a weighted sum and an activation;
 // a layer is neurons side by side; a multi-layer perceptron is layers one after another.
 import { type Operand, show, Value } from "./engine.js";
+import type { LossName } from "./losses.js";
 import { createRandom, gaussian, type Random } from "./random.js";
 
 export type Activation = "relu" | "tanh" | "sigmoid" | "linear" | "leakyRelu";
@@ -227,4 +228,47 @@ function checkInput(where: string, x: readonly Operand[], nin: number): void {
       );
     }
   }
+}
+
+// ---- sizes, before anything is built ----------------------------------------------------------
+// Counted from how this file and losses.ts build the graph (test/limits.test.ts checks them against
+// real graphs): the command line refuses a network too large for memory before allocating it.
+
+export interface NetworkShape {
+  /** Inputs, then the outputs of every layer: [2, 16, 16, 1]. */
+  sizes: readonly number[];
+  activation: Activation;
+  outputActivation?: Activation;
+}
+
+export function parameterCount(sizes: readonly number[]): number {
+  let total = 0;
+  for (let l = 1; l < sizes.length; l++) total += (sizes[l - 1] + 1) * sizes[l];
+  return total;
+}
+
+/**
+ * How many Values one step of `fit` creates: the parameters, every sample's forward pass (a
+ * product per weight, a sum and an activation per neuron), the loss and the L2 penalty.
+ * Counted from how this file and losses.ts build them.
+ */
+export function stepGraphSize(shape: NetworkShape, batch: number, loss: LossName, l2: boolean): number {
+  const { sizes, activation, outputActivation = "linear" } = shape;
+  const parameters = parameterCount(sizes);
+  let forward = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    const isLast = l === sizes.length - 1;
+    const activated = (isLast ? outputActivation : activation) !== "linear";
+    forward += sizes[l] * (sizes[l - 1] + 1 + (activated ? 1 : 0));
+  }
+  const k = sizes[sizes.length - 1];
+  const perSample =
+    loss === "softmax"
+      ? 2 * k + 4
+      : loss === "hinge"
+        ? k === 1
+          ? 3
+          : 3 * (k - 1) + 1
+        : (loss === "mse" ? 2 : 3) * k;
+  return parameters + batch * (forward + perSample) + 2 + (l2 ? parameters + 3 : 0);
 }

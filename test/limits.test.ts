@@ -1,17 +1,10 @@
 // The size estimates behind `micrograd train --max-params / --max-graph`, against real graphs.
 import { describe, expect, it } from "vitest";
-import {
-  checkGPTSizes,
-  checkSizes,
-  gptParameterCount,
-  gptStepGraphSize,
-  parameterCount,
-  stepGraphSize,
-} from "../src/cli/limits.js";
+import { checkGPTSizes, checkSizes } from "../src/cli/limits.js";
 import { makeMoons } from "../src/data.js";
-import { GPT } from "../src/gpt.js";
+import { GPT, gptParameterCount, gptStepGraphSize } from "../src/gpt.js";
 import { classificationLoss, type LossName, l2Penalty } from "../src/losses.js";
-import { type Activation, MLP } from "../src/nn.js";
+import { type Activation, MLP, parameterCount, stepGraphSize } from "../src/nn.js";
 import { countValues } from "../src/viz/dot.js";
 
 describe("stepGraphSize", () => {

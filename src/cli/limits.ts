@@ -1,8 +1,8 @@
 // Sizes checked before any work: a network or a training step too large for memory is refused
 // with its size in the message, instead of failing a minute later with the heap exhausted.
-import type { GPTConfig } from "../gpt.js";
+import { type GPTConfig, gptParameterCount, gptStepGraphSize } from "../gpt.js";
 import type { LossName } from "../losses.js";
-import type { Activation } from "../nn.js";
+import { type NetworkShape, parameterCount, stepGraphSize } from "../nn.js";
 import { SCORE_BLOCK } from "../train.js";
 import { count, integerFlag, UsageError } from "./flags.js";
 
@@ -29,45 +29,6 @@ export function limitFlags(values: { "max-params"?: string; "max-graph"?: string
     maxParams: integerFlag("max-params", values["max-params"], 1) ?? MAX_PARAMS,
     maxGraph: integerFlag("max-graph", values["max-graph"], 1) ?? MAX_GRAPH,
   };
-}
-
-export interface NetworkShape {
-  /** Inputs, then the outputs of every layer: [2, 16, 16, 1]. */
-  sizes: readonly number[];
-  activation: Activation;
-  outputActivation?: Activation;
-}
-
-export function parameterCount(sizes: readonly number[]): number {
-  let total = 0;
-  for (let l = 1; l < sizes.length; l++) total += (sizes[l - 1] + 1) * sizes[l];
-  return total;
-}
-
-/**
- * How many Values one step of `fit` creates: the parameters, every sample's forward pass (a
- * product per weight, a sum and an activation per neuron), the loss and the L2 penalty.
- * Counted from how nn.ts and losses.ts build them; a test checks it against real graphs.
- */
-export function stepGraphSize(shape: NetworkShape, batch: number, loss: LossName, l2: boolean): number {
-  const { sizes, activation, outputActivation = "linear" } = shape;
-  const parameters = parameterCount(sizes);
-  let forward = 0;
-  for (let l = 1; l < sizes.length; l++) {
-    const isLast = l === sizes.length - 1;
-    const activated = (isLast ? outputActivation : activation) !== "linear";
-    forward += sizes[l] * (sizes[l - 1] + 1 + (activated ? 1 : 0));
-  }
-  const k = sizes[sizes.length - 1];
-  const perSample =
-    loss === "softmax"
-      ? 2 * k + 4
-      : loss === "hinge"
-        ? k === 1
-          ? 3
-          : 3 * (k - 1) + 1
-        : (loss === "mse" ? 2 : 3) * k;
-  return parameters + batch * (forward + perSample) + 2 + (l2 ? parameters + 3 : 0);
 }
 
 /**
@@ -112,33 +73,6 @@ export function checkSizes(
 
 function megabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
-}
-
-/** wte, wpe and lm_head, and per block 4 attention matrices and the MLP's two (12·embd²). */
-export function gptParameterCount(shape: GPTConfig): number {
-  const { vocabSize, nLayer, nEmbd, blockSize } = shape;
-  return (2 * vocabSize + blockSize) * nEmbd + nLayer * 12 * nEmbd * nEmbd;
-}
-
-/**
- * How many Values one training step of `batch` documents as long as the block creates, at the
- * most: every position's forward pass (a product per weight and a sum per output of each matrix,
- * the norms, attention over the positions so far, the softmax of the head) and the parameters.
- * Counted from how gpt.ts builds them; a test checks it against a real graph.
- */
-export function gptStepGraphSize(shape: GPTConfig, batch: number): number {
-  const { vocabSize: V, nLayer, nEmbd: E, nHead: H, blockSize } = shape;
-  const linear = (outputs: number, inputs: number) => outputs * (inputs + 1);
-  const rmsnorm = 2 * E + 5;
-  const softmax = (k: number) => 4 * k + 1;
-  let document = 2;
-  for (let t = 1; t <= blockSize; t++) {
-    const attention = H * (t * (E / H + 2) + softmax(t)) + E * (t + 1);
-    const layer =
-      2 * rmsnorm + 4 * linear(E, E) + attention + linear(4 * E, E) + 4 * E + linear(E, 4 * E) + 2 * E;
-    document += E + rmsnorm + nLayer * layer + linear(V, E) + softmax(V) + 3;
-  }
-  return gptParameterCount(shape) + batch * document + 2;
 }
 
 /** Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. */
