@@ -3,7 +3,7 @@
 // Training and evaluation replay a compiled loss by default: the graph of a document depends
 // only on its length, so each length is traced once (token ids are inputs, chosen by recorded
 // selections) and every later document of that length replays the tape on typed arrays.
-import { type CompiledFunction, compile } from "./compile.js";
+import { type CompiledFunction, compile } from "./compile/index.js";
 import { isRecording, noGrad, Value } from "./engine.js";
 import type { GPT } from "./gpt.js";
 import { Adam, scheduledRate } from "./optim.js";

@@ -8,7 +8,7 @@ export {
   compile,
   type Numeric,
   type NumericArguments,
-} from "./compile.js";
+} from "./compile/index.js";
 export {
   DATASET_NAMES,
   type Dataset,

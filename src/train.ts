@@ -1,5 +1,5 @@
 // Training and evaluation of a classifier on a Dataset: the loop every example would otherwise repeat.
-import { type CompiledFunction, compile } from "./compile.js";
+import { type CompiledFunction, compile } from "./compile/index.js";
 import type { Dataset } from "./data.js";
 import { isRecording, noGrad, type Operand, Value } from "./engine.js";
 import { classificationLoss, LOSS_NAMES, type LossName, l2Penalty, predictedClass } from "./losses.js";

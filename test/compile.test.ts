@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { LossSpec, OptimizerSpec } from "../bench/common.js";
 import { createCompiledEngine } from "../bench/compiled.js";
 import { createMicrogradEngine } from "../bench/micrograd.js";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { makeMoons, subset } from "../src/data.js";
 import { noGrad, type Operand, Value } from "../src/engine.js";
 import { grad } from "../src/grad.js";

@@ -1,7 +1,7 @@
 // Each loss against values worked out by hand, its gradient against finite differences,
 // and its behaviour at the extremes where a naive formula overflows.
 import { describe, expect, it } from "vitest";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { Value } from "../src/engine.js";
 import { gradcheck } from "../src/gradcheck.js";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { Value } from "../src/engine.js";
 import { Layer, MLP, Neuron } from "../src/nn.js";
 import { createRandom, shuffled } from "../src/random.js";

@@ -1,0 +1,253 @@
+// compile(fn): record the graph of a function of Values once, then replay it on typed arrays.
+//
+// The eager engine builds one object per arithmetic step and walks them with a topological
+// sort; a training step builds the same graph every time. Tracing runs `fn` once on Values,
+// walks the graph it returns, and lowers it into a tape: typed arrays of instruction codes and
+// operand slots (structure of arrays). A replay is one forward loop and, for backward(), one
+// reverse loop over Float64Arrays of values and gradients: no objects, no sort, no collector.
+//
+// Slots: [parameters | inputs | constants | instruction outputs]. Parameters are the leaves
+// that `fn` reaches without being given them (a model's weights): read from `.data` at every
+// call, their gradients added into `.grad` by backward(), exactly as eager. Inputs are the
+// numbers of the arguments. A neuron's weighted sum (a `sum` of `mul`s, plus a bias) becomes
+// one dot instruction over contiguous slots, and its ReLU joins it: `relu(dot …)`. A
+// `Value.select` by a Value index becomes a gather whose index is an input slot.
+//
+// A replay repeats the graph of the trace, so a graph that depends on the inputs' values must
+// not be replayed: conversions of traced Values to numbers throw while tracing, and the second
+// call of each shape traces again and compares (see verifyTrace).
+//
+// The order of the tape is the order eager backward() visits the graph of the first output,
+// so the reverse loop adds into every gradient in the same order: bit-identical results
+// wherever fusing keeps that order (an MLP: always). No JavaScript is generated, so a page
+// whose Content-Security-Policy forbids eval runs it as well.
+//
+// The pipeline, one file per pass, in the order it runs:
+//   arguments.ts  the numbers of the arguments, flattened; their shape picks the trace
+//   trace.ts      run fn once on Values (conversions of Values to numbers refused)
+//   walk.ts       the graph walk: every node after its inputs, use counts
+//   select.ts     instruction selection: products fused into sums, chains of adds into one sum
+//   slots.ts      slot assignment: a layer's weights and activations in consecutive slots
+//   encode.ts     the tape: typed arrays of instructions over slots, a ReLU merged into its dot
+//   replay.ts     the forward and reverse loops over the tape
+//   check.ts      the constant check, verification by a second trace, check mode
+//   listing.ts    the tape as a readable list of instructions
+// tape.ts holds what the passes share: the instruction codes and the Tape.
+import { isRecording, type Value } from "../engine.js";
+import { flattenArguments, NumberBuffer } from "./arguments.js";
+import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
+import { encodeTape } from "./encode.js";
+import { listing, plural } from "./listing.js";
+import { forwardError, runBackward, runForward } from "./replay.js";
+import { selectInstructions } from "./select.js";
+import { assignSlots } from "./slots.js";
+import type { Tape, Template } from "./tape.js";
+import { traceFunction } from "./trace.js";
+import { withGraphWalk } from "./walk.js";
+
+export interface CompileOptions {
+  /**
+   * Also run `fn` eagerly at every call and throw at the first output that differs (and, in
+   * backward(), the first parameter gradient). Slow; for finding data-dependent code.
+   */
+  check?: boolean;
+  /** Traces kept (one per shape of the arguments); the least recently used goes first. Default 8. */
+  maxTraces?: number;
+  /** Fuse sums of products into dot instructions and a ReLU into its dot. Default true; false keeps one instruction per node (for comparison). */
+  fuse?: boolean;
+  /**
+   * Refuse a trace in which a constant with more digits than a literal (more than 8 significant
+   * digits) equals the value of a traced node or input: the sign of a number read from `.data`
+   * and fed back in, which a replay would not update. Default true.
+   */
+  constantCheck?: boolean;
+  /**
+   * At the second call of each shape, after its replay, trace `fn` once more and compare with the first trace:
+   * the instructions and constants, the leaves created inside `fn`, the plain numbers of the
+   * result. A difference means `fn` depends on its inputs' values in a way a replay would not
+   * follow, and throws. Costs one extra trace per shape. Default true.
+   */
+  verify?: boolean;
+}
+
+/** The arguments of a compiled function: numbers where `fn` receives Values, arrays nested alike. */
+export type Numeric<T> = T extends Value
+  ? number
+  : T extends number
+    ? number
+    : T extends readonly unknown[]
+      ? { readonly [K in keyof T]: Numeric<T[K]> }
+      : never;
+
+/** What a compiled function returns: `fn`'s result with every Value replaced by a CompiledValue. */
+export type Compiled<T> = T extends Value
+  ? CompiledValue
+  : T extends number | string | boolean | null | undefined
+    ? T
+    : { -readonly [K in keyof T]: Compiled<T[K]> };
+
+/** The arguments of a compiled function, from the parameters of the traced one. */
+export type NumericArguments<P extends readonly unknown[]> = { [K in keyof P]: Numeric<P[K]> };
+
+export interface CompiledFunction<F extends (...args: never[]) => unknown> {
+  (...args: NumericArguments<Parameters<F>>): Compiled<ReturnType<F>>;
+  /** How many times `fn` has been traced (once per new shape of the arguments, and again after eviction; verification's second trace of a shape is not counted). */
+  readonly traceCount: number;
+  /** How many traces are cached now (at most `maxTraces`). */
+  readonly cacheSize: number;
+  /**
+   * The most recent trace as a readable list of instructions. Arguments, if given, pick the
+   * trace of their shape; one not cached is traced for the listing alone (not kept, not counted).
+   */
+  listing(...args: NumericArguments<Parameters<F>> | []): string;
+  /** Forgets every trace. */
+  clear(): void;
+}
+
+export class CompiledValue {
+  /** @internal */
+  constructor(
+    readonly data: number,
+    private readonly tape: Tape,
+    private readonly output: number,
+    private readonly generation: number,
+  ) {}
+
+  /** As `Value.backward()`: adds d(this)/d(parameter) into every parameter's `.grad`. */
+  backward(): void {
+    if (this.generation !== this.tape.generation) {
+      throw new Error(
+        "backward(): this result is from an earlier call of the compiled function; call backward() before calling the function again",
+      );
+    }
+    const eager = this.tape.eagerOutputs;
+    if (eager) backwardChecked(this.tape, this.output, eager[this.output]);
+    else runBackward(this.tape, this.output);
+  }
+
+  toString(): string {
+    return `CompiledValue(data=${this.data})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// compile
+
+export function compile<F extends (...args: never[]) => unknown>(
+  fn: F,
+  options: CompileOptions = {},
+): CompiledFunction<F> {
+  if (typeof fn !== "function") throw new TypeError(`compile(fn): fn must be a function, got ${typeof fn}`);
+  const { check = false, maxTraces = 8, fuse = true, constantCheck = true, verify = true } = options;
+  if (!Number.isInteger(maxTraces) || maxTraces < 1) {
+    throw new RangeError(`compile: maxTraces must be a positive integer, got ${String(maxTraces)}`);
+  }
+  const traces = new Map<string, Tape>();
+  let traceCount = 0;
+  let latest: Tape | undefined;
+  const scratch = new NumberBuffer();
+
+  const traced = fn as unknown as (...a: unknown[]) => unknown;
+
+  function tapeFor(args: readonly unknown[]): Tape {
+    const signature = flattenArguments(args, scratch);
+    let tape = traces.get(signature);
+    if (tape) {
+      traces.delete(signature);
+      traces.set(signature, tape);
+    } else {
+      tape = trace(traced, args, fuse, constantCheck);
+      tape.verified = !verify;
+      traceCount++;
+      traces.set(signature, tape);
+      if (traces.size > maxTraces) traces.delete(traces.keys().next().value as string);
+    }
+    latest = tape;
+    return tape;
+  }
+
+  const compiled = (...args: unknown[]) => {
+    if (args.length < fn.length) {
+      throw new TypeError(
+        `compiled function: expected ${plural(fn.length, "argument")} (numbers or arrays of numbers), got ${args.length}`,
+      );
+    }
+    const tape = tapeFor(args);
+    const values = tape.values;
+    values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
+    const result = replay(tape);
+    if (check) compareWithEager(traced, args, tape);
+    // The first replay of a shape made outside noGrad (tracing records a graph) is verified
+    // after it ran, so that errors of the numbers are named by the replay.
+    if (!tape.verified && tape.generation > 1 && isRecording()) {
+      verifyTrace(tape, trace(traced, args, fuse, false));
+      tape.verified = true;
+    }
+    return result;
+  };
+  Object.defineProperties(compiled, {
+    traceCount: { get: () => traceCount },
+    cacheSize: { get: () => traces.size },
+  });
+  Object.assign(compiled, {
+    listing(...args: unknown[]): string {
+      if (args.length === 0) {
+        if (!latest)
+          throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
+        return listing(latest);
+      }
+      // Looked up without touching the cache's order; a shape not cached is traced for the
+      // listing alone, neither kept nor counted.
+      const cached = traces.get(flattenArguments(args, scratch));
+      return listing(cached ?? trace(traced, args, fuse, constantCheck));
+    },
+    clear(): void {
+      traces.clear();
+      latest = undefined;
+    },
+  });
+  return compiled as unknown as CompiledFunction<F>;
+}
+
+/** The pipeline: trace `fn`, walk its graph, select instructions, assign slots, encode the tape. */
+function trace(
+  fn: (...args: unknown[]) => unknown,
+  args: readonly unknown[],
+  fuse: boolean,
+  constantCheck: boolean,
+): Tape {
+  const { inputs, outputs, template } = traceFunction(fn, args);
+  return withGraphWalk(outputs, (order, opOf, uses, inSum) => {
+    const selection = selectInstructions(order, opOf, uses, inSum, inputs, fuse);
+    if (constantCheck) checkConstants(order, opOf, selection.constants, selection.inputOf);
+    const slots = assignSlots(order, selection, inputs.length);
+    return encodeTape(order, selection, slots, opOf, uses, outputs, inputs.length, template, fuse);
+  });
+}
+
+function replay(tape: Tape): unknown {
+  const { values, parameters } = tape;
+  for (let p = 0; p < parameters.length; p++) values[p] = parameters[p].data;
+  const failed = runForward(tape);
+  if (failed >= 0) throw forwardError(tape, failed);
+  const generation = ++tape.generation;
+  return build(tape.template, tape, generation);
+}
+
+function build(t: Template, tape: Tape, generation: number): unknown {
+  switch (t.kind) {
+    case "output":
+      return new CompiledValue(tape.values[tape.outputSlots[t.index]], tape, t.index, generation);
+    case "plain":
+      return t.value;
+    case "array":
+      return t.items.map((item) => build(item, tape, generation));
+    case "object": {
+      const result: Record<string, unknown> = {};
+      t.keys.forEach((key, k) => {
+        result[key] = build(t.items[k], tape, generation);
+      });
+      return result;
+    }
+  }
+}

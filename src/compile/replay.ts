@@ -1,0 +1,306 @@
+// Replay: the forward and the reverse loop over a tape, and the errors they report.
+import { NOT_FINITE_HINT, OPERATIONS } from "../engine.js";
+import {
+  ADD,
+  BIAS_FIRST,
+  BOTH_SIDES,
+  CALL,
+  DIV,
+  DOT,
+  DOT_RELU,
+  EXP,
+  LEAKY,
+  LOG,
+  MAX,
+  MUL,
+  NEG,
+  OP_BY_INDEX,
+  POWK,
+  RELU,
+  SELECT,
+  SUB,
+  SUM,
+  SUMPROD,
+  TANH,
+  type Tape,
+} from "./tape.js";
+
+export function runForward(tape: Tape): number {
+  const { code, out, a: A, b: B, n: N, c: C, dotFlags, args, ops, values: v } = tape;
+  const count = code.length;
+  // Each case writes its own result: one shared accumulator, assigned from the CALL's
+  // untyped return too, made V8 box the sums of the dot loop (twice as slow).
+  for (let i = 0; i < count; i++) {
+    const a = A[i];
+    const b = B[i];
+    const o = out[i];
+    switch (code[i]) {
+      case DOT:
+      case DOT_RELU: {
+        // Unrolled, in order: the sum must round exactly as the eager sum of products does.
+        const end = a + N[i];
+        const bias = C[i];
+        const biasFirst = (dotFlags[i] & BIAS_FIRST) !== 0;
+        let x = a;
+        let y = b;
+        let s = 0;
+        if (biasFirst) s += v[bias];
+        for (; x + 3 < end; x += 4, y += 4) {
+          s += v[x] * v[y];
+          s += v[x + 1] * v[y + 1];
+          s += v[x + 2] * v[y + 2];
+          s += v[x + 3] * v[y + 3];
+        }
+        for (; x < end; x++, y++) s += v[x] * v[y];
+        if (bias >= 0 && !biasFirst) s += v[bias];
+        // The sum is checked before the relu: relu(−∞) would hide an overflow that eager reports.
+        if (code[i] === DOT_RELU && s - s === 0) v[o] = Math.max(s, 0);
+        else v[o] = s;
+        break;
+      }
+      case RELU:
+        v[o] = Math.max(v[a], 0);
+        break;
+      case ADD:
+        v[o] = v[a] + v[b];
+        break;
+      case SUB:
+        v[o] = v[a] - v[b];
+        break;
+      case MUL:
+        v[o] = v[a] * v[b];
+        break;
+      case DIV:
+        v[o] = v[a] / v[b];
+        break;
+      case POWK:
+        v[o] = v[a] ** v[b];
+        break;
+      case NEG:
+        v[o] = -v[a];
+        break;
+      case EXP:
+        v[o] = Math.exp(v[a]);
+        break;
+      case LOG:
+        v[o] = Math.log(v[a]);
+        break;
+      case TANH:
+        v[o] = Math.tanh(v[a]);
+        break;
+      case LEAKY: {
+        const x = v[a];
+        v[o] = x > 0 ? x : v[b] * x;
+        break;
+      }
+      case MAX:
+        v[o] = Math.max(v[a], v[b]);
+        break;
+      case CALL:
+        v[o] = ops[N[i]].forward(v[a], v[b]);
+        break;
+      case SUM: {
+        const end = a + N[i];
+        let s = 0;
+        for (let k = a; k < end; k++) s += v[args[k]];
+        v[o] = s;
+        break;
+      }
+      case SUMPROD: {
+        const end = a + 2 * N[i];
+        let s = 0;
+        for (let k = a; k < end; k += 2) s += v[args[k]] * v[args[k + 1]];
+        v[o] = s;
+        break;
+      }
+      case SELECT: {
+        const index = v[a];
+        if (!(Number.isInteger(index) && index >= 0 && index < N[i])) return i;
+        v[o] = v[args[C[i] + index]];
+        break;
+      }
+    }
+    const r = v[o];
+    if (r - r !== 0) return i;
+  }
+  return -1;
+}
+
+/** The engine's name for the operation of instruction i. */
+export function nameOf(tape: Tape, i: number): string {
+  return tape.code[i] === DOT_RELU ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndices[i]].name;
+}
+
+export function forwardError(tape: Tape, i: number): RangeError {
+  const v = tape.values;
+  const bad = tape.parameters.findIndex((p) => !Number.isFinite(p.data));
+  if (bad >= 0) {
+    const p = tape.parameters[bad];
+    return new RangeError(
+      `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${p.data}, not a finite number (was data set to NaN or Infinity by hand?)`,
+    );
+  }
+  const name = nameOf(tape, i);
+  if (tape.code[i] === SELECT) {
+    return new RangeError(
+      `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.n[i] - 1} (compiled replay)`,
+    );
+  }
+  const code = tape.code[i];
+  if (code === SUM || code === SUMPROD || code === DOT || code === DOT_RELU) {
+    // Named as eager names it: Value.sum, or the add of a chain written one add at a time.
+    const summed = OP_BY_INDEX[tape.opIndices[i]].name;
+    const where = `compiled replay, instruction t${i}`;
+    return new RangeError(
+      summed === "sum"
+        ? `Value.sum: result overflows (${where})`
+        : `${summed}: result overflows (a chain of ${summed}s, ${where})`,
+    );
+  }
+  const a = v[tape.a[i]];
+  const b = v[tape.b[i]];
+  const op = tape.code[i] === CALL ? tape.ops[tape.n[i]] : undefined;
+  const unary =
+    [NEG, EXP, LOG, TANH, RELU].includes(tape.code[i]) ||
+    (op !== undefined && tape.c[i] === 0 && op.name !== "pow");
+  const args = unary ? `${a}` : `${a}, ${b}`;
+  const reason =
+    Number.isFinite(a) && Number.isFinite(b)
+      ? OP_BY_INDEX[tape.opIndices[i]].explain(a, b)
+      : "an input is not a finite number";
+  return new RangeError(`${name}(${args}): ${reason}`);
+}
+
+export function runBackward(tape: Tape, output: number): void {
+  const {
+    code,
+    out,
+    a: A,
+    b: B,
+    n: N,
+    c: C,
+    args,
+    ops,
+    values: v,
+    grads: g,
+    parameters,
+    backwardOrder,
+  } = tape;
+  g.fill(0);
+  for (let p = 0; p < parameters.length; p++) g[p] = parameters[p].grad;
+  g[tape.outputSlots[output]] += 1;
+  for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
+    const i = backwardOrder[j];
+    const d = g[out[i]];
+    if (d === 0) continue;
+    if (d - d !== 0) throw backwardError(tape, i, d);
+    const a = A[i];
+    const b = B[i];
+    switch (code[i]) {
+      case ADD:
+        g[a] += d;
+        g[b] += d;
+        break;
+      case SUB:
+        g[a] += d;
+        g[b] += d * -1;
+        break;
+      case MUL:
+        g[a] += d * v[b];
+        g[b] += d * v[a];
+        break;
+      case DIV:
+        g[a] += d * (1 / v[b]);
+        g[b] += d * (-v[out[i]] / v[b]);
+        break;
+      case POWK: {
+        const k = v[b];
+        g[a] += d * (k === 0 ? 0 : k * v[a] ** (k - 1));
+        break;
+      }
+      case NEG:
+        g[a] += d * -1;
+        break;
+      case EXP:
+        g[a] += d * v[out[i]];
+        break;
+      case LOG:
+        g[a] += d * (1 / v[a]);
+        break;
+      case TANH: {
+        const y = v[out[i]];
+        g[a] += d * (1 - y * y);
+        break;
+      }
+      case RELU:
+        if (v[a] > 0) g[a] += d;
+        break;
+      case LEAKY:
+        g[a] += d * (v[a] > 0 ? 1 : v[b]);
+        break;
+      case MAX:
+        if (v[a] >= v[b]) g[a] += d;
+        else g[b] += d;
+        break;
+      case CALL: {
+        const op = ops[N[i]];
+        g[a] += d * op.da(v[a], v[b], v[out[i]]);
+        if (C[i] === 1) g[b] += d * op.db(v[a], v[b], v[out[i]]);
+        break;
+      }
+      case SUM: {
+        const end = a + N[i];
+        for (let k = a; k < end; k++) g[args[k]] += d;
+        break;
+      }
+      case SUMPROD: {
+        // As eager: the sum hands its gradient to every term first, the products pass it on after.
+        const end = a + 2 * N[i];
+        const one = tape.one;
+        for (let k = a; k < end; k += 2) if (args[k + 1] === one) g[args[k]] += d;
+        for (let k = a; k < end; k += 2) {
+          const y = args[k + 1];
+          if (y === one) continue;
+          const x = args[k];
+          g[x] += d * v[y];
+          g[y] += d * v[x];
+        }
+        break;
+      }
+      case DOT_RELU:
+      case DOT: {
+        // A relu passes the gradient where its input, the sum, was positive: where its output is.
+        if (code[i] === DOT_RELU && !(v[out[i]] > 0)) break;
+        const bias = C[i];
+        if (bias >= 0) g[bias] += d;
+        const n = N[i];
+        if ((tape.dotFlags[i] & BOTH_SIDES) !== 0) {
+          for (let k = 0; k < n; k++) {
+            g[a + k] += d * v[b + k];
+            g[b + k] += d * v[a + k];
+          }
+        } else {
+          for (let k = 0; k < n; k++) g[a + k] += d * v[b + k];
+        }
+        break;
+      }
+      case SELECT:
+        g[args[C[i] + v[a]]] += d;
+        break;
+    }
+  }
+  for (let p = 0; p < parameters.length; p++) {
+    if (!Number.isFinite(g[p])) {
+      throw new RangeError(
+        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${parameters[p].data}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
+      );
+    }
+  }
+  for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[p];
+}
+
+function backwardError(tape: Tape, i: number, d: number): RangeError {
+  return new RangeError(
+    `backward(): the gradient reaching the ${nameOf(tape, i)} node (instruction t${i} of the compiled trace) overflows (${d}); gradients are unchanged`,
+  );
+}
