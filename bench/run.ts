@@ -3,7 +3,7 @@
 // Prints a table and writes latest.md and latest.json into out/bench/, or with --save into
 // bench/results/, the table committed with the code.
 //
-// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt]
+// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt,ladder]
 // Timings are medians over repetitions; engines take turns within each repetition so that
 // a burst of load from elsewhere on the machine does not fall on one engine only.
 import { execFileSync } from "node:child_process";
@@ -26,6 +26,7 @@ import {
 import { createCompiledEngine } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
 import { gptCompiledWorkload, gptEagerWorkload } from "./gpt.js";
+import { gptLadderWorkload } from "./gpt-ladder.js";
 import { createMicrogradEngine, lossFunction, lossGraph } from "./micrograd.js";
 import { type BenchOptions, parseBenchArgs, USAGE } from "./options.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
@@ -523,6 +524,10 @@ async function main() {
     console.log("bench: gpt …");
     rows.push(...gptEagerWorkload({ reps: REPS }));
     rows.push(...gptCompiledWorkload({ reps: REPS }));
+  }
+  if (only.includes("ladder")) {
+    console.log("bench: GPT ladder …");
+    rows.push(...gptLadderWorkload({ reps: REPS }));
   }
 
   const md = markdown(info);

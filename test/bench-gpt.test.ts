@@ -1,0 +1,125 @@
+// The GPT ladder of the benchmark compares like with like only if the hand-written Float64Array
+// step (and PyTorch, where installed) does the model's work: the same loss, the same gradients,
+// the same weights after Adam steps. Nothing here is timed.
+import { describe, expect, it } from "vitest";
+import { createFloat64GPT, gptStepFlops } from "../bench/gpt-float64.js";
+import { findTorch, gptLadderWorkload, runTorch } from "../bench/gpt-ladder.js";
+import { GPT, type GPTConfig, trainGPT } from "../src/index.js";
+
+const CONFIG: GPTConfig = { vocabSize: 7, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6 };
+const DOCUMENTS = [
+  [0, 3, 5, 1, 2, 6, 4, 0, 2], // longer than the block: its first 7 tokens are seen
+  [0, 1, 0],
+  [0, 6, 6, 5, 2, 0],
+];
+
+function largestDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  }
+  return worst / scale;
+}
+
+describe("the hand-written Float64Array GPT step", () => {
+  it("computes the eager GPT's loss and gradients", () => {
+    for (const doc of DOCUMENTS) {
+      // A large initial spread, so that attention is far from uniform and ReLUs are cut.
+      const gpt = new GPT({ ...CONFIG, seed: 3, initStd: 0.5 });
+      const parameters = gpt.parameters();
+      const loss = gpt.loss(doc);
+      loss.backward();
+      const byHand = createFloat64GPT(
+        CONFIG,
+        Float64Array.from(parameters, (p) => p.data),
+        {
+          betas: [0.85, 0.99],
+          eps: 1e-8,
+        },
+      );
+      const handLoss = byHand.lossAndGradients(doc);
+      expect(Math.abs(handLoss - loss.data) / loss.data).toBeLessThan(1e-13);
+      const eager = parameters.map((p) => p.grad);
+      expect(eager.filter((g) => g !== 0).length).toBeGreaterThan(parameters.length / 2);
+      expect(largestDifference(byHand.gradients, eager)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("ends where trainGPT ends after Adam steps on a batch of two", () => {
+    const gpt = new GPT({ ...CONFIG, seed: 5 });
+    const initial = Float64Array.from(gpt.parameters(), (p) => p.data);
+    const steps = 4;
+    const losses = trainGPT(gpt, DOCUMENTS, { steps, batchSize: 2 }).losses;
+    const byHand = createFloat64GPT(CONFIG, initial, { betas: [0.85, 0.99], eps: 1e-8 });
+    let next = 0;
+    for (let step = 0; step < steps; step++) {
+      let loss = 0;
+      for (let i = 0; i < 2; i++) {
+        loss += byHand.lossAndGradients(DOCUMENTS[next], 1 / 2) / 2;
+        next = (next + 1) % DOCUMENTS.length;
+      }
+      expect(Math.abs(loss - losses[step]) / losses[step]).toBeLessThan(1e-12);
+      byHand.adamStep(0.01 * (1 - step / steps));
+    }
+    const trained = gpt.parameters().map((p) => p.data);
+    expect(largestDifference(byHand.parameters, initial)).toBeGreaterThan(1e-3);
+    expect(largestDifference(byHand.parameters, trained)).toBeLessThan(1e-10);
+  });
+
+  it("refuses initial weights of the wrong count", () => {
+    expect(() => createFloat64GPT(CONFIG, new Float64Array(5), { betas: [0.9, 0.99], eps: 1e-8 })).toThrow(
+      /expected \d+ parameters, got 5/,
+    );
+  });
+});
+
+describe("the ladder's work count", () => {
+  it("counts the multiply-adds of one position by hand", () => {
+    const config: GPTConfig = { vocabSize: 3, nLayer: 1, nEmbd: 4, nHead: 2, blockSize: 4 };
+    // q, k, v, o: 4·4 each; fc1 16·4; fc2 4·16; head 3·4; attention at position 0: 2·4.
+    const multiplyAdds = 4 * 16 + 64 + 64 + 12 + 2 * 4;
+    expect(gptStepFlops(config, 1)).toBe(3 * 2 * multiplyAdds);
+    // Each later position attends to one more.
+    expect(gptStepFlops(config, 2) - 2 * gptStepFlops(config, 1)).toBe(3 * 2 * 2 * 4);
+  });
+});
+
+describe("the ladder", () => {
+  it("runs a small rung with every engine doing the same steps", () => {
+    const rows = gptLadderWorkload({ reps: 1, rungs: [{ nLayer: 1, nEmbd: 8, steps: 3 }], torch: false });
+    const engines = rows.map((r) => r.engine);
+    expect(engines).toEqual(["micrograd compiled", "Float64Array by hand", "micrograd compiled"]);
+    for (const row of rows) expect(row.value.median).toBeGreaterThan(0);
+    const meanLoss = (text = "") => /mean loss ([\d.]+)/.exec(text)?.[1];
+    expect(meanLoss(rows[0].result)).toBeDefined();
+    expect(meanLoss(rows[0].result)).toBe(meanLoss(rows[1].result));
+  });
+});
+
+// Only where python3-torch is installed (not in CI): the PyTorch row is the same training.
+const torch = findTorch();
+describe.skipIf(!torch)("the PyTorch row", () => {
+  it("takes the same Adam steps from the same weights in float64", () => {
+    const gpt = new GPT({ ...CONFIG, seed: 9 });
+    const parameters = gpt.parameters().map((p) => p.data);
+    const steps = 3;
+    const documents = DOCUMENTS.slice(0, steps);
+    const expected = trainGPT(gpt, documents, { steps }).losses;
+    const result = runTorch(torch?.python ?? "python3", {
+      config: CONFIG,
+      parameters,
+      documents,
+      steps,
+      reps: 1,
+      dtype: "float64",
+    });
+    expect(result.msPerStep).toHaveLength(1);
+    expect(result.losses).toHaveLength(steps);
+    result.losses.forEach((loss, i) => {
+      expect(Math.abs(loss - expected[i]) / expected[i]).toBeLessThan(1e-9);
+    });
+  });
+});
