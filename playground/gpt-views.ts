@@ -1,0 +1,284 @@
+// The GPT page's pictures, drawn on canvases: the loss curve with its baselines, one attention
+// heatmap per head, the next-token bars and the embeddings' projection.
+import { fitCanvas } from "./charts.js";
+import { formatNumber } from "./format.js";
+import type { Inspection } from "./gpt-protocol.js";
+
+const AXIS = "#8a8f98";
+const INK = "#2b2f36";
+const GRID = "#e6e8ec";
+const BLUE = "#0072B2";
+const VERMILION = "#D55E00";
+const FONT = "11px system-ui, -apple-system, 'Segoe UI', sans-serif";
+
+/** How a token is written on the page: the end of a document, a space and a newline made visible. */
+export function tokenLabel(token: string): string {
+  if (token === "") return "end";
+  if (token === " ") return "␣";
+  if (token === "\n") return "↵";
+  if (token === "\t") return "⇥";
+  return token;
+}
+
+/** The losses and their moving average over the last `window` steps, kept as they arrive. */
+export class LossHistory {
+  readonly losses: number[] = [];
+  readonly average: number[] = [];
+  readonly heldOut: [number, number][] = [];
+  private sum = 0;
+
+  constructor(readonly window = 100) {}
+
+  push(loss: number): void {
+    this.losses.push(loss);
+    this.sum += loss;
+    const n = this.losses.length;
+    if (n > this.window) this.sum -= this.losses[n - 1 - this.window];
+    this.average.push(this.sum / Math.min(n, this.window));
+  }
+}
+
+/**
+ * Training loss (faint: each pixel column's range), its moving average, the held-out loss as
+ * dots and the bigram model's as a dashed line. The y axis fits the average, the held-out and
+ * the bigram, so the first steps' jumps do not flatten the rest.
+ */
+export function drawLossChart(canvas: HTMLCanvasElement, history: LossHistory, bigram: number): void {
+  const context = fitCanvas(canvas);
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  context.clearRect(0, 0, width, height);
+  context.font = FONT;
+  const { losses, average, heldOut } = history;
+  const n = losses.length;
+  let yMin = Number.isFinite(bigram) ? bigram : Number.POSITIVE_INFINITY;
+  let yMax = yMin;
+  for (const y of [...average, ...heldOut.map(([, loss]) => loss)]) {
+    if (!Number.isFinite(y)) continue;
+    yMin = Math.min(yMin, y);
+    yMax = Math.max(yMax, y);
+  }
+  if (!Number.isFinite(yMin)) [yMin, yMax] = [0, 1];
+  const margin = Math.max((yMax - yMin) * 0.08, 0.05);
+  yMin = Math.max(0, yMin - margin);
+  yMax += margin;
+  const left = 38;
+  const right = width - 8;
+  const top = 8;
+  const bottom = height - 18;
+  const xMax = Math.max(n, 100);
+  const px = (x: number) => left + (x / xMax) * (right - left);
+  const py = (y: number) =>
+    bottom - ((Math.min(Math.max(y, yMin), yMax) - yMin) / (yMax - yMin)) * (bottom - top);
+
+  context.textAlign = "right";
+  context.textBaseline = "middle";
+  for (const tick of [yMin, (yMin + yMax) / 2, yMax]) {
+    context.strokeStyle = GRID;
+    context.beginPath();
+    context.moveTo(left, Math.round(py(tick)) + 0.5);
+    context.lineTo(right, Math.round(py(tick)) + 0.5);
+    context.stroke();
+    context.fillStyle = AXIS;
+    context.fillText(tick.toFixed(2), left - 5, py(tick));
+  }
+  context.textBaseline = "top";
+  context.textAlign = "center";
+  context.fillText("0", left, bottom + 4);
+  context.textAlign = "right";
+  context.fillText(`${xMax.toLocaleString("en-US")} steps`, right, bottom + 4);
+
+  // Each pixel column: the range of the training losses in it, and the average at its end.
+  const columns = Math.max(1, Math.floor(right - left));
+  const perColumn = Math.max(1, n / columns);
+  context.strokeStyle = "rgba(0, 114, 178, 0.22)";
+  context.lineWidth = 1;
+  context.beginPath();
+  for (let start = 0; start < n; start += perColumn) {
+    const end = Math.min(n, Math.floor(start + perColumn));
+    let low = Number.POSITIVE_INFINITY;
+    let high = Number.NEGATIVE_INFINITY;
+    for (let i = Math.floor(start); i < Math.max(end, Math.floor(start) + 1); i++) {
+      low = Math.min(low, losses[i]);
+      high = Math.max(high, losses[i]);
+    }
+    const x = Math.round(px(start)) + 0.5;
+    context.moveTo(x, py(high));
+    context.lineTo(x, py(low) + 1);
+  }
+  context.stroke();
+  if (n > 0) {
+    context.strokeStyle = BLUE;
+    context.lineWidth = 1.75;
+    context.beginPath();
+    for (let start = 0; start < n; start += perColumn) {
+      const i = Math.min(n - 1, Math.floor(start + perColumn) - 1);
+      if (start === 0) context.moveTo(px(i + 1), py(average[i]));
+      else context.lineTo(px(i + 1), py(average[i]));
+    }
+    context.lineTo(px(n), py(average[n - 1]));
+    context.stroke();
+  }
+  if (Number.isFinite(bigram)) {
+    context.strokeStyle = VERMILION;
+    context.lineWidth = 1.25;
+    context.setLineDash([5, 4]);
+    context.beginPath();
+    context.moveTo(left, py(bigram));
+    context.lineTo(right, py(bigram));
+    context.stroke();
+    context.setLineDash([]);
+    context.fillStyle = VERMILION;
+    context.textAlign = "left";
+    context.textBaseline = "bottom";
+    context.fillText(`bigram ${bigram.toFixed(3)}`, left + 4, py(bigram) - 2);
+  }
+  context.fillStyle = INK;
+  for (const [step, loss] of heldOut) {
+    context.beginPath();
+    context.arc(px(step), py(loss), 3, 0, 2 * Math.PI);
+    context.fill();
+  }
+  if (heldOut.length > 0) {
+    const [step, loss] = heldOut[heldOut.length - 1];
+    context.textAlign = px(step) > right - 120 ? "right" : "left";
+    context.textBaseline = "top";
+    context.fillText(
+      `held-out ${loss.toFixed(3)}`,
+      px(step) + (context.textAlign === "right" ? -6 : 6),
+      py(loss) + 4,
+    );
+  }
+}
+
+/** Draws one heatmap per head of every layer into `container`, replacing what was there. */
+export function drawAttention(container: HTMLElement, inspection: Inspection): void {
+  const { attention, labels } = inspection;
+  const n = labels.length;
+  const cell = Math.max(8, Math.min(22, Math.floor(160 / n)));
+  const labelWidth = 26;
+  const side = labelWidth + n * cell + 2;
+  const ratio = window.devicePixelRatio || 1;
+  const figures: HTMLElement[] = [];
+  attention.forEach((heads, layer) => {
+    heads.forEach((rows, head) => {
+      const figure = document.createElement("figure");
+      figure.className = "head";
+      const canvas = document.createElement("canvas");
+      canvas.width = side * ratio;
+      canvas.height = side * ratio;
+      canvas.style.width = `${side}px`;
+      canvas.style.height = `${side}px`;
+      canvas.dataset.layer = String(layer);
+      canvas.dataset.head = String(head);
+      const context = canvas.getContext("2d") as CanvasRenderingContext2D;
+      context.scale(ratio, ratio);
+      context.font = FONT;
+      context.textAlign = "center";
+      context.textBaseline = "middle";
+      context.fillStyle = INK;
+      for (let t = 0; t < n; t++) {
+        const label = labels[t] === "BOS" ? "·" : tokenLabel(labels[t]);
+        context.fillText(label, labelWidth / 2, labelWidth + t * cell + cell / 2);
+        context.fillText(label, labelWidth + t * cell + cell / 2, labelWidth / 2);
+      }
+      for (let t = 0; t < n; t++) {
+        for (let s = 0; s < n; s++) {
+          const weight = s <= t ? rows[t][s] : Number.NaN;
+          context.fillStyle = Number.isNaN(weight) ? "#f4f4f4" : shade(weight);
+          context.fillRect(labelWidth + s * cell, labelWidth + t * cell, cell - 1, cell - 1);
+        }
+      }
+      const caption = document.createElement("figcaption");
+      caption.textContent = attention.length > 1 ? `layer ${layer} · head ${head}` : `head ${head}`;
+      figure.append(canvas, caption);
+      figures.push(figure);
+    });
+  });
+  container.replaceChildren(...figures);
+}
+
+/** White for 0 to the page's blue for 1. */
+function shade(weight: number): string {
+  const w = Math.min(Math.max(weight, 0), 1);
+  const mix = (to: number) => Math.round(255 + (to - 255) * w);
+  return `rgb(${mix(0)}, ${mix(114)}, ${mix(178)})`;
+}
+
+/** The next-token candidates as bars; clicking one calls `choose` with its token ("" is the end). */
+export function drawCandidates(
+  container: HTMLElement,
+  candidates: Inspection["candidates"],
+  choose: (token: string) => void,
+): void {
+  const bars = candidates.map(({ token, probability }) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "bar";
+    button.dataset.token = token;
+    button.dataset.probability = String(probability);
+    button.title = token === "" ? "the end of the document" : `append ${JSON.stringify(token)}`;
+    button.disabled = token === "";
+    const label = document.createElement("span");
+    label.className = "token";
+    label.textContent = tokenLabel(token);
+    const track = document.createElement("span");
+    track.className = "track";
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    fill.style.width = `${(probability * 100).toFixed(1)}%`;
+    track.append(fill);
+    const value = document.createElement("span");
+    value.className = "value";
+    value.textContent = `${(probability * 100).toFixed(1)}%`;
+    button.append(label, track, value);
+    button.addEventListener("click", () => choose(token));
+    return button;
+  });
+  container.replaceChildren(...bars);
+}
+
+/** Each token at its place on the first two principal components of the embeddings. */
+export function drawEmbedding(
+  canvas: HTMLCanvasElement,
+  projection: readonly number[],
+  labels: readonly string[],
+  explained: readonly [number, number],
+): void {
+  const context = fitCanvas(canvas);
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  context.clearRect(0, 0, width, height);
+  context.font = FONT;
+  let extent = 1e-9;
+  for (const v of projection) extent = Math.max(extent, Math.abs(v));
+  const pad = 16;
+  const scale = (Math.min(width, height) / 2 - pad) / extent;
+  const cx = width / 2;
+  const cy = height / 2;
+  context.strokeStyle = GRID;
+  context.beginPath();
+  context.moveTo(pad, cy + 0.5);
+  context.lineTo(width - pad, cy + 0.5);
+  context.moveTo(cx + 0.5, pad);
+  context.lineTo(cx + 0.5, height - pad);
+  context.stroke();
+  context.fillStyle = AXIS;
+  context.textAlign = "right";
+  context.textBaseline = "bottom";
+  context.fillText(`PC1 (${formatNumber(explained[0] * 100)}% of the variance)`, width - pad, cy - 3);
+  context.textAlign = "left";
+  context.textBaseline = "top";
+  context.fillText(`PC2 (${formatNumber(explained[1] * 100)}%)`, cx + 4, pad - 10);
+  context.textAlign = "center";
+  context.textBaseline = "middle";
+  for (let i = 0; i < labels.length; i++) {
+    const x = cx + projection[2 * i] * scale;
+    const y = cy - projection[2 * i + 1] * scale;
+    const label = labels[i];
+    const vowel = "aeiouy".includes(label);
+    context.fillStyle = label === "BOS" ? VERMILION : vowel ? BLUE : INK;
+    context.font = label === "BOS" ? `bold ${FONT}` : `13px system-ui, sans-serif`;
+    context.fillText(label === "BOS" ? "BOS" : tokenLabel(label), x, y);
+  }
+}

@@ -1,0 +1,488 @@
+// The GPT page's training worker: owns the data and the model, trains in short chunks (each
+// document of a step replayed through the compiled loss), and sends the page the losses about
+// 30 times a second, the prefix's attention and next-token candidates a few times a second,
+// the held-out loss and fresh samples every few seconds. Between documents it yields to its
+// message queue, so Pause, Step and edits arrive while a large step is under way.
+import {
+  Adam,
+  type CompiledFunction,
+  compile,
+  createRandom,
+  evaluateGPT,
+  GPT,
+  gptFromJSON,
+  gptToJSON,
+  type Random,
+  sampleText,
+  shuffled,
+  type Value,
+} from "../src/index.js";
+import { DataProblem, type PreparedData, prepareData, randomWindow } from "./gpt-data.js";
+import { inspectPrefix, principalComponents } from "./gpt-inspect.js";
+import {
+  DEFAULT_GPT_SETTINGS,
+  type FromGPTWorker,
+  GPT_DATA_SETTINGS,
+  GPT_MODEL_SETTINGS,
+  type GPTSettings,
+  type Inspection,
+  SAMPLE_COUNT,
+  TOP_CANDIDATES,
+  type ToGPTWorker,
+} from "./gpt-protocol.js";
+
+/** Longest run of training before the worker looks at its messages again. */
+const CHUNK_MS = 12;
+const SNAPSHOT_INTERVAL_MS = 1000 / 30;
+const INSPECT_INTERVAL_MS = 150;
+const SAMPLE_INTERVAL_MS = 3000;
+const MEASURE_INTERVAL_MS = 2000;
+/** The reference's Adam. */
+const BETAS: [number, number] = [0.85, 0.99];
+
+/** A document's loss weighted by its share of the batch (the gradient it sends), and the loss. */
+type DocumentLoss = CompiledFunction<(tokens: readonly Value[], weight: Value) => [Value, Value]>;
+
+interface State {
+  settings: GPTSettings;
+  data: PreparedData;
+  gpt: GPT;
+  optimizer: Adam;
+  loss: DocumentLoss;
+  generation: number;
+  step: number;
+  running: boolean;
+  /** A single step was asked for (Step): train until it is complete, then stop. */
+  stepping: boolean;
+  /** Order of the documents in this epoch and where the next batch starts; windows are drawn at random. */
+  order: number[];
+  position: number;
+  random: Random;
+  /** The step under way: its documents, how many are in the gradients, their summed loss. */
+  partial: { documents: number[][]; done: number; lossSum: number } | null;
+  /** Training losses and held-out measurements not yet sent to the page. */
+  historyStart: number;
+  historyLoss: number[];
+  heldOut: [number, number][];
+  measuredStep: number;
+  sampleSeed: number;
+  sampledStep: number;
+}
+
+const post = (message: FromGPTWorker, transfer: Transferable[] = []) =>
+  self.postMessage(message, { transfer });
+
+let namesText = "";
+let state: State | null = null;
+let prefix = "";
+/** The principal components last shown, so that the embedding picture keeps its orientation. */
+let components: number[][] | undefined;
+
+function newState(settings: GPTSettings, data: PreparedData, generation: number, gpt?: GPT): State {
+  const model =
+    gpt ??
+    new GPT({
+      vocabSize: data.tokenizer.vocabSize,
+      nLayer: settings.nLayer,
+      nEmbd: settings.nEmbd,
+      nHead: settings.nHead,
+      blockSize: settings.blockSize,
+      seed: settings.seed,
+    });
+  components = undefined;
+  return {
+    settings,
+    data,
+    gpt: model,
+    optimizer: new Adam(model.parameters(), { lr: settings.lr, betas: BETAS, eps: 1e-8 }),
+    loss: compiledLoss(model),
+    generation: generation + 1,
+    step: 0,
+    running: state?.running ?? false,
+    stepping: false,
+    order: [],
+    position: 0,
+    random: createRandom(settings.seed),
+    partial: null,
+    historyStart: 0,
+    historyLoss: [],
+    heldOut: [],
+    measuredStep: -1,
+    sampleSeed: 1,
+    sampledStep: -1,
+  };
+}
+
+// Until the one training loop of the library takes the playground's parts, this is trainGPT's
+// compiled loss: a trace per document length, token ids as inputs.
+function compiledLoss(gpt: GPT): DocumentLoss {
+  return compile(
+    (tokens: readonly Value[], weight: Value): [Value, Value] => {
+      const loss = gpt.loss(tokens);
+      return [loss.mul(weight), loss];
+    },
+    { maxTraces: gpt.config.blockSize + 2, constantCheck: false },
+  );
+}
+
+/** The documents (or windows) of the next step. */
+function nextBatch(s: State): number[][] {
+  const { documents, trainText } = s.data;
+  const { batchSize, blockSize } = s.settings;
+  if (trainText.length > 0) {
+    return Array.from({ length: batchSize }, () => randomWindow(s.data, blockSize, s.random));
+  }
+  const batch: number[][] = [];
+  for (let i = 0; i < batchSize; i++) {
+    if (s.position >= s.order.length) {
+      s.order = shuffled(
+        Array.from({ length: documents.length }, (_, k) => k),
+        s.random,
+      );
+      s.position = 0;
+    }
+    // The loss reads BOS and a block of tokens: longer documents share that length's trace.
+    batch.push(documents[s.order[s.position++]].slice(0, blockSize + 1));
+  }
+  return batch;
+}
+
+/** One more document of the step under way; after its last, the update. Returns whether a step ended. */
+function advance(s: State): boolean {
+  if (!s.partial) {
+    s.optimizer.zeroGrad();
+    s.partial = { documents: nextBatch(s), done: 0, lossSum: 0 };
+  }
+  const step = s.partial;
+  const [weighted, loss] = s.loss(step.documents[step.done], 1 / step.documents.length);
+  weighted.backward();
+  if (!Number.isFinite(loss.data)) {
+    throw new Error(`the loss became ${loss.data} at step ${s.step + 1}: the steps are too large`);
+  }
+  step.lossSum += loss.data;
+  step.done += 1;
+  if (step.done < step.documents.length) return false;
+  s.optimizer.lr = s.settings.lr;
+  s.optimizer.step();
+  s.partial = null;
+  s.step += 1;
+  s.historyLoss.push(step.lossSum / step.documents.length);
+  return true;
+}
+
+function measure(s: State): void {
+  if (s.measuredStep === s.step) return;
+  s.measuredStep = s.step;
+  s.heldOut.push([s.step, evaluateGPT(s.gpt, s.data.measured)]);
+}
+
+// ---- what is sent to the page ------------------------------------------------------------
+
+// Steps per second, measured over windows of about half a second of wall time while running.
+let stepsPerSecond = 0;
+let rateWindow = { start: 0, step: 0 };
+
+function measureRate(s: State, now: number): void {
+  if (now - rateWindow.start < 500) return;
+  if (rateWindow.start > 0 && s.step >= rateWindow.step) {
+    stepsPerSecond = ((s.step - rateWindow.step) * 1000) / (now - rateWindow.start);
+  }
+  rateWindow = { start: now, step: s.step };
+}
+
+function sendSnapshot(s: State): void {
+  const historyLoss = Float32Array.from(s.historyLoss);
+  post(
+    {
+      type: "snapshot",
+      generation: s.generation,
+      running: s.running,
+      step: s.step,
+      stepProgress: s.partial ? s.partial.done / s.partial.documents.length : 0,
+      parameters: s.gpt.parameters().length,
+      stepsPerSecond: s.running ? stepsPerSecond : 0,
+      historyStart: s.historyStart,
+      historyLoss,
+      heldOut: s.heldOut,
+    },
+    [historyLoss.buffer],
+  );
+  s.historyStart = s.step;
+  s.historyLoss = [];
+  s.heldOut = [];
+}
+
+function sendInspection(s: State): void {
+  const { gpt, data } = s;
+  const embeddings = gpt.wte.map((row) => row.map((weight) => weight.data));
+  const pca = principalComponents(embeddings, components);
+  components = pca.components;
+  const inspection: Inspection = {
+    ...inspectPrefix(gpt, data.tokenizer, prefix, TOP_CANDIDATES),
+    embedding: pca.projection,
+    explained: pca.explained,
+  };
+  post({ type: "inspection", generation: s.generation, step: s.step, inspection });
+}
+
+function sendSamples(s: State): void {
+  const { temperature } = s.settings;
+  const seed = s.sampleSeed;
+  const texts = sampleText(s.gpt, s.data.tokenizer, { n: SAMPLE_COUNT, temperature, seed });
+  s.sampledStep = s.step;
+  post({ type: "samples", generation: s.generation, samples: { step: s.step, seed, temperature, texts } });
+}
+
+/** Everything the page shows, after a change made while paused. */
+function sendAll(s: State): void {
+  measure(s);
+  sendSnapshot(s);
+  sendInspection(s);
+  sendSamples(s);
+}
+
+function sendData(s: State): void {
+  post({ type: "data", info: s.data.info, generation: s.generation });
+}
+
+// ---- the training loop ----------------------------------------------------------------------
+
+// A MessageChannel message (unlike setTimeout) is not clamped to 4 ms when it repeats, and the
+// page's messages queue up beside it, so they are handled between chunks.
+const tick = new MessageChannel();
+let tickPending = false;
+const due = { snapshot: 0, inspection: 0, samples: 0, measure: 0 };
+
+function scheduleTick(): void {
+  if (tickPending) return;
+  tickPending = true;
+  tick.port2.postMessage(null);
+}
+
+tick.port1.onmessage = () => {
+  tickPending = false;
+  const s = state;
+  if (!s || (!s.running && !s.stepping)) return;
+  try {
+    trainChunk(s);
+  } catch (error) {
+    fail(s, error);
+    return;
+  }
+  scheduleTick();
+};
+
+function trainChunk(s: State): void {
+  const start = performance.now();
+  let now = start;
+  let workTime = 0;
+  // Train until the chunk is used up or one more document would make the next snapshot late.
+  do {
+    const before = now;
+    const stepEnded = advance(s);
+    now = performance.now();
+    workTime = now - before;
+    if (stepEnded && s.stepping) {
+      s.stepping = false;
+      sendAll(s);
+      return;
+    }
+  } while (s.running && now - start + workTime < CHUNK_MS && now + workTime < due.snapshot);
+  measureRate(s, now);
+  if (now >= due.measure) {
+    measure(s);
+    due.measure = now + MEASURE_INTERVAL_MS;
+  }
+  if (now >= due.snapshot - 1) {
+    sendSnapshot(s);
+    due.snapshot = Math.max(due.snapshot + SNAPSHOT_INTERVAL_MS, now + SNAPSHOT_INTERVAL_MS / 2);
+  }
+  if (now >= due.inspection) {
+    sendInspection(s);
+    due.inspection = now + INSPECT_INTERVAL_MS;
+  }
+  if (now >= due.samples) {
+    s.sampleSeed += 1;
+    sendSamples(s);
+    due.samples = now + SAMPLE_INTERVAL_MS;
+  }
+}
+
+function play(s: State): void {
+  s.running = true;
+  s.stepping = false;
+  const now = performance.now();
+  due.snapshot = now + SNAPSHOT_INTERVAL_MS;
+  due.inspection = now + INSPECT_INTERVAL_MS;
+  due.samples = now + SAMPLE_INTERVAL_MS;
+  due.measure = now + MEASURE_INTERVAL_MS;
+  stepsPerSecond = 0;
+  rateWindow = { start: now, step: s.step };
+  scheduleTick();
+}
+
+/** A step that cannot be computed (numbers overflowing) pauses training; the next starts afresh. */
+function fail(s: State, error: unknown): void {
+  s.running = false;
+  s.stepping = false;
+  s.partial = null;
+  post({ type: "error", message: error instanceof Error ? error.message : String(error) });
+  sendSnapshot(s);
+}
+
+// ---- messages from the page -----------------------------------------------------------------
+
+function changed(before: GPTSettings, after: GPTSettings, keys: readonly (keyof GPTSettings)[]): boolean {
+  return keys.some((key) => before[key] !== after[key]);
+}
+
+/** New settings: new data and model, a new model, or new training values from the next step. */
+function applySettings(s: State, settings: GPTSettings): State {
+  const newData = changed(s.settings, settings, GPT_DATA_SETTINGS);
+  // Running text is cut into windows of the block, so a new block means new windows too.
+  const newWindows = settings.mode === "running" && settings.blockSize !== s.settings.blockSize;
+  if (newData || newWindows || changed(s.settings, settings, GPT_MODEL_SETTINGS)) {
+    let data = s.data;
+    if (newData || newWindows || settings.blockSize !== s.settings.blockSize) {
+      try {
+        data = prepareData(settings, namesText, settings.blockSize);
+      } catch (error) {
+        if (!(error instanceof DataProblem)) throw error;
+        post({ type: "problem", field: "text", message: error.message });
+        return s;
+      }
+    }
+    const next = newState(settings, data, s.generation);
+    sendData(next);
+    return next;
+  }
+  const resample = settings.temperature !== s.settings.temperature;
+  s.settings = settings;
+  s.optimizer.lr = settings.lr;
+  if (resample) sendSamples(s);
+  return s;
+}
+
+/** A model file read back: it must have the characters of the data it is to train on. */
+function load(s: State, text: string, name: string): State {
+  let loaded: ReturnType<typeof gptFromJSON>;
+  try {
+    loaded = gptFromJSON(JSON.parse(text));
+  } catch (error) {
+    post({ type: "problem", field: "load", message: `${name}: ${(error as Error).message}` });
+    return s;
+  }
+  const { gpt, tokenizer } = loaded;
+  const given = tokenizer.chars.join("");
+  const here = s.data.tokenizer.chars.join("");
+  if (given !== here) {
+    post({
+      type: "problem",
+      field: "load",
+      message: `${name}: its ${tokenizer.chars.length} characters ${JSON.stringify(given.slice(0, 40))} are not those of ${s.data.info.description} (${s.data.tokenizer.chars.length}); choose the data it was trained on first.`,
+    });
+    return s;
+  }
+  const settings = { ...s.settings, ...gpt.config };
+  let data = s.data;
+  if (settings.blockSize !== s.settings.blockSize)
+    data = prepareData(settings, namesText, settings.blockSize);
+  const next = newState(settings, data, s.generation, gpt);
+  const { nLayer, nEmbd, nHead, blockSize } = gpt.config;
+  post({
+    type: "loaded",
+    settings,
+    message: `Loaded ${name}: ${nLayer} layer${nLayer === 1 ? "" : "s"}, width ${nEmbd}, ${nHead} heads, block ${blockSize}.`,
+  });
+  sendData(next);
+  return next;
+}
+
+function save(s: State): void {
+  const measured = evaluateGPT(s.gpt, s.data.measured);
+  const notes = {
+    data: s.data.info.description,
+    steps: s.step,
+    batchSize: s.settings.batchSize,
+    lr: s.settings.lr,
+    seed: s.settings.seed,
+    [s.data.info.measuredHeldOut ? "heldOutLoss" : "trainLoss"]: measured,
+    bigramLoss: s.data.info.bigramLoss,
+  };
+  post({
+    type: "saved",
+    json: `${JSON.stringify(gptToJSON(s.gpt, s.data.tokenizer, notes))}\n`,
+    step: s.step,
+  });
+}
+
+function handle(message: ToGPTWorker): void {
+  const s = state as State;
+  switch (message.type) {
+    case "settings":
+      state = applySettings(s, message.settings);
+      break;
+    case "play":
+      play(s);
+      break;
+    case "pause":
+      s.running = false;
+      s.stepping = false;
+      break;
+    case "step":
+      s.running = false;
+      s.stepping = true;
+      due.snapshot = performance.now() + SNAPSHOT_INTERVAL_MS;
+      scheduleTick();
+      return;
+    case "reset":
+      state = newState(s.settings, s.data, s.generation);
+      sendData(state);
+      break;
+    case "prefix":
+      prefix = message.prefix;
+      sendInspection(s);
+      return;
+    case "resample":
+      s.sampleSeed += 1;
+      sendSamples(s);
+      return;
+    case "save":
+      save(s);
+      return;
+    case "load":
+      state = load(s, message.text, message.name);
+      break;
+  }
+  const current = state as State;
+  if (current !== s && current.running) play(current);
+  if (!current.running) sendAll(current);
+  else sendSnapshot(current);
+}
+
+async function start(): Promise<void> {
+  const response = await fetch(new URL("./names.txt", import.meta.url));
+  if (!response.ok) throw new Error(`could not read the names (${response.status} ${response.statusText})`);
+  namesText = await response.text();
+  state = newState(
+    DEFAULT_GPT_SETTINGS,
+    prepareData(DEFAULT_GPT_SETTINGS, namesText, DEFAULT_GPT_SETTINGS.blockSize),
+    0,
+  );
+  sendData(state);
+  sendAll(state);
+}
+
+// Messages wait for the names; each is handled in the order it came.
+let ready = start().catch((error) => post({ type: "error", message: (error as Error).message }));
+
+self.onmessage = (event: MessageEvent<ToGPTWorker>) => {
+  ready = ready.then(() => {
+    if (!state) return;
+    try {
+      handle(event.data);
+    } catch (error) {
+      fail(state, error);
+    }
+  });
+};
