@@ -2,19 +2,18 @@
 // Graphviz lays out the picture in a worker thread with a time limit: some small graphs
 // (one input used in a hundred places) take it minutes, and a command must not hang.
 import { extname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import type { Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
 import { countValues, toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
 import {
+  type Command,
   count,
+  type FlagTable,
+  helpText,
   type Io,
-  integerFlag,
-  negativeValues,
-  numberFlag,
-  pathFlag,
+  parseFlags,
   printHelp,
   UsageError,
 } from "./flags.js";
@@ -22,21 +21,54 @@ import {
 const DEFAULT_MAX_NODES = 500;
 const DEFAULT_TIMEOUT_SECONDS = 30;
 
-export const GRAPH_HELP = `micrograd graph — draw the computation graph of an expression, after backward
+const GRAPH_INTRO = `micrograd graph — draw the computation graph of an expression, after backward
 
 Usage: micrograd graph [--expr EXPR --values a=1,b=2] [--out FILE]
 
 Without --expr, draws a single neuron with two inputs and tanh:
-  tanh(x1*w1 + x2*w2 + b) with x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432
+  tanh(x1*w1 + x2*w2 + b) with x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432`;
 
-Options:
-  --expr EXPR         numbers, names, + - * / ^, parentheses and exp log sqrt abs tanh sigmoid relu softplus;
-                      at most ${count(MAX_EXPRESSION_LENGTH)} characters
-  --values LIST       a value for every name, e.g. x=2,w=-3
-  --out FILE          .svg, .png or .dot (default graph.svg)
-  --max-nodes N       draw up to N values one by one; a larger graph is drawn summarised
-                      (one box per neuron, long sums shortened) (default ${DEFAULT_MAX_NODES})
-  --timeout S         give Graphviz's layout of .svg and .png at most S seconds (default ${DEFAULT_TIMEOUT_SECONDS})`;
+export const GRAPH = {
+  name: "graph",
+  intro: GRAPH_INTRO,
+  flags: {
+    expr: {
+      kind: "text",
+      value: "EXPR",
+      section: "Options",
+      help:
+        "numbers, names, + - * / ^, parentheses and exp log sqrt abs tanh sigmoid relu softplus;\n" +
+        `at most ${count(MAX_EXPRESSION_LENGTH)} characters`,
+    },
+    values: {
+      kind: "text",
+      value: "LIST",
+      section: "Options",
+      help: "a value for every name, e.g. x=2,w=-3",
+    },
+    out: { kind: "path", value: "FILE", section: "Options", help: ".svg, .png or .dot (default graph.svg)" },
+    "max-nodes": {
+      kind: "integer",
+      value: "N",
+      section: "Options",
+      min: 1,
+      help:
+        "draw up to N values one by one; a larger graph is drawn summarised\n" +
+        `(one box per neuron, long sums shortened) (default ${DEFAULT_MAX_NODES})`,
+    },
+    timeout: {
+      kind: "number",
+      value: "S",
+      section: "Options",
+      above: 0,
+      max: 3600,
+      tooLarge: "must be at most 3600 seconds",
+      help: `give Graphviz's layout of .svg and .png at most S seconds (default ${DEFAULT_TIMEOUT_SECONDS})`,
+    },
+  },
+} as const satisfies Command<FlagTable>;
+
+export const GRAPH_HELP = helpText(GRAPH);
 
 /** The neuron drawn when no --expr is given. */
 const NEURON = {
@@ -46,25 +78,14 @@ const NEURON = {
 };
 
 export async function graph(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: negativeValues(args),
-    options: {
-      expr: { type: "string" },
-      values: { type: "string" },
-      out: { type: "string" },
-      "max-nodes": { type: "string" },
-      timeout: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return printHelp(GRAPH_HELP, io);
-  const out = resolve(pathFlag("out", values.out) ?? "graph.svg");
+  const { help, values } = parseFlags(GRAPH, args);
+  if (help) return printHelp(GRAPH_HELP, io);
+  const out = resolve(values.out ?? "graph.svg");
   const format = extname(out).slice(1).toLowerCase();
   if (format !== "svg" && format !== "png" && format !== "dot")
     throw new UsageError(`--out ${values.out}: the file must end in .svg, .png or .dot`);
-  const maxNodes = integerFlag("max-nodes", values["max-nodes"], 1) ?? DEFAULT_MAX_NODES;
-  const timeout = numberFlag("timeout", values.timeout, 0, false) ?? DEFAULT_TIMEOUT_SECONDS;
-  if (timeout > 3600) throw new UsageError(`--timeout must be at most 3600 seconds, got ${timeout}`);
+  const maxNodes = values["max-nodes"] ?? DEFAULT_MAX_NODES;
+  const timeout = values.timeout ?? DEFAULT_TIMEOUT_SECONDS;
   if (values.expr === undefined && values.values !== undefined) throw new UsageError("--values needs --expr");
   const source =
     values.expr === undefined

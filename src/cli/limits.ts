@@ -4,7 +4,7 @@ import { type GPTConfig, gptParameterCount, gptStepGraphSize } from "../gpt.js";
 import type { LossName } from "../losses.js";
 import { type NetworkShape, parameterCount, stepGraphSize } from "../nn.js";
 import { SCORE_BLOCK } from "../train.js";
-import { count, integerFlag, UsageError } from "./flags.js";
+import { count, type FlagTable, UsageError } from "./flags.js";
 
 /** Parameters a model may have unless --max-params says otherwise. */
 export const MAX_PARAMS = 1_000_000;
@@ -14,21 +14,37 @@ export const MAX_PARAMS = 1_000_000;
  */
 export const MAX_GRAPH = 10_000_000;
 
-/** The flags that raise or lower the limits, for parseArgs. */
-export const LIMIT_OPTIONS = {
-  "max-params": { type: "string" },
-  "max-graph": { type: "string" },
-} as const;
-
-/** --max-params and --max-graph, checked, or their defaults. */
-export function limitFlags(values: { "max-params"?: string; "max-graph"?: string }): {
+export interface Limits {
   maxParams: number;
   maxGraph: number;
-} {
+}
+
+/** --max-params and --max-graph; `smaller` says which flags make a step smaller. */
+export function limitFlags(model: string, smaller: string) {
+  const section = "Limits (checked before training starts)";
   return {
-    maxParams: integerFlag("max-params", values["max-params"], 1) ?? MAX_PARAMS,
-    maxGraph: integerFlag("max-graph", values["max-graph"], 1) ?? MAX_GRAPH,
-  };
+    "max-params": {
+      kind: "integer",
+      value: "N",
+      min: 1,
+      section,
+      help: `refuse a ${model} with more parameters (default ${count(MAX_PARAMS)})`,
+    },
+    "max-graph": {
+      kind: "integer",
+      value: "N",
+      min: 1,
+      section,
+      help:
+        `refuse a step that builds more values than this (default ${count(MAX_GRAPH)},\n` +
+        `about 1 GB); ${smaller} makes a step smaller`,
+    },
+  } as const satisfies FlagTable;
+}
+
+/** The limits the flags give, or their defaults. */
+export function limitsOf(values: { "max-params"?: number; "max-graph"?: number }): Limits {
+  return { maxParams: values["max-params"] ?? MAX_PARAMS, maxGraph: values["max-graph"] ?? MAX_GRAPH };
 }
 
 /**
@@ -45,7 +61,7 @@ export function checkSizes(
   batch: number,
   loss: LossName,
   l2: boolean,
-  limits: { maxParams: number; maxGraph: number },
+  limits: Limits,
 ): void {
   const parameters = parameterCount(shape.sizes);
   const network = shape.sizes.join("-");
@@ -76,11 +92,7 @@ function megabytes(bytes: number): string {
 }
 
 /** Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. */
-export function checkGPTSizes(
-  shape: GPTConfig,
-  batch: number,
-  limits: { maxParams: number; maxGraph: number },
-): void {
+export function checkGPTSizes(shape: GPTConfig, batch: number, limits: Limits): void {
   const { nLayer, nEmbd, blockSize } = shape;
   const parameters = gptParameterCount(shape);
   const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;

@@ -1,40 +1,59 @@
 // `micrograd predict`: classify rows with a saved model, from the command line or a CSV file.
-import { parseArgs } from "node:util";
 import { classIndexer, csvLines, MAX_CSV_ROWS } from "../data.js";
 import { softmax } from "../losses.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
 import { predict, scores } from "../train.js";
-import { count, GPT_MODEL_HINT, type Io, negativeValues, pathFlag, printHelp, UsageError } from "./flags.js";
+import {
+  type Command,
+  count,
+  type FlagTable,
+  GPT_MODEL_HINT,
+  helpText,
+  type Io,
+  parseFlags,
+  printHelp,
+  required,
+  UsageError,
+} from "./flags.js";
 
-export const PREDICT_HELP = `micrograd predict — classify with a saved model
+export const PREDICT = {
+  name: "predict",
+  intro:
+    "micrograd predict — classify with a saved model\n\n" +
+    "Usage: micrograd predict --model FILE (--input x1,x2,... | --data FILE.csv) [--json]",
+  flags: {
+    model: {
+      kind: "path",
+      value: "FILE",
+      section: "Options",
+      help: "a model.json written by micrograd train",
+    },
+    input: {
+      kind: "text",
+      value: "LIST",
+      section: "Options",
+      multiple: true,
+      help: "one sample's features, comma-separated (repeat for more);\nwrite --input=-1,2 when the first is negative",
+    },
+    data: {
+      kind: "path",
+      value: "FILE.csv",
+      section: "Options",
+      help: "one sample per row; a last column of labels is used to report accuracy",
+    },
+    json: { kind: "switch", section: "Options", help: "print JSON instead of a table" },
+  },
+  outro: "Files are read only when they are regular files of at most 100 MB and 1,000,000 rows.",
+} as const satisfies Command<FlagTable>;
 
-Usage: micrograd predict --model FILE (--input x1,x2,... | --data FILE.csv) [--json]
-
-Options:
-  --model FILE        a model.json written by micrograd train
-  --input LIST        one sample's features, comma-separated (repeat for more);
-                      write --input=-1,2 when the first is negative
-  --data FILE.csv     one sample per row; a last column of labels is used to report accuracy
-  --json              print JSON instead of a table
-
-Files are read only when they are regular files of at most 100 MB and 1,000,000 rows.`;
+export const PREDICT_HELP = helpText(PREDICT);
 
 export function predictCommand(args: string[], io: Io): number {
-  const { values } = parseArgs({
-    args: negativeValues(args),
-    options: {
-      model: { type: "string" },
-      input: { type: "string", multiple: true },
-      data: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return printHelp(PREDICT_HELP, io);
-  const modelPath = pathFlag("model", values.model);
-  const csv = pathFlag("data", values.data);
-  if (modelPath === undefined) throw new UsageError("--model FILE is required");
+  const { help, values } = parseFlags(PREDICT, args);
+  if (help) return printHelp(PREDICT_HELP, io);
+  const modelPath = required(values.model, "--model FILE");
+  const csv = values.data;
   if ((values.input === undefined) === (csv === undefined)) {
     throw new UsageError("give --input x1,x2,... or --data FILE.csv (one of them)");
   }

@@ -1,152 +1,44 @@
-// A training run from start to finish, shared by `train` and `demo`: fit with a progress display,
-// measure, then write the model first and the pictures after it into the output folder (that
-// last part, writeRunFiles, is shared with `gpt train`).
-import { basename, join } from "node:path";
-import { type Dataset, subset } from "../data.js";
-import type { MLP } from "../nn.js";
+// A training run from start to finish, shared by `train`, `demo` and `gpt train`: say what is
+// trained, train with a progress display, then write the run's files into the output folder as
+// one set (the model first, the pictures after it) and say where they went. What is trained,
+// measured and drawn is the command's; the order and the safety of the files are this file's.
+import { join } from "node:path";
 import { writeFileAtomic } from "../node/files.js";
-import { saveModel } from "../node/models.js";
-import { createRandom, shuffled } from "../random.js";
-import type { ModelMetadata } from "../serialize.js";
-import { evaluate, type FitOptions, fit, plannedSteps, SCORE_BLOCK, type StepRecord } from "../train.js";
-import { count, type Io } from "./flags.js";
-import { MAX_GRAPH, scoringGraphSize } from "./limits.js";
+import type { Io } from "./flags.js";
 import { Staging } from "./output.js";
 import { Progress } from "./progress.js";
 
-/** The most points a boundary picture or frame draws; more are drawn from a random sample. */
-const MAX_DRAWN_POINTS = 2000;
-
-export interface Run {
+/** One command's training run, as the steps runSession takes in order. */
+export interface Session<Result> {
   io: Io;
+  /** The output folder, checked before the session was made. */
   out: string;
-  data: Dataset;
-  test?: Dataset;
-  model: MLP;
-  options: FitOptions;
-  metadata?: ModelMetadata;
+  /** No announcement and no progress. */
   quiet: boolean;
-  pictures: boolean;
-  name: string;
-  /** --max-graph: also bounds the measurement after training and the pictures. */
-  maxGraph?: number;
+  /** The line that says what is trained on what. */
+  announce: string;
+  /** The progress display: how many steps, and what its numbers are. */
+  progress: { total: number; legend?: string };
+  /** Trains, telling `progress` of each step; the time it takes is the run's training time. */
+  train: (progress: Progress | undefined) => Result;
+  /** The files to write once training is done (measuring the model first, if it must). */
+  files: (result: Result) => RunFiles | Promise<RunFiles>;
+  /** What is said after the files are written: the time, the losses, the samples. */
+  summary: (result: Result, seconds: number) => string;
 }
 
-export async function runTraining(run: Run): Promise<number> {
-  const { io, out, data, test, model } = run;
-  let options = run.options;
-  // Measuring and drawing run the model over 64 rows at once; for a network so wide that this
-  // is larger than the step the limits allowed, measure one row at a time and draw nothing
-  // (a picture would take hours), rather than exhaust the memory after training.
-  const scoring = scoringGraphSize({
-    sizes: [model.nin, ...model.config.nouts],
-    activation: model.config.activation,
-    outputActivation: model.config.outputActivation,
-  });
-  const maxGraph = run.maxGraph ?? MAX_GRAPH;
-  const rowByRow = scoring > maxGraph;
-  if (rowByRow) options = { ...options, compile: false };
-  if (rowByRow && run.pictures) {
-    io.stderr.write(
-      `micrograd: pictures skipped: drawing runs the model over ${SCORE_BLOCK} points at a time, about ${count(scoring)} values, ` +
-        `more than --max-graph ${count(maxGraph)}; the model is still written (--no-pictures silences this)\n`,
-    );
-  }
-  const pictures = run.pictures && !rowByRow ? await loadPictures(io) : undefined;
-  // A boundary picture needs a plane: two features. Drawing every point of a large data set
-  // would take seconds per frame and hide the boundary, so a large one is drawn from a sample.
-  const drawn =
-    data.X.length > MAX_DRAWN_POINTS
-      ? subset(
-          data,
-          shuffled(
-            data.y.map((_, i) => i),
-            createRandom(0),
-          ).slice(0, MAX_DRAWN_POINTS),
-        )
-      : data;
-  const shown = drawn === data ? "" : ` (${count(MAX_DRAWN_POINTS)} of ${count(data.X.length)} points shown)`;
-  const animation = pictures && data.X[0].length === 2 ? new pictures.BoundaryAnimation(drawn) : undefined;
-  const total = plannedSteps(data.X.length, options);
-  // About 25 frames: each one renders the whole plane, so more would slow training down.
-  const frameEvery = Math.max(1, Math.ceil(total / 25));
-  const progress = run.quiet ? undefined : new Progress(io.stderr, total);
-  const sizes = [model.nin, ...model.config.nouts].join("-");
-  if (!run.quiet) {
-    io.stdout.write(
-      `training an MLP ${sizes} (${count(model.parameters().length)} parameters) on ${count(data.X.length)} ${run.name} samples` +
-        `${test ? `, holding out ${count(test.X.length)} for testing` : ""}\n`,
-    );
-  }
-
+/** Runs a session; returns the exit status. */
+export async function runSession<Result>(session: Session<Result>): Promise<number> {
+  const { io, quiet } = session;
+  if (!quiet) io.stdout.write(`${session.announce}\n`);
+  const progress = quiet ? undefined : new Progress(io.stderr, session.progress.total);
+  if (progress && session.progress.legend !== undefined) progress.legend = session.progress.legend;
   const started = performance.now();
-  // The frames' drawing time is kept apart, so that steps/s is the training's own rate.
-  let drawing = 0;
-  const result = fit(model, data, {
-    ...options,
-    onStep: (record: StepRecord) => {
-      progress?.update(record);
-      if (animation && (record.step % frameEvery === 0 || record.step === total - 1)) {
-        const drawingStarted = performance.now();
-        animation.addFrame(model, { ...record, step: record.step + 1 });
-        drawing += (performance.now() - drawingStarted) / 1000;
-      }
-      return undefined;
-    },
-  });
+  const result = session.train(progress);
   progress?.finish();
   const seconds = (performance.now() - started) / 1000;
-
-  const metadata: ModelMetadata = {
-    ...run.metadata,
-    loss: result.loss,
-    notes: { data: run.name, steps: result.history.length },
-  };
-  const measured = { loss: result.loss, compile: !rowByRow };
-  let trained = { loss: Number.NaN, accuracy: Number.NaN };
-  let held: typeof trained | undefined;
-
-  const files = await writeRunFiles(io, out, {
-    essentials: (folder) => {
-      saveModel(join(folder, "model.json"), model, metadata);
-      const { kept, every } = decimated(result.history, MAX_HISTORY_RECORDS);
-      const history = { options: describeOptions(options), ...(every > 1 ? { every } : {}), history: kept };
-      writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
-      return ["model.json", "history.json"];
-    },
-    // Measured once the model is safe on disk, then saved again with the accuracies in its notes.
-    measurement: (folder) => {
-      trained = evaluate(model, data, measured);
-      held = test ? evaluate(model, test, measured) : undefined;
-      const notes = {
-        ...metadata.notes,
-        trainAccuracy: trained.accuracy,
-        ...(held ? { testAccuracy: held.accuracy } : {}),
-      };
-      saveModel(join(folder, "model.json"), model, { ...metadata, notes });
-      return ["model.json"];
-    },
-    pictures:
-      pictures &&
-      (async (folder, onError) => {
-        const made = await pictures.writeTrainingPictures(folder, {
-          model,
-          data: data.X[0].length === 2 ? drawn : undefined,
-          history: result.history,
-          animation,
-          title: `${run.name}: MLP ${sizes}${shown}`,
-          onError,
-        });
-        return made.map((path) => basename(path));
-      }),
-  });
-
-  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
-  io.stdout.write(
-    `trained ${count(result.history.length)} step${result.history.length === 1 ? "" : "s"} in ${seconds.toFixed(1)} s (${describeRate(result.history.length, seconds, drawing, options.compile !== false)}); after the last update: ` +
-      `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
-      `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`,
-  );
+  const files = await writeRunFiles(io, session.out, await session.files(result));
+  io.stdout.write(session.summary(result, seconds));
   reportWritten(io, files);
   return 0;
 }
@@ -233,14 +125,43 @@ export async function loadPictures(io: Io): Promise<Pictures | undefined> {
   }
 }
 
-/** "compiled, 850 steps/s": what --no-compile is there to compare, without the frames' drawing. */
-function describeRate(steps: number, seconds: number, drawing: number, compiled: boolean): string {
-  const rate = steps / Math.max(seconds - drawing, 1e-9);
-  const frames = drawing > 0 ? `, not counting ${drawing.toFixed(1)} s drawing frames` : "";
-  return `${compiled ? "compiled" : "eager"}, ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s${frames}`;
+/** A picture as SVG, written as `name`.svg and, with a renderer, as `name`.png. */
+export interface Picture {
+  name: string;
+  svg: () => string;
 }
 
-function describeOptions(options: FitOptions): Record<string, unknown> {
-  const { validation: _validation, onStep: _onStep, ...rest } = options;
-  return rest;
+/**
+ * Writes each picture into `folder` as SVG and PNG (without `toPng`, an optional package missing,
+ * only the SVG), each atomically; a picture that fails is told to `onError` and the others are
+ * still written. Returns the names written.
+ */
+export async function writePictures(
+  folder: string,
+  pictures: readonly Picture[],
+  toPng: ((svg: string) => Uint8Array) | undefined,
+  onError: (name: string, error: Error) => void,
+): Promise<string[]> {
+  const written: string[] = [];
+  const attempt = async (name: string, make: () => string | Uint8Array) => {
+    // Between pictures, let a Ctrl-C handler run.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      writeFileAtomic(join(folder, name), make());
+      written.push(name);
+      return true;
+    } catch (error) {
+      onError(name, error as Error);
+      return false;
+    }
+  };
+  for (const picture of pictures) {
+    let svg = "";
+    const drawn = await attempt(`${picture.name}.svg`, () => {
+      svg = picture.svg();
+      return svg;
+    });
+    if (drawn && toPng) await attempt(`${picture.name}.png`, () => toPng(svg));
+  }
+  return written;
 }
