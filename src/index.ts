@@ -1,5 +1,6 @@
 // The public API of the core: the engine and everything built on it that needs nothing but JavaScript.
 
+export { ParameterArena } from "./arena.js";
 export {
   type Compiled,
   type CompiledFunction,

@@ -1,11 +1,18 @@
 // Optimizers in PyTorch's shape: construct with the parameters, call zeroGrad(), backward, step().
+// Each optimizer's rule for one parameter is written once (`update`), and step() applies it to
+// the Values or, given an arena over the same parameters, to the arena's arrays.
+import type { ParameterArena } from "./arena.js";
 import { Value } from "./engine.js";
 
 export interface Optimizer {
   readonly parameters: readonly Value[];
   /** The learning rate of the next step; schedules change it between steps. */
   lr: number;
-  step(): void;
+  /**
+   * Updates every parameter from its gradient: the Values' `.data` from their `.grad`, or with
+   * an arena over these parameters (in this order), the arena's `data` from its `grad`.
+   */
+  step(arena?: ParameterArena): void;
   zeroGrad(): void;
 }
 
@@ -38,18 +45,30 @@ export class SGD implements Optimizer {
     this.velocity = new Float64Array(this.parameters.length);
   }
 
-  step(): void {
-    const { parameters, velocity, lr, momentum, weightDecay, nesterov } = this;
+  step(arena?: ParameterArena): void {
+    const parameters = this.parameters;
+    if (arena) {
+      const { data, grad } = checkArena("SGD", parameters, arena);
+      for (let i = 0; i < data.length; i++) data[i] = this.update(i, grad[i], data[i]);
+      checkFiniteArena("SGD", arena);
+      return;
+    }
     for (let i = 0; i < parameters.length; i++) {
       const p = parameters[i];
-      let g = p.grad + weightDecay * p.data;
-      if (momentum !== 0) {
-        velocity[i] = momentum * velocity[i] + g;
-        g = nesterov ? g + momentum * velocity[i] : velocity[i];
-      }
-      p.data -= lr * g;
+      p.data = this.update(i, p.grad, p.data);
     }
     checkFinite("SGD", parameters);
+  }
+
+  /** Parameter i's next value, from its gradient and value. */
+  private update(i: number, grad: number, value: number): number {
+    const { velocity, momentum, nesterov } = this;
+    let g = grad + this.weightDecay * value;
+    if (momentum !== 0) {
+      velocity[i] = momentum * velocity[i] + g;
+      g = nesterov ? g + momentum * velocity[i] : velocity[i];
+    }
+    return value - this.lr * g;
   }
 
   zeroGrad(): void {
@@ -94,20 +113,36 @@ export class Adam implements Optimizer {
     this.v = new Float64Array(this.parameters.length);
   }
 
-  step(): void {
-    const { parameters, m, v, lr, eps, weightDecay } = this;
+  step(arena?: ParameterArena): void {
+    const parameters = this.parameters;
+    const checked = arena && checkArena("Adam", parameters, arena);
     const [beta1, beta2] = this.betas;
     this.t += 1;
     const correction1 = 1 - beta1 ** this.t;
     const correction2 = 1 - beta2 ** this.t;
+    if (checked) {
+      const { data, grad } = checked;
+      for (let i = 0; i < data.length; i++)
+        data[i] = this.update(i, grad[i], data[i], correction1, correction2);
+      checkFiniteArena("Adam", checked);
+      return;
+    }
     for (let i = 0; i < parameters.length; i++) {
       const p = parameters[i];
-      const g = p.grad + weightDecay * p.data;
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      p.data -= (lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
+      p.data = this.update(i, p.grad, p.data, correction1, correction2);
     }
     checkFinite("Adam", parameters);
+  }
+
+  /** Parameter i's next value, from its gradient and value, given this step's bias corrections. */
+  private update(i: number, grad: number, value: number, correction1: number, correction2: number): number {
+    const { m, v, eps, betas } = this;
+    const beta1 = betas[0];
+    const beta2 = betas[1];
+    const g = grad + this.weightDecay * value;
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    return value - (this.lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
   }
 
   zeroGrad(): void {
@@ -187,6 +222,33 @@ function checkParameters(where: string, parameters: readonly Value[]): readonly 
     }
   });
   return parameters.slice();
+}
+
+const checkedArenas = new WeakMap<ParameterArena, readonly Value[]>();
+
+/** The arena, if it holds exactly these parameters in this order (checked once per arena and list). */
+function checkArena(where: string, parameters: readonly Value[], arena: ParameterArena): ParameterArena {
+  if (checkedArenas.get(arena) === parameters) return arena;
+  const same =
+    arena.parameters.length === parameters.length && parameters.every((p, i) => arena.parameters[i] === p);
+  if (!same) {
+    throw new RangeError(
+      `${where}.step(arena): the arena holds other parameters than the optimizer's (${arena.parameters.length} against ${parameters.length}); make both from the same model.parameters()`,
+    );
+  }
+  checkedArenas.set(arena, parameters);
+  return arena;
+}
+
+function checkFiniteArena(where: string, arena: ParameterArena): void {
+  const { data, grad } = arena;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new RangeError(
+        `${where}.step(): parameter ${i} became ${data[i]} (its gradient was ${grad[i]}); the learning rate is too large or the gradients are not finite`,
+      );
+    }
+  }
 }
 
 /** A step that made a weight infinite or NaN is an error here, not a silent NaN later. */

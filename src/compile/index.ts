@@ -33,6 +33,7 @@
 //   check.ts      the constant check, verification by a second trace, check mode
 //   listing.ts    the tape as a readable list of instructions
 // tape.ts holds what the passes share: the instruction codes and the Tape.
+import type { ParameterArena } from "../arena.js";
 import { isRecording, type Value } from "../engine.js";
 import { flattenArguments, NumberBuffer } from "./arguments.js";
 import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
@@ -102,6 +103,12 @@ export interface CompiledFunction<F extends (...args: never[]) => unknown> {
   listing(...args: NumericArguments<Parameters<F>> | []): string;
   /** Forgets every trace. */
   clear(): void;
+  /**
+   * Where replays read the parameters and backward() adds their gradients: an arena holding
+   * every parameter the function reaches, or undefined (the default) for the Values' own
+   * `.data` and `.grad`. The results are the same numbers either way.
+   */
+  arena: ParameterArena | undefined;
 }
 
 export class CompiledValue {
@@ -145,6 +152,7 @@ export function compile<F extends (...args: never[]) => unknown>(
   const traces = new Map<string, Tape>();
   let traceCount = 0;
   let latest: Tape | undefined;
+  let arena: ParameterArena | undefined;
   const scratch = new NumberBuffer();
 
   const traced = fn as unknown as (...a: unknown[]) => unknown;
@@ -175,7 +183,7 @@ export function compile<F extends (...args: never[]) => unknown>(
     const tape = tapeFor(args);
     const values = tape.values;
     values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
-    const result = replay(tape);
+    const result = replay(tape, arena);
     if (check) compareWithEager(traced, args, tape);
     // The first replay of a shape made outside noGrad (tracing records a graph) is verified
     // after it ran, so that errors of the numbers are named by the replay.
@@ -188,6 +196,15 @@ export function compile<F extends (...args: never[]) => unknown>(
   Object.defineProperties(compiled, {
     traceCount: { get: () => traceCount },
     cacheSize: { get: () => traces.size },
+    arena: {
+      get: () => arena,
+      set: (bound: ParameterArena | undefined) => {
+        // Check mode compares the replay's gradients with eager ones in the Values' .grad.
+        if (bound && check)
+          throw new Error("compiled function: check mode works on the Values, not an arena");
+        arena = bound;
+      },
+    },
   });
   Object.assign(compiled, {
     listing(...args: unknown[]): string {
@@ -225,13 +242,36 @@ function trace(
   });
 }
 
-function replay(tape: Tape): unknown {
+function replay(tape: Tape, arena: ParameterArena | undefined): unknown {
   const { values, parameters } = tape;
-  for (let p = 0; p < parameters.length; p++) values[p] = parameters[p].data;
+  if (arena) {
+    const index = arenaIndex(tape, arena);
+    const data = arena.data;
+    for (let p = 0; p < index.length; p++) values[p] = data[index[p]];
+  } else {
+    for (let p = 0; p < parameters.length; p++) values[p] = parameters[p].data;
+  }
+  tape.arena = arena;
   const failed = runForward(tape);
   if (failed >= 0) throw forwardError(tape, failed);
   const generation = ++tape.generation;
   return build(tape.template, tape, generation);
+}
+
+/** Each parameter slot's place in the arena, made once per tape and arena. */
+function arenaIndex(tape: Tape, arena: ParameterArena): Int32Array {
+  if (tape.arenaIndexOf === arena && tape.arenaIndex) return tape.arenaIndex;
+  const index = Int32Array.from(tape.parameters, (p) => arena.indexOf(p));
+  const missing = index.indexOf(-1);
+  if (missing >= 0) {
+    const p = tape.parameters[missing];
+    throw new RangeError(
+      `compiled function: parameter ${missing}${p.label ? ` "${p.label}"` : ""} (data ${p.data}) is not in the arena; make the arena from every parameter the function reaches (model.parameters())`,
+    );
+  }
+  tape.arenaIndex = index;
+  tape.arenaIndexOf = arena;
+  return index;
 }
 
 function build(t: Template, tape: Tape, generation: number): unknown {

@@ -133,11 +133,12 @@ export function nameOf(tape: Tape, i: number): string {
 
 export function forwardError(tape: Tape, i: number): RangeError {
   const v = tape.values;
-  const bad = tape.parameters.findIndex((p) => !Number.isFinite(p.data));
+  // The parameter slots hold what the replay read: the Values' data, or an arena's.
+  const bad = tape.parameters.findIndex((_, k) => !Number.isFinite(v[k]));
   if (bad >= 0) {
     const p = tape.parameters[bad];
     return new RangeError(
-      `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${p.data}, not a finite number (was data set to NaN or Infinity by hand?)`,
+      `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${v[bad]}, not a finite number (was data set to NaN or Infinity by hand?)`,
     );
   }
   const name = nameOf(tape, i);
@@ -186,8 +187,15 @@ export function runBackward(tape: Tape, output: number): void {
     parameters,
     backwardOrder,
   } = tape;
+  const arena = tape.arena;
+  const arenaIndex = tape.arenaIndex;
   g.fill(0);
-  for (let p = 0; p < parameters.length; p++) g[p] = parameters[p].grad;
+  if (arena && arenaIndex) {
+    const grad = arena.grad;
+    for (let p = 0; p < parameters.length; p++) g[p] = grad[arenaIndex[p]];
+  } else {
+    for (let p = 0; p < parameters.length; p++) g[p] = parameters[p].grad;
+  }
   g[tape.outputSlots[output]] += 1;
   for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
     const i = backwardOrder[j];
@@ -292,11 +300,16 @@ export function runBackward(tape: Tape, output: number): void {
   for (let p = 0; p < parameters.length; p++) {
     if (!Number.isFinite(g[p])) {
       throw new RangeError(
-        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${parameters[p].data}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
+        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${v[p]}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
       );
     }
   }
-  for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[p];
+  if (arena && arenaIndex) {
+    const grad = arena.grad;
+    for (let p = 0; p < parameters.length; p++) grad[arenaIndex[p]] = g[p];
+  } else {
+    for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[p];
+  }
 }
 
 function backwardError(tape: Tape, i: number, d: number): RangeError {

@@ -1,4 +1,5 @@
 // The tape: the instruction codes a replay runs, and the record of a traced function.
+import type { ParameterArena } from "../arena.js";
 import { OPERATIONS, type Op, type Value } from "../engine.js";
 
 export const E = {
@@ -112,6 +113,12 @@ export interface Tape {
   eagerOutputs?: Value[];
   /** Compared with a second trace (see CompileOptions.verify), or not to be. */
   verified: boolean;
+  /** The arena the latest replay read its parameters from (and backward() adds into), if any. */
+  arena?: ParameterArena;
+  /** Each parameter slot's place in `arena`. */
+  arenaIndex?: Int32Array;
+  /** The arena `arenaIndex` was made for. */
+  arenaIndexOf?: ParameterArena;
 }
 
 export type Template =
