@@ -1,4 +1,5 @@
 // Data sets for classification: seeded 2-D generators, splitting, scaling and CSV parsing.
+import { checkOptions, type OptionKeys } from "./options.js";
 import { createRandom, gaussian, type Random, shuffled } from "./random.js";
 
 /** A classification data set: one row of features per sample and its class index. */
@@ -20,12 +21,14 @@ export interface GeneratorOptions {
   seed?: number;
 }
 
+const GENERATOR_OPTIONS: OptionKeys<GeneratorOptions> = { nSamples: true, noise: true, seed: true };
+
 export const DATASET_NAMES = ["moons", "circles", "blobs", "spiral", "xor"] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Two interleaving half circles (as scikit-learn's make_moons). */
 export function makeMoons(options: GeneratorOptions = {}): Dataset {
-  const { nSamples, noise, random } = common("makeMoons", options);
+  const { nSamples, noise, random } = common("makeMoons", options, GENERATOR_OPTIONS);
   return generate(nSamples, 2, random, noise, (cls, i, n) => {
     const t = n === 1 ? 0 : (Math.PI * i) / (n - 1);
     return cls === 0 ? [Math.cos(t), Math.sin(t)] : [1 - Math.cos(t), 0.5 - Math.sin(t)];
@@ -34,7 +37,7 @@ export function makeMoons(options: GeneratorOptions = {}): Dataset {
 
 /** A small circle inside a large one; `factor` is the ratio of their radii. */
 export function makeCircles(options: GeneratorOptions & { factor?: number } = {}): Dataset {
-  const { nSamples, noise, random } = common("makeCircles", options);
+  const { nSamples, noise, random } = common("makeCircles", options, { ...GENERATOR_OPTIONS, factor: true });
   const factor = options.factor ?? 0.5;
   if (!(typeof factor === "number" && factor > 0 && factor < 1)) {
     throw new RangeError(`makeCircles: factor must be between 0 and 1 (exclusive), got ${String(factor)}`);
@@ -50,7 +53,11 @@ export function makeCircles(options: GeneratorOptions & { factor?: number } = {}
 export function makeBlobs(
   options: GeneratorOptions & { centers?: number; clusterStd?: number } = {},
 ): Dataset {
-  const { nSamples, random } = common("makeBlobs", options);
+  const { nSamples, random } = common("makeBlobs", options, {
+    ...GENERATOR_OPTIONS,
+    centers: true,
+    clusterStd: true,
+  });
   const centers = options.centers ?? 3;
   const clusterStd = options.clusterStd ?? 0.5;
   checkInteger("makeBlobs", "centers", centers, 2);
@@ -65,7 +72,7 @@ export function makeBlobs(
 
 /** Interleaved spiral arms, one per class. */
 export function makeSpiral(options: GeneratorOptions & { nClasses?: number } = {}): Dataset {
-  const { nSamples, noise, random } = common("makeSpiral", options);
+  const { nSamples, noise, random } = common("makeSpiral", options, { ...GENERATOR_OPTIONS, nClasses: true });
   const nClasses = options.nClasses ?? 2;
   checkInteger("makeSpiral", "nClasses", nClasses, 2);
   return generate(nSamples, nClasses, random, noise, (cls, i, n) => {
@@ -77,7 +84,7 @@ export function makeSpiral(options: GeneratorOptions & { nClasses?: number } = {
 
 /** Points uniform in the square [-1, 1]²; the class is 1 where x·y > 0 (same-sign quadrants). */
 export function makeXor(options: GeneratorOptions = {}): Dataset {
-  const { nSamples, noise, random } = common("makeXor", options);
+  const { nSamples, noise, random } = common("makeXor", options, GENERATOR_OPTIONS);
   const X: number[][] = [];
   const y: number[] = [];
   for (let i = 0; i < nSamples; i++) {
@@ -124,7 +131,7 @@ export function trainTestSplit(
   data: Dataset,
   options: { testSize?: number; seed?: number } = {},
 ): { train: Dataset; test: Dataset } {
-  const { testSize = 0.25, seed } = options;
+  const { testSize = 0.25, seed } = checkOptions("trainTestSplit", options, { testSize: true, seed: true });
   if (!(typeof testSize === "number" && testSize > 0 && testSize < 1)) {
     throw new RangeError(
       `trainTestSplit: testSize must be between 0 and 1 (exclusive), got ${String(testSize)}`,
@@ -377,13 +384,13 @@ function isNumber(cell: string): boolean {
   return cell !== "" && Number.isFinite(Number(cell));
 }
 
-function common(
+/** The options every generator takes, checked; `keys` lists those this generator takes. */
+function common<T extends GeneratorOptions>(
   where: string,
-  options: GeneratorOptions,
+  options: T,
+  keys: OptionKeys<T>,
 ): { nSamples: number; noise: number; random: Random } {
-  if (typeof options !== "object" || options === null)
-    throw new TypeError(`${where}: options must be an object`);
-  const { nSamples = 100, noise = 0, seed } = options;
+  const { nSamples = 100, noise = 0, seed } = checkOptions(where, options, keys);
   checkInteger(where, "nSamples", nSamples, 2);
   if (!(typeof noise === "number" && noise >= 0 && Number.isFinite(noise))) {
     throw new RangeError(`${where}: noise must be a number >= 0, got ${String(noise)}`);

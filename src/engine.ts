@@ -330,6 +330,13 @@ export class Value {
    * adds the leaves' gradients twice but never mixes stale interior gradients in.
    */
   backward(): void {
+    // Inside noGrad nothing is recorded, so a loss built there has no graph to walk: say so
+    // rather than set this.grad to 1 and leave every parameter's gradient untouched.
+    if (!recording) {
+      throw new Error(
+        "backward() was called inside noGrad(), where no graph is recorded; build the loss and call backward() outside noGrad",
+      );
+    }
     const order = topologicalOrder(this);
     for (const node of order) {
       node.code &= ~1;

@@ -7,6 +7,7 @@ import { type CompiledFunction, compile } from "./compile/index.js";
 import { isRecording, noGrad, Value } from "./engine.js";
 import type { GPT } from "./gpt.js";
 import { Adam, scheduledRate } from "./optim.js";
+import { checkOptions } from "./options.js";
 import { createRandom, shuffled } from "./random.js";
 import type { CharTokenizer } from "./tokenizer.js";
 
@@ -38,6 +39,16 @@ export interface TrainGPTOptions {
   compile?: boolean;
 }
 
+const TRAIN_GPT_OPTIONS = {
+  steps: true,
+  lr: true,
+  betas: true,
+  eps: true,
+  batchSize: true,
+  onStep: true,
+  compile: true,
+} as const;
+
 export interface GPTStepRecord {
   step: number;
   /** The mean loss of the step's documents, before the update. */
@@ -54,6 +65,7 @@ export function trainGPT(
   documents: readonly (readonly number[])[],
   options: TrainGPTOptions = {},
 ): { losses: number[]; optimizer: Adam } {
+  checkOptions("trainGPT", options, TRAIN_GPT_OPTIONS);
   // Option by option, so that an option given as undefined takes its default (a spread would keep the undefined).
   const defaults = GPT_TRAINING_DEFAULTS;
   const steps = options.steps ?? defaults.steps;
@@ -137,6 +149,7 @@ export function evaluateGPT(
   documents: readonly (readonly number[])[],
   options: { compile?: boolean } = {},
 ): number {
+  checkOptions("evaluateGPT", options, { compile: true });
   checkDocuments("evaluateGPT", gpt, documents);
   let sum = 0;
   let count = 0;
@@ -226,7 +239,17 @@ export interface SampleOptions {
 
 /** `n` documents sampled from the model, as text; the same seed gives the same samples. */
 export function sampleText(gpt: GPT, tokenizer: CharTokenizer, options: SampleOptions = {}): string[] {
-  const { n = 20, temperature = 0.5, prefix = "", seed } = options;
+  const {
+    n = 20,
+    temperature = 0.5,
+    prefix = "",
+    seed,
+  } = checkOptions("sampleText", options, {
+    n: true,
+    temperature: true,
+    prefix: true,
+    seed: true,
+  });
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`sampleText: n must be an integer >= 0, got ${n}`);
   if (tokenizer.vocabSize !== gpt.config.vocabSize) {
     throw new RangeError(
@@ -245,7 +268,10 @@ export function splitDocumentsForTraining<T>(
   documents: readonly T[],
   options: { heldOut?: number; seed?: number } = {},
 ): { train: T[]; test: T[] } {
-  const { heldOut = 0.1, seed = 42 } = options;
+  const { heldOut = 0.1, seed = 42 } = checkOptions("splitDocumentsForTraining", options, {
+    heldOut: true,
+    seed: true,
+  });
   if (!(heldOut >= 0 && heldOut < 1)) {
     throw new RangeError(`splitDocumentsForTraining: heldOut must be >= 0 and < 1, got ${heldOut}`);
   }

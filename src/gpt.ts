@@ -9,6 +9,7 @@
 import { noGrad, Value } from "./engine.js";
 import { softmax as probabilitiesOf } from "./losses.js";
 import { Module } from "./nn.js";
+import { checkOptions } from "./options.js";
 import { createRandom, gaussian, type Random } from "./random.js";
 
 // ---- configuration -------------------------------------------------------------------------
@@ -304,7 +305,12 @@ export class GPT extends Module {
    * Lower temperatures make the likeliest tokens likelier still.
    */
   generate(options: GenerateOptions): number[] {
-    const { bos, random, temperature = 1, prefix = [] } = options;
+    const {
+      bos,
+      random,
+      temperature = 1,
+      prefix = [],
+    } = checkOptions("generate", options, { bos: true, random: true, temperature: true, prefix: true });
     const { vocabSize, blockSize } = this.config;
     checkToken(bos, vocabSize);
     if (!(typeof temperature === "number" && temperature > 0 && Number.isFinite(temperature))) {
@@ -410,6 +416,15 @@ function checkConfig(options: GPTOptions): GPTConfig {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("GPT: expected options { vocabSize, nLayer, nEmbd, nHead, blockSize, seed }");
   }
+  checkOptions("GPT", options, {
+    vocabSize: true,
+    nLayer: true,
+    nEmbd: true,
+    nHead: true,
+    blockSize: true,
+    seed: true,
+    initStd: true,
+  });
   const config: GPTConfig = {
     vocabSize: options.vocabSize,
     nLayer: options.nLayer ?? GPT_DEFAULTS.nLayer,

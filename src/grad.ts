@@ -13,6 +13,7 @@ import {
   Value,
   withRecording,
 } from "./engine.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 
 export interface GradOptions {
   /**
@@ -27,7 +28,7 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
-const OPTION_NAMES = ["createGraph", "allowUnused"];
+const GRAD_OPTIONS: OptionKeys<GradOptions> = { createGraph: true, allowUnused: true };
 
 /**
  * d(output)/d(input) for each input, as Values, in the order given (as
@@ -49,7 +50,7 @@ export function grad(output: Value, inputs: readonly Value[], options: GradOptio
   inputs.forEach((input, k) => {
     if (!(input instanceof Value)) throw new TypeError(`grad: input ${k} is ${show(input)}, not a Value`);
   });
-  const { createGraph, allowUnused } = checkOptions("grad", options);
+  const { createGraph, allowUnused } = checkFlags("grad", options);
 
   const order = nodesInOrder(output);
   // While it walks, grad() keeps each node's place in `order` in the node's grad field (a Map
@@ -224,7 +225,7 @@ export function hessian(
   xs: readonly Operand[],
   options: { createGraph?: boolean } = {},
 ): number[][] | Value[][] {
-  const { createGraph } = checkOptions("hessian", options, ["createGraph"]);
+  const { createGraph } = checkFlags("hessian", options, { createGraph: true });
   const leaves = asLeaves("hessian", xs);
   // fn's graph is needed to differentiate it, also when called inside noGrad.
   return withRecording(() => {
@@ -259,7 +260,7 @@ export function hvp(
   v: readonly Operand[],
   options: { createGraph?: boolean } = {},
 ): number[] | Value[] {
-  const { createGraph } = checkOptions("hvp", options, ["createGraph"]);
+  const { createGraph } = checkFlags("hvp", options, { createGraph: true });
   const leaves = asLeaves("hvp", xs);
   if (!Array.isArray(v) || v.length !== leaves.length) {
     throw new RangeError(
@@ -312,18 +313,13 @@ function evaluate(caller: string, fn: (...xs: Value[]) => Value, leaves: Value[]
   return out;
 }
 
-function checkOptions(
+function checkFlags(
   caller: string,
   options: GradOptions,
-  allowed: readonly string[] = OPTION_NAMES,
+  keys: OptionKeys<GradOptions> | OptionKeys<{ createGraph?: boolean }> = GRAD_OPTIONS,
 ): { createGraph: boolean; allowUnused: boolean } {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${caller}: options must be an object, got ${show(options)}`);
-  }
+  checkOptions(caller, options, keys as OptionKeys<GradOptions>);
   for (const [key, value] of Object.entries(options)) {
-    if (!allowed.includes(key)) {
-      throw new TypeError(`${caller}: unknown option "${key}" (expected ${allowed.join(" or ")})`);
-    }
     if (value !== undefined && typeof value !== "boolean") {
       throw new TypeError(`${caller}: option ${key} must be true or false, got ${show(value)}`);
     }

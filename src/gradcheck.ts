@@ -2,6 +2,7 @@
 // the second derivatives of grad(..., { createGraph: true }) against differences of backward().
 import { noGrad, Value, withRecording } from "./engine.js";
 import { checkSpreadLength, hessian } from "./grad.js";
+import { checkOptions } from "./options.js";
 
 export interface GradcheckOptions {
   /** Step for the central difference (f(x + eps) - f(x - eps)) / 2eps. */
@@ -48,7 +49,12 @@ export function gradcheck(
   inputs: readonly number[],
   options: GradcheckOptions = {},
 ): GradcheckResult {
-  const { eps = 1e-6, atol = 1e-5, rtol = 1e-4, order = 1 } = options;
+  const {
+    eps = 1e-6,
+    atol = 1e-5,
+    rtol = 1e-4,
+    order = 1,
+  } = checkOptions("gradcheck", options, { eps: true, atol: true, rtol: true, order: true });
   if (typeof fn !== "function") throw new TypeError("gradcheck(fn, inputs): fn must be a function");
   if (!Array.isArray(inputs) || inputs.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
     throw new TypeError("gradcheck(fn, inputs): inputs must be an array of finite numbers");

@@ -88,6 +88,7 @@ export {
   type SGDOptions,
   scheduledRate,
 } from "./optim.js";
+export { checkOptions, type OptionKeys } from "./options.js";
 export { createRandom, gaussian, type Random, shuffled } from "./random.js";
 export {
   type GPTModelFile,

@@ -2,6 +2,7 @@
 // a layer is neurons side by side; a multi-layer perceptron is layers one after another.
 import { type Operand, show, Value } from "./engine.js";
 import type { LossName } from "./losses.js";
+import { checkOptions } from "./options.js";
 import { createRandom, gaussian, type Random } from "./random.js";
 
 export type Activation = "relu" | "tanh" | "sigmoid" | "linear" | "leakyRelu";
@@ -130,7 +131,12 @@ export class MLP extends Module {
 
   constructor(nin: number, nouts: readonly number[], options: MLPOptions = {}) {
     super();
-    const { activation = "relu", outputActivation = "linear", init = "uniform", seed } = options;
+    const {
+      activation = "relu",
+      outputActivation = "linear",
+      init = "uniform",
+      seed,
+    } = checkOptions("MLP", options, { activation: true, outputActivation: true, init: true, seed: true });
     checkCount("MLP", "nin", nin);
     if (!Array.isArray(nouts) || nouts.length === 0) {
       throw new TypeError(`MLP: nouts must be a non-empty array of layer sizes, got ${show(nouts)}`);

@@ -3,6 +3,7 @@
 // the Values or, given an arena over the same parameters, to the arena's arrays.
 import type { ParameterArena } from "./arena.js";
 import { Value } from "./engine.js";
+import { checkOptions } from "./options.js";
 
 export interface Optimizer {
   readonly parameters: readonly Value[];
@@ -36,7 +37,17 @@ export class SGD implements Optimizer {
 
   constructor(parameters: readonly Value[], options: SGDOptions = {}) {
     this.parameters = checkParameters("SGD", parameters);
-    const { lr = 0.01, momentum = 0, weightDecay = 0, nesterov = false } = options;
+    const {
+      lr = 0.01,
+      momentum = 0,
+      weightDecay = 0,
+      nesterov = false,
+    } = checkOptions("SGD", options, {
+      lr: true,
+      momentum: true,
+      weightDecay: true,
+      nesterov: true,
+    });
     this.lr = checkRate("SGD", lr);
     this.momentum = checkRange("SGD", "momentum", momentum, 0, 1);
     this.weightDecay = checkRange("SGD", "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
@@ -98,7 +109,12 @@ export class Adam implements Optimizer {
 
   constructor(parameters: readonly Value[], options: AdamOptions = {}) {
     this.parameters = checkParameters("Adam", parameters);
-    const { lr = 0.001, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 } = options;
+    const {
+      lr = 0.001,
+      betas = [0.9, 0.999],
+      eps = 1e-8,
+      weightDecay = 0,
+    } = checkOptions("Adam", options, { lr: true, betas: true, eps: true, weightDecay: true });
     this.lr = checkRate("Adam", lr);
     if (!Array.isArray(betas) || betas.length !== 2)
       throw new TypeError("Adam: betas must be [beta1, beta2]");
@@ -214,12 +230,22 @@ function checkParameters(where: string, parameters: readonly Value[]): readonly 
       `${where}: expected an array of parameters (model.parameters()), got ${String(parameters)}`,
     );
   }
+  const firstPlace = new Map<Value, number>();
   parameters.forEach((p, i) => {
     if (!(p instanceof Value)) {
       throw new TypeError(
         `${where}: parameters[${i}] is ${String(p)}, not a Value (pass model.parameters())`,
       );
     }
+    // Given twice, a parameter would be stepped twice per step(), at twice the learning rate.
+    const first = firstPlace.get(p);
+    if (first !== undefined) {
+      throw new RangeError(
+        `${where}: parameters[${i}] is the same Value as parameters[${first}]; give each parameter once ` +
+          "(to train two models together, concatenate their parameters(), which share none)",
+      );
+    }
+    firstPlace.set(p, i);
   });
   return parameters.slice();
 }

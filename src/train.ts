@@ -14,6 +14,7 @@ import {
   SGD,
   scheduledRate,
 } from "./optim.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 import { createRandom, shuffled } from "./random.js";
 
 export interface FitOptions {
@@ -50,6 +51,24 @@ export interface FitOptions {
   compile?: boolean;
 }
 
+const FIT_OPTIONS: OptionKeys<FitOptions> = {
+  loss: true,
+  optimizer: true,
+  lr: true,
+  momentum: true,
+  weightDecay: true,
+  schedule: true,
+  l2: true,
+  steps: true,
+  epochs: true,
+  batchSize: true,
+  seed: true,
+  validation: true,
+  validateEvery: true,
+  onStep: true,
+  compile: true,
+};
+
 /** What one step did. `loss` and `accuracy` are on its batch, before the update. */
 export interface StepRecord {
   step: number;
@@ -74,6 +93,7 @@ export interface FitResult {
  * Each step: forward the batch, loss (+ L2), zeroGrad, backward, optimizer step.
  */
 export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitResult {
+  checkOptions("fit", options, FIT_OPTIONS);
   checkDataset("fit", model, data);
   const loss = options.loss ?? defaultLoss(model);
   if (!LOSS_NAMES.includes(loss)) {
@@ -162,6 +182,7 @@ export function evaluate(
   options: { loss?: LossName; compile?: boolean } = {},
 ): { loss: number; accuracy: number } {
   checkDataset("evaluate", model, data);
+  checkOptions("evaluate", options, { loss: true, compile: true });
   return measure(model, data, options.loss ?? defaultLoss(model), options.compile !== false);
 }
 
@@ -316,6 +337,7 @@ export function scores(
   X: readonly (readonly number[])[],
   options: ScoreOptions = {},
 ): number[][] {
+  checkOptions("scores", options, { compile: true });
   if (options.compile === false || !Array.isArray(X) || X.length < SCORE_BLOCK) {
     return noGrad(() => X.map((x) => model.forward(x).map((v) => v.data)));
   }

@@ -293,6 +293,17 @@ describe("noGrad", () => {
     expect(() => noGrad(async () => 1)).toThrow(/synchronous/);
     expect(isRecording()).toBe(true);
   });
+
+  it("refuses backward() inside it, which would otherwise leave every gradient untouched", () => {
+    const x = new Value(2);
+    const built = x.mul(x);
+    const message = /backward\(\) was called inside noGrad\(\).*call backward\(\) outside noGrad/;
+    expect(() => noGrad(() => x.mul(3).backward())).toThrow(message);
+    expect(() => noGrad(() => built.backward())).toThrow(message);
+    expect(x.grad).toBe(0);
+    built.backward();
+    expect(x.grad).toBe(4);
+  });
 });
 
 describe("bad input", () => {

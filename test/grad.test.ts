@@ -235,7 +235,7 @@ describe("grad()", () => {
     expect(() => grad(x, x as unknown as Value[])).toThrow(/inputs must be an array of Values/);
     expect(() => grad(x, [x, 2 as unknown as Value])).toThrow("grad: input 1 is 2, not a Value");
     expect(() => grad(x, [x], { create_graph: true } as never)).toThrow(
-      'grad: unknown option "create_graph" (expected createGraph or allowUnused)',
+      'grad: unknown option "create_graph"; did you mean "createGraph"? (the options are createGraph, allowUnused)',
     );
     expect(() => grad(x, [x], { createGraph: 1 } as never)).toThrow(
       "grad: option createGraph must be true or false, got 1",
@@ -336,7 +336,7 @@ describe("hessian and hvp", () => {
       'hvp: v[0] is "a", not a finite number or a Value',
     );
     expect(() => hessian((x) => x, [1], { allowUnused: true } as never)).toThrow(
-      'hessian: unknown option "allowUnused" (expected createGraph)',
+      'hessian: unknown option "allowUnused" (the options are createGraph)',
     );
   });
 });

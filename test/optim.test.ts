@@ -89,6 +89,18 @@ describe("optimizers refuse what would turn weights into NaN", () => {
     const q = parameter(1, 1e308);
     expect(() => new SGD([q], { lr: 1e10 }).step()).toThrow("the learning rate is too large");
   });
+
+  it("refuses a parameter given twice, which step() would move twice", () => {
+    const a = parameter(1, 1);
+    const b = parameter(2, 1);
+    for (const make of [(ps: Value[]) => new SGD(ps), (ps: Value[]) => new Adam(ps)]) {
+      expect(() => make([a, b, a])).toThrow(
+        /parameters\[2\] is the same Value as parameters\[0\]; give each parameter once/,
+      );
+    }
+    // Equal numbers in different Values are different parameters.
+    expect(() => new SGD([parameter(1, 0), parameter(1, 0)])).not.toThrow();
+  });
 });
 
 describe("schedules", () => {

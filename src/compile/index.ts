@@ -35,6 +35,7 @@
 // tape.ts holds what the passes share: the instruction codes and the Tape.
 import type { ParameterArena } from "../arena.js";
 import { isRecording, type Value } from "../engine.js";
+import { checkOptions } from "../options.js";
 import { flattenArguments, NumberBuffer } from "./arguments.js";
 import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
 import { encodeTape } from "./encode.js";
@@ -145,7 +146,19 @@ export function compile<F extends (...args: never[]) => unknown>(
   options: CompileOptions = {},
 ): CompiledFunction<F> {
   if (typeof fn !== "function") throw new TypeError(`compile(fn): fn must be a function, got ${typeof fn}`);
-  const { check = false, maxTraces = 8, fuse = true, constantCheck = true, verify = true } = options;
+  const {
+    check = false,
+    maxTraces = 8,
+    fuse = true,
+    constantCheck = true,
+    verify = true,
+  } = checkOptions("compile", options, {
+    check: true,
+    maxTraces: true,
+    fuse: true,
+    constantCheck: true,
+    verify: true,
+  });
   if (!Number.isInteger(maxTraces) || maxTraces < 1) {
     throw new RangeError(`compile: maxTraces must be a positive integer, got ${String(maxTraces)}`);
   }

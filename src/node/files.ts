@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { checkOptions } from "../options.js";
 
 /** The largest file `readTextFile` reads unless told otherwise: 100 MB. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
@@ -21,6 +22,7 @@ export const MAX_FILE_BYTES = 100 * 1024 * 1024;
  * as /dev/zero or a folder is refused before reading, so it can neither hang nor fill memory.
  */
 export function readTextFile(path: string, options: { maxBytes?: number; plainText?: boolean } = {}): string {
+  checkOptions("readTextFile", options, { maxBytes: true, plainText: true });
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
   let fd: number;
   try {

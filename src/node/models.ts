@@ -2,6 +2,7 @@
 // which then replaces the target in one rename, so a crash never leaves half a model behind.
 import type { GPT } from "../gpt.js";
 import type { MLP } from "../nn.js";
+import { checkOptions } from "../options.js";
 import { gptFromJSON, gptToJSON, type ModelMetadata, modelFromJSON, modelToJSON } from "../serialize.js";
 import type { CharTokenizer } from "../tokenizer.js";
 import { firstControlCharacter, readTextFile, writeFileAtomic } from "./files.js";
@@ -24,6 +25,7 @@ export function loadModel(
   path: string,
   options: ModelFileOptions = {},
 ): { model: MLP; metadata: ModelMetadata } {
+  checkOptions("loadModel", options, { otherKind: true });
   return readModelFile(path, "mlp", modelFromJSON, options.otherKind ?? "read it with loadGPT");
 }
 
@@ -39,6 +41,7 @@ export function saveGPT(
 
 /** Reads a GPT saved by `saveGPT`; any problem is an Error that names the file and the reason. */
 export function loadGPT(path: string, options: ModelFileOptions = {}): ReturnType<typeof gptFromJSON> {
+  checkOptions("loadGPT", options, { otherKind: true });
   return readModelFile(path, "gpt", gptFromJSON, options.otherKind ?? "read it with loadModel");
 }
 

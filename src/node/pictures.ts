@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, join } from "node:path";
-import { accuracy, type Dataset, type MLP, type Value } from "../index.js";
+import { accuracy, checkOptions, type Dataset, type MLP, type Value } from "../index.js";
 import type { DotOptions } from "../viz/dot.js";
 import { toDot } from "../viz/dot.js";
 import { renderGraph } from "../viz/graph.js";
@@ -68,7 +68,15 @@ export function svgToPng(svg: string, options: PngOptions = {}): Uint8Array {
 
 function rasterise(svg: string, options: PngOptions) {
   const { Resvg } = optional<ResvgModule>("@resvg/resvg-js", "svgToPng");
-  const { width, scale, background = "white" } = options;
+  const {
+    width,
+    scale,
+    background = "white",
+  } = checkOptions("svgToPng", options, {
+    width: true,
+    scale: true,
+    background: true,
+  });
   if (width !== undefined && !(Number.isInteger(width) && width >= 1 && width <= 16384)) {
     throw new RangeError(`svgToPng: width must be an integer from 1 to 16384 pixels, got ${width}`);
   }
@@ -118,6 +126,7 @@ export class BoundaryAnimation {
     readonly data: Dataset,
     options: AnimationOptions = {},
   ) {
+    checkOptions("BoundaryAnimation", options, { width: true, height: true, resolution: true, delay: true });
     this.width = options.width ?? 360;
     this.height = options.height ?? 340;
     this.resolution = options.resolution ?? 40;

@@ -1,6 +1,7 @@
 // Pictures of a language model: where each attention head looks (one heatmap per head), and
 // the training loss beside the bigram baseline. SVG text, written by hand like plots.ts.
 
+import { checkOptions } from "../index.js";
 import { CHAR_WIDTH, escapeXml, extent, INK, MUTED, round, svgOpen, text } from "./svg.js";
 
 export interface AttentionOptions {
@@ -23,6 +24,7 @@ export function attentionSvg(
   labels: readonly string[],
   options: AttentionOptions = {},
 ): string {
+  checkOptions("attentionSvg", options, { title: true, cell: true });
   if (!Array.isArray(heads) || heads.length === 0) {
     throw new RangeError("attentionSvg: no heads to draw");
   }
@@ -116,6 +118,14 @@ const BASELINE_COLORS = ["#D55E00", "#009E73", "#CC79A7"];
 
 /** The loss of every step (faint), its moving average, baselines as dashed lines, and the held-out loss. */
 export function lossCurveSvg(losses: readonly number[], options: LossCurveOptions = {}): string {
+  checkOptions("lossCurveSvg", options, {
+    title: true,
+    width: true,
+    height: true,
+    window: true,
+    baselines: true,
+    heldOut: true,
+  });
   if (!Array.isArray(losses) || losses.length === 0) {
     throw new RangeError("lossCurveSvg: no losses to draw (train for at least one step)");
   }

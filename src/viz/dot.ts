@@ -1,6 +1,6 @@
 // The computation graph behind a Value as Graphviz DOT text: one box per Value (label, data,
 // grad) and one small oval per operation, inputs on the left and the result on the right.
-import type { Operand, Value } from "../index.js";
+import { checkOptions, type Operand, type Value } from "../index.js";
 
 export interface DotOptions {
   /** "LR" (default): inputs on the left, the result on the right. "TB": top to bottom. */
@@ -46,6 +46,7 @@ const HEADER = (rankdir: string) => [
  * values nearest the result are drawn, and a box marks where the graph goes on.
  */
 export function toDot(root: Value, options: DotOptions = {}): string {
+  checkOptions("toDot", options, { rankdir: true, maxNodes: true, summarize: true });
   const rankdir = options.rankdir ?? "LR";
   if (rankdir !== "LR" && rankdir !== "TB") {
     throw new TypeError(`toDot: rankdir must be "LR" or "TB", got ${String(rankdir)}`);

@@ -1,7 +1,7 @@
 // Plots as SVG text, written by hand: the decision boundary of a 2-input classifier and the
 // training curves. Synchronous and free of Node built-ins, so a notebook or a browser can call
 // them inside a training loop (see "Design notes" in the README for why not a plotting library).
-import { type Dataset, type MLP, predict, scores, softmax } from "../index.js";
+import { checkOptions, type Dataset, type MLP, predict, scores, softmax } from "../index.js";
 import { CHAR_WIDTH, escapeXml, extent, INK, MUTED, round, svgOpen, text } from "./svg.js";
 
 /**
@@ -35,6 +35,13 @@ export function decisionBoundarySvg(
   data: Dataset,
   options: DecisionBoundaryOptions = {},
 ): string {
+  checkOptions("decisionBoundarySvg", options, {
+    width: true,
+    height: true,
+    resolution: true,
+    title: true,
+    legend: true,
+  });
   if (model.nin !== 2) {
     throw new RangeError(`decisionBoundarySvg: draws models with 2 inputs; this one has ${model.nin}`);
   }
@@ -249,6 +256,7 @@ export function trainingCurvesSvg(
   history: readonly CurvePoint[],
   options: TrainingCurvesOptions = {},
 ): string {
+  checkOptions("trainingCurvesSvg", options, { width: true, height: true, title: true });
   if (!Array.isArray(history) || history.length === 0) {
     throw new RangeError("trainingCurvesSvg: the history is empty (train for at least one step)");
   }
