@@ -143,42 +143,10 @@ export class GPT extends Module {
    * Every name, shape and number is checked before anything changes; errors name the key.
    */
   loadStateDict(dict: unknown): void {
-    if (typeof dict !== "object" || dict === null || Array.isArray(dict)) {
-      throw new TypeError("loadStateDict: expected an object of named matrices");
-    }
-    const given = dict as Record<string, unknown>;
-    const named = this.namedParameters();
-    const expected = new Set(named.map(([name]) => name));
-    const extra = Object.keys(given).filter((key) => !expected.has(key));
-    if (extra.length > 0) {
-      throw new RangeError(
-        `loadStateDict: unexpected key "${extra[0]}"; this model has ${[...expected].join(", ")}`,
-      );
-    }
-    for (const [name, m] of named) {
+    checkStateDict(this.config, dict);
+    const given = dict as Record<string, number[][]>;
+    for (const [name, m] of this.namedParameters()) {
       const rows = given[name];
-      const shape = `[${m.length}][${m[0].length}]`;
-      if (rows === undefined) throw new RangeError(`loadStateDict: "${name}" is missing (expected ${shape})`);
-      if (!Array.isArray(rows) || rows.length !== m.length) {
-        throw new RangeError(
-          `loadStateDict: "${name}" must have ${m.length} rows (shape ${shape}), got ${describeShape(rows)}`,
-        );
-      }
-      rows.forEach((row, i) => {
-        if (!Array.isArray(row) || row.length !== m[0].length) {
-          throw new RangeError(
-            `loadStateDict: "${name}"[${i}] must have ${m[0].length} numbers (shape ${shape}), got ${describeShape(row)}`,
-          );
-        }
-        row.forEach((x, j) => {
-          if (typeof x !== "number" || !Number.isFinite(x)) {
-            throw new RangeError(`loadStateDict: "${name}"[${i}][${j}] is ${String(x)}, not a finite number`);
-          }
-        });
-      });
-    }
-    for (const [name, m] of named) {
-      const rows = given[name] as number[][];
       m.forEach((row, i) => {
         row.forEach((p, j) => {
           p.data = rows[i][j];
@@ -412,7 +380,81 @@ export function sampleIndex(probabilities: readonly number[], random: Random): n
 
 // ---- checks ----------------------------------------------------------------------------------
 
-function checkConfig(options: GPTOptions): GPTConfig {
+const BLOCK_MATRICES = ["attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2"] as const;
+
+/**
+ * The name and shape [rows, columns] of every weight matrix of a GPT with this config, in
+ * state-dict order, one at a time: a file's sizes can be checked without building anything.
+ */
+function* matrixShapes(config: GPTConfig): Generator<[name: string, rows: number, columns: number]> {
+  const { vocabSize, nLayer, nEmbd, blockSize } = config;
+  yield ["wte", vocabSize, nEmbd];
+  yield ["wpe", blockSize, nEmbd];
+  yield ["lm_head", vocabSize, nEmbd];
+  for (let layer = 0; layer < nLayer; layer++) {
+    for (const matrix of BLOCK_MATRICES) {
+      const rows = matrix === "mlp_fc1" ? 4 * nEmbd : nEmbd;
+      const columns = matrix === "mlp_fc2" ? 4 * nEmbd : nEmbd;
+      yield [`layer${layer}.${matrix}`, rows, columns];
+    }
+  }
+}
+
+/** Whether `key` names a matrix of a GPT with `nLayer` blocks, without listing them all. */
+function isMatrixName(key: string, nLayer: number): boolean {
+  if (key === "wte" || key === "wpe" || key === "lm_head") return true;
+  const match = /^layer(0|[1-9]\d*)\.(\w+)$/.exec(key);
+  return (
+    match !== null && Number(match[1]) < nLayer && (BLOCK_MATRICES as readonly string[]).includes(match[2])
+  );
+}
+
+/**
+ * Checks that `dict` holds exactly the matrices a GPT of `config` has, each of its shape and
+ * of finite numbers, before any weight is made: a file that claims 100,000 layers or a
+ * vocabulary its matrices do not have is refused for what it holds, not after allocating.
+ */
+export function checkStateDict(config: GPTConfig, dict: unknown): void {
+  if (typeof dict !== "object" || dict === null || Array.isArray(dict)) {
+    throw new TypeError("loadStateDict: expected an object of named matrices");
+  }
+  const given = dict as Record<string, unknown>;
+  const keys = Object.keys(given);
+  const extra = keys.find((key) => !isMatrixName(key, config.nLayer));
+  if (extra !== undefined) {
+    const layers = config.nLayer === 1 ? "layer0" : `layer0 … layer${config.nLayer - 1}`;
+    throw new RangeError(
+      `loadStateDict: unexpected key "${extra.length > 60 ? `${extra.slice(0, 57)}...` : extra}"; ` +
+        `this model (${config.nLayer} layer${config.nLayer === 1 ? "" : "s"}) has wte, wpe, lm_head and ` +
+        `${layers}.${BLOCK_MATRICES.join("/")}`,
+    );
+  }
+  for (const [name, rowCount, columnCount] of matrixShapes(config)) {
+    const rows = given[name];
+    const shape = `[${rowCount}][${columnCount}]`;
+    if (rows === undefined) throw new RangeError(`loadStateDict: "${name}" is missing (expected ${shape})`);
+    if (!Array.isArray(rows) || rows.length !== rowCount) {
+      throw new RangeError(
+        `loadStateDict: "${name}" must have ${rowCount} rows (shape ${shape}), got ${describeShape(rows)}`,
+      );
+    }
+    rows.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== columnCount) {
+        throw new RangeError(
+          `loadStateDict: "${name}"[${i}] must have ${columnCount} numbers (shape ${shape}), got ${describeShape(row)}`,
+        );
+      }
+      row.forEach((x, j) => {
+        if (typeof x !== "number" || !Number.isFinite(x)) {
+          throw new RangeError(`loadStateDict: "${name}"[${i}][${j}] is ${String(x)}, not a finite number`);
+        }
+      });
+    });
+  }
+}
+
+/** The config of a GPT built with these options, checked (defaults filled in); nothing is built. */
+export function checkConfig(options: GPTOptions): GPTConfig {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("GPT: expected options { vocabSize, nLayer, nEmbd, nHead, blockSize, seed }");
   }

@@ -1,8 +1,16 @@
 // Models as plain JSON: the architecture, every weight, and what prediction needs to know.
 // Parsing never evaluates anything; every field is checked and a bad one is named.
-import { GPT, type GPTConfig } from "./gpt.js";
+import {
+  checkConfig,
+  checkStateDict,
+  GPT,
+  type GPTConfig,
+  type GPTOptions,
+  gptParameterCount,
+} from "./gpt.js";
 import { LOSS_NAMES, type LossName } from "./losses.js";
-import { ACTIVATIONS, type Activation, MLP } from "./nn.js";
+import { ACTIVATIONS, type Activation, MLP, parameterCount } from "./nn.js";
+import { checkOptions } from "./options.js";
 import { CharTokenizer } from "./tokenizer.js";
 
 export const MODEL_FORMAT = "micrograd-model";
@@ -46,8 +54,21 @@ export function modelToJSON(model: MLP, metadata: ModelMetadata = {}): ModelFile
   return { ...file, ...structuredCopy(metadata) };
 }
 
+/** What reading a model file may allow. */
+export interface ModelReadOptions {
+  /**
+   * The most parameters the model may have (default: as many as its weights hold). A program
+   * gives its training limit, so that it never builds a model larger than it would train.
+   */
+  maxParameters?: number;
+}
+
 /** Rebuilds a model from `modelToJSON` output (already parsed), checking every field. */
-export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetadata } {
+export function modelFromJSON(
+  json: unknown,
+  options: ModelReadOptions = {},
+): { model: MLP; metadata: ModelMetadata } {
+  checkOptions("modelFromJSON", options, { maxParameters: true });
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ModelFormatError("expected a JSON object");
   }
@@ -88,7 +109,7 @@ export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetad
     }
   }
   const sizes = [nin, ...nouts];
-  const expected = nouts.reduce((total: number, nout: number, i: number) => total + (sizes[i] + 1) * nout, 0);
+  const expected = parameterCount(sizes);
   const parameters = file.parameters;
   if (!Array.isArray(parameters)) throw new ModelFormatError('"parameters" must be an array of numbers');
   if (parameters.length !== expected) {
@@ -101,6 +122,7 @@ export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetad
       throw new ModelFormatError(`"parameters[${i}]" is ${show(p)}, expected a finite number`);
     }
   });
+  checkParameterLimit(expected, options.maxParameters);
   const model = new MLP(nin, nouts, {
     activation: activation as Activation,
     outputActivation: outputActivation as Activation,
@@ -115,6 +137,15 @@ export function modelFromJSON(json: unknown): { model: MLP; metadata: ModelMetad
   }
   checkMetadata(metadata, nin, classCount(nouts), false);
   return { model, metadata: structuredCopy(metadata) };
+}
+
+/** Refuses a model larger than the reader allows, before it is built. */
+function checkParameterLimit(parameters: number, maxParameters: number | undefined): void {
+  if (maxParameters !== undefined && parameters > maxParameters) {
+    throw new ModelFormatError(
+      `the model has ${parameters.toLocaleString("en-US")} parameters, more than the ${maxParameters.toLocaleString("en-US")} allowed`,
+    );
+  }
 }
 
 /** A model file is not what it should be; the message says which field and why. */
@@ -231,7 +262,10 @@ export function gptToJSON(
 }
 
 /** Rebuilds a GPT and its tokenizer from `gptToJSON` output, checking every field. */
-export function gptFromJSON(json: unknown): {
+export function gptFromJSON(
+  json: unknown,
+  options: ModelReadOptions = {},
+): {
   gpt: GPT;
   tokenizer: CharTokenizer;
   notes: Record<string, string | number | boolean>;
@@ -239,6 +273,7 @@ export function gptFromJSON(json: unknown): {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ModelFormatError("expected a JSON object");
   }
+  checkOptions("gptFromJSON", options, { maxParameters: true });
   const file = json as Record<string, unknown>;
   if (file.format !== MODEL_FORMAT) {
     throw new ModelFormatError(`"format" is ${JSON.stringify(file.format)}, expected "${MODEL_FORMAT}"`);
@@ -262,25 +297,32 @@ export function gptFromJSON(json: unknown): {
   } catch (error) {
     fail("chars", error);
   }
-  const config = file.config as Partial<GPTConfig> | undefined;
-  if (typeof config !== "object" || config === null) throw new ModelFormatError('"config" is missing');
-  let gpt: GPT | undefined;
+  const fileConfig = file.config as GPTOptions | undefined;
+  if (typeof fileConfig !== "object" || fileConfig === null || Array.isArray(fileConfig)) {
+    throw new ModelFormatError('"config" is missing');
+  }
+  // Every size is checked against the characters and the matrices actually present, and the
+  // limits are those of training, before anything is built from it.
+  let config: GPTConfig | undefined;
   try {
-    gpt = new GPT({ ...config, vocabSize: config.vocabSize as number, seed: 0, initStd: 0 });
+    config = checkConfig(fileConfig);
   } catch (error) {
     fail("config", error);
   }
-  if (gpt === undefined || tokenizer === undefined) throw new ModelFormatError("unreadable");
-  if (tokenizer.vocabSize !== gpt.config.vocabSize) {
+  if (config === undefined || tokenizer === undefined) throw new ModelFormatError("unreadable");
+  if (tokenizer.vocabSize !== config.vocabSize) {
     throw new ModelFormatError(
-      `"chars" has ${tokenizer.chars.length} characters (+ BOS), but "config.vocabSize" is ${gpt.config.vocabSize}`,
+      `"chars" has ${tokenizer.chars.length} characters (+ BOS), but "config.vocabSize" is ${show(fileConfig.vocabSize)}`,
     );
   }
   try {
-    gpt.loadStateDict(file.stateDict);
+    checkStateDict(config, file.stateDict);
   } catch (error) {
     fail("stateDict", error);
   }
+  checkParameterLimit(gptParameterCount(config), options.maxParameters);
+  const gpt = new GPT({ ...config, seed: 0, initStd: 0 });
+  gpt.loadStateDict(file.stateDict);
   const notes = (file.notes ?? {}) as Record<string, string | number | boolean>;
   checkMetadata({ notes }, 1, 2, false);
   return { gpt, tokenizer, notes: structuredCopy(notes) };

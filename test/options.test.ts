@@ -64,7 +64,7 @@ describe("checkOptions", () => {
       [[1], "an array"],
       ["fast", "a string"],
     ] as const) {
-      expect(() => checkOptions("f", given as never, { steps: true })).toThrow(
+      expect(() => checkOptions<{ steps?: number }>("f", given as never, { steps: true })).toThrow(
         `f: options must be an object such as { steps: … }, got ${what}`,
       );
     }

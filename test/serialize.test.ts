@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeMoons } from "../src/data.js";
+import { GPT } from "../src/gpt.js";
 import { MLP } from "../src/nn.js";
 import { loadModel, saveModel } from "../src/node/models.js";
-import { ModelFormatError, modelFromJSON, modelToJSON } from "../src/serialize.js";
+import { gptFromJSON, gptToJSON, ModelFormatError, modelFromJSON, modelToJSON } from "../src/serialize.js";
+import { CharTokenizer } from "../src/tokenizer.js";
 import { fit, scores } from "../src/train.js";
 
 function trained(): MLP {
@@ -64,6 +66,76 @@ describe("model JSON", () => {
     const model = new MLP(2, [3, 1], { seed: 1 });
     model.parameters()[4].data = Number.NaN;
     expect(() => modelToJSON(model)).toThrow("modelToJSON: parameter 4 is NaN, not a finite number");
+  });
+});
+
+describe("every size in a model file is checked against the weights present before anything is built", () => {
+  // Building a model of the sizes a file claims would allocate them all: these files are tiny,
+  // and the checks must refuse them in far less time and memory than building would take.
+  const mlp = modelToJSON(new MLP(2, [3, 1], { seed: 1 }));
+  const tokenizer = CharTokenizer.fromDocuments(["ab", "ba"]);
+  const gpt = gptToJSON(
+    new GPT({ vocabSize: tokenizer.vocabSize, nEmbd: 4, nHead: 2, blockSize: 4, seed: 1 }),
+    tokenizer,
+  );
+  const withConfig = (patch: Record<string, unknown>) => ({ ...gpt, config: { ...gpt.config, ...patch } });
+  const heap = () => process.memoryUsage().heapUsed;
+
+  it("GPT: layers, vocabulary, width or block that the matrices do not have", () => {
+    const before = heap();
+    const started = performance.now();
+    expect(() => gptFromJSON(withConfig({ nLayer: 100_000 }))).toThrow(
+      /"stateDict": loadStateDict: "layer1.attn_wq" is missing \(expected \[4\]\[4\]\)/,
+    );
+    expect(() => gptFromJSON(withConfig({ nEmbd: 100_000, nHead: 1 }))).toThrow(
+      /"stateDict": loadStateDict: "wte"\[0\] must have 100000 numbers/,
+    );
+    expect(() => gptFromJSON(withConfig({ blockSize: 100_000 }))).toThrow(
+      /"wpe" must have 100000 rows \(shape \[100000\]\[4\]\), got an array of 4/,
+    );
+    // The vocabulary must agree with the characters before the matrices are even looked at.
+    expect(() => gptFromJSON(withConfig({ vocabSize: 100_000 }))).toThrow(
+      /"chars" has 2 characters \(\+ BOS\), but "config.vocabSize" is 100000/,
+    );
+    expect(() => gptFromJSON(withConfig({ nLayer: 100_001 }))).toThrow(
+      /"config": GPT: nLayer must be an integer from 1 to 100000, got 100001/,
+    );
+    expect(() => gptFromJSON(withConfig({ nLayers: 2 }))).toThrow(
+      /"config": GPT: unknown option "nLayers"; did you mean "nLayer"/,
+    );
+    expect(performance.now() - started).toBeLessThan(2000);
+    // A model of 100,000 layers of 4 × 4 is 19 million Values, about 2 GB; none were made.
+    expect(heap() - before).toBeLessThan(50e6);
+  });
+
+  it("GPT: a key of a layer the config does not have is named, without listing every layer", () => {
+    const dict = { ...gpt.stateDict, "layer7.attn_wq": gpt.stateDict["layer0.attn_wq"] };
+    expect(() => gptFromJSON({ ...gpt, stateDict: dict })).toThrow(
+      '"stateDict": loadStateDict: unexpected key "layer7.attn_wq"; this model (1 layer) has wte, wpe, lm_head and layer0.attn_wq/attn_wk/attn_wv/attn_wo/mlp_fc1/mlp_fc2',
+    );
+    expect(() => gptFromJSON({ ...gpt, stateDict: { ...gpt.stateDict, "layer01.attn_wq": [] } })).toThrow(
+      /unexpected key "layer01.attn_wq"/,
+    );
+  });
+
+  it("MLP: layer sizes that the parameters do not fill are refused before building", () => {
+    const before = heap();
+    const huge = { ...mlp, architecture: { ...mlp.architecture, nin: 1_000_000, nouts: [1_000_000, 1] } };
+    expect(() => modelFromJSON(huge)).toThrow(
+      '"parameters" has 13 numbers, but a 1000000-1000000-1 network has 1000002000001',
+    );
+    expect(heap() - before).toBeLessThan(50e6);
+  });
+
+  it("both: a reader's limit on parameters, as training's --max-params", () => {
+    expect(() => modelFromJSON(mlp, { maxParameters: 12 })).toThrow(
+      "not a valid micrograd model: the model has 13 parameters, more than the 12 allowed",
+    );
+    expect(modelFromJSON(mlp, { maxParameters: 13 }).model.parameters()).toHaveLength(13);
+    expect(() => gptFromJSON(gpt, { maxParameters: 100 })).toThrow(
+      /the model has 232 parameters, more than the 100 allowed/,
+    );
+    expect(() => modelFromJSON(mlp, { maxParameter: 12 } as never)).toThrow(/did you mean "maxParameters"/);
   });
 });
 

@@ -3,7 +3,14 @@
 import type { GPT } from "../gpt.js";
 import type { MLP } from "../nn.js";
 import { checkOptions } from "../options.js";
-import { gptFromJSON, gptToJSON, type ModelMetadata, modelFromJSON, modelToJSON } from "../serialize.js";
+import {
+  gptFromJSON,
+  gptToJSON,
+  type ModelMetadata,
+  type ModelReadOptions,
+  modelFromJSON,
+  modelToJSON,
+} from "../serialize.js";
 import type { CharTokenizer } from "../tokenizer.js";
 import { firstControlCharacter, readTextFile, writeFileAtomic } from "./files.js";
 
@@ -16,7 +23,7 @@ export function saveModel(path: string, model: MLP, metadata: ModelMetadata = {}
  * What to say when a model file holds the other kind of model (a GPT where an MLP was asked for,
  * or the other way round): by default, the function that reads it; a program names its command.
  */
-export interface ModelFileOptions {
+export interface ModelFileOptions extends ModelReadOptions {
   otherKind?: string;
 }
 
@@ -25,8 +32,12 @@ export function loadModel(
   path: string,
   options: ModelFileOptions = {},
 ): { model: MLP; metadata: ModelMetadata } {
-  checkOptions("loadModel", options, { otherKind: true });
-  return readModelFile(path, "mlp", modelFromJSON, options.otherKind ?? "read it with loadGPT");
+  const { otherKind, maxParameters } = checkOptions("loadModel", options, {
+    otherKind: true,
+    maxParameters: true,
+  });
+  const fromJSON = (json: unknown) => modelFromJSON(json, { maxParameters });
+  return readModelFile(path, "mlp", fromJSON, otherKind ?? "read it with loadGPT");
 }
 
 /** Writes a GPT and its tokenizer to `path` as JSON, atomically, as `saveModel` does. */
@@ -41,8 +52,12 @@ export function saveGPT(
 
 /** Reads a GPT saved by `saveGPT`; any problem is an Error that names the file and the reason. */
 export function loadGPT(path: string, options: ModelFileOptions = {}): ReturnType<typeof gptFromJSON> {
-  checkOptions("loadGPT", options, { otherKind: true });
-  return readModelFile(path, "gpt", gptFromJSON, options.otherKind ?? "read it with loadModel");
+  const { otherKind, maxParameters } = checkOptions("loadGPT", options, {
+    otherKind: true,
+    maxParameters: true,
+  });
+  const fromJSON = (json: unknown) => gptFromJSON(json, { maxParameters });
+  return readModelFile(path, "gpt", fromJSON, otherKind ?? "read it with loadModel");
 }
 
 /** Reads JSON from `path` and builds a model from it, naming the file in every error. */
