@@ -256,6 +256,7 @@ export function* csvLines(text: string): Generator<[line: string, lineNumber: nu
  * memory each once parsed, so even a file of modest size could exhaust the heap.
  */
 export function parseCsv(text: string, options: { source?: string; maxRows?: number } = {}): Dataset {
+  checkOptions("parseCsv", options, { source: true, maxRows: true });
   const source = options.source ?? "csv";
   const maxRows = options.maxRows ?? MAX_CSV_ROWS;
   if (typeof text !== "string") throw new TypeError(`${source}: expected text, got ${typeof text}`);
