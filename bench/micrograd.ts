@@ -1,26 +1,28 @@
-// This engine, used the way a user would and the way fit() does: model.forward on every
-// sample, classificationLoss (+ l2Penalty), zeroGrad, backward, then the library's optimizer.
+// This engine, used the way a user would and the way fit() does: the library's Trainer over
+// fit's classifier loss (model.forward on every sample, classificationLoss, + l2Penalty),
+// zeroGrad, backward, then the library's optimizer; eager, or replaying the compiled loss.
 import {
   Adam,
-  classificationLoss,
-  l2Penalty,
+  classifierLoss,
   type MLP,
   type Operand,
   type Optimizer,
   SGD,
+  Trainer,
   type Value,
 } from "../src/index.js";
 import type { Batch, Engine, LossAndGradients, LossSpec, OptimizerSpec, Weights } from "./common.js";
 import { weightsOf } from "./common.js";
 
-/** The step's loss as a function of the batch: eager with numbers, the form compile() traces. */
+/** The training step's loss and outputs as a function of the batch, as fit() builds it. */
+export function stepLoss(model: MLP, loss: LossSpec) {
+  return classifierLoss(model, loss.kind, loss.kind === "hinge" ? loss.l2 : 0);
+}
+
+/** The step's loss alone: eager with numbers, the form compile() traces. */
 export function lossFunction(model: MLP, loss: LossSpec) {
-  const parameters = model.parameters();
-  return (X: readonly (readonly Operand[])[], y: readonly Operand[]): Value => {
-    const outputs = X.map((x) => model.forward(x));
-    const total = classificationLoss(loss.kind, outputs, y);
-    return loss.kind === "hinge" && loss.l2 > 0 ? total.add(l2Penalty(parameters, loss.l2)) : total;
-  };
+  const lossAndOutputs = stepLoss(model, loss);
+  return (X: readonly (readonly Operand[])[], y: readonly Operand[]): Value => lossAndOutputs(X, y)[0];
 }
 
 /** The loss of the model on a batch as one Value: the graph that backward() walks. */
@@ -29,14 +31,15 @@ export function lossGraph(model: MLP, batch: Batch, loss: LossSpec): Value {
 }
 
 /**
- * A benchmark engine over this library: `lossOf` gives a batch's loss (an eager Value or a
- * compiled result), and the library's optimizer updates the model's parameters.
+ * A benchmark engine over this library: a Trainer (eager, or replaying the compiled loss) and
+ * the library's optimizer updating the model's parameters.
  */
 export function libraryEngine(
   name: string,
   model: MLP,
+  loss: LossSpec,
   optimizer: OptimizerSpec,
-  lossOf: (batch: Batch) => { data: number; backward(): void },
+  options: { compile: boolean },
 ): Engine<Batch> {
   const parameters = model.parameters();
   const update: Optimizer =
@@ -47,36 +50,38 @@ export function libraryEngine(
           betas: [optimizer.beta1, optimizer.beta2],
           eps: optimizer.eps,
         });
-  let steps = 0;
+  const trainer = new Trainer({
+    optimizer: update,
+    loss: stepLoss(model, loss),
+    compile: options.compile,
+    learningRate: optimizer.kind === "sgd" ? optimizer.lr : undefined,
+  });
 
-  function compute(batch: Batch): number {
-    const total = lossOf(batch);
-    update.zeroGrad();
-    total.backward();
-    return total.data;
-  }
-
-  return {
+  const engine: Engine<Batch> = {
     name,
     prepare: (batch) => batch,
     lossAndGradients(batch: Batch): LossAndGradients {
-      const value = compute(batch);
-      return { loss: value, gradients: Float64Array.from(parameters, (p) => p.grad) };
+      trainer.begin();
+      const [total] = trainer.accumulate(batch.X, batch.y);
+      return { loss: total.data, gradients: Float64Array.from(parameters, (p) => p.grad) };
     },
     step(batch: Batch): number {
-      if (optimizer.kind === "sgd") update.lr = optimizer.lr(steps);
-      const value = compute(batch);
-      update.step();
-      steps++;
-      return value;
+      const [total] = trainer.trainStep(batch.X, batch.y);
+      return total.data;
     },
     weights: (): Weights => weightsOf(model),
     release() {},
     dispose() {},
   };
+  if (options.compile) {
+    engine.trace = (batch: Batch): void => {
+      // A forward replay (a trace for a new shape) changes no weight and no gradient.
+      trainer.run(batch.X, batch.y);
+    };
+  }
+  return engine;
 }
 
 export function createMicrogradEngine(model: MLP, loss: LossSpec, optimizer: OptimizerSpec): Engine<Batch> {
-  const lossOf = lossFunction(model, loss);
-  return libraryEngine("micrograd (this engine)", model, optimizer, (batch) => lossOf(batch.X, batch.y));
+  return libraryEngine("micrograd (this engine)", model, loss, optimizer, { compile: false });
 }

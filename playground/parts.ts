@@ -4,12 +4,13 @@
 // replayed on typed arrays, with the same numbers.
 import {
   type CompiledFunction,
-  classificationLoss,
+  classifierLoss,
   compile,
   type Dataset,
   type LossName,
   l2Penalty,
   type MLP,
+  type Operand,
   type Value,
 } from "../src/index.js";
 
@@ -29,7 +30,14 @@ export function partSize(model: MLP): number {
   return Math.max(1, Math.floor(NODES_PER_PART / (2 * model.parameters().length)));
 }
 
-type PartLoss = (X: readonly (readonly Value[])[], classes: readonly Value[], share: Value) => Value;
+/** The loss of a part of a batch: fit's classifier loss of its samples, times its share of the batch. */
+export function partLoss(model: MLP, lossName: LossName) {
+  const lossOf = classifierLoss(model, lossName);
+  return (X: readonly (readonly Operand[])[], classes: readonly Operand[], share: Operand): Value =>
+    lossOf(X, classes)[0].mul(share);
+}
+
+type PartLoss = ReturnType<typeof partLoss>;
 
 /**
  * The compiled forms of one model's part and penalty. A part's inputs, labels and share of the
@@ -45,15 +53,7 @@ export class CompiledParts {
     private readonly model: MLP,
     readonly lossName: LossName,
   ) {
-    this.part = compile(
-      (X: readonly (readonly Value[])[], classes: readonly Value[], share: Value) =>
-        classificationLoss(
-          lossName,
-          X.map((x) => model.forward(x)),
-          classes,
-        ).mul(share),
-      { maxTraces: 4 },
-    );
+    this.part = compile(partLoss(model, lossName), { maxTraces: 4 });
   }
 
   penaltyOf(alpha: number): CompiledFunction<() => Value> {
@@ -81,25 +81,12 @@ export function backwardPart(
   compiled?: CompiledParts,
 ): boolean {
   const part = step.batch.slice(step.done, step.done + size);
-  if (compiled) {
-    if (compiled.lossName !== lossName) throw new Error("backwardPart: compiled for another loss");
-    const loss = compiled.part(
-      part.map((i) => data.X[i]),
-      part.map((i) => data.y[i]),
-      part.length / step.batch.length,
-    );
-    loss.backward();
-    step.loss += loss.data;
-    step.done += part.length;
-    return step.done >= step.batch.length;
-  }
-  const outputs = part.map((i) => model.forward(data.X[i]));
-  let loss = classificationLoss(
-    lossName,
-    outputs,
-    part.map((i) => data.y[i]),
-  );
-  if (part.length < step.batch.length) loss = loss.mul(part.length / step.batch.length);
+  if (compiled && compiled.lossName !== lossName) throw new Error("backwardPart: compiled for another loss");
+  const X = part.map((i) => data.X[i]);
+  const classes = part.map((i) => data.y[i]);
+  // A part's share of the batch; a whole batch's loss is multiplied by 1, which changes no bit.
+  const share = part.length / step.batch.length;
+  const loss = compiled ? compiled.part(X, classes, share) : partLoss(model, lossName)(X, classes, share);
   loss.backward();
   step.loss += loss.data;
   step.done += part.length;

@@ -7,6 +7,7 @@ import {
   Adam,
   createRandom,
   type Dataset,
+  type LossFunction,
   MLP,
   makeDataset,
   type Optimizer,
@@ -14,6 +15,7 @@ import {
   SGD,
   scheduledRate,
   shuffled,
+  Trainer,
 } from "../src/index.js";
 import { classOf, Forward, layerWeights } from "./numeric.js";
 import { backwardPart, backwardPenalty, CompiledParts, type PartialStep, partSize } from "./parts.js";
@@ -41,11 +43,10 @@ interface State {
   data: Dataset;
   extent: Extent;
   model: MLP;
-  optimizer: Optimizer;
+  /** The optimizer, the schedule and the count of steps; the parts of a step are backpropagated by parts.ts. */
+  trainer: Trainer<LossFunction>;
   generation: number;
-  step: number;
   running: boolean;
-  lastLoss: number;
   /** Mini-batch order of the current epoch and where the next batch starts in it. */
   order: number[];
   position: number;
@@ -121,14 +122,11 @@ function withModel(s: State): State {
     activation: settings.activation,
     seed: settings.modelSeed,
   });
-  return {
+  const next: State = {
     ...s,
     model,
-    optimizer: makeOptimizer(model, settings),
     generation: s.generation + 1,
-    step: 0,
     running: s.running ?? false,
-    lastLoss: Number.NaN,
     order: [],
     position: 0,
     shuffle: createRandom(settings.dataSeed),
@@ -141,6 +139,13 @@ function withModel(s: State): State {
     grid: null,
     compiled: null,
   };
+  // The rate follows the settings of the moment: a new rate or decay applies from the next step.
+  next.trainer = new Trainer({
+    optimizer: makeOptimizer(model, settings),
+    learningRate: (step) => learningRate(next.settings, step),
+    explainDivergence: () => `the steps are too large; try a smaller learning rate than ${next.settings.lr}`,
+  });
+  return next;
 }
 
 function makeOptimizer(model: MLP, settings: Settings): Optimizer {
@@ -176,7 +181,7 @@ function nextBatch(s: State): number[] {
 function advance(s: State): boolean {
   if (s.data.X.length === 0) return false;
   if (!s.partial) {
-    s.optimizer.zeroGrad();
+    s.trainer.begin();
     s.partial = { batch: nextBatch(s), done: 0, loss: 0 };
   }
   const step = s.partial;
@@ -186,15 +191,15 @@ function advance(s: State): boolean {
     s.compiled ??= new CompiledParts(s.model, s.settings.loss);
     compiled = s.compiled;
   }
-  if (!backwardPart(s.model, s.data, s.settings.loss, step, partSize(s.model), compiled)) return false;
-  backwardPenalty(s.model, s.settings.l2, step, compiled);
-  s.optimizer.lr = learningRate(s.settings, s.step);
-  s.optimizer.step();
+  const { model, data, settings, trainer } = s;
+  if (!trainer.within(() => backwardPart(model, data, settings.loss, step, partSize(model), compiled))) {
+    return false;
+  }
+  trainer.within(() => backwardPenalty(model, settings.l2, step, compiled));
+  trainer.update(step.loss);
   s.partial = null;
   s.classified = null;
   s.grid = null;
-  s.step += 1;
-  s.lastLoss = step.loss;
   s.historyLoss.push(step.loss);
   s.historyAccuracy.push(classify(s).accuracy);
   return true;
@@ -223,10 +228,10 @@ let rateWindow = { start: 0, step: 0 };
 
 function measureRate(s: State, now: number): void {
   if (now - rateWindow.start < 500) return;
-  if (rateWindow.start > 0 && s.step >= rateWindow.step) {
-    stepsPerSecond = ((s.step - rateWindow.step) * 1000) / (now - rateWindow.start);
+  if (rateWindow.start > 0 && s.trainer.step >= rateWindow.step) {
+    stepsPerSecond = ((s.trainer.step - rateWindow.step) * 1000) / (now - rateWindow.start);
   }
-  rateWindow = { start: now, step: s.step };
+  rateWindow = { start: now, step: s.trainer.step };
 }
 
 /** Scores over the grid for the current weights, computed once per step. */
@@ -261,11 +266,11 @@ function sendSnapshot(s: State): void {
     type: "snapshot",
     generation: s.generation,
     running: s.running,
-    step: s.step,
+    step: s.trainer.step,
     stepProgress: s.partial ? s.partial.done / s.partial.batch.length : 0,
     accuracy,
-    loss: s.lastLoss,
-    lr: learningRate(s.settings, Math.max(s.step - 1, 0)),
+    loss: s.trainer.lastLoss,
+    lr: learningRate(s.settings, Math.max(s.trainer.step - 1, 0)),
     stepsPerSecond: s.running ? stepsPerSecond : 0,
     grid,
     correct,
@@ -276,7 +281,7 @@ function sendSnapshot(s: State): void {
     historyAccuracy,
     layers,
   };
-  s.historyStart = s.step;
+  s.historyStart = s.trainer.step;
   s.historyLoss = [];
   s.historyAccuracy = [];
   post(snapshot, [grid.buffer, correct.buffer, historyLoss.buffer, historyAccuracy.buffer]);
@@ -362,7 +367,7 @@ function play(): void {
 /** steps/s starts again from 0 (a new run, or compiled switched): no figure mixes two ways of training. */
 function restartRate(now: number): void {
   stepsPerSecond = 0;
-  rateWindow = { start: now, step: state.step };
+  rateWindow = { start: now, step: state.trainer.step };
 }
 
 /** One step: at once when it is small; a large one goes on in parts, reporting, until it ends. */
@@ -403,7 +408,6 @@ function handle(message: ToWorker): void {
         // eager from the next part.
         if (settings.compiled !== s.settings.compiled) restartRate(performance.now());
         s.settings = settings;
-        s.optimizer.lr = learningRate(settings, s.step);
       }
       break;
     }

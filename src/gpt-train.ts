@@ -4,12 +4,13 @@
 // only on its length, so each length is traced once (token ids are inputs, chosen by recorded
 // selections) and every later document of that length replays the tape on typed arrays.
 import { type CompiledFunction, compile } from "./compile/index.js";
-import { isRecording, noGrad, Value } from "./engine.js";
-import type { GPT } from "./gpt.js";
+import { isRecording, noGrad, type Value } from "./engine.js";
+import type { GPT, Token } from "./gpt.js";
 import { Adam, scheduledRate } from "./optim.js";
 import { checkOptions } from "./options.js";
 import { createRandom, shuffled } from "./random.js";
 import type { CharTokenizer } from "./tokenizer.js";
+import { Trainer } from "./trainer.js";
 
 /** The reference's recipe, as defaults. */
 export const GPT_TRAINING_DEFAULTS = {
@@ -87,57 +88,37 @@ export function trainGPT(
   checkDocuments("trainGPT", gpt, documents);
   const optimizer = new Adam(gpt.parameters(), { lr, betas, eps });
   const schedule = { kind: "linear", endFactor: 0 } as const;
-  const compiled = options.compile === false ? undefined : compiledLoss(gpt);
+  // The documents were checked up front, so a number out of range (log of a probability rounded
+  // to 0, an overflow) means the weights grew without bound: the trainer's advice, a smaller
+  // learning rate, names the cause.
+  const trainer = new Trainer({
+    optimizer,
+    loss: weightedLoss(gpt),
+    compile: options.compile !== false,
+    // Shared with evaluateGPT, so that held-out documents replay the traces of training.
+    compiled: options.compile === false ? undefined : compiledLoss(gpt),
+    learningRate: (step) => scheduledRate(schedule, lr, step, steps),
+    caller: "trainGPT",
+    steps,
+  });
   const losses: number[] = [];
   let next = 0;
   for (let step = 0; step < steps; step++) {
-    let loss: number;
-    try {
-      loss = trainingStep();
-    } catch (error) {
-      // The documents were checked up front, so a number out of range (log of a probability
-      // rounded to 0, an overflow) means the weights grew without bound: the steps were too large.
-      if (!(error instanceof RangeError)) throw error;
-      const last = losses.length > 0 ? `, last loss ${losses[losses.length - 1].toPrecision(4)}` : "";
-      throw new RangeError(
-        `trainGPT: training diverged at step ${step + 1} of ${steps}${last} (${error.message}); ` +
-          `the steps are too large: try a smaller learning rate than ${lr}`,
-      );
+    // A batch is replayed one document at a time, each weighted by 1/batchSize, so that its
+    // gradient adds up to that of the batch's mean loss.
+    trainer.begin();
+    let sum = 0;
+    for (let i = 0; i < batchSize; i++) {
+      const [, documentLoss] = trainer.accumulate(seen(gpt, documents[next]), 1 / batchSize);
+      sum += documentLoss.data;
+      next = (next + 1) % documents.length;
     }
-    optimizer.lr = scheduledRate(schedule, lr, step, steps);
-    optimizer.step();
+    const loss = batchSize === 1 ? sum : sum * (1 / batchSize);
+    trainer.update(loss);
     losses.push(loss);
     if (options.onStep?.({ step, loss, lr: optimizer.lr }) === false) break;
   }
   return { losses, optimizer };
-
-  /** One step's forward and backward passes; returns the batch's mean loss. */
-  function trainingStep(): number {
-    let loss: number;
-    optimizer.zeroGrad();
-    if (compiled) {
-      // Each document's loss, weighted by 1/batchSize, sends its gradient as the eager mean
-      // of the batch does; a replay must be backpropagated before the next call.
-      let sum = 0;
-      for (let i = 0; i < batchSize; i++) {
-        const [weighted, documentLoss] = compiled(seen(gpt, documents[next]), 1 / batchSize);
-        weighted.backward();
-        sum += documentLoss.data;
-        next = (next + 1) % documents.length;
-      }
-      loss = batchSize === 1 ? sum : sum * (1 / batchSize);
-    } else {
-      const batch: Value[] = [];
-      for (let i = 0; i < batchSize; i++) {
-        batch.push(gpt.loss(documents[next]));
-        next = (next + 1) % documents.length;
-      }
-      const total = batchSize === 1 ? batch[0] : Value.sum(batch).mul(1 / batchSize);
-      total.backward();
-      loss = total.data;
-    }
-    return loss;
-  }
 }
 
 /**
@@ -172,7 +153,14 @@ export function evaluateGPT(
 // ---- the compiled loss -------------------------------------------------------------------------
 
 /** A document's loss weighted by a factor (the gradient it sends), and the loss itself. */
-type GPTLossFunction = CompiledFunction<(tokens: readonly Value[], weight: Value) => [Value, Value]>;
+function weightedLoss(gpt: GPT) {
+  return (tokens: readonly Token[], weight: Token): [Value, Value] => {
+    const loss = gpt.loss(tokens);
+    return [loss.mul(weight), loss];
+  };
+}
+
+type GPTLossFunction = CompiledFunction<ReturnType<typeof weightedLoss>>;
 const compiledLosses = new WeakMap<GPT, GPTLossFunction>();
 
 /**
@@ -183,10 +171,7 @@ function compiledLoss(gpt: GPT): GPTLossFunction {
   let f = compiledLosses.get(gpt);
   if (!f) {
     f = compile(
-      (tokens: readonly Value[], weight: Value): [Value, Value] => {
-        const loss = gpt.loss(tokens);
-        return [loss.mul(weight), loss];
-      },
+      weightedLoss(gpt),
       // The loss reads no .data (the softmax shift is Value.max), and the tests compare it with
       // eager; a constant such as 1/n or 0.5 may equal some node's value by chance.
       { maxTraces: gpt.config.blockSize + 2, constantCheck: false },

@@ -105,6 +105,7 @@ export {
 export { BigramModel, CharTokenizer, splitDocuments } from "./tokenizer.js";
 export {
   accuracy,
+  classifierLoss,
   evaluate,
   type FitOptions,
   type FitResult,
@@ -115,3 +116,4 @@ export {
   type StepRecord,
   scores,
 } from "./train.js";
+export { type LossFunction, type LossResult, Trainer, type TrainerOptions } from "./trainer.js";

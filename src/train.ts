@@ -16,6 +16,7 @@ import {
 } from "./optim.js";
 import { checkOptions, type OptionKeys } from "./options.js";
 import { createRandom, shuffled } from "./random.js";
+import { Trainer } from "./trainer.js";
 
 export interface FitOptions {
   /** Default: "hinge" for a model with one output, "softmax" for several. */
@@ -113,50 +114,34 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
   const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(steps / 20));
   if (options.validation) checkDataset("fit (validation)", model, options.validation);
 
-  const parameters = model.parameters();
-  // The step's graph as a function of the batch, so that it can be compiled: the loss first,
-  // because backward() of a compiled result adds gradients in the order of its first output.
-  const stepGraph = (X: readonly (readonly Operand[])[], classes: readonly Operand[]) => {
-    const outputs = X.map((x) => model.forward(x));
-    let total = classificationLoss(loss, outputs, classes);
-    if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
-    return [total, outputs] as const;
-  };
-  const compiledStep = options.compile === false ? undefined : compile(stepGraph, { maxTraces: 4 });
+  const history: StepRecord[] = [];
+  const trainer = new Trainer({
+    optimizer,
+    // Traced once per batch shape: a full batch and the last, shorter batch of an epoch.
+    loss: classifierLoss(model, loss, l2),
+    compile: options.compile !== false,
+    compileOptions: { maxTraces: 4 },
+    learningRate: (step) => scheduledRate(schedule, baseRate, step, steps),
+    caller: "fit",
+    steps,
+    // The data and the loss were checked up front, so a number out of range means something
+    // grew without bound; say what it most likely was.
+    explainDivergence: ({ updating }) =>
+      divergenceCause({ model, data, l2, lr: baseRate, history, updating }),
+  });
   const measureCompiled = options.compile !== false;
   const random = createRandom(options.seed ?? 0);
   let order = Array.from({ length: n }, (_, i) => i);
-  const history: StepRecord[] = [];
   for (let step = 0; step < steps; step++) {
     const epoch = Math.floor(step / stepsPerEpoch);
     const position = (step % stepsPerEpoch) * batchSize;
     if (position === 0 && batchSize < n) order = shuffled(order, random);
     const batch = batchSize >= n ? order : order.slice(position, position + batchSize);
-
-    optimizer.lr = scheduledRate(schedule, baseRate, step, steps);
     const classes = batch.map((i) => data.y[i]);
-    const X = batch.map((i) => data.X[i]);
-    let outputs: (readonly { data: number }[])[];
-    let total: { data: number; backward(): void };
-    let updating = false;
-    try {
-      [total, outputs] = compiledStep ? compiledStep(X, classes) : stepGraph(X, classes);
-      optimizer.zeroGrad();
-      total.backward();
-      updating = true;
-      optimizer.step();
-    } catch (error) {
-      // The data and the loss were checked up front, so a number out of range here means
-      // something grew without bound; say what it most likely was.
-      if (!(error instanceof RangeError)) throw error;
-      const last = history.length > 0 ? `, last loss ${history[history.length - 1].loss.toPrecision(4)}` : "";
-      const cause = divergenceCause({ model, data, l2, lr: baseRate, history, updating });
-      // Counted from 1, as the progress display counts the steps.
-      throw new RangeError(
-        `fit: training diverged at step ${step + 1} of ${steps}${last} (${error.message}); ${cause}`,
-      );
-    }
-
+    const [total, outputs] = trainer.trainStep(
+      batch.map((i) => data.X[i]),
+      classes,
+    );
     const record: StepRecord = {
       step,
       epoch,
@@ -173,6 +158,21 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
     if (options.onStep?.(record) === false) break;
   }
   return { history, optimizer, loss, steps };
+}
+
+/**
+ * A classifier's loss on a batch as a function of its inputs and classes, the graph every
+ * training step of an MLP backpropagates (and that `compile` traces): the loss of the outputs,
+ * plus the L2 penalty l2 · Σp² when l2 > 0. The loss comes first, the outputs after it.
+ */
+export function classifierLoss(model: MLP, loss: LossName, l2 = 0) {
+  const parameters = model.parameters();
+  return (X: readonly (readonly Operand[])[], classes: readonly Operand[]) => {
+    const outputs = X.map((x) => model.forward(x));
+    let total = classificationLoss(loss, outputs, classes);
+    if (l2 > 0) total = total.add(l2Penalty(parameters, l2));
+    return [total, outputs] as const;
+  };
 }
 
 /** Loss (without any penalty) and accuracy of `model` on `data`, without recording a graph. */

@@ -1,0 +1,163 @@
+// One training loop for everything that trains: fit, trainGPT, the playground's worker and the
+// benchmark. A step is zeroGrad, the loss of the batch (or of each of its parts) and its
+// backward, then the optimizer's update at the rate of the schedule. The loss runs eagerly or
+// as the replay of its compiled trace, and a number out of range anywhere in the step becomes
+// one message: at which step training diverged, the last loss, and the likeliest cause.
+import {
+  type Compiled,
+  type CompiledFunction,
+  type CompileOptions,
+  compile,
+  type NumericArguments,
+} from "./compile/index.js";
+import type { Value } from "./engine.js";
+import type { Optimizer } from "./optim.js";
+
+/**
+ * The loss of a batch, or of one part of one: its first output is the number backpropagated
+ * (a compiled result's backward() follows the graph of its first output); the others, such as
+ * a classifier's outputs, come back to the caller.
+ */
+export type LossFunction = (...args: never[]) => Value | readonly [Value, ...unknown[]];
+
+/** What a step's loss returned: eager Values, or their replayed values when compiled. */
+export type LossResult<F extends LossFunction> = ReturnType<F> | Compiled<ReturnType<F>>;
+
+export interface TrainerOptions<F extends LossFunction> {
+  optimizer: Optimizer;
+  /**
+   * The loss that `accumulate` backpropagates, written with Values and called with numbers (and
+   * arrays of them). A caller that backpropagates its own parts `within()` a step needs none.
+   */
+  loss?: F;
+  /** Replay the compiled loss (default true); false builds each step's graph eagerly. */
+  compile?: boolean;
+  /** Options of the compiled loss, when the trainer compiles it. */
+  compileOptions?: CompileOptions;
+  /** A compiled form of `loss` made elsewhere, to share its traces (with evaluation, say). */
+  compiled?: CompiledFunction<F>;
+  /** The learning rate of step `step` (0-based); without it the optimizer's rate stays as it is. */
+  learningRate?: (step: number) => number;
+  /** Who trains, the first word of the messages ("fit", "trainGPT"). */
+  caller?: string;
+  /** The planned number of steps, for the messages ("step 7 of 100"). */
+  steps?: number;
+  /**
+   * The likeliest cause of a divergence, from what the caller can see; `updating` says whether
+   * the number went out of range in the optimizer's update rather than in forward or backward.
+   * Default: the steps are too large.
+   */
+  explainDivergence?: (failure: { updating: boolean }) => string;
+}
+
+/**
+ * Runs training steps over one loss and one optimizer. A step in one piece is `trainStep(...)`;
+ * a step whose batch is cut into parts (the playground, a batch of documents replayed one at a
+ * time) is `begin()`, `accumulate(...)` for each part, then `update(loss)`.
+ */
+export class Trainer<F extends LossFunction> {
+  readonly optimizer: Optimizer;
+  /** Whether the next part replays the compiled loss; may change between parts, as both add into the same gradients. */
+  compile: boolean;
+  /** Steps completed. */
+  step = 0;
+  /** The loss of the last completed step (NaN before the first). */
+  lastLoss = Number.NaN;
+  private compiledLoss: CompiledFunction<F> | undefined;
+  private readonly options: TrainerOptions<F>;
+  /** The rate before any schedule, the one to name in advice. */
+  private readonly startingRate: number;
+
+  constructor(options: TrainerOptions<F>) {
+    this.options = options;
+    this.optimizer = options.optimizer;
+    this.compile = options.compile !== false;
+    this.compiledLoss = options.compiled;
+    this.startingRate = options.optimizer.lr;
+  }
+
+  /** The compiled loss, made at its first use. */
+  get compiled(): CompiledFunction<F> {
+    this.compiledLoss ??= compile(this.eagerLoss, this.options.compileOptions);
+    return this.compiledLoss;
+  }
+
+  private get eagerLoss(): F {
+    if (!this.options.loss) throw new Error("Trainer: no loss was given to run or accumulate");
+    return this.options.loss;
+  }
+
+  /** The loss at the current weights, eager or replayed, without backward. */
+  run(...args: NumericArguments<Parameters<F>>): LossResult<F> {
+    if (this.compile) return this.compiled(...args);
+    return (this.eagerLoss as unknown as (...a: unknown[]) => ReturnType<F>)(...args);
+  }
+
+  /** Starts a step: the gradients of the last one are zeroed. */
+  begin(): void {
+    this.guard(false, () => this.optimizer.zeroGrad());
+  }
+
+  /** Adds one part's gradient (the whole batch, or its share of it) into the parameters; returns what its loss returned. */
+  accumulate(...args: NumericArguments<Parameters<F>>): LossResult<F> {
+    return this.guard(false, () => {
+      const result = this.run(...args);
+      firstOutput(result).backward();
+      return result;
+    });
+  }
+
+  /** Ends a step: the rate of the schedule, the optimizer's update. `loss` is the step's loss, for the record. */
+  update(loss: number): void {
+    this.guard(true, () => {
+      const rate = this.options.learningRate;
+      if (rate) this.optimizer.lr = rate(this.step);
+      this.optimizer.step();
+    });
+    this.step += 1;
+    this.lastLoss = loss;
+  }
+
+  /** A whole step on one batch: begin, accumulate, update. Returns what the loss returned. */
+  trainStep(...args: NumericArguments<Parameters<F>>): LossResult<F> {
+    this.begin();
+    const result = this.accumulate(...args);
+    this.update(firstOutput(result).data);
+    return result;
+  }
+
+  /**
+   * Runs `work`, a piece of the current step done outside `accumulate` (a loss backpropagated by
+   * hand); a number out of range (a RangeError) becomes the divergence message.
+   */
+  within<T>(work: () => T): T {
+    return this.guard(false, work);
+  }
+
+  private guard<T>(updating: boolean, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw this.diverged(error, updating);
+    }
+  }
+
+  private diverged(error: RangeError, updating: boolean): RangeError {
+    const { caller, steps, explainDivergence } = this.options;
+    // Counted from 1, as the progress displays count the steps.
+    const where = `step ${this.step + 1}${steps === undefined ? "" : ` of ${steps}`}`;
+    const last = Number.isNaN(this.lastLoss) ? "" : `, last loss ${this.lastLoss.toPrecision(4)}`;
+    const cause =
+      explainDivergence?.({ updating }) ??
+      `the steps are too large; try a smaller learning rate than ${this.startingRate}`;
+    return new RangeError(
+      `${caller ? `${caller}: ` : ""}training diverged at ${where}${last} (${error.message}); ${cause}`,
+    );
+  }
+}
+
+/** The output a step backpropagates: the loss itself, or the first of the outputs. */
+function firstOutput(result: unknown): { data: number; backward(): void } {
+  return (Array.isArray(result) ? result[0] : result) as { data: number; backward(): void };
+}
