@@ -3,13 +3,15 @@
 #
 #   scripts/notebooks.sh                    refresh the outputs stored in notebooks/*.ipynb
 #   scripts/notebooks.sh --output-dir DIR   write the executed notebooks to DIR instead
+#   scripts/notebooks.sh part2-neural-network   only the notebooks named (without .ipynb)
 #
 # Fails (exit status 1) on the first cell that throws; the files are replaced only when every
 # notebook ran through, so a failed run never leaves a half-executed notebook behind.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-notebooks=(part1-engine part2-neural-network part3-next-token)
+all_notebooks=(part1-engine part2-neural-network part3-next-token)
+notebooks=()
 output_dir="$root/notebooks"
 
 while [ $# -gt 0 ]; do
@@ -20,11 +22,16 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     *)
-      echo "notebooks.sh: unknown argument '$1' (usage: notebooks.sh [--output-dir DIR])" >&2
-      exit 2
+      if [[ "$1" == -* || " ${all_notebooks[*]} " != *" ${1%.ipynb} "* ]]; then
+        echo "notebooks.sh: unknown argument '$1' (usage: notebooks.sh [--output-dir DIR] [NOTEBOOK...]; the notebooks are ${all_notebooks[*]})" >&2
+        exit 2
+      fi
+      notebooks+=("${1%.ipynb}")
+      shift
       ;;
   esac
 done
+[ ${#notebooks[@]} -gt 0 ] || notebooks=("${all_notebooks[@]}")
 mkdir -p "$output_dir"
 output_dir="$(cd "$output_dir" && pwd)"
 
