@@ -1,4 +1,4 @@
-// Executes both notebooks from scratch with Deno's Jupyter kernel (through scripts/notebooks.sh,
+// Executes the three notebooks from scratch with Deno's Jupyter kernel (through scripts/notebooks.sh,
 // into a temporary folder, never over the committed files) and checks what they show; exports
 // the committed notebooks to HTML with nbconvert and checks that every picture survives.
 import { execFile } from "node:child_process";
@@ -179,12 +179,24 @@ describe.skipIf(missing.length > 0)(
         expect(executedBytes[name]).toBeLessThanOrEqual(MAX_BYTES);
       });
 
-      it("credits Karpathy's lecture and the original micrograd", () => {
+      it("credits the Karpathy lecture it follows, and the original micrograd", () => {
         const text = markdown(executed[name]);
-        expect(text).toContain(
-          "The spelled-out intro to neural networks and backpropagation: building micrograd",
-        );
+        // Parts 1 and 2 follow the micrograd lecture; part 3, language modelling, the makemore one.
+        const lecture =
+          name === "part3-next-token"
+            ? "The spelled-out intro to language modeling: building makemore"
+            : "The spelled-out intro to neural networks and backpropagation: building micrograd";
+        expect(text).toContain(lecture);
         expect(text).toContain("https://github.com/karpathy/micrograd");
+        expect(text).toContain("all three notebooks");
+        expect(text).not.toContain("both notebooks");
+      });
+
+      it("opens with its lesson: the drawing helpers come from helpers.ts", () => {
+        const [first, second] = executed[name].cells;
+        expect(first.cell_type).toBe("markdown");
+        expect(joined(second.source)).toContain('from "./helpers.ts"');
+        expect(joined(second.source).split("\n").length).toBeLessThanOrEqual(10);
       });
     });
 
@@ -262,7 +274,23 @@ describe.skipIf(missing.length > 0)(
       it("shows why gradients accumulate", () => {
         expect(text()).toContain("overwriting:  ∂(a + a)/∂a = 1");
         expect(text()).toContain("accumulating: ∂(a + a)/∂a = 2");
-        expect(text()).toMatch(/after two:\s+12/);
+      });
+
+      it("shows that its own backward() doubles interior gradients too, and the fix the library has", () => {
+        // y = (w·2)·3: the interior node m keeps its gradient from the first pass
+        expect(text()).toMatch(/^after one backward: w\.grad = 6 +m\.grad = 3$/m);
+        expect(text()).toMatch(/^after two: +w\.grad = 18 +m\.grad = 6 /m);
+        expect(text()).toContain("clearing interior gradients, after two: w.grad = 12");
+        expect(text()).toContain("micrograd.Value, y = (w·2)·3, backward twice: w.grad = 12");
+      });
+
+      it("draws the wide tanh-from-exp graph top to bottom, narrow enough to read", () => {
+        const wide = pictures(executed["part1-engine"]).find((svg) => />\s*e\^2n\s*</.test(svg)) ?? "";
+        const [width, height] = (wide.match(/<svg width="(\d+)pt" height="(\d+)pt"/) ?? [])
+          .slice(1)
+          .map(Number);
+        expect(height).toBeGreaterThan(width);
+        expect(width).toBeLessThan(900);
       });
 
       it("switches to the library: same gradients, no recursion limit, the rules' third argument", () => {
@@ -371,10 +399,39 @@ describe.skipIf(missing.length > 0)(
         expect(text()).toContain("parameters: 41  by the formula: 41");
       });
 
-      it("labels the small network's graph", () => {
+      it("writes Neuron, Layer and MLP itself, before using the library's", () => {
+        const code = codeCells(executed["part2-neural-network"]).map((cell) => joined(cell.source));
+        const defines = (name: string) => code.findIndex((source) => source.includes(`class ${name} {`));
+        const firstLibraryUse = code.findIndex((source) => source.includes("new micrograd.MLP("));
+        for (const name of ["Neuron", "Layer", "MLP"]) {
+          expect(defines(name), name).toBeGreaterThan(0);
+          expect(defines(name), name).toBeLessThan(firstLibraryUse);
+        }
+        // the four examples are trained with the notebook's own MLP
+        const training = code.findIndex((source) => source.includes("after training: "));
+        expect(training).toBeLessThan(firstLibraryUse);
+        expect(code[training - 1] ?? "").toMatch(/const model = new MLP\(3, \[4, 4, 1\]/);
+      });
+
+      it("shows that the library's MLP gives the same outputs for the same weights", () => {
+        const outputs = (label: string) => {
+          const line = text().match(new RegExp(`^${label}: +\\[([^\\]]*)\\]$`, "m"));
+          expect(line, label).not.toBeNull();
+          return (line?.[1] ?? "").split(",").map(Number);
+        };
+        const ours = outputs("ours, trained");
+        expect(outputs("library, our weights")).toEqual(ours);
+        expect(outputs("library, its own weights")).not.toEqual(ours);
+        expect(text()).toContain("largest difference between ours and the library's: 0");
+      });
+
+      it("labels the small network's graph, drawn narrow enough to read", () => {
         const graph = pictures(executed["part2-neural-network"])[0];
         for (const label of ["x1", "x2", "h1.w1", "h2.b", "out.w2", "score"])
           expect(graph).toMatch(new RegExp(`>\\s*${label.replace(".", "\\.")}\\s*<`));
+        const width = Number(graph.match(/<svg width="(\d+)pt"/)?.[1]);
+        expect(width).toBeLessThan(1000);
+        expect(markdown(executed["part2-neural-network"])).not.toContain("h j.w1");
       });
 
       it("fits the four examples by hand: every prediction ends near its ±1 target", () => {
@@ -407,11 +464,34 @@ describe.skipIf(missing.length > 0)(
         expect(text()).toContain("100 points with 2 features; per class: [ 50, 50 ]");
         const final = percent(/^after 60 steps: loss [\d.]+ +accuracy (\d+)%$/m);
         expect(final).toBeGreaterThanOrEqual(95);
-        const snapshots = pictures(executed["part2-neural-network"])[1];
+        const snapshots =
+          pictures(executed["part2-neural-network"]).find((svg) => svg.includes(">before training<")) ?? "";
         expect(snapshots).toContain(">after 60 steps<");
         const titles = [...snapshots.matchAll(/accuracy (\d+)%</g)].map((m) => Number(m[1]));
         expect(titles).toHaveLength(3);
         expect(titles[2]).toBe(final);
+      });
+
+      it("splits the hand-written loss into its L2 term and the hinge loss that fit's evaluation reports", () => {
+        const total = Number(text().match(/^after 60 steps: loss ([\d.]+) /m)?.[1]);
+        const [, penalty, hinge] = (
+          text().match(/^of which the L2 term: ([\d.]+), and the hinge loss: ([\d.]+)$/m) ?? []
+        ).map(Number);
+        expect(penalty).toBeGreaterThan(0);
+        expect(penalty + hinge).toBeCloseTo(total, 3);
+        expect(Number(text().match(/^SGD, rate 1 → 0\.1 +loss ([\d.]+) /m)?.[1])).toBe(hinge);
+      });
+
+      it("overlays the compared runs on one axis", () => {
+        const drawn = pictures(executed["part2-neural-network"]);
+        for (const names of [
+          ["gradients zeroed", "never zeroed"],
+          ["SGD", "SGD + momentum 0.9", "Adam"],
+        ]) {
+          const plot = drawn.find((svg) => names.every((name) => svg.includes(`>${name}<`)));
+          expect(plot, names.join(", ")).toBeDefined();
+          expect(count(plot ?? "", /<polyline\b/g)).toBe(names.length);
+        }
       });
 
       it("points at the loss spike, and shows the learning rate's trade", () => {
@@ -446,6 +526,7 @@ describe.skipIf(missing.length > 0)(
 
       it("shows SGD with squared error at learning rate 1 diverging, and training at 0.1", () => {
         expect(text()).toMatch(/^RangeError: fit: training diverged at step \d+/m);
+        expect(text()).not.toContain("compiled replay");
         // The steps printed just before the error, one line each.
         const before = text()
           .slice(0, text().indexOf("RangeError: fit: training diverged"))
@@ -509,6 +590,141 @@ describe.skipIf(missing.length > 0)(
         expect(printed(notebook)).toContain(`held-out name: ${name(unseen)}`);
         for (const svg of [before, after, unseen]) expect(count(svg, /class="head"/g)).toBe(4);
         expect(after).not.toBe(before);
+      });
+
+      const text = () => printed(executed["part3-next-token"]);
+      const numberAfter = (pattern: RegExp) => Number(text().match(pattern)?.[1] ?? Number.NaN);
+
+      it("learns the bigram table by gradient descent, down to the counting model's loss", () => {
+        const counting = numberAfter(/^the counting model's loss on them \(no smoothing\): ([\d.]+)$/m);
+        expect(counting).toBeGreaterThan(2);
+        const first = numberAfter(/^step +0 {2}loss ([\d.]+)$/m);
+        expect(first).toBeCloseTo(Math.log(27), 4);
+        const [, learned, countingAgain] = (
+          text().match(/^learned table: ([\d.]+) +counting: ([\d.]+)/m) ?? []
+        ).map(Number);
+        expect(countingAgain).toBe(counting);
+        // Counting is the best any table can do on the training pairs; gradient descent gets close.
+        expect(learned).toBeGreaterThanOrEqual(counting);
+        expect(learned - counting).toBeLessThan(0.01);
+        const [, pairByPair, byCounts] = text().match(/pair by pair: ([\d.]+) +by counts: ([\d.]+)$/m) ?? [];
+        expect(pairByPair).toBe(byCounts);
+        const counted = text().match(/^after a, counted: (.*)$/m)?.[1];
+        expect(counted).toBeDefined();
+        expect(text()).toContain(`after a, learned: ${counted}`);
+      });
+
+      it("shows smoothing as a regulariser on a pair never seen in training", () => {
+        expect(text()).toMatch(/^"kd": 0 times in the training names, [1-9]\d* in the held-out ones$/m);
+        const rows = [...text().matchAll(/p\(d \| k\): no penalty (\S+) +penalty 1e-5 (\S+)$/gm)].map((m) =>
+          m.slice(1).map(Number),
+        );
+        expect(rows.length).toBeGreaterThanOrEqual(3);
+        const unpenalised = rows.map((r) => r[0]);
+        const penalised = rows.map((r) => r[1]);
+        // without a penalty the unseen pair keeps losing probability; with one it levels off above
+        unpenalised.slice(1).forEach((p, i) => {
+          expect(p).toBeLessThan(0.8 * unpenalised[i]);
+        });
+        expect(penalised[penalised.length - 1]).toBeGreaterThan(1.5 * unpenalised[unpenalised.length - 1]);
+        const lastDrop = (xs: number[]) => xs[xs.length - 2] / xs[xs.length - 1];
+        expect(lastDrop(penalised)).toBeLessThan(lastDrop(unpenalised));
+        expect(text()).toMatch(/^counted, no smoothing: +p\(d \| k\) = 0 +held-out loss ∞$/m);
+      });
+
+      it("writes the GPT's pieces and matches the library's loss and gradients for the same weights", () => {
+        expect(numberAfter(/mean square before: [\d.]+ +after: ([\d.]+)$/m)).toBeCloseTo(1, 2);
+        const spreads = [
+          ...text().matchAll(/^d = +(\d+) +spread of q·k ≈ +([\d.]+) .*after dividing by √d: ([\d.]+)$/gm),
+        ];
+        expect(spreads.length).toBeGreaterThanOrEqual(3);
+        for (const [, dim, spread, scaled] of spreads) {
+          expect(Number(spread) / Math.sqrt(Number(dim))).toBeCloseTo(1, 1);
+          expect(Number(scaled)).toBeCloseTo(1, 1);
+        }
+        const [, ours, library] = text().match(/^loss of "emma": ours ([\d.]+) +library ([\d.]+)$/m) ?? [];
+        expect(Number(ours)).toBeGreaterThan(3);
+        expect(Math.abs(Number(ours) - Number(library))).toBeLessThanOrEqual(1e-12);
+        expect(numberAfter(/^difference of the losses: (\S+)$/m)).toBeLessThanOrEqual(1e-12);
+        expect(numberAfter(/^largest difference of the 4192 gradients: (\S+)$/m)).toBeLessThanOrEqual(1e-12);
+        // the library is used for training only after the check
+        const code = codeCells(executed["part3-next-token"]).map((cell) => joined(cell.source));
+        expect(code.findIndex((source) => source.includes("gpt.loss(emma)"))).toBeLessThan(
+          code.findIndex((source) => source.includes("trainGPT(")),
+        );
+      });
+
+      it("writes Adam out for one weight, beside SGD, in agreement with the library's", () => {
+        const after20 = (scale: string) => {
+          const line = text().match(
+            new RegExp(
+              `^loss ${scale} · p²: after 20 steps from p = 1, SGD p = ([\\d.]+) +Adam p = ([\\d.]+)$`,
+              "m",
+            ),
+          );
+          expect(line, scale).not.toBeNull();
+          return { sgd: Number(line?.[1]), adam: Number(line?.[2]) };
+        };
+        const [large, small] = [after20("1"), after20("0\\.01")];
+        // a hundred times smaller gradients: SGD moves about a hundred times less, Adam as far
+        expect(1 - large.sgd).toBeGreaterThan(50 * (1 - small.sgd));
+        expect(1 - large.adam).toBeCloseTo(1 - small.adam, 3);
+        expect(1 - small.adam).toBeGreaterThan(0.1);
+        expect(numberAfter(/^the library's Adam, loss 0\.01 · p²: p = ([\d.]+)$/m)).toBe(small.adam);
+      });
+
+      it("describes the heads from their measured weights", () => {
+        const rows = [...text().matchAll(/^(\d) +(\d+)% +(\d+)% +(\d+)% +(\d+)% +(.+)$/gm)];
+        expect(rows).toHaveLength(4);
+        for (const [, , bos, previous, itself, even, verdict] of rows) {
+          const shares: [string, number][] = [
+            ["BOS", Number(bos)],
+            ["the previous character", Number(previous)],
+            ["itself", Number(itself)],
+          ];
+          const [place, most] = shares.sort((x, y) => y[1] - x[1])[0];
+          // the printed percentages are rounded: judge only where a threshold is clearly passed or not
+          if (most > 2 * Number(even) + 2) expect(verdict).toBe(`mostly on ${place}`);
+          else if (most > 1.25 * Number(even) + 2 && most < 2 * Number(even) - 2)
+            expect(verdict).toBe(`leans towards ${place}`);
+          else if (most < 1.25 * Number(even) - 2) expect(verdict).toBe("close to an even spread");
+        }
+        // the text says head 1 leans to BOS and the others stay near even: it must match the cell
+        expect(rows.map((row) => row[6])).toEqual([
+          "leans towards BOS",
+          "close to an even spread",
+          "close to an even spread",
+          "close to an even spread",
+        ]);
+        expect(markdown(executed["part3-next-token"])).toContain(
+          "head 1 puts about a third of its weight on the BOS",
+        );
+      });
+
+      it("shows that the vowels' embeddings end up near each other", () => {
+        const [, near, of] = (
+          text().match(/^(\d+) of the (\d+) nearest neighbours of the vowels are vowels/m) ?? []
+        ).map(Number);
+        expect(of).toBe(15);
+        expect(near).toBeGreaterThanOrEqual(10);
+      });
+
+      it("marks samples cut at the block's end, and only those", () => {
+        const lines = text()
+          .split("\n")
+          .filter((line) => /^(temperature [\d.]+|starting with 'mar'):/.test(line));
+        expect(lines.length).toBeGreaterThanOrEqual(3);
+        const samples = lines.flatMap((line) =>
+          line
+            .slice(line.indexOf(":") + 1)
+            .trim()
+            .split(/ {2}/),
+        );
+        for (const sample of samples) {
+          const letters = sample.replace("…", "");
+          expect(letters.length >= 16, sample).toBe(sample.endsWith("…"));
+        }
+        expect(samples.some((sample) => sample.endsWith("…"))).toBe(true);
       });
     });
   },
