@@ -151,37 +151,32 @@ function showFieldError(key: NumberSetting, problem: string | null): void {
   if (problem !== null) error.textContent = `${problem} Still using ${settings[key]}.`;
 }
 
-/** The settings the controls describe, or null after naming beside each wrong field what is wrong. */
+/**
+ * The settings the controls describe, or null after naming beside each wrong field what is
+ * wrong: every field is checked, and then the fields that must agree (heads and width; the
+ * model's size).
+ */
 function readSettings(): GPTSettings | null {
   const numbers = {} as Record<NumberSetting, number>;
-  let valid = true;
+  const problems = {} as Record<NumberSetting, string | null>;
   for (const key of Object.keys(RULES) as NumberSetting[]) {
     const input = controls[key];
     const result = readField(input.value, input.validity.badInput, RULES[key]);
-    if (typeof result === "number") {
-      numbers[key] = result;
-      showFieldError(key, null);
-    } else {
-      showFieldError(key, result.error);
-      valid = false;
-    }
+    numbers[key] = typeof result === "number" ? result : Number.NaN;
+    problems[key] = typeof result === "number" ? null : result.error;
   }
-  if (!valid) return null;
-  if (numbers.nEmbd % numbers.nHead !== 0) {
-    showFieldError(
-      "nHead",
-      `${numbers.nHead} heads do not divide the width ${numbers.nEmbd}: each head reads an equal part of it.`,
-    );
-    return null;
+  const { nLayer, nEmbd, nHead, blockSize } = numbers;
+  if (problems.nHead === null && problems.nEmbd === null && nEmbd % nHead !== 0) {
+    problems.nHead = `${nHead} heads do not divide the width ${nEmbd}: each head reads an equal part of it.`;
   }
-  const values = valuesPerDocument({ vocabSize: info?.vocabSize ?? 27, ...numbers });
-  if (values > MAX_VALUES_PER_DOCUMENT) {
-    showFieldError(
-      "blockSize",
-      `A document of this model builds about ${values.toLocaleString("en-US")} values; at most ${MAX_VALUES_PER_DOCUMENT.toLocaleString("en-US")} here: a smaller block, width or fewer layers.`,
-    );
-    return null;
+  const values = valuesPerDocument({ vocabSize: info?.vocabSize ?? 27, nLayer, nEmbd, blockSize });
+  if (problems.blockSize === null && values > MAX_VALUES_PER_DOCUMENT) {
+    problems.blockSize =
+      `A document of this model builds about ${values.toLocaleString("en-US")} values; at most ` +
+      `${MAX_VALUES_PER_DOCUMENT.toLocaleString("en-US")} here: a smaller block, width or fewer layers.`;
   }
+  for (const key of Object.keys(RULES) as NumberSetting[]) showFieldError(key, problems[key]);
+  if (Object.values(problems).some((problem) => problem !== null)) return null;
   return {
     ...settings,
     source: controls.source.value as TextSource,
@@ -351,6 +346,8 @@ worker.onmessage = (event: MessageEvent<FromGPTWorker>) => {
       view.loadInfo.hidden = false;
       break;
     case "problem":
+      // The box keeps what was typed; the next change of another field sends what is in use.
+      if (message.settings) settings = message.settings;
       showProblem(message.field, message.message);
       break;
     case "error":

@@ -110,7 +110,8 @@ export type FromGPTWorker =
   | { type: "samples"; generation: number; samples: Samples }
   | { type: "saved"; json: string; step: number }
   | { type: "loaded"; settings: GPTSettings; message: string }
-  | { type: "problem"; field: string; message: string }
+  /** A field's value was refused; `settings` are those the worker goes on with. */
+  | { type: "problem"; field: string; message: string; settings?: GPTSettings }
   | { type: "error"; message: string };
 
 /** What the page draws of the training: sent about 30 times a second while it runs. */

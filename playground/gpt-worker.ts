@@ -348,7 +348,12 @@ function applySettings(s: State, settings: GPTSettings): State {
         data = prepareData(settings, namesText, settings.blockSize);
       } catch (error) {
         if (!(error instanceof DataProblem)) throw error;
-        post({ type: "problem", field: "text", message: error.message });
+        post({
+          type: "problem",
+          field: "text",
+          message: `${error.message} Still training on ${s.data.info.description}.`,
+          settings: s.settings,
+        });
         return s;
       }
     }
@@ -383,12 +388,12 @@ function load(s: State, text: string, name: string): State {
     });
     return s;
   }
-  const settings = { ...s.settings, ...gpt.config };
+  const { nLayer, nEmbd, nHead, blockSize } = gpt.config;
+  const settings = { ...s.settings, nLayer, nEmbd, nHead, blockSize };
   let data = s.data;
   if (settings.blockSize !== s.settings.blockSize)
     data = prepareData(settings, namesText, settings.blockSize);
   const next = newState(settings, data, s.generation, gpt);
-  const { nLayer, nEmbd, nHead, blockSize } = gpt.config;
   post({
     type: "loaded",
     settings,

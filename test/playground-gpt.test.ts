@@ -16,6 +16,8 @@ const root = join(import.meta.dirname, "..");
 const artifacts = join(root, ".artifacts", "playground");
 /** Generous: the machine is shared, and a held-out measurement comes every two seconds. */
 const BEAT_BIGRAM_MS = 90_000;
+/** How long a poll waits for the worker: new data or a new model takes a moment on a busy machine. */
+const LOADED = { timeout: 20_000 };
 
 requireBuild();
 
@@ -50,10 +52,18 @@ afterAll(async () => {
 const number = async (selector: string, attribute = "data-value") =>
   Number(await page.locator(selector).getAttribute(attribute));
 const step = () => number("#step-count", "data-step");
+/** The model file the page downloaded, for loading it back. */
+let downloaded = "";
+
+/** Types `text` into a field and leaves it, as a user does. */
+async function enter(id: string, text: string): Promise<void> {
+  await page.fill(`#${id}`, text);
+  await page.dispatchEvent(`#${id}`, "change");
+}
 
 async function pause(): Promise<void> {
   if ((await page.textContent("#play"))?.includes("Pause")) await page.click("#play");
-  await expect.poll(() => page.textContent("#play")).toContain("Play");
+  await expect.poll(() => page.textContent("#play"), LOADED).toContain("Play");
 }
 
 // The tests share one page and run in order, as a learner would use it.
@@ -83,7 +93,7 @@ describe("the GPT page", () => {
     const firstSamples = await page.textContent("[data-testid=samples]");
     const started = Date.now();
     await page.click("[data-testid=play]");
-    await expect.poll(step).toBeGreaterThan(0);
+    await expect.poll(step, LOADED).toBeGreaterThan(0);
     await page.waitForFunction(
       (line) => {
         const heldOut = Number(document.querySelector("#held-out")?.getAttribute("data-value"));
@@ -118,7 +128,7 @@ describe("the GPT page", () => {
     const before = await picture();
     await prefix.fill("");
     await prefix.pressSequentially("anna");
-    await expect.poll(() => page.getAttribute("[data-testid=attention]", "data-prefix")).toBe("anna");
+    await expect.poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED).toBe("anna");
     expect(await picture()).not.toBe(before);
     // BOS and the letters read: one row per position, so a longer word draws larger heatmaps.
     const sizes = await page.evaluate(() =>
@@ -127,7 +137,9 @@ describe("the GPT page", () => {
       ),
     );
     await prefix.pressSequentially("belle");
-    await expect.poll(() => page.getAttribute("[data-testid=attention]", "data-prefix")).toBe("annabelle");
+    await expect
+      .poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED)
+      .toBe("annabelle");
     const longer = await page.evaluate(() =>
       Array.from(document.querySelectorAll<HTMLCanvasElement>("[data-testid=attention] canvas")).map(
         (c) => c.width,
@@ -140,7 +152,7 @@ describe("the GPT page", () => {
 
   it("the next-token bars sum to at most 1, and clicking one extends the prefix", async () => {
     const bars = page.locator("[data-testid=next-token] .bar");
-    await expect.poll(() => bars.count()).toBe(10);
+    await expect.poll(() => bars.count(), LOADED).toBe(10);
     const probabilities = (await bars.evaluateAll((all) =>
       all.map((bar) => Number(bar.dataset.probability)),
     )) as number[];
@@ -154,7 +166,7 @@ describe("the GPT page", () => {
     await choice.click();
     expect(await page.inputValue("[data-testid=prefix]")).toBe(`annabelle${token}`);
     await expect
-      .poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"))
+      .poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED)
       .toBe(`annabelle${token}`);
     await page.screenshot({ path: join(artifacts, "gpt-prefix.png") });
   });
@@ -162,7 +174,7 @@ describe("the GPT page", () => {
   it("a downloaded model gives, in micrograd gpt sample, the samples the page shows", async () => {
     await pause();
     const current = await step();
-    await expect.poll(() => number("[data-testid=samples]", "data-step")).toBe(current);
+    await expect.poll(() => number("[data-testid=samples]", "data-step"), LOADED).toBe(current);
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       page.click("[data-testid=download-model]"),
@@ -171,6 +183,7 @@ describe("the GPT page", () => {
     const folder = mkdtempSync(join(tmpdir(), "micrograd-gpt-page-"));
     const file = join(folder, "model.json");
     await download.saveAs(file);
+    downloaded = file;
     const model = JSON.parse(readFileSync(file, "utf8"));
     expect(model.kind).toBe("gpt");
     expect(model.notes.steps).toBe(current);
@@ -195,5 +208,124 @@ describe("the GPT page", () => {
       .split("\n")
       .map((s) => (s === "" ? "(empty)" : s));
     expect(printed).toEqual(shown);
+  });
+
+  it("loads a downloaded model back: its weights give the command line's samples; a broken file is named", async () => {
+    await page.setInputFiles("#load-model", downloaded);
+    await expect
+      .poll(() => page.textContent("#load-info"), LOADED)
+      .toContain("Loaded model.json: 1 layer, width 16");
+    await expect.poll(step, LOADED).toBe(0);
+    await expect.poll(() => number("[data-testid=samples]", "data-seed"), LOADED).toBe(1);
+    const shown = await page.locator("[data-testid=samples] li").allTextContents();
+    const result = await micrograd([
+      "gpt",
+      "sample",
+      "--model",
+      downloaded,
+      "--n",
+      String(shown.length),
+      "--seed",
+      "1",
+    ]);
+    expect(
+      result.stdout
+        .trimEnd()
+        .split("\n")
+        .map((s) => (s === "" ? "(empty)" : s)),
+    ).toEqual(shown);
+    // The loaded weights are the trained ones: the held-out loss starts where training left it.
+    expect(await number("#held-out")).toBeLessThan(await number("#bigram"));
+    await page.setInputFiles("#load-model", {
+      name: "broken.json",
+      mimeType: "application/json",
+      buffer: Buffer.from('{"format": "micrograd-model", "version": 1, "kind": "mlp"}'),
+    });
+    await expect
+      .poll(() => page.textContent("#load-error"), LOADED)
+      .toContain('broken.json: not a valid micrograd model: "kind" is "mlp", expected "gpt"');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("names a wrong field beside it, and trains on with the value it had", async () => {
+    await enter("heads", "3");
+    await enter("lr", "0");
+    await enter("temperature", "-1");
+    await expect
+      .poll(() => page.textContent("#heads-error"), LOADED)
+      .toBe("3 heads do not divide the width 16: each head reads an equal part of it. Still using 4.");
+    expect(await page.textContent("#lr-error")).toBe(
+      "0: the learning rate must be above 0 and at most 1, such as 0.01. Still using 0.01.",
+    );
+    expect(await page.textContent("#temperature-error")).toContain("Still using 0.5.");
+    expect(await page.getAttribute("#heads", "aria-invalid")).toBe("true");
+    for (const id of ["heads", "lr"]) {
+      const field = await page.locator(`#${id}`).boundingBox();
+      const error = await page.locator(`#${id}-error`).boundingBox();
+      expect(error && field && error.y - (field.y + field.height)).toBeGreaterThanOrEqual(0);
+      expect(error && field && error.y - (field.y + field.height)).toBeLessThan(20);
+    }
+    await enter("width", "64");
+    await enter("heads", "4");
+    await enter("block", "64");
+    await enter("layers", "4");
+    await expect
+      .poll(() => page.textContent("#block-error"), LOADED)
+      .toContain("values; at most 2,000,000 here");
+    await page.screenshot({ path: join(artifacts, "gpt-field-errors.png") });
+    const before = await step();
+    await page.click("#step");
+    await expect.poll(step, LOADED).toBe(before + 1);
+    expect(await page.textContent("#model-info")).toBe("4,192 parameters");
+    for (const [id, value] of [
+      ["layers", "1"],
+      ["block", "16"],
+      ["width", "16"],
+      ["heads", "4"],
+      ["lr", "0.01"],
+      ["temperature", "0.5"],
+    ])
+      await enter(id, value);
+    for (const id of ["layers", "width", "heads", "block", "lr", "temperature"])
+      await expect.poll(() => page.locator(`#${id}-error`).isHidden(), LOADED).toBe(true);
+  });
+
+  it("trains on pasted text, and says why a text too large or without repeats will not do", async () => {
+    await page.selectOption("#source", "text");
+    const useText = async (text: string) => {
+      await page.fill("#text", text);
+      await page.click("#use-text");
+    };
+    await useText("abcdefg");
+    await expect
+      .poll(() => page.textContent("#text-error"), LOADED)
+      .toBe(
+        "No character appears twice in the text, so there is no pattern to learn: paste more text. Still training on the shipped names.",
+      );
+    await useText("ab".repeat(610_000));
+    await expect
+      .poll(() => page.textContent("#text-error"), LOADED)
+      .toContain("The text has 1,220,000 characters; at most 1,200,000 here");
+    // Still the names meanwhile.
+    expect(await page.textContent("#data-info")).toContain("the shipped names");
+    const words = ["apple", "banana", "cherry", "grape", "lemon", "mango", "melon", "peach", "pear", "plum"];
+    await useText(Array.from({ length: 30 }, (_, i) => words[i % words.length]).join("\n"));
+    await expect
+      .poll(() => page.textContent("#data-info"), LOADED)
+      .toContain("pasted text, one document per line: 27 documents");
+    expect(await page.isHidden("#text-error")).toBe(true);
+    await page.selectOption("#mode", "running");
+    await expect.poll(() => page.textContent("#data-info"), LOADED).toContain("pasted running text");
+    await page.fill("[data-testid=prefix]", "ap");
+    await page.click("#step");
+    await expect.poll(step, LOADED).toBe(1);
+    await expect.poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED).toBe("ap");
+    await page.fill("[data-testid=prefix]", "apz");
+    await expect
+      .poll(() => page.textContent("#prefix-problem"), LOADED)
+      .toContain('"z" is not one of the model\'s characters');
+    await page.selectOption("#source", "names");
+    await expect.poll(() => page.textContent("#data-info"), LOADED).toContain("the shipped names");
+    expect(consoleErrors).toEqual([]);
   });
 });
