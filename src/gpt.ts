@@ -62,7 +62,8 @@ export interface KVCache {
 /** A token id: a number, or a Value whose data is the id (for traced, compiled losses). */
 export type Token = number | Value;
 
-const RMS_EPS = 1e-5;
+/** RMSNorm's ε: added to the mean square before the square root, so a zero vector stays finite. */
+export const RMS_EPS = 1e-5;
 
 export class GPT extends Module {
   readonly config: Readonly<GPTConfig>;

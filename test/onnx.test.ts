@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
-import { ModelProtoSchema } from "onnx-buf";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/commands.js";
@@ -24,6 +23,7 @@ import {
   softmax,
 } from "../src/index.js";
 import { loadDigits, loadModel, saveModel } from "../src/node.js";
+import { ModelProtoSchema } from "../src/onnx/generated/onnx_pb.js";
 import {
   ONNX_IR_VERSION,
   ONNX_METADATA_KEYS,
