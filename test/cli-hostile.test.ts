@@ -766,10 +766,6 @@ describe("the tester's review (issue 14, second round)", () => {
           ["predict", "--model", gptModel, "--input", "1,2"],
           `${gptModel}: this is a GPT model, not an MLP; use micrograd gpt sample`,
         ],
-        [
-          ["export", "--model", gptModel],
-          `${gptModel}: this is a GPT model, not an MLP; use micrograd gpt sample`,
-        ],
         [["export", "--model", onnx], `${onnx}: this is an ONNX file, which micrograd does not read`],
         [["predict", "--model", onnx, "--input", "1,2"], "give the model.json it was exported from"],
       ],

@@ -1,25 +1,38 @@
-// `micrograd export`: a saved model as an ONNX file, for ONNX Runtime in any language.
+// `micrograd export`: a saved model as a file other tools run: ONNX (an MLP or a GPT) for ONNX
+// Runtime in any language, or a GPT's weights as safetensors for PyTorch.
 // Exit status as the other commands: 0 written, 1 a file could not be read, exported or written,
 // 2 the command line was wrong.
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../node/files.js";
-import { loadModel } from "../node/models.js";
-import { GPT_MODEL_HINT, negativeValues } from "./flags.js";
+import { loadSavedModel, type SavedModel } from "../node/models.js";
+import { SAFETENSORS_DTYPES, type SafetensorsDtype, toSafetensors } from "../onnx/safetensors.js";
+import { count, includes, negativeValues } from "./flags.js";
 import { recordInManifest } from "./output.js";
 
-export const EXPORT_HELP = `micrograd export — write a saved model as ONNX, to run in ONNX Runtime
+export const EXPORT_HELP = `micrograd export — write a saved model as ONNX (to run in ONNX Runtime) or safetensors
 
-Usage: micrograd export --model FILE [--out FILE.onnx]
+Usage: micrograd export --model FILE [--out FILE] [--format onnx|safetensors] [--dtype float32|float64]
 
-The ONNX graph takes raw features (input scaling saved with the model is part of the graph)
-and returns "scores", "class" (as predict) and, for softmax and bce models, "probabilities".
-Class names, the loss and the micrograd version are stored in its metadata.
+An MLP's ONNX graph takes raw features (input scaling saved with the model is part of the
+graph) and returns "scores", "class" (as predict) and, for softmax and bce models,
+"probabilities"; class names, the loss and the micrograd version are in its metadata.
+A GPT's ONNX graph takes "tokens" (int64 [batch, time], time at most the block, BOS first)
+and returns "logits" ([batch, time, vocab]) and "probabilities" (of the last position); the
+vocabulary, BOS id, configuration and training notes are in its metadata.
+A GPT's safetensors file holds its weights under stateDict()'s names, for PyTorch
+(safetensors.torch.load_file), with the same metadata.
 
 Options:
-  --model FILE        a model.json written by micrograd train or demo
-  --out FILE.onnx     where to write (default: the model's path with .onnx instead of .json)`;
+  --model FILE        a model.json written by micrograd train, demo or gpt train
+  --out FILE          where to write (default: the model's path with .onnx or .safetensors
+                      instead of .json); its extension chooses the format when --format is not given
+  --format FORMAT     onnx (default) or safetensors (GPT models)
+  --dtype TYPE        safetensors only: float32 (default) or float64`;
+
+const FORMATS = ["onnx", "safetensors"] as const;
+type Format = (typeof FORMATS)[number];
 
 interface Io {
   stdout: { write(text: string): unknown };
@@ -32,13 +45,15 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     io.stderr.write(`micrograd: ${message}\nRun "micrograd export --help" for usage.\n`);
     return 2;
   };
-  let values: { model?: string; out?: string; help?: boolean };
+  let values: { model?: string; out?: string; format?: string; dtype?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: negativeValues(args),
       options: {
         model: { type: "string" },
         out: { type: "string" },
+        format: { type: "string" },
+        dtype: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -56,29 +71,45 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       return usage(`--${flag} needs a path, got ${JSON.stringify(text)}`);
   }
   const modelPath = values.model;
-  const out = resolve(values.out ?? join(dirname(modelPath), `${basename(modelPath, ".json")}.onnx`));
-  if (extname(out).toLowerCase() !== ".onnx") return usage(`--out ${values.out}: the file must end in .onnx`);
+  const outExtension = values.out === undefined ? undefined : extname(values.out).toLowerCase().slice(1);
+  if (values.format !== undefined && !includes(FORMATS, values.format)) {
+    return usage(`--format must be ${FORMATS.join(" or ")}, got ${JSON.stringify(values.format)}`);
+  }
+  const format: Format =
+    (values.format as Format | undefined) ??
+    (outExtension !== undefined && includes(FORMATS, outExtension) ? outExtension : "onnx");
+  if (outExtension !== undefined && outExtension !== format) {
+    return usage(
+      values.format === undefined
+        ? `--out ${values.out}: the file must end in .onnx or .safetensors`
+        : `--out ${values.out} does not end in .${format}, the extension of --format ${format}`,
+    );
+  }
+  if (values.dtype !== undefined && format !== "safetensors") {
+    return usage("--dtype is for --format safetensors; an ONNX graph is float32");
+  }
+  const dtype = values.dtype ?? "float32";
+  if (!includes(SAFETENSORS_DTYPES, dtype)) {
+    return usage(`--dtype must be ${SAFETENSORS_DTYPES.join(" or ")}, got ${JSON.stringify(dtype)}`);
+  }
+  const out = resolve(values.out ?? join(dirname(modelPath), `${basename(modelPath, ".json")}.${format}`));
   if (out === resolve(modelPath)) return usage("--out is the model file itself; choose another path");
 
   try {
     if (existsSync(out) && statSync(out).isDirectory()) {
       throw new Error(`${out} is a folder; choose another --out`);
     }
-    const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
-    const { onnxOutputNames, toOnnx } = await loadOnnxWriter();
-    let bytes: Uint8Array;
+    const saved = loadSavedModel(modelPath);
+    let written: { bytes: Uint8Array; summary: string };
     try {
-      bytes = toOnnx(model, metadata);
+      written = format === "onnx" ? await onnxFile(saved) : safetensorsFile(saved, modelPath, dtype);
     } catch (error) {
-      throw new Error(`${modelPath}: cannot be exported to ONNX: ${(error as Error).message}`);
+      throw new Error(`${modelPath}: cannot be exported to ${format}: ${(error as Error).message}`);
     }
-    writeFileAtomic(out, bytes);
+    writeFileAtomic(out, written.bytes);
     // Beside a run's model.json, the next run there removes it with the model it was made from.
     recordInManifest(out);
-    const outputs = onnxOutputNames(model, metadata);
-    io.stdout.write(
-      `wrote ${out} (${bytes.length} bytes): input [batch, ${model.nin}] → ${outputs.join(", ")}\n`,
-    );
+    io.stdout.write(`wrote ${out} (${written.bytes.length} bytes): ${written.summary}\n`);
     return 0;
   } catch (error) {
     io.stderr.write(`micrograd: ${(error as Error).message}\n`);
@@ -86,13 +117,42 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-/** micrograd/onnx needs the optional packages onnx-buf and @bufbuild/protobuf. */
+async function onnxFile(saved: SavedModel): Promise<{ bytes: Uint8Array; summary: string }> {
+  const { onnxOutputNames, toOnnx } = await loadOnnxWriter();
+  if (saved.kind === "mlp") {
+    const { model, metadata } = saved;
+    const bytes = toOnnx(model, metadata);
+    return { bytes, summary: `input [batch, ${model.nin}] → ${onnxOutputNames(model, metadata).join(", ")}` };
+  }
+  const { gpt, tokenizer, notes } = saved;
+  const bytes = toOnnx(gpt, { tokenizer, notes });
+  const outputs = onnxOutputNames(gpt).join(", ");
+  return { bytes, summary: `tokens [batch, time ≤ ${gpt.config.blockSize}] → ${outputs}` };
+}
+
+function safetensorsFile(
+  saved: SavedModel,
+  modelPath: string,
+  dtype: SafetensorsDtype,
+): { bytes: Uint8Array; summary: string } {
+  if (saved.kind === "mlp") {
+    throw new Error(
+      `this is an MLP; safetensors export is for GPT models (an MLP exports as ONNX: micrograd export --model ${modelPath})`,
+    );
+  }
+  const { gpt, tokenizer, notes } = saved;
+  const bytes = toSafetensors(gpt, { tokenizer, notes, dtype });
+  const tensors = gpt.namedParameters().length;
+  return { bytes, summary: `${tensors} tensors, ${count(gpt.parameters().length)} weights in ${dtype}` };
+}
+
+/** micrograd/onnx needs the optional package @bufbuild/protobuf. */
 async function loadOnnxWriter(): Promise<typeof import("../onnx/index.js")> {
   try {
     return await import("../onnx/index.js");
   } catch (error) {
     throw new Error(
-      `export needs the optional packages onnx-buf and @bufbuild/protobuf: npm install onnx-buf @bufbuild/protobuf (${(error as Error).message})`,
+      `ONNX export needs the optional package @bufbuild/protobuf: npm install @bufbuild/protobuf (${(error as Error).message})`,
     );
   }
 }

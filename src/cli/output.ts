@@ -40,9 +40,9 @@ export const OUTPUT_FILES = [
 
 /** The file in an output folder that lists the files the last run (and export) wrote there. */
 export const MANIFEST = ".micrograd-run.json";
-/** `micrograd export`'s default output beside model.json: stale once a new run replaces the model. */
-export const EXPORTED_FILE = "model.onnx";
-const MANAGED: readonly string[] = [...OUTPUT_FILES, EXPORTED_FILE];
+/** `micrograd export`'s default outputs beside model.json: stale once a new run replaces the model. */
+export const EXPORTED_FILES = ["model.onnx", "model.safetensors"] as const;
+const MANAGED: readonly string[] = [...OUTPUT_FILES, ...EXPORTED_FILES];
 
 /**
  * The names the manifest in `folder` lists: none when it cannot be read, and never a name

@@ -134,7 +134,11 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     writeFileSync(temporary, content, { flag: "wx" });
     renameSync(temporary, path);
   } catch (error) {
-    rmSync(temporary, { force: true });
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // The folder cannot be reached (a file stands where it should be): nothing was written there.
+    }
     // Name the file the caller asked for, not the temporary one.
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
@@ -142,9 +146,11 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
         ? "no such folder"
         : code === "EISDIR"
           ? "a folder is in the way"
-          : code === "EACCES" || code === "EPERM"
-            ? "permission denied"
-            : (error as Error).message;
+          : code === "ENOTDIR"
+            ? "a file is in the way of its folder"
+            : code === "EACCES" || code === "EPERM"
+              ? "permission denied"
+              : (error as Error).message;
     throw new Error(`cannot write ${path}: ${reason}`);
   }
 }

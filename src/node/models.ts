@@ -60,31 +60,53 @@ export function loadGPT(path: string, options: ModelFileOptions = {}): ReturnTyp
   return readModelFile(path, "gpt", fromJSON, otherKind ?? "read it with loadModel");
 }
 
+/** A model file of either kind, as `loadModel` or `loadGPT` reads it. */
+export type SavedModel =
+  | ({ kind: "mlp" } & ReturnType<typeof modelFromJSON>)
+  | ({ kind: "gpt" } & ReturnType<typeof gptFromJSON>);
+
+/** Reads a model file of either kind (for commands that take both, such as export). */
+export function loadSavedModel(path: string): SavedModel {
+  return readModelFile(path, "either", (json) => {
+    const fields = (isObject(json) ? json : {}) as { kind?: unknown; format?: unknown };
+    if (fields.kind === "gpt") return { kind: "gpt", ...gptFromJSON(json) };
+    try {
+      return { kind: "mlp", ...modelFromJSON(json) };
+    } catch (error) {
+      if (fields.format === "micrograd-model") throw error;
+      const reason = (error as Error).message.replace(/^not a valid micrograd model: /, "");
+      throw new Error(`not a micrograd model (neither an MLP nor a GPT): ${reason}`);
+    }
+  });
+}
+
 /** Reads JSON from `path` and builds a model from it, naming the file in every error. */
 function readModelFile<T>(
   path: string,
-  kind: "mlp" | "gpt",
+  kind: "mlp" | "gpt" | "either",
   fromJSON: (json: unknown) => T,
-  otherKind: string,
+  otherKind = "",
 ): T {
   const text = readTextFile(path);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    // An exported ONNX file (protobuf) starts with its IR version field and names its producer.
+    // An exported ONNX file (protobuf) starts with its IR version field and names its producer;
+    // an exported safetensors file, with its header's length and then the header, metadata first.
     const onnx = text.charCodeAt(0) === 0x08 && text.slice(0, 64).includes("micrograd");
+    const safetensors = text.slice(8, 24) === '{"__metadata__":';
+    const exported = onnx ? "an ONNX file" : safetensors ? "a safetensors file" : undefined;
     const start = text.slice(0, 4096);
-    const binary = onnx || firstControlCharacter(start) !== -1 || start.includes("\ufffd");
+    const binary = firstControlCharacter(start) !== -1 || start.includes("\ufffd");
     throw new Error(
-      onnx
-        ? `${path}: this is an ONNX file, which micrograd does not read; give the model.json it was exported from`
+      exported
+        ? `${path}: this is ${exported}, which micrograd does not read; give the model.json it was exported from`
         : `${path}: not a valid micrograd model: the file is not JSON${binary ? " (it holds binary data)" : ` (${(error as Error).message})`}`,
     );
   }
-  const isObject = typeof json === "object" && json !== null;
-  const isGPT = isObject && (json as { kind?: unknown }).kind === "gpt";
-  const isMLP = isObject && (json as { format?: unknown }).format === "micrograd-model" && !isGPT;
+  const isGPT = isObject(json) && json.kind === "gpt";
+  const isMLP = isObject(json) && json.format === "micrograd-model" && !isGPT;
   if ((kind === "mlp" && isGPT) || (kind === "gpt" && isMLP)) {
     throw new Error(
       `${path}: this is ${isGPT ? "a GPT" : "an MLP"} model, not ${isGPT ? "an MLP" : "a GPT"}; ${otherKind}`,
@@ -95,4 +117,8 @@ function readModelFile<T>(
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
+}
+
+function isObject(json: unknown): json is Record<string, unknown> {
+  return typeof json === "object" && json !== null && !Array.isArray(json);
 }
