@@ -251,7 +251,7 @@ describe("micrograd export of a GPT", () => {
       [withWeight("1e999"), `"stateDict": loadStateDict: "wpe"[0][0] is Infinity, not a finite number`],
       [
         withWeight("1e300"),
-        `${model}: cannot be exported to onnx: toOnnx: wpe[0][0] is 1e+300, beyond the range of float32`,
+        `${model}: cannot be exported to ONNX: toOnnx: wpe[0][0] is 1e+300, beyond the range of float32`,
       ],
     ];
     for (const [content, message] of cases) {

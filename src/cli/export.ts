@@ -13,7 +13,8 @@ import { recordInManifest } from "./output.js";
 
 export const EXPORT_HELP = `micrograd export — write a saved model as ONNX (to run in ONNX Runtime) or safetensors
 
-Usage: micrograd export --model FILE [--out FILE] [--format onnx|safetensors] [--dtype float32|float64]
+Usage: micrograd export --model FILE [--out FILE.onnx]
+       micrograd export --model GPT_FILE --format safetensors [--dtype float32|float64] [--out FILE.safetensors]
 
 An MLP's ONNX graph takes raw features (input scaling saved with the model is part of the
 graph) and returns "scores", "class" (as predict) and, for softmax and bce models,
@@ -33,6 +34,7 @@ Options:
 
 const FORMATS = ["onnx", "safetensors"] as const;
 type Format = (typeof FORMATS)[number];
+const FORMAT_NAMES: Record<Format, string> = { onnx: "ONNX", safetensors: "safetensors" };
 
 interface Io {
   stdout: { write(text: string): unknown };
@@ -104,7 +106,9 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     try {
       written = format === "onnx" ? await onnxFile(saved) : safetensorsFile(saved, modelPath, dtype);
     } catch (error) {
-      throw new Error(`${modelPath}: cannot be exported to ${format}: ${(error as Error).message}`);
+      throw new Error(
+        `${modelPath}: cannot be exported to ${FORMAT_NAMES[format]}: ${(error as Error).message}`,
+      );
     }
     writeFileAtomic(out, written.bytes);
     // Beside a run's model.json, the next run there removes it with the model it was made from.
