@@ -35,6 +35,20 @@ export interface Op {
   dbValue(a: Value, b: Operand, out: Value): Operand;
   /** Why the forward rule gave no finite number for these inputs. */
   readonly explain: (a: number, b: number) => string;
+  /** Its operands: 1 (no second), 2 (a Value or a constant number), "list" (sum: the terms; select: an index and the candidates), 0 for a leaf. */
+  readonly arity: 0 | 1 | 2 | "list";
+  /** @internal Whether a compiled replay computes it in its own loop (an instruction code of compile/tape.ts) instead of calling forward/da/db. */
+  readonly inline: boolean;
+  /** The ONNX operator that computes it, where there is one. */
+  readonly onnx?: string;
+}
+
+/** What a row says about an operation besides its rules. */
+interface About {
+  arity: Op["arity"];
+  inline?: boolean;
+  onnx?: string;
+  explain?: Op["explain"];
 }
 
 // Every operation, in the order defined; a node stores its operation as an index here (see Value.code).
@@ -52,8 +66,8 @@ function op(
   da: Op["da"],
   db: Op["db"],
   daValue: Op["daValue"] | typeof constant,
-  dbValue: Op["dbValue"] | typeof constant = noDerivative,
-  explain: Op["explain"] = overflow,
+  dbValue: Op["dbValue"] | typeof constant,
+  { arity, inline = false, onnx, explain = overflow }: About,
 ): Op {
   const onValues = (rule: Op["da"]) => (a: Value, b: Operand, out: Value) =>
     rule(a.data, typeof b === "number" ? b : b.data, out.data);
@@ -67,6 +81,9 @@ function op(
     daValue: daValue === constant ? onValues(da) : daValue,
     dbValue: dbValue === constant ? onValues(db) : dbValue,
     explain,
+    arity,
+    inline,
+    onnx,
   };
   OP_LIST.push(entry);
   return entry;
@@ -83,61 +100,77 @@ function sigmoid(x: number): number {
 const OPS = {
   //                    forward                                 ∂out/∂a                         ∂out/∂b
   //                                                            ∂out/∂a on Values               ∂out/∂b on Values
+  //                    operands, replayed inline by compile, ONNX operator, why there is no finite result
   add:  op("add", "+",  (a, b) => a + b,                        () => 1,                        () => 1,
-                                                                constant,                       constant),
+                                                                constant,                       constant,
+                        { arity: 2, inline: true, onnx: "Add" }),
   sub:  op("sub", "-",  (a, b) => a - b,                        () => 1,                        () => -1,
-                                                                constant,                       constant),
+                                                                constant,                       constant,
+                        { arity: 2, inline: true, onnx: "Sub" }),
   mul:  op("mul", "*",  (a, b) => a * b,                        (_a, b) => b,                   (a) => a,
-                                                                (_a, b) => b,                   (a) => a),
+                                                                (_a, b) => b,                   (a) => a,
+                        { arity: 2, inline: true, onnx: "Mul" }),
   div:  op("div", "/",  (a, b) => a / b,                        (_a, b) => 1 / b,               (_a, b, out) => -out / b,
                                                                 (_a, b) => (typeof b === "number" ? 1 / b : b.pow(-1)), (_a, b, out) => out.div(b).neg(),
-    (_a, b) => (b === 0 ? "division by zero" : "result overflows")),
+                        { arity: 2, inline: true, onnx: "Div", explain: (_a, b) => (b === 0 ? "division by zero" : "result overflows") }),
   // The exponent is a Value, so its gradient needs log(base): the base must not be negative.
   pow:  op("pow", "^",  (a, b) => (a < 0 ? Number.NaN : a ** b), (a, b) => (b === 0 ? 0 : b * a ** (b - 1)), (a, _b, out) => (out === 0 ? 0 : out * Math.log(a)),
                                                                 // b·a^(b−1) on Values too, but a^(b−1) is not formed where it is 0^−1 and b is 0.
                                                                 (a, b: Value) => (a.data === 0 && b.data === 0 ? 0 : b.mul(a.pow(b.sub(1)))), (a, _b, out) => (out.data === 0 ? 0 : out.mul(a.log())),
-    (a, b) => (a < 0 ? "base must be >= 0 when the exponent is a Value" : a === 0 && b < 0 ? "0 to a negative power" : "result overflows")),
+                        { arity: 2, onnx: "Pow", explain: (a, b) => (a < 0 ? "base must be >= 0 when the exponent is a Value" : a === 0 && b < 0 ? "0 to a negative power" : "result overflows") }),
   // The exponent is a constant number: any base its power is defined for.
   powk: op("pow", "^",  (a, k) => a ** k,                       (a, k) => (k === 0 ? 0 : k * a ** (k - 1)), noDerivative,
                                                                 (a, k: number) => (k === 0 ? 0 : k === 1 ? 1 : a.pow(k - 1).mul(k)), noDerivative,
-    (a, k) => (a === 0 && k < 0 ? "0 to a negative power" : a < 0 && !Number.isInteger(k) ? "negative base to a fractional power" : "result overflows")),
+                        { arity: 2, inline: true, onnx: "Pow", explain: (a, k) => (a === 0 && k < 0 ? "0 to a negative power" : a < 0 && !Number.isInteger(k) ? "negative base to a fractional power" : "result overflows") }),
   neg:  op("neg", "neg", (a) => -a,                             () => -1,                       noDerivative,
-                                                                constant),
+                                                                constant,                       noDerivative,
+                        { arity: 1, inline: true, onnx: "Neg" }),
   exp:  op("exp", "exp", (a) => Math.exp(a),                    (_a, _b, out) => out,           noDerivative,
-                                                                (_a, _b, out) => out),
+                                                                (_a, _b, out) => out,           noDerivative,
+                        { arity: 1, inline: true, onnx: "Exp" }),
   log:  op("log", "log", (a) => Math.log(a),                    (a) => 1 / a,                   noDerivative,
                                                                 (a) => a.pow(-1),               noDerivative,
-    () => "input must be > 0"),
+                        { arity: 1, inline: true, onnx: "Log", explain: () => "input must be > 0" }),
   sqrt: op("sqrt", "sqrt", (a) => Math.sqrt(a),                 (_a, _b, out) => 0.5 / out,     noDerivative,
                                                                 (_a, _b, out) => out.pow(-1).mul(0.5), noDerivative,
-    () => "input must be >= 0"),
+                        { arity: 1, onnx: "Sqrt", explain: () => "input must be >= 0" }),
   // Its derivative is the sign, constant on each side, so abs'' = 0 away from 0.
   abs:  op("abs", "abs", (a) => Math.abs(a),                    (a) => Math.sign(a),            noDerivative,
-                                                                constant),
+                                                                constant,                       noDerivative,
+                        { arity: 1, onnx: "Abs" }),
   tanh: op("tanh", "tanh", (a) => Math.tanh(a),                 (_a, _b, out) => 1 - out * out, noDerivative,
-                                                                (_a, _b, out) => out.mul(out).neg().add(1)),
+                                                                (_a, _b, out) => out.mul(out).neg().add(1), noDerivative,
+                        { arity: 1, inline: true, onnx: "Tanh" }),
   sigmoid: op("sigmoid", "sigmoid", sigmoid,                    (_a, _b, out) => out * (1 - out), noDerivative,
-                                                                (_a, _b, out) => out.mul(out.neg().add(1))),
+                                                                (_a, _b, out) => out.mul(out.neg().add(1)), noDerivative,
+                        { arity: 1, onnx: "Sigmoid" }),
   relu: op("relu", "ReLU", (a) => Math.max(a, 0),                (a) => (a > 0 ? 1 : 0),        noDerivative,
-                                                                constant),
-  // The slope for negative inputs rides along as the constant second operand.
+                                                                constant,                       noDerivative,
+                        { arity: 1, inline: true, onnx: "Relu" }),
+  // The slope for negative inputs rides along as the constant second operand (ONNX's alpha).
   leakyRelu: op("leakyRelu", "LeakyReLU", (a, s) => (a > 0 ? a : s * a), (a, s) => (a > 0 ? 1 : s), noDerivative,
-                                                                constant),
+                                                                constant,                       noDerivative,
+                        { arity: 2, inline: true, onnx: "LeakyRelu" }),
   // log(1 + e^a), written so that e^a is never formed for large a.
   softplus: op("softplus", "softplus", (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))), (a) => sigmoid(a), noDerivative,
-                                                                (a) => a.sigmoid()),
+                                                                (a) => a.sigmoid(),             noDerivative,
+                        { arity: 1, onnx: "Softplus" }),
   // The larger input; on a tie the gradient goes to the first.
   max:  op("max", "max", (a, b) => Math.max(a, b),              (a, b) => (a >= b ? 1 : 0),    (a, b) => (a >= b ? 0 : 1),
-                                                                constant,                       constant),
+                                                                constant,                       constant,
+                        { arity: 2, inline: true, onnx: "Max" }),
   // n-ary: the inputs are a list, each receiving the output's gradient unchanged.
   sum:  op("sum", "+",  (a, b) => a + b,                        () => 1,                        noDerivative,
-                                                                constant),
+                                                                constant,                       noDerivative,
+                        { arity: "list", inline: true, onnx: "Sum" }),
   // b[a]: a is the index (a Value, so that a compiled trace can vary it) and b the list of
   // candidates; the rules see the chosen candidate as b. The index gets no gradient.
   select: op("select", "select", (_i, chosen) => chosen,        () => 0,                        () => 1,
-                                                                constant,                       constant),
+                                                                constant,                       constant,
+                        { arity: "list", inline: true }),
   leaf: op("value", "", () => 0,                                () => 0,                        noDerivative,
-                                                                noDerivative),
+                                                                noDerivative,                   noDerivative,
+                        { arity: 0 }),
 } as const;
 
 const LEAF = OPS.leaf.index;
@@ -355,6 +388,12 @@ export class Value {
     }
   }
 
+  /** As the default conversion (to toString()'s text), except while compile traces (see refusingConversions). */
+  [Symbol.toPrimitive](): string {
+    if (conversionRefusal !== undefined) throw new TypeError(conversionRefusal);
+    return this.toString();
+  }
+
   toString(): string {
     const label = this.label;
     return `Value(${label ? `${label}, ` : ""}data=${this.data}, grad=${this.grad})`;
@@ -401,11 +440,11 @@ function infiniteDerivative(node: Value, input: Value): RangeError {
 }
 
 /**
- * Every node of the graph under `root`, each after all of its inputs. Iterative
- * depth-first search with an explicit stack, so a chain of a million nodes works.
+ * Appends to `order` every node of the graph under `root` not yet marked, each after all of
+ * its inputs, and marks them (the caller clears the marks). Iterative depth-first search
+ * with an explicit stack, so a chain of a million nodes works.
  */
-function topologicalOrder(root: Value): Value[] {
-  const order: Value[] = [];
+function topologicalOrder(root: Value, order: Value[] = []): Value[] {
   // Each node is pushed twice: once to expand its inputs, once (after them) to be emitted.
   const stack: Value[] = [root];
   const expanded: boolean[] = [false];
@@ -442,11 +481,45 @@ function topologicalOrder(root: Value): Value[] {
   return order;
 }
 
-/** @internal The graph under `root` in topological order, for walks outside this file (grad.ts). */
-export function nodesInOrder(root: Value): Value[] {
-  const order = topologicalOrder(root);
-  for (const node of order) node.code &= ~1;
-  return order;
+/** @internal The graph under some roots, laid out for a walk outside this file (grad, compile). */
+export interface GraphWalk {
+  /** Every node, each after its inputs: for each root in turn, the order its backward() visits. */
+  readonly order: readonly Value[];
+  /** How many times each node, by position, is an input of another. */
+  readonly uses: Int32Array;
+  /** The position of `node` in `order`, or -1 if it is not in the graph. */
+  positionOf(node: Value): number;
+}
+
+/**
+ * @internal Walks the graph under `roots` and runs `visit` on it. While `visit` runs, each
+ * node's grad holds its position (a Map from nodes to positions made grad() and compile
+ * several times slower); the gradients are put back when `visit` returns or throws.
+ */
+export function walkGraph<T>(roots: readonly Value[], visit: (walk: GraphWalk) => T): T {
+  const order: Value[] = [];
+  for (const root of roots) topologicalOrder(root, order);
+  const count = order.length;
+  const savedGrads = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const node = order[i];
+    node.code &= ~1;
+    savedGrads[i] = node.grad;
+    node.grad = i;
+  }
+  const uses = new Int32Array(count);
+  for (const node of order) {
+    const b = node.b;
+    if (node.a !== null) uses[node.a.grad]++;
+    if (b instanceof Value) uses[b.grad]++;
+    else if (Array.isArray(b)) for (const term of b) if (term instanceof Value) uses[term.grad]++;
+  }
+  const positionOf = (node: Value) => (order[node.grad] === node ? node.grad : -1);
+  try {
+    return visit({ order, uses, positionOf });
+  } finally {
+    for (let i = 0; i < count; i++) order[i].grad = savedGrads[i];
+  }
 }
 
 /**
@@ -487,6 +560,21 @@ export function withRecording<T>(fn: () => T): T {
     return fn();
   } finally {
     recording = previous;
+  }
+}
+
+// Set while compile traces: converting a Value to a number or a string (a comparison, an
+// index, a template string) would bake today's number into a replay, so it throws this.
+let conversionRefusal: string | undefined;
+
+/** @internal Runs `fn` with every conversion of a Value to a number or a string throwing `why`. */
+export function refusingConversions<T>(why: string, fn: () => T): T {
+  const previous = conversionRefusal;
+  conversionRefusal = why;
+  try {
+    return fn();
+  } finally {
+    conversionRefusal = previous;
   }
 }
 

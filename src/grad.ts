@@ -5,12 +5,12 @@
 import {
   describe,
   NOT_FINITE_HINT,
-  nodesInOrder,
   OPERATIONS as OPS,
   type Op,
   type Operand,
   show,
   Value,
+  walkGraph,
   withRecording,
 } from "./engine.js";
 import { checkOptions, type OptionKeys } from "./options.js";
@@ -52,44 +52,30 @@ export function grad(output: Value, inputs: readonly Value[], options: GradOptio
   });
   const { createGraph, allowUnused } = checkFlags("grad", options);
 
-  const order = nodesInOrder(output);
-  // While it walks, grad() keeps each node's place in `order` in the node's grad field (a Map
-  // from node to place made it 3-5 times slower than backward(), this about 2 times); the
-  // numbers are put back before it returns, also when it throws.
-  const saved = new Float64Array(order.length);
-  for (let i = 0; i < order.length; i++) {
-    saved[i] = order[i].grad;
-    order[i].grad = i;
-  }
-  try {
+  return walkGraph([output], ({ order, positionOf }) => {
     const positions = inputs.map((input, k) => {
-      if (order[input.grad] === input) return input.grad;
-      if (!allowUnused) {
+      const at = positionOf(input);
+      if (at < 0 && !allowUnused) {
         throw new RangeError(
           `grad: input ${k}, ${describe(input)}, is not used to compute the output; pass { allowUnused: true } to get 0 for it`,
         );
       }
-      return -1;
+      return at;
     });
     // With createGraph the gradients are recorded even inside noGrad, as with PyTorch's
     // create_graph=True: asking for a graph is asking to record.
     const totals = createGraph
-      ? withRecording(() => backpropagate(order, positions, true))
-      : backpropagate(order, positions, false);
+      ? withRecording(() => backpropagate(order, positionOf, positions, true))
+      : backpropagate(order, positionOf, positions, false);
     return positions.map((at) => {
       const total = at < 0 ? 0 : totals[at];
       return typeof total === "number" ? new Value(total) : total;
     });
-  } finally {
-    for (let i = 0; i < order.length; i++) order[i].grad = saved[i];
-  }
+  });
 }
 
-/** The place in the walk's order of a node of the graph (see grad()). */
-const place = (node: Value) => node.grad;
-
 /** True if any input of `node` is marked in `marks`, by place. */
-function anyInputMarked(node: Value, marks: Uint8Array): boolean {
+function anyInputMarked(node: Value, marks: Uint8Array, place: (node: Value) => number): boolean {
   if (node.a !== null && marks[place(node.a)]) return true;
   const b = node.b;
   if (b instanceof Value) return marks[place(b)] === 1;
@@ -106,12 +92,17 @@ function anyInputMarked(node: Value, marks: Uint8Array): boolean {
  * Returns each node's gradient, by place in `order`: numbers, or Operands with createGraph
  * (a number where the gradient is constant).
  */
-function backpropagate(order: Value[], inputPositions: number[], createGraph: boolean): Operand[] {
+function backpropagate(
+  order: readonly Value[],
+  place: (node: Value) => number,
+  inputPositions: number[],
+  createGraph: boolean,
+): Operand[] {
   const n = order.length;
   const leadsToInput = new Uint8Array(n);
   for (const at of inputPositions) if (at >= 0) leadsToInput[at] = 1;
   for (let i = 0; i < n; i++) {
-    if (!leadsToInput[i] && anyInputMarked(order[i], leadsToInput)) leadsToInput[i] = 1;
+    if (!leadsToInput[i] && anyInputMarked(order[i], leadsToInput, place)) leadsToInput[i] = 1;
   }
 
   // Each node's incoming shares: numbers added up as they come, Values (createGraph) summed

@@ -4,7 +4,7 @@ import type { Operand, Value } from "../engine.js";
 import { wrapArguments } from "./arguments.js";
 import { listing } from "./listing.js";
 import { runBackward } from "./replay.js";
-import { E, OP_BY_INDEX, type Tape, type Template } from "./tape.js";
+import { OP_BY_INDEX, OP_INDEX, type Tape, type Template } from "./tape.js";
 import { templateOf } from "./trace.js";
 
 /**
@@ -22,7 +22,7 @@ function hasFullPrecision(c: number): boolean {
  * replay would keep today's number.
  */
 export function checkConstants(
-  order: Value[],
+  order: readonly Value[],
   opOf: Int32Array,
   constants: number[],
   inputOf: Int32Array,
@@ -48,7 +48,7 @@ export function checkConstants(
     const kind =
       inputOf[id] >= 0
         ? `input (x${inputOf[id]})`
-        : opOf[id] === E.leaf
+        : opOf[id] === OP_INDEX.leaf
           ? `parameter${label}`
           : `${OP_BY_INDEX[opOf[id]].name} node${label}`;
     throw new TypeError(
@@ -105,17 +105,16 @@ function sameInstructions(first: Tape, second: Tape): boolean {
     first.inputStart === second.inputStart &&
     first.constantsStart === second.constantsStart &&
     first.outputStart === second.outputStart &&
-    first.ops.length === second.ops.length &&
-    first.ops.every((op, k) => op === second.ops[k]) &&
     same(first.code, second.code) &&
     same(first.out, second.out) &&
     same(first.a, second.a) &&
     same(first.b, second.b) &&
-    same(first.n, second.n) &&
-    same(first.c, second.c) &&
-    same(first.dotFlags, second.dotFlags) &&
+    same(first.count, second.count) &&
+    same(first.bias, second.bias) &&
+    same(first.argsStart, second.argsStart) &&
+    same(first.flags, second.flags) &&
     same(first.args, second.args) &&
-    same(first.opIndices, second.opIndices) &&
+    same(first.opIndex, second.opIndex) &&
     same(first.outputSlots, second.outputSlots) &&
     same(constants(first), constants(second))
   );

@@ -1,5 +1,7 @@
-// Encoding: the selected instructions as typed arrays over slots.
-import type { Op, Value } from "../engine.js";
+// Encoding: the selected instructions as the tape's columns over slots. A sum of products in
+// consecutive slots becomes a DOT, a ReLU that only reads a DOT joins it, and the backward
+// order keeps only the instructions through which a gradient can reach a parameter.
+import type { Value } from "../engine.js";
 import type { Selection } from "./select.js";
 import type { Slots } from "./slots.js";
 import {
@@ -9,235 +11,270 @@ import {
   DOT,
   DOT_RELU,
   IntList,
-  OP_BY_INDEX,
   RELU,
+  SECOND_IS_VALUE,
   SELECT,
   SUM,
   SUMPROD,
   type Tape,
   type Template,
 } from "./tape.js";
-import { positionOf } from "./walk.js";
-
-/** Step 5: the instructions as typed arrays over slots, a ReLU merged into its dot, and the backward order. */
-function encode(selection: Selection, slots: Slots, opOf: Int32Array, uses: Int32Array, fuse: boolean) {
-  const { nodeCount, insNode, insCode, insA, insB, insStart, insCount, first, second, one: ONE } = selection;
-  const { slot, parameterCount, slotCount } = slots;
-  const count = insNode.length;
-  const F = first.data;
-  const S = second.data;
-  let code = new Uint8Array(count);
-  let out = new Int32Array(count);
-  let A = new Int32Array(count);
-  let B = new Int32Array(count);
-  let N = new Int32Array(count);
-  let C = new Int32Array(count);
-  let dotFlags = new Uint8Array(count);
-  const args = new IntList();
-  const ops: Op[] = [];
-  const opSlot = new Map<number, number>();
-  let opIndices = new Int32Array(count);
-  const needsGrad = new Uint8Array(slotCount);
-  for (let p = 0; p < parameterCount; p++) needsGrad[p] = 1;
-  const backwardOrder = new IntList();
-  const instructionOf = new Int32Array(nodeCount).fill(-1);
-  const one = slot[ONE];
-  // Instructions are written at w, which lags i once a relu has been merged into its dot.
-  let w = 0;
-  for (let i = 0; i < count; i++, w++) {
-    const id = insNode.data[i];
-    out[w] = slot[id];
-    opIndices[w] = opOf[id];
-    instructionOf[id] = w;
-    const start = insStart.data[i];
-    const n = insCount.data[i];
-    const end = start + n;
-    let grad = false;
-    const kindOf = insCode.data[i];
-    if (kindOf === SUM) {
-      // A dot: products in consecutive slots, with one plain term (a bias) last, or first
-      // as in b + w0·x0 + w1·x1 + … written one add at a time.
-      const lead = n >= 3 && S[start] < 0 && !hasPlain(S, start + 1, end) ? 1 : 0;
-      const from = start + lead;
-      let products = 0;
-      while (products < n - lead && S[from + products] >= 0) products++;
-      let dense = products >= 2 && (lead === 1 ? products === n - 1 : products >= n - 1);
-      for (let k = start; k < end; k++) {
-        const x = slot[F[k]];
-        const y = S[k] < 0 ? -1 : slot[S[k]];
-        if (needsGrad[x] || (y >= 0 && needsGrad[y])) grad = true;
-        if (dense && k > from && k < from + products) {
-          if (x !== slot[F[k - 1]] + 1 || y !== slot[S[k - 1]] + 1) dense = false;
-        }
-      }
-      if (dense) {
-        code[w] = DOT;
-        A[w] = slot[F[from]];
-        B[w] = slot[S[from]];
-        N[w] = products;
-        C[w] = lead === 1 ? slot[F[start]] : products < n ? slot[F[end - 1]] : -1;
-        // The second factors of a first layer are inputs: no gradient to send them.
-        let secondNeedsGrad = false;
-        for (let k = 0; k < products; k++) if (needsGrad[B[w] + k]) secondNeedsGrad = true;
-        dotFlags[w] = (secondNeedsGrad ? BOTH_SIDES : 0) | (lead === 1 ? BIAS_FIRST : 0);
-      } else if (products === 0 && !hasProduct(S, start, end)) {
-        code[w] = SUM;
-        A[w] = args.length;
-        N[w] = n;
-        for (let k = start; k < end; k++) args.push(slot[F[k]]);
-      } else {
-        code[w] = SUMPROD;
-        A[w] = args.length;
-        N[w] = n;
-        for (let k = start; k < end; k++) {
-          args.push(slot[F[k]]);
-          args.push(S[k] < 0 ? one : slot[S[k]]);
-        }
-      }
-    } else if (kindOf === SELECT) {
-      code[w] = SELECT;
-      A[w] = slot[insA.data[i]];
-      N[w] = n;
-      C[w] = args.length;
-      for (let k = start; k < end; k++) {
-        const s = slot[F[k]];
-        args.push(s);
-        if (needsGrad[s]) grad = true;
-      }
-    } else {
-      code[w] = kindOf;
-      A[w] = slot[insA.data[i]];
-      B[w] = slot[insB.data[i]];
-      let bIsValue = kindOf !== CALL || (n & 1) === 1;
-      if (kindOf === CALL) {
-        const opIndex = n >> 1;
-        let k = opSlot.get(opIndex);
-        if (k === undefined) {
-          k = ops.length;
-          ops.push(OP_BY_INDEX[opIndex]);
-          opSlot.set(opIndex, k);
-        }
-        N[w] = k;
-        C[w] = n & 1;
-      } else if (insB.data[i] >= nodeCount) bIsValue = false;
-      grad = needsGrad[A[w]] === 1 || (bIsValue && needsGrad[B[w]] === 1);
-    }
-    // A relu of a dot that nothing else reads: one instruction, relu(dot), instead of two.
-    if (
-      fuse &&
-      kindOf === RELU &&
-      w > 0 &&
-      code[w - 1] === DOT &&
-      out[w - 1] === A[w] &&
-      uses[insNode.data[i - 1]] === 1
-    ) {
-      w--;
-      code[w] = DOT_RELU;
-      out[w] = slot[id];
-      instructionOf[id] = w;
-      if (needsGrad[A[w + 1]]) needsGrad[out[w]] = 1;
-      continue;
-    }
-    if (grad) {
-      needsGrad[out[w]] = 1;
-      backwardOrder.push(w);
-    }
-  }
-
-  if (w < count) {
-    code = code.slice(0, w);
-    out = out.slice(0, w);
-    A = A.slice(0, w);
-    B = B.slice(0, w);
-    N = N.slice(0, w);
-    C = C.slice(0, w);
-    dotFlags = dotFlags.slice(0, w);
-    opIndices = opIndices.slice(0, w);
-  }
-
-  return { code, out, A, B, N, C, dotFlags, args, ops, opIndices, backwardOrder, instructionOf, one };
-}
-
-function hasPlain(second: Int32Array, start: number, end: number): boolean {
-  for (let k = start; k < end; k++) if (second[k] < 0) return true;
-  return false;
-}
-
-function hasProduct(second: Int32Array, start: number, end: number): boolean {
-  for (let k = start; k < end; k++) if (second[k] >= 0) return true;
-  return false;
-}
+import type { TracedGraph } from "./walk.js";
 
 /** The tape: the instructions encoded, the buffers they run on, and where each output's backward pass starts. */
 export function encodeTape(
-  order: Value[],
+  graph: TracedGraph,
   selection: Selection,
   slots: Slots,
-  opOf: Int32Array,
-  uses: Int32Array,
-  outputs: Value[],
+  outputs: readonly Value[],
   inputCount: number,
   template: Template,
   fuse: boolean,
 ): Tape {
-  const nodeCount = order.length;
-
-  const { code, out, A, B, N, C, dotFlags, args, ops, opIndices, backwardOrder, instructionOf, one } = encode(
-    selection,
-    slots,
-    opOf,
-    uses,
-    fuse,
-  );
-  const { constants } = selection;
+  const writer = new TapeWriter(selection, slots);
+  writer.writeAll(graph, fuse);
   const { slot, parameters, inputStart, constantsStart, outputStart, slotCount } = slots;
-
-  // 6. The buffers, and where each output's backward pass starts.
   const values = new Float64Array(slotCount);
-  for (let k = 0; k < constants.length; k++) values[constantsStart + k] = constants[k];
+  selection.constants.forEach((constant, k) => {
+    values[constantsStart + k] = constant;
+  });
+  const backwardOrder = writer.backwardOrder.data.slice(0, writer.backwardOrder.length);
   const outputSlots = new Int32Array(outputs.length);
   const outputReach = new Int32Array(outputs.length);
-  const backwardList = backwardOrder.data.slice(0, backwardOrder.length);
   outputs.forEach((root, k) => {
-    const id = positionOf(root);
+    const id = graph.positionOf(root);
     outputSlots[k] = slot[id];
-    const i = instructionOf[id];
-    // Entries of backwardOrder up to and including instruction i (it is sorted).
-    let low = 0;
-    let high = backwardList.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (backwardList[mid] <= i) low = mid + 1;
-      else high = mid;
-    }
-    outputReach[k] = low;
+    outputReach[k] = countUpTo(backwardOrder, writer.instructionOf[id]);
   });
-
+  const { code, out, a, b, count, bias, argsStart, flags, opIndex } = writer.columns();
   return {
     code,
     out,
-    a: A,
-    b: B,
-    n: N,
-    c: C,
-    dotFlags,
-    args: args.data.slice(0, args.length),
-    ops,
-    backwardOrder: backwardList,
+    a,
+    b,
+    count,
+    bias,
+    argsStart,
+    flags,
+    opIndex,
+    args: writer.args.data.slice(0, writer.args.length),
+    backwardOrder,
     values,
     grads: new Float64Array(slotCount),
     parameters,
     inputStart,
     inputCount,
+    constantsStart,
+    outputStart,
+    one: slot[selection.one],
     outputSlots,
     outputReach,
     template,
-    nodeCount,
+    nodeCount: graph.order.length,
     generation: 0,
-    opIndices,
-    constantsStart,
-    outputStart,
-    one,
     verified: false,
   };
+}
+
+/** How many entries of the sorted `list` are at most `x`. */
+function countUpTo(list: Int32Array, x: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (list[mid] <= x) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Writes the tape's columns, one instruction at a time. */
+class TapeWriter {
+  readonly code: Uint8Array;
+  readonly out: Int32Array;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  readonly count: Int32Array;
+  readonly bias: Int32Array;
+  readonly argsStart: Int32Array;
+  readonly flags: Uint8Array;
+  readonly opIndex: Int32Array;
+  readonly args = new IntList();
+  readonly backwardOrder = new IntList();
+  /** Per node: the instruction that computes it, or -1. */
+  readonly instructionOf: Int32Array;
+  /** Per slot: whether a gradient sent to it can reach a parameter. */
+  private readonly needsGrad: Uint8Array;
+  /** How many instructions are written: fewer than selected once a ReLU has joined its DOT. */
+  private written = 0;
+
+  constructor(
+    private readonly selection: Selection,
+    private readonly slots: Slots,
+  ) {
+    const count = selection.instructionNode.length;
+    this.code = new Uint8Array(count);
+    this.out = new Int32Array(count);
+    this.a = new Int32Array(count);
+    this.b = new Int32Array(count);
+    this.count = new Int32Array(count);
+    this.bias = new Int32Array(count).fill(-1);
+    this.argsStart = new Int32Array(count);
+    this.flags = new Uint8Array(count);
+    this.opIndex = new Int32Array(count);
+    this.instructionOf = new Int32Array(selection.nodeCount).fill(-1);
+    this.needsGrad = new Uint8Array(slots.slotCount);
+    this.needsGrad.fill(1, 0, slots.parameterCount);
+  }
+
+  writeAll(graph: TracedGraph, fuse: boolean): void {
+    const { instructionNode, instructionCode } = this.selection;
+    for (let i = 0; i < instructionNode.length; i++) {
+      const id = instructionNode.data[i];
+      const previous = instructionNode.data[i - 1];
+      // A relu of a dot that nothing else reads: one instruction, relu(dot), instead of two.
+      if (fuse && instructionCode.data[i] === RELU && this.joinsDot(i, graph.uses[previous])) continue;
+      const w = this.written++;
+      this.out[w] = this.slots.slot[id];
+      this.opIndex[w] = graph.opOf[id];
+      this.instructionOf[id] = w;
+      const code = instructionCode.data[i];
+      const sendsGrad =
+        code === SUM
+          ? this.writeSum(w, i)
+          : code === SELECT
+            ? this.writeSelect(w, i)
+            : this.writeOperation(w, i, code);
+      if (sendsGrad) {
+        this.needsGrad[this.out[w]] = 1;
+        this.backwardOrder.push(w);
+      }
+    }
+  }
+
+  /** The columns, cut to the instructions written. */
+  columns() {
+    const n = this.written;
+    return {
+      code: this.code.slice(0, n),
+      out: this.out.slice(0, n),
+      a: this.a.slice(0, n),
+      b: this.b.slice(0, n),
+      count: this.count.slice(0, n),
+      bias: this.bias.slice(0, n),
+      argsStart: this.argsStart.slice(0, n),
+      flags: this.flags.slice(0, n),
+      opIndex: this.opIndex.slice(0, n),
+    };
+  }
+
+  /** If selected instruction i, a ReLU, reads the DOT just written and nothing else does, merges it in. */
+  private joinsDot(i: number, usesOfPrevious: number): boolean {
+    const w = this.written - 1;
+    const { slot } = this.slots;
+    const input = slot[this.selection.operandA.data[i]];
+    if (w < 0 || this.code[w] !== DOT || this.out[w] !== input || usesOfPrevious !== 1) return false;
+    const id = this.selection.instructionNode.data[i];
+    this.code[w] = DOT_RELU;
+    this.out[w] = slot[id];
+    this.instructionOf[id] = w;
+    if (this.needsGrad[input]) this.needsGrad[this.out[w]] = 1;
+    return true;
+  }
+
+  /** An operation of the engine's table (inline or CALL); returns whether it can send a gradient. */
+  private writeOperation(w: number, i: number, code: number): boolean {
+    const { operandA, operandB, nodeCount } = this.selection;
+    const { slot } = this.slots;
+    this.code[w] = code;
+    this.a[w] = slot[operandA.data[i]];
+    this.b[w] = slot[operandB.data[i]];
+    const secondIsValue = operandB.data[i] < nodeCount;
+    if (code === CALL && secondIsValue) this.flags[w] = SECOND_IS_VALUE;
+    return this.needsGrad[this.a[w]] === 1 || (secondIsValue && this.needsGrad[this.b[w]] === 1);
+  }
+
+  private writeSelect(w: number, i: number): boolean {
+    const { operandA, termsStart, termCount, termFirst } = this.selection;
+    const { slot } = this.slots;
+    this.code[w] = SELECT;
+    this.a[w] = slot[operandA.data[i]];
+    this.count[w] = termCount.data[i];
+    this.argsStart[w] = this.args.length;
+    let sendsGrad = false;
+    const start = termsStart.data[i];
+    for (let k = start; k < start + termCount.data[i]; k++) {
+      const candidate = slot[termFirst.data[k]];
+      this.args.push(candidate);
+      if (this.needsGrad[candidate]) sendsGrad = true;
+    }
+    return sendsGrad;
+  }
+
+  /**
+   * A sum: a DOT where its products lie in consecutive slots, with one plain term (a bias)
+   * last, or first as in b + w0·x0 + w1·x1 + … written one add at a time; else a SUM of
+   * plain terms or a SUMPROD.
+   */
+  private writeSum(w: number, i: number): boolean {
+    const { termsStart, termCount, termFirst, termSecond } = this.selection;
+    const { slot } = this.slots;
+    const firsts = termFirst.data;
+    const seconds = termSecond.data;
+    const start = termsStart.data[i];
+    const n = termCount.data[i];
+    const end = start + n;
+    const lead = n >= 3 && seconds[start] < 0 && !hasPlain(seconds, start + 1, end) ? 1 : 0;
+    const from = start + lead;
+    let products = 0;
+    while (products < n - lead && seconds[from + products] >= 0) products++;
+    let dense = products >= 2 && (lead === 1 ? products === n - 1 : products >= n - 1);
+    let sendsGrad = false;
+    for (let k = start; k < end; k++) {
+      const x = slot[firsts[k]];
+      const y = seconds[k] < 0 ? -1 : slot[seconds[k]];
+      if (this.needsGrad[x] || (y >= 0 && this.needsGrad[y])) sendsGrad = true;
+      if (dense && k > from && k < from + products) {
+        if (x !== slot[firsts[k - 1]] + 1 || y !== slot[seconds[k - 1]] + 1) dense = false;
+      }
+    }
+    this.count[w] = dense ? products : n;
+    if (dense) {
+      const bias = lead === 1 ? slot[firsts[start]] : products < n ? slot[firsts[end - 1]] : -1;
+      this.writeDot(w, slot[firsts[from]], slot[seconds[from]], bias, lead === 1);
+    } else if (products === 0 && !hasProduct(seconds, start, end)) {
+      this.code[w] = SUM;
+      this.argsStart[w] = this.args.length;
+      for (let k = start; k < end; k++) this.args.push(slot[firsts[k]]);
+    } else {
+      this.code[w] = SUMPROD;
+      this.argsStart[w] = this.args.length;
+      for (let k = start; k < end; k++) {
+        this.args.push(slot[firsts[k]]);
+        this.args.push(seconds[k] < 0 ? slot[this.selection.one] : slot[seconds[k]]);
+      }
+    }
+    return sendsGrad;
+  }
+
+  private writeDot(w: number, firstX: number, firstY: number, bias: number, biasFirst: boolean): void {
+    this.code[w] = DOT;
+    this.a[w] = firstX;
+    this.b[w] = firstY;
+    this.bias[w] = bias;
+    // The second factors of a first layer are inputs: no gradient to send them.
+    let secondNeedsGrad = false;
+    for (let k = 0; k < this.count[w]; k++) if (this.needsGrad[firstY + k]) secondNeedsGrad = true;
+    this.flags[w] = (secondNeedsGrad ? BOTH_SIDES : 0) | (biasFirst ? BIAS_FIRST : 0);
+  }
+}
+
+function hasPlain(seconds: Int32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (seconds[k] < 0) return true;
+  return false;
+}
+
+function hasProduct(seconds: Int32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (seconds[k] >= 0) return true;
+  return false;
 }

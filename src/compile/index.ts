@@ -45,7 +45,7 @@ import { selectInstructions } from "./select.js";
 import { assignSlots } from "./slots.js";
 import type { Tape, Template } from "./tape.js";
 import { traceFunction } from "./trace.js";
-import { withGraphWalk } from "./walk.js";
+import { withTracedGraph } from "./walk.js";
 
 export interface CompileOptions {
   /**
@@ -247,11 +247,11 @@ function trace(
   constantCheck: boolean,
 ): Tape {
   const { inputs, outputs, template } = traceFunction(fn, args);
-  return withGraphWalk(outputs, (order, opOf, uses, inSum) => {
-    const selection = selectInstructions(order, opOf, uses, inSum, inputs, fuse);
-    if (constantCheck) checkConstants(order, opOf, selection.constants, selection.inputOf);
-    const slots = assignSlots(order, selection, inputs.length);
-    return encodeTape(order, selection, slots, opOf, uses, outputs, inputs.length, template, fuse);
+  return withTracedGraph(outputs, (graph) => {
+    const selection = selectInstructions(graph, inputs, fuse);
+    if (constantCheck) checkConstants(graph.order, graph.opOf, selection.constants, selection.inputOf);
+    const slots = assignSlots(graph.order, selection, inputs.length);
+    return encodeTape(graph, selection, slots, outputs, inputs.length, template, fuse);
   });
 }
 

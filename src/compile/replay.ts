@@ -17,6 +17,7 @@ import {
   OP_BY_INDEX,
   POWK,
   RELU,
+  SECOND_IS_VALUE,
   SELECT,
   SUB,
   SUM,
@@ -25,26 +26,28 @@ import {
   type Tape,
 } from "./tape.js";
 
+/** One pass over the tape; returns -1, or the index of the first instruction without a finite result. */
 export function runForward(tape: Tape): number {
-  const { code, out, a: A, b: B, n: N, c: C, dotFlags, args, ops, values: v } = tape;
-  const count = code.length;
+  const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args, values: v } = tape;
+  const operations = OP_BY_INDEX;
   // Each case writes its own result: one shared accumulator, assigned from the CALL's
   // untyped return too, made V8 box the sums of the dot loop (twice as slow).
-  for (let i = 0; i < count; i++) {
-    const a = A[i];
-    const b = B[i];
+  for (let i = 0; i < code.length; i++) {
+    const a = first[i];
+    const b = second[i];
     const o = out[i];
     switch (code[i]) {
       case DOT:
       case DOT_RELU: {
-        // Unrolled, in order: the sum must round exactly as the eager sum of products does.
-        const end = a + N[i];
-        const bias = C[i];
-        const biasFirst = (dotFlags[i] & BIAS_FIRST) !== 0;
+        // Σ v[a+k]·v[b+k] for k < count, the plain term first or last. Unrolled, in order:
+        // the sum must round exactly as the eager sum of products does.
+        const end = a + count[i];
+        const plain = bias[i];
+        const biasFirst = (flags[i] & BIAS_FIRST) !== 0;
         let x = a;
         let y = b;
         let s = 0;
-        if (biasFirst) s += v[bias];
+        if (biasFirst) s += v[plain];
         for (; x + 3 < end; x += 4, y += 4) {
           s += v[x] * v[y];
           s += v[x + 1] * v[y + 1];
@@ -52,7 +55,7 @@ export function runForward(tape: Tape): number {
           s += v[x + 3] * v[y + 3];
         }
         for (; x < end; x++, y++) s += v[x] * v[y];
-        if (bias >= 0 && !biasFirst) s += v[bias];
+        if (plain >= 0 && !biasFirst) s += v[plain];
         // The sum is checked before the relu: relu(−∞) would hide an overflow that eager reports.
         if (code[i] === DOT_RELU && s - s === 0) v[o] = Math.max(s, 0);
         else v[o] = s;
@@ -97,26 +100,26 @@ export function runForward(tape: Tape): number {
         v[o] = Math.max(v[a], v[b]);
         break;
       case CALL:
-        v[o] = ops[N[i]].forward(v[a], v[b]);
+        v[o] = operations[opIndex[i]].forward(v[a], v[b]);
         break;
       case SUM: {
-        const end = a + N[i];
+        const end = argsStart[i] + count[i];
         let s = 0;
-        for (let k = a; k < end; k++) s += v[args[k]];
+        for (let k = argsStart[i]; k < end; k++) s += v[args[k]];
         v[o] = s;
         break;
       }
       case SUMPROD: {
-        const end = a + 2 * N[i];
+        const end = argsStart[i] + 2 * count[i];
         let s = 0;
-        for (let k = a; k < end; k += 2) s += v[args[k]] * v[args[k + 1]];
+        for (let k = argsStart[i]; k < end; k += 2) s += v[args[k]] * v[args[k + 1]];
         v[o] = s;
         break;
       }
       case SELECT: {
         const index = v[a];
-        if (!(Number.isInteger(index) && index >= 0 && index < N[i])) return i;
-        v[o] = v[args[C[i] + index]];
+        if (!(Number.isInteger(index) && index >= 0 && index < count[i])) return i;
+        v[o] = v[args[argsStart[i] + index]];
         break;
       }
     }
@@ -128,7 +131,7 @@ export function runForward(tape: Tape): number {
 
 /** The engine's name for the operation of instruction i. */
 export function nameOf(tape: Tape, i: number): string {
-  return tape.code[i] === DOT_RELU ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndices[i]].name;
+  return tape.code[i] === DOT_RELU ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndex[i]].name;
 }
 
 export function forwardError(tape: Tape, i: number): RangeError {
@@ -144,13 +147,13 @@ export function forwardError(tape: Tape, i: number): RangeError {
   const name = nameOf(tape, i);
   if (tape.code[i] === SELECT) {
     return new RangeError(
-      `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.n[i] - 1} (compiled replay)`,
+      `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.count[i] - 1} (compiled replay)`,
     );
   }
   const code = tape.code[i];
   if (code === SUM || code === SUMPROD || code === DOT || code === DOT_RELU) {
     // Named as eager names it: Value.sum, or the add of a chain written one add at a time.
-    const summed = OP_BY_INDEX[tape.opIndices[i]].name;
+    const summed = OP_BY_INDEX[tape.opIndex[i]].name;
     const where = `compiled replay, instruction t${i}`;
     return new RangeError(
       summed === "sum"
@@ -160,33 +163,22 @@ export function forwardError(tape: Tape, i: number): RangeError {
   }
   const a = v[tape.a[i]];
   const b = v[tape.b[i]];
-  const op = tape.code[i] === CALL ? tape.ops[tape.n[i]] : undefined;
-  const unary =
-    [NEG, EXP, LOG, TANH, RELU].includes(tape.code[i]) ||
-    (op !== undefined && tape.c[i] === 0 && op.name !== "pow");
-  const args = unary ? `${a}` : `${a}, ${b}`;
+  const op = OP_BY_INDEX[tape.opIndex[i]];
+  const args = op.arity === 1 ? `${a}` : `${a}, ${b}`;
   const reason =
-    Number.isFinite(a) && Number.isFinite(b)
-      ? OP_BY_INDEX[tape.opIndices[i]].explain(a, b)
-      : "an input is not a finite number";
+    Number.isFinite(a) && Number.isFinite(b) ? op.explain(a, b) : "an input is not a finite number";
   return new RangeError(`${name}(${args}): ${reason}`);
 }
 
+/**
+ * The reverse loop: from the output's instruction back, each instruction's gradient times
+ * its local derivatives into its operands' gradients; then into the parameters' `.grad`,
+ * only if every one is finite.
+ */
 export function runBackward(tape: Tape, output: number): void {
-  const {
-    code,
-    out,
-    a: A,
-    b: B,
-    n: N,
-    c: C,
-    args,
-    ops,
-    values: v,
-    grads: g,
-    parameters,
-    backwardOrder,
-  } = tape;
+  const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args } = tape;
+  const { values: v, grads: g, parameters, backwardOrder } = tape;
+  const operations = OP_BY_INDEX;
   const arena = tape.arena;
   const arenaIndex = tape.arenaIndex;
   g.fill(0);
@@ -202,8 +194,8 @@ export function runBackward(tape: Tape, output: number): void {
     const d = g[out[i]];
     if (d === 0) continue;
     if (d - d !== 0) throw backwardError(tape, i, d);
-    const a = A[i];
-    const b = B[i];
+    const a = first[i];
+    const b = second[i];
     switch (code[i]) {
       case ADD:
         g[a] += d;
@@ -251,22 +243,22 @@ export function runBackward(tape: Tape, output: number): void {
         else g[b] += d;
         break;
       case CALL: {
-        const op = ops[N[i]];
+        const op = operations[opIndex[i]];
         g[a] += d * op.da(v[a], v[b], v[out[i]]);
-        if (C[i] === 1) g[b] += d * op.db(v[a], v[b], v[out[i]]);
+        if ((flags[i] & SECOND_IS_VALUE) !== 0) g[b] += d * op.db(v[a], v[b], v[out[i]]);
         break;
       }
       case SUM: {
-        const end = a + N[i];
-        for (let k = a; k < end; k++) g[args[k]] += d;
+        const end = argsStart[i] + count[i];
+        for (let k = argsStart[i]; k < end; k++) g[args[k]] += d;
         break;
       }
       case SUMPROD: {
         // As eager: the sum hands its gradient to every term first, the products pass it on after.
-        const end = a + 2 * N[i];
+        const end = argsStart[i] + 2 * count[i];
         const one = tape.one;
-        for (let k = a; k < end; k += 2) if (args[k + 1] === one) g[args[k]] += d;
-        for (let k = a; k < end; k += 2) {
+        for (let k = argsStart[i]; k < end; k += 2) if (args[k + 1] === one) g[args[k]] += d;
+        for (let k = argsStart[i]; k < end; k += 2) {
           const y = args[k + 1];
           if (y === one) continue;
           const x = args[k];
@@ -279,10 +271,10 @@ export function runBackward(tape: Tape, output: number): void {
       case DOT: {
         // A relu passes the gradient where its input, the sum, was positive: where its output is.
         if (code[i] === DOT_RELU && !(v[out[i]] > 0)) break;
-        const bias = C[i];
-        if (bias >= 0) g[bias] += d;
-        const n = N[i];
-        if ((tape.dotFlags[i] & BOTH_SIDES) !== 0) {
+        const plain = bias[i];
+        if (plain >= 0) g[plain] += d;
+        const n = count[i];
+        if ((flags[i] & BOTH_SIDES) !== 0) {
           for (let k = 0; k < n; k++) {
             g[a + k] += d * v[b + k];
             g[b + k] += d * v[a + k];
@@ -293,10 +285,16 @@ export function runBackward(tape: Tape, output: number): void {
         break;
       }
       case SELECT:
-        g[args[C[i] + v[a]]] += d;
+        g[args[argsStart[i] + v[a]]] += d;
         break;
     }
   }
+  storeParameterGradients(tape);
+}
+
+/** The parameters' gradients into their `.grad`, unless one is not finite (then none changes). */
+function storeParameterGradients(tape: Tape): void {
+  const { values: v, grads: g, parameters, arena, arenaIndex } = tape;
   for (let p = 0; p < parameters.length; p++) {
     if (!Number.isFinite(g[p])) {
       throw new RangeError(

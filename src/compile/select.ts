@@ -1,9 +1,11 @@
-// Instruction selection: which nodes become instructions, and which fold into another
-// (a product into the sum that uses it, an add into the chain of adds it starts).
+// Instruction selection: leaves become parameters or inputs; a product used once, by a sum,
+// folds into that sum as a pair of factors; a chain of adds written one add at a time becomes
+// one sum; every other node becomes one instruction. Ids: nodes by position, then constants.
 import { type Operand, Value } from "../engine.js";
-import { CALL, E, INLINE, IntList, SELECT, SUM } from "./tape.js";
-import { LEFT_OF_ADD, positionOf, SUMMED } from "./walk.js";
+import { CALL, INLINE, IntList, OP_INDEX, SELECT, SUM } from "./tape.js";
+import { LEFT_OF_ADD, SUMMED, type TracedGraph } from "./walk.js";
 
+// What each node became (`kind`); 0 is an instruction.
 export const LEAF_PARAMETER = 1;
 export const LEAF_INPUT = 2;
 /** A product used once, by a sum: its factors become a term of that sum. */
@@ -13,6 +15,7 @@ export const CHAINED = 4;
 
 export interface Selection {
   nodeCount: number;
+  /** The constants' numbers; constant k has the id nodeCount + k. */
   constants: number[];
   /** The ids of the constants 0 and 1. */
   zero: number;
@@ -22,33 +25,73 @@ export interface Selection {
   /** Per node: LEAF_PARAMETER, LEAF_INPUT, FUSED, CHAINED, or 0 for an instruction. */
   kind: Uint8Array;
   parameterIds: number[];
-  /** Per instruction: its node, code, operands, and its terms' range in first/second. */
-  insNode: IntList;
-  insCode: IntList;
-  insA: IntList;
-  insB: IntList;
-  insStart: IntList;
-  insCount: IntList;
-  /** The terms of sums and selects: a factor or a term, and the other factor of a product or -1. */
-  first: IntList;
-  second: IntList;
+  /** Per instruction: its node, its code (SUM for every sum, fused or not), its operands' ids. */
+  instructionNode: IntList;
+  instructionCode: IntList;
+  operandA: IntList;
+  operandB: IntList;
+  /** Per instruction: the range of its terms (a sum's) or candidates (a select's) in the term lists. */
+  termsStart: IntList;
+  termCount: IntList;
+  /** Per term: the id of a plain term or of a product's first factor, and the product's second factor or -1. */
+  termFirst: IntList;
+  termSecond: IntList;
 }
 
-export function selectInstructions(
-  order: Value[],
-  opOf: Int32Array,
-  uses: Int32Array,
-  inSum: Int32Array,
-  inputs: Value[],
-  fuse: boolean,
-): Selection {
-  const nodeCount = order.length;
+/** Chooses the instructions for the traced graph, whose leaves `inputs` are the arguments' numbers. */
+export function selectInstructions(graph: TracedGraph, inputs: readonly Value[], fuse: boolean): Selection {
+  const { order, opOf, uses, inSum, positionOf } = graph;
+  const selection = emptySelection(order.length);
+  const { kind, inputOf } = selection;
+  const constantId = constantIds(selection);
+  selection.zero = constantId(0);
+  selection.one = constantId(1);
+  inputs.forEach((leaf, i) => {
+    const id = positionOf(leaf);
+    if (id >= 0) inputOf[id] = i;
+  });
+  for (let id = 0; id < order.length; id++) {
+    const opIndex = opOf[id];
+    if (opIndex === OP_INDEX.leaf) {
+      kind[id] = inputOf[id] >= 0 ? LEAF_INPUT : LEAF_PARAMETER;
+      if (kind[id] === LEAF_PARAMETER) selection.parameterIds.push(id);
+    } else if (fuse && opIndex === OP_INDEX.mul && uses[id] === 1 && (inSum[id] & SUMMED) !== 0) {
+      kind[id] = FUSED;
+    } else if (fuse && opIndex === OP_INDEX.add && uses[id] === 1 && (inSum[id] & LEFT_OF_ADD) !== 0) {
+      kind[id] = CHAINED;
+    } else {
+      addInstruction(selection, graph, id, fuse, constantId);
+    }
+  }
+  return selection;
+}
 
-  // 2. Constants get ids after the nodes.
-  const constants: number[] = [];
-  const constantIds = new Map<number, number>();
+function emptySelection(nodeCount: number): Selection {
+  return {
+    nodeCount,
+    constants: [],
+    zero: -1,
+    one: -1,
+    inputOf: new Int32Array(nodeCount).fill(-1),
+    kind: new Uint8Array(nodeCount),
+    parameterIds: [],
+    instructionNode: new IntList(),
+    instructionCode: new IntList(),
+    operandA: new IntList(),
+    operandB: new IntList(),
+    termsStart: new IntList(),
+    termCount: new IntList(),
+    termFirst: new IntList(),
+    termSecond: new IntList(),
+  };
+}
+
+/** A function giving each distinct constant (−0 apart from 0) one id, after the nodes' ids. */
+function constantIds(selection: Selection): (x: number) => number {
+  const { nodeCount, constants } = selection;
+  const ids = new Map<number, number>();
   let negativeZero = -1;
-  const constantId = (x: number): number => {
+  return (x: number): number => {
     if (Object.is(x, -0)) {
       if (negativeZero < 0) {
         negativeZero = nodeCount + constants.length;
@@ -56,134 +99,100 @@ export function selectInstructions(
       }
       return negativeZero;
     }
-    let id = constantIds.get(x);
+    let id = ids.get(x);
     if (id === undefined) {
       id = nodeCount + constants.length;
       constants.push(x);
-      constantIds.set(x, id);
+      ids.set(x, id);
     }
     return id;
   };
-  const ZERO = constantId(0);
-  const ONE = constantId(1);
+}
 
-  // 3. Leaves become parameters or inputs; a product used once, by a sum, folds into that sum;
-  // every other node becomes an instruction. Sums and selects list their operands in
-  // `first`/`second` (second: the other factor of a product, or -1).
-  const inputOf = new Int32Array(nodeCount).fill(-1);
-  inputs.forEach((leaf, i) => {
-    if (leaf.code < 0) inputOf[positionOf(leaf)] = i;
-  });
-  const kind = new Uint8Array(nodeCount);
-  const parameterIds: number[] = [];
-  const insNode = new IntList();
-  const insCode = new IntList();
-  const insA = new IntList();
-  const insB = new IntList();
-  const insStart = new IntList();
-  const insCount = new IntList();
-  const first = new IntList();
-  const second = new IntList();
-  // A sum's terms: a product folded in as its two factors, anything else as itself.
-  const pushTerms = (terms: readonly Operand[]) => {
-    for (let k = 0; k < terms.length; k++) {
-      const t = terms[k];
-      if (typeof t === "number") {
-        first.push(constantId(t));
-        second.push(-1);
-      } else if (kind[positionOf(t)] === FUSED) {
-        first.push(positionOf(t.a as Value));
-        const f = t.b as Operand;
-        second.push(typeof f === "number" ? constantId(f) : positionOf(f));
-      } else {
-        first.push(positionOf(t));
-        second.push(-1);
-      }
+/** Node `id` as one instruction: a sum (of its terms, or of its chain of adds), a select, or its operation. */
+function addInstruction(
+  selection: Selection,
+  graph: TracedGraph,
+  id: number,
+  fuse: boolean,
+  constantId: (x: number) => number,
+): void {
+  const { positionOf, order, opOf } = graph;
+  const node = order[id];
+  const opIndex = opOf[id];
+  selection.instructionNode.push(id);
+  selection.termsStart.push(selection.termFirst.length);
+  const terms =
+    fuse && opIndex === OP_INDEX.add
+      ? chainOfAdds(selection, graph, node)
+      : opIndex === OP_INDEX.sum
+        ? (node.b as readonly Operand[])
+        : undefined;
+  if (terms !== undefined) {
+    pushTerms(selection, graph, terms, constantId);
+    pushInstruction(selection, SUM, -1, -1, terms.length);
+  } else if (opIndex === OP_INDEX.select) {
+    const candidates = node.b as readonly Value[];
+    for (const candidate of candidates) {
+      selection.termFirst.push(positionOf(candidate));
+      selection.termSecond.push(-1);
     }
-  };
-  for (let id = 0; id < nodeCount; id++) {
-    const node = order[id];
-    const opIndex = opOf[id];
-    if (opIndex === E.leaf) {
-      if (inputOf[id] >= 0) kind[id] = LEAF_INPUT;
-      else {
-        kind[id] = LEAF_PARAMETER;
-        parameterIds.push(id);
-      }
-      continue;
-    }
-    if (fuse && opIndex === E.mul && uses[id] === 1 && (inSum[id] & SUMMED) !== 0) {
-      kind[id] = FUSED;
-      continue;
-    }
-    if (fuse && opIndex === E.add && uses[id] === 1 && (inSum[id] & LEFT_OF_ADD) !== 0) {
-      kind[id] = CHAINED;
-      continue;
-    }
-    insNode.push(id);
-    insStart.push(first.length);
-    let terms: readonly Operand[] | undefined;
-    if (fuse && opIndex === E.add) {
-      // ((t0 + t1) + t2) + t3, written one add at a time as in the original micrograd, is the
-      // sum t0 + t1 + t2 + t3 in the same order (a sum starts from 0, and 0 + t0 is t0).
-      const rights: Operand[] = [];
-      let left: Value = node;
-      while (left === node || (left.code < 0 && kind[positionOf(left)] === CHAINED)) {
-        rights.push(left.b as Operand);
-        left = left.a as Value;
-      }
-      const chain: Operand[] = [left];
-      for (let k = rights.length - 1; k >= 0; k--) chain.push(rights[k]);
-      // A lone add of two plain terms stays an add.
-      if (chain.length > 2 || chain.some((t) => t instanceof Value && kind[positionOf(t)] === FUSED)) {
-        terms = chain;
-      }
-    } else if (opIndex === E.sum) {
-      terms = node.b as readonly Operand[];
-    }
-    if (terms !== undefined) {
-      pushTerms(terms);
-      insCode.push(SUM);
-      insA.push(-1);
-      insB.push(-1);
-      insCount.push(terms.length);
-      continue;
-    }
-    if (opIndex === E.select) {
-      const candidates = node.b as readonly Value[];
-      for (let k = 0; k < candidates.length; k++) {
-        first.push(positionOf(candidates[k]));
-        second.push(-1);
-      }
-      insCode.push(SELECT);
-      insA.push(positionOf(node.a as Value));
-      insB.push(-1);
-      insCount.push(candidates.length);
-      continue;
-    }
+    pushInstruction(selection, SELECT, positionOf(node.a as Value), -1, candidates.length);
+  } else {
     const b = node.b as Operand | null;
-    const code = INLINE[opIndex] ?? CALL;
-    insCode.push(code);
-    insA.push(positionOf(node.a as Value));
-    insB.push(b === null ? ZERO : typeof b === "number" ? constantId(b) : positionOf(b));
-    // CALL keeps the operation's index, and whether b is a Value, in `count`.
-    insCount.push(code === CALL ? opIndex * 2 + (b instanceof Value ? 1 : 0) : 0);
+    const operandB = b === null ? selection.zero : typeof b === "number" ? constantId(b) : positionOf(b);
+    pushInstruction(selection, INLINE[opIndex] ?? CALL, positionOf(node.a as Value), operandB, 0);
   }
-  return {
-    nodeCount,
-    constants,
-    zero: ZERO,
-    one: ONE,
-    inputOf,
-    kind,
-    parameterIds,
-    insNode,
-    insCode,
-    insA,
-    insB,
-    insStart,
-    insCount,
-    first,
-    second,
-  };
+}
+
+function pushInstruction(selection: Selection, code: number, a: number, b: number, termCount: number): void {
+  selection.instructionCode.push(code);
+  selection.operandA.push(a);
+  selection.operandB.push(b);
+  selection.termCount.push(termCount);
+}
+
+/**
+ * The terms of the chain of adds that ends at `node`, or undefined for a lone add of two
+ * plain terms (which stays an add). ((t0 + t1) + t2) + t3, written one add at a time as in
+ * the original micrograd, is the sum t0 + t1 + t2 + t3 in the same order (a sum starts
+ * from 0, and 0 + t0 is t0).
+ */
+function chainOfAdds(selection: Selection, graph: TracedGraph, node: Value): Operand[] | undefined {
+  const { kind } = selection;
+  const { positionOf } = graph;
+  const rights: Operand[] = [];
+  let left: Value = node;
+  while (left === node || kind[positionOf(left)] === CHAINED) {
+    rights.push(left.b as Operand);
+    left = left.a as Value;
+  }
+  const chain: Operand[] = [left];
+  for (let k = rights.length - 1; k >= 0; k--) chain.push(rights[k]);
+  const fused = chain.some((term) => term instanceof Value && kind[positionOf(term)] === FUSED);
+  return chain.length > 2 || fused ? chain : undefined;
+}
+
+/** A sum's terms: a product folded in as its two factors, anything else as itself. */
+function pushTerms(
+  selection: Selection,
+  graph: TracedGraph,
+  terms: readonly Operand[],
+  constantId: (x: number) => number,
+): void {
+  const { kind, termFirst, termSecond } = selection;
+  const { positionOf } = graph;
+  for (const term of terms) {
+    if (typeof term === "number") {
+      termFirst.push(constantId(term));
+      termSecond.push(-1);
+    } else if (kind[positionOf(term)] === FUSED) {
+      termFirst.push(positionOf(term.a as Value));
+      const factor = term.b as Operand;
+      termSecond.push(typeof factor === "number" ? constantId(factor) : positionOf(factor));
+    } else {
+      termFirst.push(positionOf(term));
+      termSecond.push(-1);
+    }
+  }
 }

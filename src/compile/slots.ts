@@ -5,7 +5,9 @@ import { LEAF_PARAMETER, type Selection } from "./select.js";
 import { SELECT, SUM } from "./tape.js";
 
 export interface Slots {
+  /** The slot of each id (nodes, then constants), or -1 for a node folded into an instruction. */
   slot: Int32Array;
+  /** The parameters by slot. */
   parameters: Value[];
   parameterCount: number;
   inputStart: number;
@@ -14,52 +16,54 @@ export interface Slots {
   slotCount: number;
 }
 
-export function assignSlots(order: Value[], selection: Selection, inputCount: number): Slots {
+export function assignSlots(order: readonly Value[], selection: Selection, inputCount: number): Slots {
   const {
     nodeCount,
     constants,
     inputOf,
     kind,
     parameterIds,
-    insNode,
-    insCode,
-    insStart,
-    insCount,
-    first,
-    second,
+    instructionNode,
+    instructionCode,
+    termsStart,
+    termCount,
+    termFirst,
+    termSecond,
   } = selection;
-  const count = insNode.length;
-  // 4. Slots. Parameters first, laid out so that each weighted sum reads its weights from
+  const count = instructionNode.length;
+  // Parameters first, laid out so that each weighted sum reads its weights from
   // consecutive slots; then inputs in argument order; constants; instruction outputs, again
   // laid out so that a layer's activations, read by the next layer's sums, are consecutive.
   const slot = new Int32Array(nodeCount + constants.length).fill(-1);
   const stamp = new Int32Array(nodeCount).fill(-1);
   let parameterCount = 0;
-  const F = first.data;
-  const S = second.data;
-  // Gives consecutive slots to the operands (factors `which`: 0 first, 1 second) of sum i if
-  // all are distinct, unassigned and of the wanted kind (0 = instruction output).
+  const firsts = termFirst.data;
+  const seconds = termSecond.data;
+  // Gives consecutive slots to the terms' factors (`which`: 0 the first, 1 the second) of
+  // instruction i if they are distinct, unassigned and of the wanted kind (0: instruction
+  // outputs); `products`: of its products only. `stamp` marks the ids met in this run.
   const assignRun = (i: number, which: number, wanted: number, products: boolean, next: () => number) => {
-    const start = insStart.data[i];
-    const end = start + insCount.data[i];
-    let n = 0;
+    const start = termsStart.data[i];
+    const end = start + termCount.data[i];
+    const factors = which === 0 ? firsts : seconds;
+    let runLength = 0;
     for (let k = start; k < end; k++) {
-      if (products && S[k] < 0) continue;
-      const id = which === 0 ? F[k] : S[k];
+      if (products && seconds[k] < 0) continue;
+      const id = factors[k];
       if (id >= nodeCount || kind[id] !== wanted || slot[id] >= 0 || stamp[id] === i * 2 + which) return;
       stamp[id] = i * 2 + which;
-      n++;
+      runLength++;
     }
-    if (n < 2) return;
+    if (runLength < 2) return;
     for (let k = start; k < end; k++) {
-      if (products && S[k] < 0) continue;
-      slot[which === 0 ? F[k] : S[k]] = next();
+      if (products && seconds[k] < 0) continue;
+      slot[factors[k]] = next();
     }
   };
   const nextParameter = () => parameterCount++;
   for (let i = 0; i < count; i++) {
-    if (insCode.data[i] === SELECT) assignRun(i, 0, LEAF_PARAMETER, false, nextParameter);
-    if (insCode.data[i] !== SUM) continue;
+    if (instructionCode.data[i] === SELECT) assignRun(i, 0, LEAF_PARAMETER, false, nextParameter);
+    if (instructionCode.data[i] !== SUM) continue;
     assignRun(i, 0, LEAF_PARAMETER, true, nextParameter);
     assignRun(i, 1, LEAF_PARAMETER, true, nextParameter);
   }
@@ -74,13 +78,13 @@ export function assignSlots(order: Value[], selection: Selection, inputCount: nu
   let nextOutput = outputStart;
   const nextSlot = () => nextOutput++;
   for (let i = 0; i < count; i++) {
-    if (insCode.data[i] === SELECT) assignRun(i, 0, 0, false, nextSlot);
-    if (insCode.data[i] !== SUM) continue;
+    if (instructionCode.data[i] === SELECT) assignRun(i, 0, 0, false, nextSlot);
+    if (instructionCode.data[i] !== SUM) continue;
     assignRun(i, 1, 0, true, nextSlot);
     assignRun(i, 0, 0, false, nextSlot);
   }
   for (let i = 0; i < count; i++) {
-    const id = insNode.data[i];
+    const id = instructionNode.data[i];
     if (slot[id] < 0) slot[id] = nextOutput++;
   }
   const slotCount = nextOutput;

@@ -2,20 +2,12 @@
 import type { ParameterArena } from "../arena.js";
 import { OPERATIONS, type Op, type Value } from "../engine.js";
 
-export const E = {
+/** The engine's index of each operation that the passes name. */
+export const OP_INDEX = {
   leaf: OPERATIONS.leaf.index,
   add: OPERATIONS.add.index,
-  sub: OPERATIONS.sub.index,
   mul: OPERATIONS.mul.index,
-  div: OPERATIONS.div.index,
-  powk: OPERATIONS.powk.index,
-  neg: OPERATIONS.neg.index,
-  exp: OPERATIONS.exp.index,
-  log: OPERATIONS.log.index,
-  tanh: OPERATIONS.tanh.index,
   relu: OPERATIONS.relu.index,
-  leakyRelu: OPERATIONS.leakyRelu.index,
-  max: OPERATIONS.max.index,
   sum: OPERATIONS.sum.index,
   select: OPERATIONS.select.index,
 };
@@ -24,7 +16,8 @@ export const E = {
 export const OP_BY_INDEX: Op[] = [];
 for (const op of Object.values(OPERATIONS) as Op[]) OP_BY_INDEX[op.index] = op;
 
-// Instruction codes of the tape.
+// Instruction codes. The first twelve are operations of the engine's table that a replay
+// computes inline; CALL runs any other through the table's forward/da/db functions.
 export const ADD = 0;
 export const SUB = 1;
 export const MUL = 2;
@@ -37,55 +30,81 @@ export const TANH = 8;
 export const RELU = 9;
 export const LEAKY = 10;
 export const MAX = 11;
-/** Any other operation of the table, through its forward/da/db functions. */
 export const CALL = 12;
-/** n plain terms, their slots in `args`. */
+/** Σ of plain terms. */
 export const SUM = 13;
-/** Σ x·y over pairs of slots in `args`; a plain term x is paired with the constant 1. */
+/** Σ x·y over pairs of slots; a plain term x is paired with the constant 1. */
 export const SUMPROD = 14;
-/** Σ v[a+k]·v[b+k] for k < n, plus an optional last term: a neuron's weighted sum and bias. */
+/** Σ x[k]·y[k] over two runs of consecutive slots, plus an optional plain term: a neuron's weighted sum and bias. */
 export const DOT = 15;
-/** args[c + v[a]]: a candidate chosen by an index slot. */
+/** The candidate chosen by an index slot. */
 export const SELECT = 16;
 /** max(DOT, 0): a ReLU neuron. */
 export const DOT_RELU = 17;
-// Flags of a DOT: the second factors need gradients too; the plain term comes first.
+
+// Bits of `flags`.
+/** DOT: the second factors need gradients too (not so in a first layer, whose second factors are inputs). */
 export const BOTH_SIDES = 1;
+/** DOT: the plain term comes first, as in b + w0·x0 + w1·x1 + … written one add at a time. */
 export const BIAS_FIRST = 2;
+/** CALL: the second operand is a Value, which gets a gradient. */
+export const SECOND_IS_VALUE = 4;
 
-const INLINE_ENTRIES: [number, number][] = [
-  [E.add, ADD],
-  [E.sub, SUB],
-  [E.mul, MUL],
-  [E.div, DIV],
-  [E.powk, POWK],
-  [E.neg, NEG],
-  [E.exp, EXP],
-  [E.log, LOG],
-  [E.tanh, TANH],
-  [E.relu, RELU],
-  [E.leakyRelu, LEAKY],
-  [E.max, MAX],
-];
-/** The tape's instruction code for each engine operation index (CALL for the rest). */
+/** The instruction of each operation that the engine's table marks `inline`, by its key in the table (sum and select become SUM/DOT and SELECT). */
+export const INSTRUCTION_OF_OPERATION: Partial<Record<keyof typeof OPERATIONS, number>> = {
+  add: ADD,
+  sub: SUB,
+  mul: MUL,
+  div: DIV,
+  powk: POWK,
+  neg: NEG,
+  exp: EXP,
+  log: LOG,
+  tanh: TANH,
+  relu: RELU,
+  leakyRelu: LEAKY,
+  max: MAX,
+};
+/** The tape's instruction code for each engine operation index: CALL unless the table marks it inline. */
 export const INLINE: number[] = [];
-for (const [opIndex, code] of INLINE_ENTRIES) INLINE[opIndex] = code;
+for (const [key, op] of Object.entries(OPERATIONS) as [keyof typeof OPERATIONS, Op][]) {
+  const code = INSTRUCTION_OF_OPERATION[key];
+  if (op.inline && code !== undefined) INLINE[op.index] = code;
+}
 
-/** A recorded function: the tape and the buffers it is replayed on. */
+/**
+ * A recorded function: the instructions and the buffers they are replayed on.
+ *
+ * Slots index `values` and `grads`: [parameters | inputs | constants | instruction outputs].
+ * The instructions are columns (structure of arrays), one entry per instruction; each column
+ * means one thing, and an instruction uses the columns its code needs:
+ *
+ *   code           a                 b                  count       bias              argsStart
+ *   ADD … MAX      first operand     second operand*    -           -                 -
+ *   CALL           first operand     second operand*    -           -                 -
+ *   SUM            -                 -                  terms       -                 the terms' slots
+ *   SUMPROD        -                 -                  pairs       -                 pairs x, y (y = 1 for a plain term)
+ *   DOT, DOT_RELU  the first x       the first y        products    plain term or -1  -
+ *   SELECT         the index         -                  candidates  -                 the candidates' slots
+ *
+ *   * a constant's slot for a number operand; the slot of 0 for a one-input operation.
+ */
 export interface Tape {
   code: Uint8Array;
+  /** The slot of the result. */
   out: Int32Array;
   a: Int32Array;
   b: Int32Array;
-  /** Count (sums, dot, select) or, for CALL, the operation's index in `ops`. */
-  n: Int32Array;
-  /** DOT: the slot of the last plain term or -1; SELECT: offset in `args`; CALL: 1 if b is a Value. */
-  c: Int32Array;
-  /** DOT: BOTH_SIDES if the second factors need gradients too (not so in a first layer, whose second factors are inputs); BIAS_FIRST if the plain term comes first. */
-  dotFlags: Uint8Array;
+  count: Int32Array;
+  bias: Int32Array;
+  /** Where the instruction's list of slots starts in `args`. */
+  argsStart: Int32Array;
+  /** BOTH_SIDES, BIAS_FIRST (DOT) and SECOND_IS_VALUE (CALL). */
+  flags: Uint8Array;
+  /** The engine operation of each instruction (for a fused one, of the node it computes): CALL runs it; the listing and errors name it. */
+  opIndex: Int32Array;
+  /** The lists of slots of sums and selects. */
   args: Int32Array;
-  /** Operations called through the table (CALL), by index. */
-  ops: Op[];
   /** The instructions that can carry a gradient to a parameter, in tape order. */
   backwardOrder: Int32Array;
   values: Float64Array;
@@ -94,6 +113,10 @@ export interface Tape {
   /** The first input slot; parameters occupy 0..inputStart-1. */
   inputStart: number;
   inputCount: number;
+  constantsStart: number;
+  outputStart: number;
+  /** The slot of the constant 1, which SUMPROD pairs with a plain term (a product by 1 counts as one). */
+  one: number;
   outputSlots: Int32Array;
   /** Per output, how many entries of backwardOrder precede or are its instruction. */
   outputReach: Int32Array;
@@ -103,12 +126,6 @@ export interface Tape {
   nodeCount: number;
   /** Incremented at each replay, so that backward() on an older result is refused. */
   generation: number;
-  /** For the listing and errors: the engine operation index of each instruction. */
-  opIndices: Int32Array;
-  constantsStart: number;
-  outputStart: number;
-  /** The slot of the constant 1, which SUMPROD pairs with a plain term (a product by 1 counts as one). */
-  one: number;
   /** Check mode: the outputs of the eager run beside the latest replay, for backward() to compare. */
   eagerOutputs?: Value[];
   /** Compared with a second trace (see CompileOptions.verify), or not to be. */

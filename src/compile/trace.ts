@@ -1,33 +1,10 @@
 // Tracing: run fn once on Values made from the numbers of its arguments.
-import { isRecording, Value } from "../engine.js";
+import { isRecording, refusingConversions, Value } from "../engine.js";
 import { describeThing, wrapArguments } from "./arguments.js";
 import type { Template } from "./tape.js";
 
 const DATA_DEPENDENT =
   "compile: a traced Value was converted to a number or a string (compared with < or >, used as an array index, passed to Math.max, put in a template string) while tracing. A replay would repeat the choice made now for every later input. Use Value.select(candidates, index) to pick by a Value, Value.max or .max() for the largest, .relu()/.abs() instead of a branch on the sign; read .data only outside the compiled function";
-
-let tracing = 0;
-
-// Installed once, not per trace: changing Value.prototype while running would throw away
-// V8's optimized code for every Value method, making each trace (and the eager steps after
-// it) many times slower. Outside a trace it does what the default conversion does.
-Object.defineProperty(Value.prototype, Symbol.toPrimitive, {
-  value(this: Value): string {
-    if (tracing > 0) throw new TypeError(DATA_DEPENDENT);
-    return this.toString();
-  },
-  configurable: true,
-  writable: true,
-});
-
-export function withConversionsRefused<T>(body: () => T): T {
-  tracing++;
-  try {
-    return body();
-  } finally {
-    tracing--;
-  }
-}
 
 /** The traced graph: `fn`'s result on fresh leaves for the numbers of `args`. */
 export interface Traced {
@@ -46,7 +23,7 @@ export function traceFunction(fn: (...args: unknown[]) => unknown, args: readonl
   }
   const inputs: Value[] = [];
   const traced = args.map((arg) => wrapArguments(arg, inputs));
-  const result = withConversionsRefused(() => fn(...traced));
+  const result = refusingConversions(DATA_DEPENDENT, () => fn(...traced));
   if (result instanceof Promise)
     throw new TypeError("compile: fn must be synchronous (it returned a Promise)");
   const outputs: Value[] = [];
