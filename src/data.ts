@@ -1,4 +1,5 @@
 // Data sets for classification: seeded 2-D generators, splitting, scaling and CSV parsing.
+import { type CsvRecord, csvRecords } from "./csv.js";
 import { checkOptions, type OptionKeys } from "./options.js";
 import { createRandom, gaussian, type Random, shuffled } from "./random.js";
 
@@ -229,58 +230,58 @@ export function standardize(X: readonly (readonly number[])[]): Scaler {
 /** The most rows `parseCsv` reads unless told otherwise (`maxRows`), as many as `--samples` allows. */
 export const MAX_CSV_ROWS = 1_000_000;
 
-/**
- * The non-empty lines of a CSV text, trimmed, each with its line number (from 1). One at a
- * time, without splitting the whole text first, so that refusing a long file stops early.
- */
-export function* csvLines(text: string): Generator<[line: string, lineNumber: number]> {
-  let lineNumber = 0;
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    lineNumber++;
-    if (line !== "") yield [line, lineNumber];
-  }
+export interface CsvOptions {
+  /** The file's name, for messages ("data.csv:12: …"); default "csv". */
+  source?: string;
+  /** The most data rows (default 1,000,000). */
+  maxRows?: number;
+  /** Told about what is read but probably not meant (a class of one row); default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /**
- * Parses CSV text: one sample per line, features then the label. Integer labels become class
- * indices in increasing order (0..K-1 stay as they are); other labels are names, indexed in
- * order of first appearance. A first line whose features are all non-numbers is a header.
- * Blank lines are skipped; CRLF is fine. A label column that cannot be classes is refused with
- * its name: numbers that are not whole (a measurement) or nearly one value per row (an id).
- * A feature larger than 1e150 in size is refused with its line and column: standardizing squares
- * it. More than `maxRows` rows (default 1,000,000) are refused: tiny rows take about 400 bytes of
- * memory each once parsed, so even a file of modest size could exhaust the heap.
+ * Parses CSV text (RFC 4180: quoted fields, CRLF, LF or CR line ends, a byte-order mark; see
+ * csv.ts): one sample per record, features then the label. Whole-number labels become class
+ * indices in increasing order (0..K-1 stay as they are; 0 and 0.0 are one class); other labels
+ * are names, indexed in order of first appearance. The first record is a header when its
+ * features are all non-numbers, or when its label appears nowhere else and either its cells are
+ * 0, 1, 2… (pandas' names for a NumPy array's columns) or it is the only label that is not a
+ * number (a header such as 0,1,target). Blank lines are skipped. A label column that cannot be
+ * classes is refused with its name: numbers that are not whole (a measurement) or nearly one
+ * value per row (an id). A feature larger than 1e150 in size is refused with its line and
+ * column: standardizing squares it. More than `maxRows` rows (default 1,000,000) are refused:
+ * tiny rows take about 400 bytes of memory each once parsed, so even a file of modest size could
+ * exhaust the heap. A class of one row, and labels that are the same number written differently
+ * among names, are told to `onWarning`.
  */
-export function parseCsv(text: string, options: { source?: string; maxRows?: number } = {}): Dataset {
-  checkOptions("parseCsv", options, { source: true, maxRows: true });
+export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
+  checkOptions("parseCsv", options, { source: true, maxRows: true, onWarning: true });
   const source = options.source ?? "csv";
   const maxRows = options.maxRows ?? MAX_CSV_ROWS;
+  const warn = options.onWarning ?? ((message: string) => console.warn(message));
   if (typeof text !== "string") throw new TypeError(`${source}: expected text, got ${typeof text}`);
+  // One more record than the rows allowed: the first may be a header.
+  const records: CsvRecord[] = [];
+  const tooMany = (line: number) =>
+    new RangeError(
+      `${source}:${line}: more than ${maxRows.toLocaleString("en-US")} rows, the most a CSV file may have`,
+    );
+  for (const record of csvRecords(text, source)) {
+    if (records.length === maxRows + 1)
+      throw tooMany(isHeader(records) ? record.line : records[maxRows].line);
+    records.push(record);
+  }
+  if (records.length === 0) throw new SyntaxError(`${source}: no data rows`);
+  const header = isHeader(records) ? records.shift() : undefined;
+  if (records.length > maxRows) throw tooMany(records[maxRows].line);
+  const width = header?.fields.length ?? records[0]?.fields.length ?? 0;
+  if (header && width < 2)
+    throw new SyntaxError(`${source}:${header.line}: a header needs at least 2 columns`);
+  const featureNames = header?.fields.slice(0, -1);
+  const labelName = header?.fields[width - 1];
   const X: number[][] = [];
   const rawLabels: string[] = [];
-  let featureNames: string[] | undefined;
-  let labelName: string | undefined;
-  let width = -1;
-  for (const [line, lineNumber] of csvLines(text)) {
-    if (X.length === maxRows && width !== -1) {
-      throw new RangeError(
-        `${source}:${lineNumber}: more than ${maxRows.toLocaleString("en-US")} rows, the most a CSV file may have`,
-      );
-    }
-    const cells = line.split(",").map((c) => c.trim());
-    // A header names every feature; a first line with only some numbers is a bad row instead.
-    if (width === -1 && cells.length > 1 && cells.slice(0, -1).every((c) => !isNumber(c))) {
-      featureNames = cells.slice(0, -1).map(unquote);
-      labelName = unquote(cells[cells.length - 1]);
-      width = cells.length;
-      if (width < 2) throw new SyntaxError(`${source}:${lineNumber}: a header needs at least 2 columns`);
-      continue;
-    }
-    if (width === -1) width = cells.length;
+  for (const { fields: cells, line: lineNumber } of records) {
     if (cells.length !== width) {
       throw new SyntaxError(`${source}:${lineNumber}: expected ${width} columns, got ${cells.length}`);
     }
@@ -289,7 +290,7 @@ export function parseCsv(text: string, options: { source?: string; maxRows?: num
     const row = cells.slice(0, -1).map((cell, column) => {
       if (!isNumber(cell)) {
         throw new SyntaxError(
-          `${source}:${lineNumber}: column ${column + 1} is "${cell}", not a finite number`,
+          `${source}:${lineNumber}: column ${column + 1} is ${quoteCell(cell)}, not a finite number`,
         );
       }
       const value = Number(cell);
@@ -309,19 +310,101 @@ export function parseCsv(text: string, options: { source?: string; maxRows?: num
     rawLabels.push(label);
   }
   if (X.length === 0) throw new SyntaxError(`${source}: no data rows`);
-  checkLabelColumn(rawLabels, source, `column ${width}${labelName ? ` "${labelName}"` : ""}`);
+  const column = `column ${width}${labelName ? ` "${labelName}"` : ""}`;
+  checkLabelColumn(rawLabels, source, column);
 
-  // Integer labels 0..K-1 are class indices as they are. Other integers (1 and 2, -1 and 1)
-  // become indices in increasing order; anything else is a name, indexed by first appearance.
+  // Whole numbers (1 and 2, -1 and 1, 0 and 0.0) are classes by value, in increasing order,
+  // unless some are written as decimals: those keep their spelling and order of appearance.
   const integers = rawLabels.every((l) => INTEGER.test(l));
-  const classNames = integers
-    ? [...new Set(rawLabels.map(Number))].sort((a, b) => a - b).map(String)
-    : [...new Set(rawLabels)];
-  const index = new Map(classNames.map((name, k) => [name, k]));
-  const y = rawLabels.map((l) => index.get(labelKey(l, integers)) as number);
+  const numbers = rawLabels.every(isNumber);
+  const classNames: string[] = [];
+  const index = new Map<string, number>();
+  if (integers) {
+    for (const value of [...new Set(rawLabels.map(Number))].sort((a, b) => a - b)) {
+      index.set(String(value), classNames.length);
+      classNames.push(String(value));
+    }
+  } else {
+    for (const label of rawLabels) {
+      const key = numbers ? String(Number(label)) : label;
+      if (!index.has(key)) {
+        index.set(key, classNames.length);
+        classNames.push(label);
+      }
+    }
+  }
+  const y = rawLabels.map((l) => index.get(labelKey(l, integers || numbers)) as number);
   if (classNames.length < 2)
     throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
+  warnAboutLabels(rawLabels, y, classNames, records, source, column, numbers, warn);
   return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
+}
+
+/**
+ * Whether the first record names the columns: its features are all words, or its label is seen
+ * in no other row and the record is pandas' column numbers (0,1,2) or the one label that is not
+ * a number (0,1,target). A header of numbers read as data would make a class of one row.
+ */
+function isHeader(records: readonly CsvRecord[]): boolean {
+  const first = records[0].fields;
+  if (first.length < 2) return false;
+  if (first.slice(0, -1).every((cell) => !isNumber(cell))) return true;
+  const label = first[first.length - 1];
+  const rest = records.slice(1).map((r) => r.fields[r.fields.length - 1]);
+  const sameClass = (other: string) =>
+    other === label || (isNumber(other) && isNumber(label) && Number(other) === Number(label));
+  if (rest.length === 0 || rest.some(sameClass)) return false;
+  const columnNumbers = first.every((cell, i) => cell === String(i));
+  const onlyWord = label !== "" && !isNumber(label) && rest.every(isNumber);
+  return columnNumbers || onlyWord;
+}
+
+/** Warns of a class with one row, and of names that are one number written two ways. */
+function warnAboutLabels(
+  rawLabels: readonly string[],
+  y: readonly number[],
+  classNames: readonly string[],
+  records: readonly CsvRecord[],
+  source: string,
+  column: string,
+  numbers: boolean,
+  warn: (message: string) => void,
+): void {
+  const counts = new Array<number>(classNames.length).fill(0);
+  for (const k of y) counts[k]++;
+  const single = counts.flatMap((n, k) => (n === 1 ? [k] : []));
+  if (single.length > 0 && single.length <= classNames.length / 2) {
+    const shown = single.slice(0, 3).map((k) => {
+      const row = y.indexOf(k);
+      return `${quoteCell(classNames[k])} (line ${records[row].line})`;
+    });
+    const more = single.length > 3 ? ` and ${single.length - 3} more` : "";
+    warn(
+      `${source}: warning: ${single.length === 1 ? "the class" : "the classes"} ${shown.join(", ")}${more} of the label ${column} ` +
+        `${single.length === 1 ? "has" : "have"} only one row; a classifier cannot learn a class from one example (is it a header, or a typo?)`,
+    );
+  }
+  if (numbers) return;
+  const spellings = new Map<number, string>();
+  for (const label of rawLabels) {
+    if (!isNumber(label)) continue;
+    const value = Number(label);
+    const seen = spellings.get(value);
+    if (seen === undefined) spellings.set(value, label);
+    else if (seen !== label) {
+      warn(
+        `${source}: warning: the labels ${quoteCell(seen)} and ${quoteCell(label)} are the same number written differently, ` +
+          "but the label column also holds names, so they are read as two classes; write them one way if they are one class",
+      );
+      return;
+    }
+  }
+}
+
+/** A cell as a message shows it: quoted, at most 40 characters, control characters as escapes. */
+function quoteCell(cell: string): string {
+  const shown = cell.length > 40 ? `${cell.slice(0, 37)}...` : cell;
+  return JSON.stringify(shown);
 }
 
 /** The largest feature magnitude a CSV may hold: (2 × 1e150)² is still far from overflowing. */
@@ -357,9 +440,9 @@ function checkLabelColumn(labels: readonly string[], source: string, column: str
 
 const INTEGER = /^-?\d+$/;
 
-/** How a label is compared with class names: integer classes by value ("01" is "1"), others as written. */
-function labelKey(label: string, integerClasses: boolean): string {
-  return integerClasses && INTEGER.test(label) ? String(Number(label)) : label;
+/** How a label is compared with class names: numeric classes by value ("01" and "1.0" are "1"), others as written. */
+function labelKey(label: string, numericClasses: boolean): string {
+  return numericClasses && isNumber(label) ? String(Number(label)) : label;
 }
 
 /** The index of `label` among class names that parseCsv made, or -1 if it is none of them. */
@@ -369,16 +452,13 @@ export function classIndex(label: string, classNames: readonly string[]): number
 
 /** classIndex for many labels: the names are looked up in a map made once. */
 export function classIndexer(classNames: readonly string[]): (label: string) => number {
-  const integers = classNames.every((name) => INTEGER.test(name));
+  const numeric = classNames.every(isNumber);
   const index = new Map<string, number>();
   classNames.forEach((name, k) => {
-    if (!index.has(name)) index.set(name, k);
+    const key = labelKey(name, numeric);
+    if (!index.has(key)) index.set(key, k);
   });
-  return (label) => index.get(labelKey(label, integers)) ?? -1;
-}
-
-function unquote(cell: string): string {
-  return cell.replace(/^"(.*)"$/, "$1");
+  return (label) => index.get(labelKey(label, numeric)) ?? -1;
 }
 
 function isNumber(cell: string): boolean {

@@ -1,6 +1,8 @@
 // `micrograd predict`: classify rows with a saved model, from the command line or a CSV file.
-import { classIndexer, csvLines, MAX_CSV_ROWS } from "../data.js";
+import { csvRecords } from "../csv.js";
+import { classIndexer, MAX_CSV_ROWS } from "../data.js";
 import { softmax } from "../losses.js";
+import { CSV_KIND } from "../node/datasets.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
 import { predict, scores } from "../train.js";
@@ -146,15 +148,18 @@ function readInputsCsv(
   const classOf = classNames ? classIndexer(classNames) : undefined;
   let width = -1;
   const isNumber = (cell: string) => cell !== "" && Number.isFinite(Number(cell));
-  const text = readTextFile(path);
-  for (const [line, lineNumber] of csvLines(text)) {
+  const text = readTextFile(path, { plainText: true, kind: CSV_KIND });
+  const isClass = (label: string) =>
+    classOf ? classOf(label) !== -1 : /^\d+$/.test(label) && Number(label) < nClasses;
+  for (const { fields: cells, line: lineNumber } of csvRecords(text, path)) {
     const where = `${path}:${lineNumber}`;
     if (rows.length === MAX_CSV_ROWS) {
       throw new Error(`${where}: more than ${count(MAX_CSV_ROWS)} rows, the most a CSV file may have`);
     }
-    const cells = line.split(",").map((c) => c.trim());
-    if (width === -1 && cells.slice(0, nin).every((c) => !isNumber(c))) {
-      width = cells.length; // a header
+    // A header: names for the features, or pandas' column numbers 0,1,2… ending in no class.
+    const columnNumbers = cells.every((cell, i) => cell === String(i)) && !isClass(cells[cells.length - 1]);
+    if (width === -1 && (cells.slice(0, nin).every((c) => !isNumber(c)) || columnNumbers)) {
+      width = cells.length;
       continue;
     }
     if (width === -1) width = cells.length;

@@ -17,9 +17,16 @@ export function loadDigits(): Dataset {
   };
 }
 
-/** Reads a CSV file of features…, label (see parseCsv) with errors that name the file and line. */
-export function readCsvFile(path: string): Dataset {
-  return parseCsv(readTextFile(path), { source: path });
+/** What a CSV file that is not plain text is asked to be. */
+export const CSV_KIND = "a CSV file saved as UTF-8";
+
+/**
+ * Reads a CSV file of features…, label (see parseCsv) with errors that name the file and line;
+ * a file that is not UTF-8 text is refused naming the line. Warnings go to `onWarning`
+ * (default console.warn).
+ */
+export function readCsvFile(path: string, onWarning?: (message: string) => void): Dataset {
+  return parseCsv(readTextFile(path, { plainText: true, kind: CSV_KIND }), { source: path, onWarning });
 }
 
 const NAMES_URL = new URL("../../data/names.txt", import.meta.url);

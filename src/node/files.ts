@@ -16,13 +16,22 @@ import { checkOptions } from "../options.js";
 /** The largest file `readTextFile` reads unless told otherwise: 100 MB. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 
+export interface TextFileOptions {
+  /** The most bytes the file may have (default 100 MB). */
+  maxBytes?: number;
+  /** Refuse bytes that are not UTF-8 and control characters, naming the line. */
+  plainText?: boolean;
+  /** What a plain-text refusal asks for; default "a text file (UTF-8, one document per line)". */
+  kind?: string;
+}
+
 /**
  * The text of `path`, which must be a regular file of at most `maxBytes` (default 100 MB).
  * A failure says which file and why ("no such file" rather than ENOENT). A pipe, a device such
  * as /dev/zero or a folder is refused before reading, so it can neither hang nor fill memory.
  */
-export function readTextFile(path: string, options: { maxBytes?: number; plainText?: boolean } = {}): string {
-  checkOptions("readTextFile", options, { maxBytes: true, plainText: true });
+export function readTextFile(path: string, options: TextFileOptions = {}): string {
+  checkOptions("readTextFile", options, { maxBytes: true, plainText: true, kind: true });
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
   let fd: number;
   try {
@@ -67,7 +76,14 @@ export function readTextFile(path: string, options: { maxBytes?: number; plainTe
       if (length === buffer.length) break;
     }
     const text = buffer.toString("utf8", 0, length);
-    if (options.plainText) checkPlainText(path, buffer.subarray(0, length), text);
+    if (options.plainText) {
+      checkPlainText(
+        path,
+        buffer.subarray(0, length),
+        text,
+        options.kind ?? "a text file (UTF-8, one document per line)",
+      );
+    }
     return text;
   } catch (error) {
     if ((error as Error).message.startsWith(`cannot read ${path}`)) throw error;
@@ -81,7 +97,14 @@ export function readTextFile(path: string, options: { maxBytes?: number; plainTe
  * Refuses bytes that are not UTF-8 text, or text with control characters other than tab, line
  * feed and carriage return (a binary file, most likely), naming the first bad line.
  */
-function checkPlainText(path: string, bytes: Uint8Array, text: string): void {
+function checkPlainText(path: string, bytes: Uint8Array, text: string, kind: string): void {
+  // UTF-16 (as Windows' Notepad and Excel's "Unicode text" save) starts with a byte-order mark,
+  // or without one has a zero byte beside every ASCII character.
+  const bom16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  const zeros = bytes.subarray(0, 200).filter((b) => b === 0).length;
+  if (bom16 || (bytes.length >= 4 && zeros >= Math.min(bytes.length, 200) / 4)) {
+    throw new Error(`cannot read ${path}: it is UTF-16 text, not UTF-8; save it as UTF-8 (give ${kind})`);
+  }
   let valid = true;
   try {
     new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -96,9 +119,7 @@ function checkPlainText(path: string, bytes: Uint8Array, text: string): void {
   const what = valid
     ? `a control character (U+${text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, "0")})`
     : "bytes that are not UTF-8 text";
-  throw new Error(
-    `cannot read ${path}: line ${line} has ${what}; give a text file (UTF-8, one document per line)`,
-  );
+  throw new Error(`cannot read ${path}: line ${line} has ${what}; give ${kind}`);
 }
 
 /** The index of the first control character other than tab, LF and CR, or -1. */
