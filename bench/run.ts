@@ -3,7 +3,7 @@
 // Prints a table and writes latest.md and latest.json into out/bench/, or with --save into
 // bench/results/, the table committed with the code.
 //
-// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt,ladder]
+// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt,ladder,workers]
 // Timings are medians over repetitions; engines take turns within each repetition so that
 // a burst of load from elsewhere on the machine does not fall on one engine only.
 import { execFileSync } from "node:child_process";
@@ -27,6 +27,7 @@ import { createCompiledEngine } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
 import { gptCompiledWorkload, gptEagerWorkload } from "./gpt.js";
 import { gptLadderWorkload } from "./gpt-ladder.js";
+import { gptWorkersWorkload } from "./gpt-workers.js";
 import { createMicrogradEngine, lossFunction, lossGraph } from "./micrograd.js";
 import { type BenchOptions, parseBenchArgs, USAGE } from "./options.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
@@ -528,6 +529,10 @@ async function main() {
   if (only.includes("ladder")) {
     console.log("bench: GPT ladder …");
     rows.push(...gptLadderWorkload({ reps: REPS }));
+  }
+  if (only.includes("workers")) {
+    console.log("bench: GPT on worker threads …");
+    rows.push(...(await gptWorkersWorkload({ reps: REPS })));
   }
 
   const md = markdown(info);

@@ -20,8 +20,9 @@ export class ParameterArena {
   private readonly positions = new Map<Value, number>();
 
   /**
-   * An arena over `parameters` (a model's `parameters()`), filled from them. `buffers`, when
-   * given, hold the values and the gradients (each `parameters.length` float64s).
+   * An arena over `parameters` (a model's `parameters()`), filled from them; or, when `buffers`
+   * are given, over those buffers as they are (each `parameters.length` float64s: the values
+   * and the gradients), which gather() fills from the Values.
    */
   constructor(parameters: readonly Value[], buffers?: { data: ArrayBufferLike; grad: ArrayBufferLike }) {
     if (!Array.isArray(parameters)) {
@@ -36,7 +37,7 @@ export class ParameterArena {
     const n = parameters.length;
     this.data = buffers ? new Float64Array(buffers.data, 0, n) : new Float64Array(n);
     this.grad = buffers ? new Float64Array(buffers.grad, 0, n) : new Float64Array(n);
-    this.gather();
+    if (!buffers) this.gather();
   }
 
   /** The place of `p` in the arena, or -1 if it is not one of its parameters. */

@@ -3,6 +3,7 @@
 // Training and evaluation replay a compiled loss by default: the graph of a document depends
 // only on its length, so each length is traced once (token ids are inputs, chosen by recorded
 // selections) and every later document of that length replays the tape on typed arrays.
+import { ParameterArena } from "./arena.js";
 import { type CompiledFunction, compile } from "./compile/index.js";
 import { isRecording, noGrad, type Value } from "./engine.js";
 import type { GPT, Token } from "./gpt.js";
@@ -38,6 +39,23 @@ export interface TrainGPTOptions {
    * every step's graph eagerly, the reference path. Both take the same steps (to ~1e-15).
    */
   compile?: boolean;
+  /**
+   * Where batches of more than one document are computed: worker threads sharing each batch
+   * (GPTWorkers in micrograd/node). Compiled only; the same steps as one thread to rounding.
+   */
+  workers?: BatchGradients;
+}
+
+/**
+ * Computes a batch's gradients elsewhere, such as on worker threads: from the weights in
+ * `arena.data` (an arena over the model's parameters), sets `arena.grad` to the sum over the
+ * documents, in their order, of d(weight · loss)/d(parameter); returns each document's loss.
+ */
+export interface BatchGradients {
+  readonly arena: ParameterArena;
+  /** The most documents one call takes. */
+  readonly maxBatch: number;
+  compute(documents: readonly (readonly number[])[], weight: number): number[];
 }
 
 const TRAIN_GPT_OPTIONS = {
@@ -48,6 +66,7 @@ const TRAIN_GPT_OPTIONS = {
   batchSize: true,
   onStep: true,
   compile: true,
+  workers: true,
 } as const;
 
 export interface GPTStepRecord {
@@ -91,10 +110,22 @@ export function trainGPT(
   // The documents were checked up front, so a number out of range (log of a probability rounded
   // to 0, an overflow) means the weights grew without bound: the trainer's advice, a smaller
   // learning rate, names the cause.
+  const compiled = options.compile !== false;
+  const workers = batchSize > 1 ? options.workers : undefined;
+  if (options.workers && !compiled) {
+    throw new RangeError("trainGPT: workers replay the compiled loss; they cannot train with compile: false");
+  }
+  if (workers && batchSize > workers.maxBatch) {
+    throw new RangeError(
+      `trainGPT: batchSize ${batchSize} is more than the workers take (${workers.maxBatch})`,
+    );
+  }
   const trainer = new Trainer({
     optimizer,
     loss: weightedLoss(gpt),
-    compile: options.compile !== false,
+    compile: compiled,
+    // Compiled steps update the weights in an arena: the workers' when there are some.
+    arena: compiled ? (workers?.arena ?? new ParameterArena(gpt.parameters())) : undefined,
     // Shared with evaluateGPT, so that held-out documents replay the traces of training.
     compiled: options.compile === false ? undefined : compiledLoss(gpt),
     learningRate: (step) => scheduledRate(schedule, lr, step, steps),
@@ -108,10 +139,17 @@ export function trainGPT(
     // gradient adds up to that of the batch's mean loss.
     trainer.begin();
     let sum = 0;
-    for (let i = 0; i < batchSize; i++) {
-      const [, documentLoss] = trainer.accumulate(seen(gpt, documents[next]), 1 / batchSize);
-      sum += documentLoss.data;
-      next = (next + 1) % documents.length;
+    if (workers) {
+      const batch = Array.from({ length: batchSize }, (_, i) => documents[(next + i) % documents.length]);
+      next = (next + batchSize) % documents.length;
+      for (const documentLoss of trainer.within(() => workers.compute(batch, 1 / batchSize)))
+        sum += documentLoss;
+    } else {
+      for (let i = 0; i < batchSize; i++) {
+        const [, documentLoss] = trainer.accumulate(seen(gpt, documents[next]), 1 / batchSize);
+        sum += documentLoss.data;
+        next = (next + 1) % documents.length;
+      }
     }
     const loss = batchSize === 1 ? sum : sum * (1 / batchSize);
     trainer.update(loss);
@@ -167,7 +205,7 @@ const compiledLosses = new WeakMap<GPT, GPTLossFunction>();
  * The compiled loss of `gpt`, made once per model and shared by training and evaluation. One
  * trace per document length: 2 … blockSize + 1 tokens, as documents are cut to what is seen.
  */
-function compiledLoss(gpt: GPT): GPTLossFunction {
+export function compiledLoss(gpt: GPT): GPTLossFunction {
   let f = compiledLosses.get(gpt);
   if (!f) {
     f = compile(

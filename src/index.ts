@@ -40,6 +40,7 @@ export {
   type Token,
 } from "./gpt.js";
 export {
+  type BatchGradients,
   evaluateGPT,
   GPT_TRAINING_DEFAULTS,
   type GPTStepRecord,

@@ -1,6 +1,7 @@
-// Node-only helpers (files on disk), kept out of the core so that it runs in browsers and Deno.
+// Node-only helpers (files on disk, worker threads), kept out of the core so that it runs in browsers and Deno.
 export { loadDigits, loadNames, readCsvFile } from "./node/datasets.js";
 export { readTextFile, writeFileAtomic } from "./node/files.js";
+export { coresAvailable, GPTWorkers, type GPTWorkersOptions } from "./node/gpt-workers.js";
 export { loadGPT, loadModel, saveGPT, saveModel } from "./node/models.js";
 export {
   type AnimationOptions,

@@ -3,6 +3,8 @@
 // backward, then the optimizer's update at the rate of the schedule. The loss runs eagerly or
 // as the replay of its compiled trace, and a number out of range anywhere in the step becomes
 // one message: at which step training diverged, the last loss, and the likeliest cause.
+
+import type { ParameterArena } from "./arena.js";
 import {
   type Compiled,
   type CompiledFunction,
@@ -48,6 +50,13 @@ export interface TrainerOptions<F extends LossFunction> {
    * Default: the steps are too large.
    */
   explainDivergence?: (failure: { updating: boolean }) => string;
+  /**
+   * An arena over the optimizer's parameters (see arena.ts): a compiled step replays from it,
+   * adds its gradients there and updates it, and the Values are brought up to date once, at
+   * the end of the step. An arena shared with worker threads lets them compute the step's
+   * gradients (`within`). The same numbers as without it.
+   */
+  arena?: ParameterArena;
 }
 
 /**
@@ -67,6 +76,8 @@ export class Trainer<F extends LossFunction> {
   private readonly options: TrainerOptions<F>;
   /** The rate before any schedule, the one to name in advice. */
   private readonly startingRate: number;
+  /** The arena of the step in progress, if it is on one. */
+  private stepArena: ParameterArena | undefined;
 
   constructor(options: TrainerOptions<F>) {
     this.options = options;
@@ -89,17 +100,39 @@ export class Trainer<F extends LossFunction> {
 
   /** The loss at the current weights, eager or replayed, without backward. */
   run(...args: NumericArguments<Parameters<F>>): LossResult<F> {
-    if (this.compile) return this.compiled(...args);
+    if (this.compile) {
+      const compiled = this.compiled;
+      if (!this.stepArena) return compiled(...args);
+      // Bound for the call only: backward() follows the arena its replay read.
+      compiled.arena = this.stepArena;
+      try {
+        return compiled(...args);
+      } finally {
+        compiled.arena = undefined;
+      }
+    }
     return (this.eagerLoss as unknown as (...a: unknown[]) => ReturnType<F>)(...args);
   }
 
   /** Starts a step: the gradients of the last one are zeroed. */
   begin(): void {
-    this.guard(false, () => this.optimizer.zeroGrad());
+    const arena = this.compile ? this.options.arena : undefined;
+    this.stepArena = arena;
+    this.guard(false, () => {
+      if (!arena) return this.optimizer.zeroGrad();
+      // The weights as the Values hold them now: code between steps may have changed them.
+      arena.gather();
+      arena.grad.fill(0);
+    });
   }
 
   /** Adds one part's gradient (the whole batch, or its share of it) into the parameters; returns what its loss returned. */
   accumulate(...args: NumericArguments<Parameters<F>>): LossResult<F> {
+    if (this.stepArena && !this.compile) {
+      throw new Error(
+        "Trainer: a step begun on the arena adds only compiled gradients; set compile before begin()",
+      );
+    }
     return this.guard(false, () => {
       const result = this.run(...args);
       firstOutput(result).backward();
@@ -109,11 +142,17 @@ export class Trainer<F extends LossFunction> {
 
   /** Ends a step: the rate of the schedule, the optimizer's update. `loss` is the step's loss, for the record. */
   update(loss: number): void {
-    this.guard(true, () => {
-      const rate = this.options.learningRate;
-      if (rate) this.optimizer.lr = rate(this.step);
-      this.optimizer.step();
-    });
+    const arena = this.stepArena;
+    this.stepArena = undefined;
+    try {
+      this.guard(true, () => {
+        const rate = this.options.learningRate;
+        if (rate) this.optimizer.lr = rate(this.step);
+        this.optimizer.step(arena);
+      });
+    } finally {
+      arena?.scatter();
+    }
     this.step += 1;
     this.lastLoss = loss;
   }

@@ -52,8 +52,10 @@ describe("ParameterArena", () => {
     const grad = new SharedArrayBuffer(16);
     const first = new ParameterArena([new Value(1), new Value(2)], { data, grad });
     const second = new ParameterArena([new Value(0), new Value(0)], { data, grad });
-    // The second arena filled the shared buffer from its own Values.
-    expect(Array.from(first.data)).toEqual([0, 0]);
+    // Given buffers are taken as they are, until gather() fills them from the Values.
+    expect(Array.from(second.data)).toEqual([0, 0]);
+    first.gather();
+    expect(Array.from(second.data)).toEqual([1, 2]);
     second.data[1] = 5;
     expect(first.data[1]).toBe(5);
   });

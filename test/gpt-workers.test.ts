@@ -1,0 +1,83 @@
+// Data-parallel GPT training on worker threads: the same steps whatever the number of workers
+// (bit for bit), and the same as one thread to rounding; failures named as on one thread.
+import { afterAll, describe, expect, it } from "vitest";
+import { GPT, trainGPT } from "../src/index.js";
+import { GPTWorkers } from "../src/node/gpt-workers.js";
+
+const CONFIG = { vocabSize: 7, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6, seed: 11 };
+const DOCUMENTS = [
+  [0, 3, 5, 1, 2, 6, 4, 0, 2, 3],
+  [0, 1, 0],
+  [0, 6, 6, 5, 2, 0],
+  [0, 2, 4, 0],
+  [0, 5, 1, 1, 0],
+];
+
+const pools: GPTWorkers[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+});
+
+function train(workers: number, options: { steps?: number; batchSize?: number; lr?: number } = {}) {
+  const gpt = new GPT(CONFIG);
+  const pool = workers > 1 ? new GPTWorkers(gpt, { workers, maxBatch: 4 }) : undefined;
+  if (pool) pools.push(pool);
+  const { losses } = trainGPT(gpt, DOCUMENTS, { steps: 5, batchSize: 4, ...options, workers: pool });
+  return { losses, weights: gpt.parameters().map((p) => p.data), gpt, pool };
+}
+
+describe("trainGPT on worker threads", () => {
+  it("takes the same steps with 2 and 3 workers, and as one thread to 1e-12", () => {
+    const one = train(1);
+    const two = train(2);
+    const three = train(3);
+    expect(two.weights).toEqual(three.weights);
+    expect(two.losses).toEqual(three.losses);
+    const start = new GPT(CONFIG).parameters().map((p) => p.data);
+    let moved = 0;
+    one.weights.forEach((w, i) => {
+      moved = Math.max(moved, Math.abs(w - start[i]));
+      expect(Math.abs(two.weights[i] - w)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(w)));
+    });
+    expect(moved).toBeGreaterThan(0.01);
+    two.losses.forEach((loss, i) => {
+      expect(Math.abs(loss - one.losses[i])).toBeLessThanOrEqual(1e-12 * loss);
+    });
+  });
+
+  it("leaves the gradients of the last step in the parameters, as one thread does", () => {
+    const one = train(1, { steps: 2 });
+    const two = train(2, { steps: 2 });
+    const gradients = (gpt: GPT) => gpt.parameters().map((p) => p.grad);
+    expect(gradients(one.gpt).some((g) => g !== 0)).toBe(true);
+    gradients(two.gpt).forEach((g, i) => {
+      expect(Math.abs(g - gradients(one.gpt)[i])).toBeLessThanOrEqual(1e-12 * Math.max(1e-3, Math.abs(g)));
+    });
+  });
+
+  it("names a divergence in a worker as one thread names it", () => {
+    expect(() => train(2, { lr: 1e9, steps: 50 })).toThrow(/trainGPT: training diverged at step \d+ of 50/);
+  });
+
+  it("refuses a batch larger than the workers take, and workers without compiling", () => {
+    const gpt = new GPT(CONFIG);
+    const pool = new GPTWorkers(gpt, { workers: 2, maxBatch: 2 });
+    pools.push(pool);
+    expect(() => trainGPT(gpt, DOCUMENTS, { steps: 1, batchSize: 3, workers: pool })).toThrow(
+      "trainGPT: batchSize 3 is more than the workers take (2)",
+    );
+    expect(() => trainGPT(gpt, DOCUMENTS, { steps: 1, batchSize: 2, workers: pool, compile: false })).toThrow(
+      "workers replay the compiled loss",
+    );
+    expect(() => new GPTWorkers(gpt, { workers: 0, maxBatch: 2 })).toThrow(
+      "GPTWorkers: workers must be a positive integer, got 0",
+    );
+  });
+
+  it("refuses work once closed", async () => {
+    const gpt = new GPT(CONFIG);
+    const pool = new GPTWorkers(gpt, { workers: 2, maxBatch: 2 });
+    await pool.close();
+    expect(() => pool.compute([DOCUMENTS[0]], 1)).toThrow("GPTWorkers: closed");
+  });
+});
