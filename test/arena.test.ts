@@ -10,6 +10,7 @@ import {
   type Operand,
   ParameterArena,
   SGD,
+  Trainer,
   Value,
 } from "../src/index.js";
 
@@ -187,5 +188,35 @@ describe("an optimizer's step on an arena", () => {
     const arena = new ParameterArena(ps);
     arena.grad.set([0, 10]);
     expect(() => sgd.step(arena)).toThrow("SGD.step(): parameter 1 became -Infinity (its gradient was 10)");
+  });
+});
+
+describe("a Trainer on an arena", () => {
+  it("takes the same steps as on the Values, and leaves the Values up to date after each", () => {
+    const train = (useArena: boolean) => {
+      const model = new MLP(3, [6, 3], { seed: 8 });
+      const optimizer = new Adam(model.parameters(), { lr: 0.05 });
+      const arena = useArena ? new ParameterArena(model.parameters()) : undefined;
+      const trainer = new Trainer({ optimizer, loss: mlpLoss(model), arena });
+      const trajectory: number[][] = [];
+      for (let step = 0; step < 4; step++) {
+        trainer.trainStep(X, y);
+        trajectory.push(model.parameters().map((p) => p.data));
+        trajectory.push(model.parameters().map((p) => p.grad));
+      }
+      return trajectory;
+    };
+    const viaValues = train(false);
+    expect(train(true)).toEqual(viaValues);
+    expect(viaValues[6]).not.toEqual(viaValues[0]);
+  });
+
+  it("refuses an eager part in a step begun on the arena", () => {
+    const model = new MLP(3, [4, 3], { seed: 8 });
+    const arena = new ParameterArena(model.parameters());
+    const trainer = new Trainer({ optimizer: new SGD(model.parameters()), loss: mlpLoss(model), arena });
+    trainer.begin();
+    trainer.compile = false;
+    expect(() => trainer.accumulate(X, y)).toThrow("a step begun on the arena adds only compiled gradients");
   });
 });
