@@ -647,3 +647,53 @@ describe("compile: messages", () => {
     expect(f.listing()).toMatch(/2 inputs/);
   });
 });
+
+describe("compile: Values and numbers captured from outside fn (issue 24)", () => {
+  const moons = makeMoons({ nSamples: 8 });
+  const hinge = (model: MLP, X: Value[][], y: Value[]) =>
+    Value.sum(X.map((x, i) => model.forward(x)[0].mul(y[i]).neg().add(1).relu()));
+  const labels = moons.y.map((c) => 2 * c - 1);
+
+  it("a model reassigned after the first call is caught at the second", () => {
+    let model = new MLP(2, [4, 1], { seed: 1 });
+    const step = compile((X: Value[][], y: Value[]) => hinge(model, X, y));
+    step(moons.X, labels);
+    model = new MLP(2, [4, 1], { seed: 2 });
+    expect(() => step(moons.X, labels)).toThrow(
+      /fn reached none of the 17 parameters of its first call at the second: a variable fn reads was reassigned.*call compiled.clear\(\) or compile again/,
+    );
+    // The fix the message gives: clear() forgets the traces, and the new model trains.
+    step.clear();
+    step(moons.X, labels);
+    const result = step(moons.X, labels);
+    result.backward();
+    expect(model.parameters().some((p) => p.grad !== 0)).toBe(true);
+  });
+
+  it("a model reassigned after verification is caught when another shape is traced", () => {
+    let model = new MLP(2, [4, 1], { seed: 1 });
+    const step = compile((X: Value[][], y: Value[]) => hinge(model, X, y));
+    step(moons.X, labels);
+    step(moons.X, labels);
+    model = new MLP(2, [4, 1], { seed: 2 });
+    // A short last batch: a new shape, traced with the new model.
+    expect(() => step(moons.X.slice(0, 3), labels.slice(0, 3))).toThrow(
+      /fn now reaches none of the 17 parameters it reached when it traced an earlier shape \(it reaches 17 others\): a variable fn reads was reassigned/,
+    );
+    // The same model at every shape is not taken for a new one, nor leaves made inside fn.
+    const same = compile((X: Value[][], y: Value[]) => hinge(model, X, y).mul(new Value(2)));
+    for (const n of [8, 3, 5, 8]) same(moons.X.slice(0, n), labels.slice(0, n));
+    expect(same.traceCount).toBe(3);
+  });
+
+  it("a captured number changed between the first two calls gets the fix in the message", () => {
+    const w = new Value(0.5);
+    let lambda = 0.1;
+    const f = compile((x: Value) => x.mul(w).add(w.mul(w).mul(lambda)));
+    f(1);
+    lambda = 0.3;
+    expect(() => f(1)).toThrow(
+      /If instead fn reads a variable that changed between the calls: .*pass numbers that change as arguments/,
+    );
+  });
+});

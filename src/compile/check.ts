@@ -2,7 +2,7 @@
 // (a second trace of a shape equals the first) and check mode (every call also run eagerly).
 import type { Operand, Value } from "../engine.js";
 import { wrapArguments } from "./arguments.js";
-import { listing } from "./listing.js";
+import { listing, plural } from "./listing.js";
 import { runBackward } from "./replay.js";
 import { OP_BY_INDEX, OP_INDEX, type Tape, type Template } from "./tape.js";
 import { templateOf } from "./trace.js";
@@ -63,6 +63,27 @@ export function checkConstants(
 const VERIFY_ADVICE =
   "Read no .data inside fn: use Value.select(candidates, index) to pick by a Value, Value.max or .max() for the largest, .relu() or .abs() instead of a branch on a sign; compile(fn, { check: true }) compares every replay with an eager run; { verify: false } skips this check";
 
+/** Where a replay would keep numbers or Values that fn read from outside, and what to do instead. */
+const CAPTURED_ADVICE =
+  "A compiled function keeps the Values and numbers that fn reads from outside (a model, a learning rate, a lambda) as they were when it traced each shape: after reassigning one, call compiled.clear() or compile again; pass numbers that change as arguments";
+
+/**
+ * Throws if a new trace reaches none of the parameters that the trace of another shape holds,
+ * and their numbers differ: the model that fn reads was replaced (a variable reassigned), and
+ * replays of the other shape would keep updating the old one. (Leaves that fn makes itself
+ * are new at every trace too, but hold the same numbers.)
+ */
+export function checkSameParameters(older: Tape, newer: Tape): void {
+  if (older.parameters.length === 0 || newer.parameters.length === 0) return;
+  const reached = new Set(newer.parameters);
+  if (older.parameters.some((p) => reached.has(p))) return;
+  const numbers = new Set(newer.parameters.map((p) => p.data));
+  if (older.parameters.every((p) => numbers.has(p.data))) return;
+  throw new Error(
+    `compile: fn now reaches none of the ${plural(older.parameters.length, "parameter")} it reached when it traced an earlier shape (it reaches ${plural(newer.parameters.length, "other")}): a variable fn reads was reassigned (a new model?), and replays of the earlier shape would keep using the old Values. ${CAPTURED_ADVICE}`,
+  );
+}
+
 /** Throws if `second`, traced at the second call of a shape, is not `first` with new numbers. */
 export function verifyTrace(first: Tape, second: Tape): void {
   if (!sameInstructions(first, second)) {
@@ -73,7 +94,13 @@ export function verifyTrace(first: Tape, second: Tape): void {
     while (k < before.length && before[k] === after[k]) k++;
     if (k === before.length) k = 0;
     throw new Error(
-      `compile: fn's graph depends on the values of its inputs: traced again at the second call of this shape, it differs from the first trace (first: "${clip(before[k])}", now: "${clip(after[k] ?? "")}"), and a replay would repeat the first call's graph. ${VERIFY_ADVICE}`,
+      `compile: fn's graph depends on the values of its inputs: traced again at the second call of this shape, it differs from the first trace (first: "${clip(before[k])}", now: "${clip(after[k] ?? "")}"), and a replay would repeat the first call's graph. ${VERIFY_ADVICE}. If instead fn reads a variable that changed between the calls: ${CAPTURED_ADVICE}`,
+    );
+  }
+  const reached = new Set(second.parameters);
+  if (first.parameters.length >= 2 && !first.parameters.some((p) => reached.has(p))) {
+    throw new Error(
+      `compile: fn reached none of the ${plural(first.parameters.length, "parameter")} of its first call at the second: a variable fn reads was reassigned between the calls (a new model?), and a replay would keep using the old Values. ${CAPTURED_ADVICE}`,
     );
   }
   for (let p = 0; p < first.parameters.length; p++) {

@@ -23,6 +23,7 @@
 // whose Content-Security-Policy forbids eval runs it as well.
 //
 // The pipeline, one file per pass, in the order it runs:
+//   cache.ts      one trace per shape of the arguments, least recently used out
 //   arguments.ts  the numbers of the arguments, flattened; their shape picks the trace
 //   trace.ts      run fn once on Values (conversions of Values to numbers refused)
 //   walk.ts       the graph walk: every node after its inputs, use counts
@@ -36,7 +37,7 @@
 import type { ParameterArena } from "../arena.js";
 import { isRecording, type Value } from "../engine.js";
 import { checkOptions } from "../options.js";
-import { flattenArguments, NumberBuffer } from "./arguments.js";
+import { TraceCache } from "./cache.js";
 import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
 import { encodeTape } from "./encode.js";
 import { listing, plural } from "./listing.js";
@@ -162,30 +163,13 @@ export function compile<F extends (...args: never[]) => unknown>(
   if (!Number.isInteger(maxTraces) || maxTraces < 1) {
     throw new RangeError(`compile: maxTraces must be a positive integer, got ${String(maxTraces)}`);
   }
-  const traces = new Map<string, Tape>();
-  let traceCount = 0;
-  let latest: Tape | undefined;
-  let arena: ParameterArena | undefined;
-  const scratch = new NumberBuffer();
-
   const traced = fn as unknown as (...a: unknown[]) => unknown;
-
-  function tapeFor(args: readonly unknown[]): Tape {
-    const signature = flattenArguments(args, scratch);
-    let tape = traces.get(signature);
-    if (tape) {
-      traces.delete(signature);
-      traces.set(signature, tape);
-    } else {
-      tape = trace(traced, args, fuse, constantCheck);
-      tape.verified = !verify;
-      traceCount++;
-      traces.set(signature, tape);
-      if (traces.size > maxTraces) traces.delete(traces.keys().next().value as string);
-    }
-    latest = tape;
+  const cache = new TraceCache(maxTraces, (args) => {
+    const tape = trace(traced, args, fuse, constantCheck);
+    tape.verified = !verify;
     return tape;
-  }
+  });
+  let arena: ParameterArena | undefined;
 
   const compiled = (...args: unknown[]) => {
     if (args.length < fn.length) {
@@ -193,9 +177,9 @@ export function compile<F extends (...args: never[]) => unknown>(
         `compiled function: expected ${plural(fn.length, "argument")} (numbers or arrays of numbers), got ${args.length}`,
       );
     }
-    const tape = tapeFor(args);
-    const values = tape.values;
-    values.set(scratch.data.subarray(0, scratch.length), tape.inputStart);
+    const tape = cache.tapeFor(args);
+    const { numbers } = cache;
+    tape.values.set(numbers.data.subarray(0, numbers.length), tape.inputStart);
     const result = replay(tape, arena);
     if (check) compareWithEager(traced, args, tape);
     // The first replay of a shape made outside noGrad (tracing records a graph) is verified
@@ -207,8 +191,8 @@ export function compile<F extends (...args: never[]) => unknown>(
     return result;
   };
   Object.defineProperties(compiled, {
-    traceCount: { get: () => traceCount },
-    cacheSize: { get: () => traces.size },
+    traceCount: { get: () => cache.traceCount },
+    cacheSize: { get: () => cache.size },
     arena: {
       get: () => arena,
       set: (bound: ParameterArena | undefined) => {
@@ -221,20 +205,16 @@ export function compile<F extends (...args: never[]) => unknown>(
   });
   Object.assign(compiled, {
     listing(...args: unknown[]): string {
-      if (args.length === 0) {
-        if (!latest)
-          throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
-        return listing(latest);
+      if (args.length > 0) {
+        // A shape not cached is traced for the listing alone, neither kept nor counted.
+        return listing(cache.peek(args) ?? trace(traced, args, fuse, constantCheck));
       }
-      // Looked up without touching the cache's order; a shape not cached is traced for the
-      // listing alone, neither kept nor counted.
-      const cached = traces.get(flattenArguments(args, scratch));
-      return listing(cached ?? trace(traced, args, fuse, constantCheck));
+      if (!cache.latest) {
+        throw new Error("listing(): nothing traced yet; call the compiled function (or pass arguments)");
+      }
+      return listing(cache.latest);
     },
-    clear(): void {
-      traces.clear();
-      latest = undefined;
-    },
+    clear: () => cache.clear(),
   });
   return compiled as unknown as CompiledFunction<F>;
 }
