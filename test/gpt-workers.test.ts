@@ -1,8 +1,14 @@
 // Data-parallel GPT training on worker threads: the same steps whatever the number of workers
 // (bit for bit), and the same as one thread to rounding; failures named as on one thread.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parseFlags } from "../src/cli/flags.js";
+import { GPT_TRAIN, planGPTTraining } from "../src/cli/gpt-train.js";
 import { GPT, trainGPT } from "../src/index.js";
 import { GPTWorkers } from "../src/node/gpt-workers.js";
+import { micrograd, requireBuild } from "./program.js";
 
 const CONFIG = { vocabSize: 7, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6, seed: 11 };
 const DOCUMENTS = [
@@ -80,4 +86,54 @@ describe("trainGPT on worker threads", () => {
     await pool.close();
     expect(() => pool.compute([DOCUMENTS[0]], 1)).toThrow("GPTWorkers: closed");
   });
+});
+
+describe("gpt train --workers", () => {
+  const plan = (...args: string[]) => planGPTTraining(parseFlags(GPT_TRAIN, args).values);
+
+  it("plans at most one worker per document of the batch, and none without compiling", () => {
+    expect(plan().workers).toBeUndefined();
+    expect(plan("--batch", "8", "--workers", "2").workers).toBe(2);
+    expect(plan("--batch", "2", "--workers", "4").workers).toBe(2);
+    expect(plan("--no-compile").workers).toBe(1);
+    expect(() => plan("--no-compile", "--workers", "2")).toThrow("drop --no-compile");
+    expect(() => plan("--workers", "0")).toThrow("--workers");
+  });
+
+  requireBuild();
+  it("trains the same model on 2 workers as on this thread", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "micrograd-workers-"));
+    const common = [
+      "gpt",
+      "train",
+      "--steps",
+      "3",
+      "--batch",
+      "4",
+      "--embd",
+      "8",
+      "--no-pictures",
+      "--quiet",
+    ];
+    const one = await micrograd([...common, "--workers", "1", "--out", join(dir, "one")]);
+    const two = await micrograd([...common, "--workers", "2", "--out", join(dir, "two")]);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(two.stdout).toMatch(/ms\/step, compiled, 2 workers\)/);
+    const weights = (run: string) => JSON.parse(readFileSync(join(dir, run, "model.json"), "utf8"));
+    const a = weights("one");
+    const b = weights("two");
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    const flat = (model: unknown) =>
+      JSON.stringify(model)
+        .match(/-?\d+\.\d+(e-?\d+)?/g)
+        ?.map(Number) ?? [];
+    const x = flat(a.weights ?? a);
+    const y = flat(b.weights ?? b);
+    expect(x.length).toBeGreaterThan(1000);
+    expect(y.length).toBe(x.length);
+    x.forEach((v, i) => {
+      expect(Math.abs(y[i] - v)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v)));
+    });
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import {
 } from "../gpt-train.js";
 import { loadNames } from "../node/datasets.js";
 import { MAX_FILE_BYTES, readTextFile, writeFileAtomic } from "../node/files.js";
+import { coresAvailable, GPTWorkers } from "../node/gpt-workers.js";
 import { saveGPT } from "../node/models.js";
 import { BigramModel, CharTokenizer, splitDocuments } from "../tokenizer.js";
 import { attentionSvg, lossCurveSvg, movingAverage } from "../viz/attention.js";
@@ -115,6 +116,15 @@ export const GPT_TRAIN = {
       min: 0,
       help: "seeds the weights, the shuffle and the samples (default 42)",
     },
+    workers: {
+      kind: "integer",
+      value: "N",
+      section: TRAINING,
+      min: 1,
+      help:
+        "worker threads sharing each batch (default: the cores available, at most\n" +
+        "--batch; 1 trains on this thread). The same steps whatever the number",
+    },
     "no-compile": {
       kind: "switch",
       section: TRAINING,
@@ -157,6 +167,8 @@ export interface GPTTrainPlan {
   config: { nLayer: number; nEmbd: number; nHead: number; blockSize: number };
   steps: number;
   batchSize: number;
+  /** Worker threads, or undefined for the cores available; never more than the batch. */
+  workers?: number;
   lr: number;
   seed: number;
   compile: boolean;
@@ -180,15 +192,21 @@ export function planGPTTraining(values: FlagValues<typeof GPT_TRAIN.flags>): GPT
   if (config.nEmbd % config.nHead !== 0) {
     throw new UsageError(`--embd (${config.nEmbd}) must be a multiple of --heads (${config.nHead})`);
   }
+  const compile = values["no-compile"] !== true;
+  const batchSize = values.batch ?? 1;
+  if (!compile && values.workers !== undefined && values.workers > 1) {
+    throw new UsageError("--workers replays the compiled loss on each thread; drop --no-compile to use it");
+  }
   return {
     data: values.data,
     heldOut: values["held-out"] ?? 0.1,
     config,
     steps: values.steps ?? GPT_TRAINING_DEFAULTS.steps,
-    batchSize: values.batch ?? 1,
+    batchSize,
+    workers: compile ? values.workers && Math.min(values.workers, batchSize) : 1,
     lr: values.lr ?? GPT_TRAINING_DEFAULTS.lr,
     seed: values.seed ?? 42,
-    compile: values["no-compile"] !== true,
+    compile,
     limits: limitsOf(values),
     out: values.out ?? join("out", "gpt"),
     name: values.name,
@@ -210,6 +228,7 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
   const name = plan.name ?? tokenizer.decode(test[0] ?? train[0]);
   const gpt = new GPT({ vocabSize: tokenizer.vocabSize, ...plan.config, seed: plan.seed });
   const { nLayer, nEmbd, nHead, blockSize } = plan.config;
+  const workers = Math.min(plan.workers ?? coresAvailable(), plan.batchSize);
   // One document per step makes each step's loss jump; the bar shows the average of the last 100.
   let recent: number[] = [];
   // Measured once training is done, before the files that record it; read by the summary.
@@ -221,21 +240,29 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
     announce:
       `training a GPT (${plural(nLayer, "layer")}, embd ${nEmbd}, ${nHead} heads, block ${blockSize}; ` +
       `${count(gpt.parameters().length)} parameters, vocabulary of ${tokenizer.vocabSize}) on ${count(train.length)} documents, ` +
-      `${count(test.length)} held out`,
+      `${count(test.length)} held out${workers > 1 ? `, on ${workers} worker threads` : ""}`,
     progress: { total: plan.steps, legend: GPT_PROGRESS_LEGEND },
-    train: (progress) =>
-      trainGPT(gpt, train, {
-        steps: plan.steps,
-        lr: plan.lr,
-        batchSize: plan.batchSize,
-        compile: plan.compile,
-        onStep: (record) => {
-          recent.push(record.loss);
-          if (recent.length > 100) recent = recent.slice(-100);
-          progress?.update({ step: record.step, loss: recent.reduce((a, b) => a + b, 0) / recent.length });
-          return undefined;
-        },
-      }).losses,
+    train: (progress) => {
+      const pool = workers > 1 ? new GPTWorkers(gpt, { workers, maxBatch: plan.batchSize }) : undefined;
+      try {
+        return trainGPT(gpt, train, {
+          steps: plan.steps,
+          lr: plan.lr,
+          batchSize: plan.batchSize,
+          compile: plan.compile,
+          workers: pool,
+          onStep: (record) => {
+            recent.push(record.loss);
+            if (recent.length > 100) recent = recent.slice(-100);
+            progress?.update({ step: record.step, loss: recent.reduce((a, b) => a + b, 0) / recent.length });
+            return undefined;
+          },
+        }).losses;
+      } finally {
+        // Idle workers do not hold the process; stopping them is not waited for.
+        void pool?.close();
+      }
+    },
     files: async (losses) => {
       measured = measure(gpt, tokenizer, train, test, plan);
       const renderer = plan.pictures ? await loadPictures(io) : undefined;
@@ -245,7 +272,7 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
       const { where, gptLoss, bigramLoss, samples } = measured as Measured;
       const lastLosses = movingAverage(losses, Math.min(100, losses.length));
       return (
-        `trained ${plural(losses.length, "step")} in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${plan.compile ? "compiled" : "eager"}): ` +
+        `trained ${plural(losses.length, "step")} in ${seconds.toFixed(1)} s (${((seconds * 1000) / losses.length).toFixed(1)} ms/step, ${plan.compile ? "compiled" : "eager"}${workers > 1 ? `, ${workers} workers` : ""}): ` +
         `training loss ${lastLosses[lastLosses.length - 1].toFixed(4)} (last ${Math.min(100, losses.length)} steps)\n` +
         `${where} loss per character: GPT ${gptLoss.toFixed(4)}, bigram ${bigramLoss.toFixed(4)}\n` +
         `samples (temperature ${plan.temperature}):\n${samples.map((s) => `  ${s === "" ? "(empty)" : s}\n`).join("")}`
