@@ -4,12 +4,22 @@
 // only on its length, so each length is traced once (token ids are inputs, chosen by recorded
 // selections) and every later document of that length replays the tape on typed arrays.
 import { ParameterArena } from "./arena.js";
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  checkCheckpoint,
+  type DataIdentity,
+  dataIdentity,
+  type GPTCheckpoint,
+  type TrainingPlan,
+} from "./checkpoint.js";
 import { type CompiledFunction, compile } from "./compile/index.js";
 import { isRecording, noGrad, type Value } from "./engine.js";
 import type { GPT, Token } from "./gpt.js";
-import { Adam, scheduledRate } from "./optim.js";
+import { Adam, AdamW, type Schedule, scheduledRate } from "./optim.js";
 import { checkOptions } from "./options.js";
 import { createRandom, shuffled } from "./random.js";
+import { TextWindows } from "./text.js";
 import type { CharTokenizer } from "./tokenizer.js";
 import { Trainer } from "./trainer.js";
 
@@ -22,17 +32,46 @@ export const GPT_TRAINING_DEFAULTS = {
   batchSize: 1,
 } as const;
 
+/** What a GPT trains on: documents (token ids with BOS at both ends), or running text read as windows. */
+export type GPTTrainingData = readonly (readonly number[])[] | TextWindows;
+
 export interface TrainGPTOptions {
-  /** Optimizer steps (default 1000). */
+  /** Optimizer steps (default 1000). With `time`, the steps are fitted to the budget instead. */
   steps?: number;
-  /** Starting learning rate, decaying linearly to 0 over the run (default 0.01). */
+  /** Starting learning rate (default 0.01), after the warm-up if any. */
   lr?: number;
   /** Adam's decay rates (default [0.85, 0.99]). */
   betas?: [number, number];
   eps?: number;
-  /** Documents per step, their losses averaged (default 1, as the reference). */
+  /** Documents or windows per step, their losses averaged (default 1, as the reference). */
   batchSize?: number;
-  /** Called after every step; return false to stop early. */
+  /** AdamW's decoupled weight decay (default 0: Adam, as the reference). */
+  weightDecay?: number;
+  /** Steps over which the rate climbs to `lr` before the decay (default 0). */
+  warmup?: number;
+  /** The decay after the warm-up, to 0 at the last step: "linear" (the reference's, default), "cosine", or "constant". */
+  schedule?: "linear" | "cosine" | "constant";
+  /** Clip the gradients to this global norm before each update (default: no clipping). */
+  clip?: number;
+  /** Seeds the windows drawn from running text (default 0), apart from the weights' seed. */
+  seed?: number;
+  /**
+   * Train for this many seconds of wall-clock time instead of a number of steps: the steps, and
+   * so the schedule, are fitted to the budget from the speed measured in the first seconds.
+   */
+  time?: number;
+  /** Held-out documents or text, measured every `evalEvery` steps and at the end. */
+  heldOut?: GPTTrainingData;
+  /** Steps between two measurements of the held-out loss (default: only at the end, when `heldOut` is given). */
+  evalEvery?: number;
+  /** Windows (spread evenly over held-out text) or documents (the first ones) measured each time: the same sample every time. Default 100. */
+  evalSize?: number;
+  /** Steps between two checkpoints given to `onCheckpoint` (default: none during the run). */
+  checkpointEvery?: number;
+  onCheckpoint?: (checkpoint: GPTCheckpoint) => void;
+  /** A checkpoint of this run to continue from: the same weights to the last bit as not stopping. */
+  resume?: GPTCheckpoint;
+  /** Called after every step; return false to stop early (`checkpoint()` of the result can continue it). */
   onStep?: (record: GPTStepRecord) => boolean | undefined;
   /**
    * Replay a compiled loss, traced once per document length (default true); false builds
@@ -64,6 +103,18 @@ const TRAIN_GPT_OPTIONS = {
   betas: true,
   eps: true,
   batchSize: true,
+  weightDecay: true,
+  warmup: true,
+  schedule: true,
+  clip: true,
+  seed: true,
+  time: true,
+  heldOut: true,
+  evalEvery: true,
+  evalSize: true,
+  checkpointEvery: true,
+  onCheckpoint: true,
+  resume: true,
   onStep: true,
   compile: true,
   workers: true,
@@ -71,42 +122,58 @@ const TRAIN_GPT_OPTIONS = {
 
 export interface GPTStepRecord {
   step: number;
-  /** The mean loss of the step's documents, before the update. */
+  /** The mean loss of the step's documents or windows, before the update. */
   loss: number;
   lr: number;
+  /** The held-out loss after this step, when it was measured. */
+  heldOutLoss?: number;
+  /** Seconds since training began (a resumed run counts on from its checkpoint). */
+  elapsed: number;
+  /** The steps of the whole run (with a time budget: the current estimate). */
+  steps: number;
+}
+
+export interface GPTTrainingResult {
+  losses: number[];
+  optimizer: Adam;
+  /** Every measurement of the held-out loss: after which step, and the loss. */
+  evaluations: { step: number; loss: number }[];
+  /** The steps of the whole run (fitted to the budget with `time`). */
+  steps: number;
+  /** The run as it stands, to continue later with `resume`. */
+  checkpoint(): GPTCheckpoint;
 }
 
 /**
- * Trains with Adam. Step k reads the next `batchSize` documents (token ids with BOS at both
- * ends) in order, wrapping around: shuffle them first for a fair sample.
+ * Trains with Adam (AdamW with `weightDecay`). On documents, step k reads the next
+ * `batchSize` documents in order, wrapping around: shuffle them first for a fair sample. On
+ * running text (`TextWindows`), each step draws `batchSize` windows of the block at random
+ * places and predicts every next character of each.
  */
-export function trainGPT(
-  gpt: GPT,
-  documents: readonly (readonly number[])[],
-  options: TrainGPTOptions = {},
-): { losses: number[]; optimizer: Adam } {
+export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptions = {}): GPTTrainingResult {
   checkOptions("trainGPT", options, TRAIN_GPT_OPTIONS);
-  // Option by option, so that an option given as undefined takes its default (a spread would keep the undefined).
-  const defaults = GPT_TRAINING_DEFAULTS;
-  const steps = options.steps ?? defaults.steps;
-  const lr = options.lr ?? defaults.lr;
-  const betas = options.betas ?? defaults.betas;
-  const eps = options.eps ?? defaults.eps;
-  const batchSize = options.batchSize ?? defaults.batchSize;
-  if (!Array.isArray(documents) || documents.length === 0) {
-    throw new RangeError("trainGPT: no documents to train on");
-  }
-  for (const [name, value] of [
-    ["steps", steps],
-    ["batchSize", batchSize],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`trainGPT: ${name} must be a positive integer, got ${String(value)}`);
-    }
-  }
-  checkDocuments("trainGPT", gpt, documents);
-  const optimizer = new Adam(gpt.parameters(), { lr, betas, eps });
-  const schedule = { kind: "linear", endFactor: 0 } as const;
+  const plan = trainingPlan(options);
+  const { batchSize } = plan;
+  const block = gpt.config.blockSize;
+  const source = trainingSource("trainGPT", gpt, data, plan.seed);
+  const heldOutSample = options.heldOut === undefined ? undefined : evaluationSample(gpt, options);
+  const evalEvery = checkCount("evalEvery", options.evalEvery);
+  const checkpointEvery = checkCount("checkpointEvery", options.checkpointEvery);
+  const optimizer =
+    plan.weightDecay > 0
+      ? new AdamW(gpt.parameters(), {
+          lr: plan.lr,
+          betas: plan.betas,
+          eps: plan.eps,
+          weightDecay: plan.weightDecay,
+        })
+      : new Adam(gpt.parameters(), { lr: plan.lr, betas: plan.betas, eps: plan.eps });
+  const schedule: Schedule =
+    plan.schedule === "constant"
+      ? { kind: "constant", warmup: plan.warmup }
+      : { kind: plan.schedule, endFactor: 0, ...(plan.warmup > 0 ? { warmup: plan.warmup } : {}) };
+  // Fitted to the budget once the speed is known; until then the decay has not begun.
+  let totalSteps = plan.steps ?? Number.POSITIVE_INFINITY;
   // The documents were checked up front, so a number out of range (log of a probability rounded
   // to 0, an overflow) means the weights grew without bound: the trainer's advice, a smaller
   // learning rate, names the cause.
@@ -128,35 +195,277 @@ export function trainGPT(
     arena: compiled ? (workers?.arena ?? new ParameterArena(gpt.parameters())) : undefined,
     // Shared with evaluateGPT, so that held-out documents replay the traces of training.
     compiled: options.compile === false ? undefined : compiledLoss(gpt),
-    learningRate: (step) => scheduledRate(schedule, lr, step, steps),
+    learningRate: (step) => scheduledRate(schedule, plan.lr, step, totalSteps),
+    clip: plan.clip ?? undefined,
     caller: "trainGPT",
-    steps,
+    steps: plan.steps ?? undefined,
   });
+  let elapsedBefore = 0;
+  if (options.resume !== undefined) {
+    const checkpoint = checkCheckpoint("trainGPT (resume)", options.resume, {
+      config: { ...gpt.config },
+      plan,
+      data: source.identity,
+    });
+    // The moments first: the optimizer is this run's own, so a damaged checkpoint refused
+    // there or in the weights (each checked whole before it changes anything) leaves the model as it was.
+    optimizer.loadStateDict(checkpoint.optimizer);
+    gpt.loadStateDict(checkpoint.weights);
+    trainer.step = checkpoint.step;
+    trainer.lastLoss = checkpoint.lastLoss ?? Number.NaN;
+    source.restore(checkpoint);
+    elapsedBefore = checkpoint.elapsed;
+    if (checkpoint.plan.steps !== null) totalSteps = checkpoint.plan.steps;
+  }
+  const checkpoint = (): GPTCheckpoint => ({
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    config: { ...gpt.config },
+    plan: { ...plan, steps: Number.isFinite(totalSteps) ? totalSteps : null },
+    data: source.identity,
+    step: trainer.step,
+    lastLoss: Number.isNaN(trainer.lastLoss) ? null : trainer.lastLoss,
+    elapsed: elapsedBefore + (performance.now() - started) / 1000,
+    weights: gpt.stateDict(),
+    optimizer: optimizer.stateDict(),
+    ...source.position(),
+  });
+
   const losses: number[] = [];
-  let next = 0;
-  for (let step = 0; step < steps; step++) {
-    // A batch is replayed one document at a time, each weighted by 1/batchSize, so that its
-    // gradient adds up to that of the batch's mean loss.
+  const evaluations: { step: number; loss: number }[] = [];
+  const started = performance.now();
+  const budget = plan.time === null ? undefined : new Budget(plan.time, elapsedBefore, trainer.step);
+  while (trainer.step < totalSteps && !budget?.spent()) {
+    const step = trainer.step;
+    // A batch is replayed one document or window at a time, each weighted by 1/batchSize, so
+    // that its gradient adds up to that of the batch's mean loss.
     trainer.begin();
     let sum = 0;
     if (workers) {
-      const batch = Array.from({ length: batchSize }, (_, i) => documents[(next + i) % documents.length]);
-      next = (next + batchSize) % documents.length;
+      const batch = Array.from({ length: batchSize }, () => source.next(block));
       for (const documentLoss of trainer.within(() => workers.compute(batch, 1 / batchSize)))
         sum += documentLoss;
     } else {
       for (let i = 0; i < batchSize; i++) {
-        const [, documentLoss] = trainer.accumulate(seen(gpt, documents[next]), 1 / batchSize);
+        const [, documentLoss] = trainer.accumulate(source.next(block), 1 / batchSize);
         sum += documentLoss.data;
-        next = (next + 1) % documents.length;
       }
     }
     const loss = batchSize === 1 ? sum : sum * (1 / batchSize);
     trainer.update(loss);
     losses.push(loss);
-    if (options.onStep?.({ step, loss, lr: optimizer.lr }) === false) break;
+    if (budget) totalSteps = budget.fit(trainer.step, totalSteps);
+    const record: GPTStepRecord = {
+      step,
+      loss,
+      lr: optimizer.lr,
+      elapsed: 0,
+      steps: Number.isFinite(totalSteps) ? totalSteps : 0,
+    };
+    const last = trainer.step >= totalSteps || (budget?.spent() ?? false);
+    if (heldOutSample && ((evalEvery !== undefined && trainer.step % evalEvery === 0) || last)) {
+      record.heldOutLoss = evaluateGPT(gpt, heldOutSample, { compile: options.compile });
+      evaluations.push({ step, loss: record.heldOutLoss });
+    }
+    record.elapsed = elapsedBefore + (performance.now() - started) / 1000;
+    if (checkpointEvery !== undefined && trainer.step % checkpointEvery === 0)
+      options.onCheckpoint?.(checkpoint());
+    if (options.onStep?.(record) === false) break;
   }
-  return { losses, optimizer };
+  return {
+    losses,
+    optimizer,
+    evaluations,
+    steps: Number.isFinite(totalSteps) ? totalSteps : trainer.step,
+    checkpoint,
+  };
+}
+
+/** The run's settings with their defaults, checked: what a checkpoint must agree with. */
+function trainingPlan(options: TrainGPTOptions): TrainingPlan {
+  // Option by option, so that an option given as undefined takes its default (a spread would keep the undefined).
+  const defaults = GPT_TRAINING_DEFAULTS;
+  const time = options.time ?? null;
+  if (time !== null) {
+    if (!(typeof time === "number" && time > 0 && Number.isFinite(time))) {
+      throw new RangeError(`trainGPT: time must be a number of seconds > 0, got ${String(time)}`);
+    }
+    if (options.steps !== undefined) {
+      throw new RangeError(
+        "trainGPT: give steps or time, not both (with time, the steps are fitted to the budget)",
+      );
+    }
+  }
+  const plan: TrainingPlan = {
+    steps: time === null ? (options.steps ?? defaults.steps) : null,
+    lr: options.lr ?? defaults.lr,
+    betas: options.betas ?? [...defaults.betas],
+    eps: options.eps ?? defaults.eps,
+    batchSize: options.batchSize ?? defaults.batchSize,
+    weightDecay: options.weightDecay ?? 0,
+    warmup: options.warmup ?? 0,
+    schedule: options.schedule ?? "linear",
+    clip: options.clip ?? null,
+    seed: options.seed ?? 0,
+    time,
+  };
+  for (const name of ["steps", "batchSize"] as const) {
+    const value = plan[name];
+    if (value !== null && (!Number.isInteger(value) || value < 1)) {
+      throw new RangeError(`trainGPT: ${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (!Number.isInteger(plan.warmup) || plan.warmup < 0) {
+    throw new RangeError(`trainGPT: warmup must be an integer >= 0 (steps), got ${String(plan.warmup)}`);
+  }
+  if (plan.steps !== null && plan.warmup >= plan.steps) {
+    throw new RangeError(
+      `trainGPT: warmup (${plan.warmup} steps) must be shorter than the run (${plan.steps} steps)`,
+    );
+  }
+  if (!["linear", "cosine", "constant"].includes(plan.schedule)) {
+    throw new RangeError(
+      `trainGPT: schedule must be "linear", "cosine" or "constant", got ${JSON.stringify(plan.schedule)}`,
+    );
+  }
+  if (!(typeof plan.weightDecay === "number" && plan.weightDecay >= 0 && Number.isFinite(plan.weightDecay))) {
+    throw new RangeError(
+      `trainGPT: weightDecay must be a finite number >= 0, got ${String(plan.weightDecay)}`,
+    );
+  }
+  if (!Number.isInteger(plan.seed))
+    throw new RangeError(`trainGPT: seed must be an integer, got ${String(plan.seed)}`);
+  return plan;
+}
+
+function checkCount(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new RangeError(`trainGPT: ${name} must be a positive integer (steps), got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Where the sequences of each step come from, and how far it has got (for checkpoints). */
+interface TrainingSource {
+  identity: DataIdentity;
+  /** The next document, or a fresh random window of `block` predictions. */
+  next(block: number): readonly number[];
+  position(): { random: number; position: number };
+  restore(checkpoint: { random: number; position: number }): void;
+}
+
+function trainingSource(caller: string, gpt: GPT, data: GPTTrainingData, seed: number): TrainingSource {
+  const random = createRandom(seed);
+  if (data instanceof TextWindows) {
+    checkText(caller, gpt, data, "training");
+    return {
+      identity: dataIdentity("text", [data.ids], data.length),
+      next: (block) => data.random(block, random),
+      position: () => ({ random: random.state, position: 0 }),
+      restore: (checkpoint) => {
+        random.state = checkpoint.random;
+      },
+    };
+  }
+  if (!Array.isArray(data) || data.length === 0) throw new RangeError(`${caller}: no documents to train on`);
+  checkDocuments(caller, gpt, data);
+  let next = 0;
+  return {
+    identity: dataIdentity("documents", data, data.length),
+    next: () => {
+      const doc = seen(gpt, data[next]);
+      next = (next + 1) % data.length;
+      return doc;
+    },
+    position: () => ({ random: random.state, position: next }),
+    restore: (checkpoint) => {
+      if (
+        !Number.isInteger(checkpoint.position) ||
+        checkpoint.position < 0 ||
+        checkpoint.position >= data.length
+      ) {
+        throw new RangeError(
+          `${caller}: the checkpoint is damaged: position ${checkpoint.position} is not a document`,
+        );
+      }
+      next = checkpoint.position;
+    },
+  };
+}
+
+/** The fixed held-out sample: windows spread evenly over held-out text, or the first documents. */
+function evaluationSample(gpt: GPT, options: TrainGPTOptions): readonly (readonly number[])[] {
+  const size = options.evalSize ?? 100;
+  if (!(Number.isInteger(size) && size >= 1)) {
+    throw new RangeError(`trainGPT: evalSize must be a positive integer, got ${String(size)}`);
+  }
+  const heldOut = options.heldOut;
+  if (heldOut instanceof TextWindows) {
+    checkText("trainGPT", gpt, heldOut, "held-out");
+    return heldOut.spread(size, gpt.config.blockSize);
+  }
+  if (!Array.isArray(heldOut) || heldOut.length === 0)
+    throw new RangeError("trainGPT: no held-out documents");
+  checkDocuments("trainGPT (heldOut)", gpt, heldOut);
+  return heldOut.slice(0, size);
+}
+
+/** Running text holds at least one window of the block, every id of the model's vocabulary. */
+function checkText(caller: string, gpt: GPT, text: TextWindows, part: string): void {
+  const { blockSize, vocabSize } = gpt.config;
+  if (text.count(blockSize) < 1) {
+    throw new RangeError(
+      `${caller}: the ${part} text has ${text.length} characters; a window of the block (${blockSize}) needs ${blockSize + 1}: use a smaller block or more text`,
+    );
+  }
+  const bad = text.ids.findIndex((id) => id >= vocabSize);
+  if (bad >= 0) {
+    throw new RangeError(
+      `${caller}: the ${part} text has token ${text.ids[bad]} at ${bad}, not an id in 0..${vocabSize - 1}`,
+    );
+  }
+}
+
+/**
+ * A wall-clock budget: the run's steps fitted to it from the measured speed (held-out
+ * measurements included), once the first steps (which trace the compiled loss) are past, and
+ * fitted again each time another twentieth of the budget is spent, until the last tenth.
+ */
+class Budget {
+  private readonly started = performance.now();
+  /** Where the speed is measured from: after the first steps. */
+  private from: { time: number; step: number } | undefined;
+  private nextFit: number;
+
+  constructor(
+    private readonly seconds: number,
+    private readonly spentBefore: number,
+    private readonly firstStep: number,
+  ) {
+    this.nextFit = spentBefore + Math.min(0.05 * seconds, 10);
+  }
+
+  private elapsed(now = performance.now()): number {
+    return this.spentBefore + (now - this.started) / 1000;
+  }
+
+  spent(): boolean {
+    return this.elapsed() >= this.seconds;
+  }
+
+  /** The steps the budget allows, given `done` steps so far and the current estimate. */
+  fit(done: number, current: number): number {
+    const now = performance.now();
+    if (this.from === undefined) {
+      if (done - this.firstStep >= 3) this.from = { time: now, step: done };
+      return current;
+    }
+    const elapsed = this.elapsed(now);
+    if (elapsed < this.nextFit || elapsed > 0.9 * this.seconds || done === this.from.step) return current;
+    this.nextFit = elapsed + 0.05 * this.seconds;
+    const perStep = (now - this.from.time) / 1000 / (done - this.from.step);
+    return done + Math.max(1, Math.floor((this.seconds - elapsed) / perStep));
+  }
 }
 
 /**

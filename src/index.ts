@@ -2,6 +2,13 @@
 
 export { ParameterArena } from "./arena.js";
 export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type DataIdentity,
+  type GPTCheckpoint,
+  type TrainingPlan,
+} from "./checkpoint.js";
+export {
   type Compiled,
   type CompiledFunction,
   CompiledValue,
@@ -44,6 +51,8 @@ export {
   evaluateGPT,
   GPT_TRAINING_DEFAULTS,
   type GPTStepRecord,
+  type GPTTrainingData,
+  type GPTTrainingResult,
   type SampleOptions,
   sampleText,
   splitDocumentsForTraining,
@@ -81,6 +90,8 @@ export {
 export {
   Adam,
   type AdamOptions,
+  type AdamState,
+  AdamW,
   OPTIMIZER_NAMES,
   type Optimizer,
   type OptimizerName,
@@ -90,7 +101,7 @@ export {
   scheduledRate,
 } from "./optim.js";
 export { checkOptions, type OptionKeys } from "./options.js";
-export { createRandom, gaussian, type Random, shuffled } from "./random.js";
+export { createRandom, gaussian, type Random, type SeededRandom, shuffled } from "./random.js";
 export {
   type GPTModelFile,
   gptFromJSON,
@@ -103,6 +114,7 @@ export {
   modelFromJSON,
   modelToJSON,
 } from "./serialize.js";
+export { type TextDataset, TextWindows, textDataset } from "./text.js";
 export { BigramModel, CharTokenizer, splitDocuments } from "./tokenizer.js";
 export {
   accuracy,

@@ -92,8 +92,18 @@ export interface AdamOptions {
   /** Decay rates of the running means of the gradient and of its square. */
   betas?: [number, number];
   eps?: number;
-  /** L2 added to the gradient (as in torch.optim.Adam), not decoupled. */
+  /**
+   * Adam: L2 added to the gradient (as in torch.optim.Adam). AdamW: decoupled, each weight
+   * shrunk by lr · weightDecay of itself before the update (as torch.optim.AdamW; default 0.01).
+   */
   weightDecay?: number;
+}
+
+/** Adam's running moments and count of steps as plain numbers: what a checkpoint keeps. */
+export interface AdamState {
+  step: number;
+  m: number[];
+  v: number[];
 }
 
 /** Adam (Kingma & Ba, 2015) with bias correction, as torch.optim.Adam. */
@@ -106,25 +116,29 @@ export class Adam implements Optimizer {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
   private t = 0;
+  /** AdamW's decay, apart from the gradient, instead of Adam's L2 in it. */
+  private readonly decoupled: boolean;
+  private readonly name: string;
 
   constructor(parameters: readonly Value[], options: AdamOptions = {}) {
-    this.parameters = checkParameters("Adam", parameters);
+    const decoupled = new.target === AdamW;
+    const name = decoupled ? "AdamW" : "Adam";
+    this.decoupled = decoupled;
+    this.name = name;
+    this.parameters = checkParameters(name, parameters);
     const {
       lr = 0.001,
       betas = [0.9, 0.999],
       eps = 1e-8,
-      weightDecay = 0,
-    } = checkOptions("Adam", options, { lr: true, betas: true, eps: true, weightDecay: true });
-    this.lr = checkRate("Adam", lr);
+      weightDecay = decoupled ? 0.01 : 0,
+    } = checkOptions(name, options, { lr: true, betas: true, eps: true, weightDecay: true });
+    this.lr = checkRate(name, lr);
     if (!Array.isArray(betas) || betas.length !== 2)
-      throw new TypeError("Adam: betas must be [beta1, beta2]");
-    this.betas = [
-      checkRange("Adam", "betas[0]", betas[0], 0, 1),
-      checkRange("Adam", "betas[1]", betas[1], 0, 1),
-    ];
+      throw new TypeError(`${name}: betas must be [beta1, beta2]`);
+    this.betas = [checkRange(name, "betas[0]", betas[0], 0, 1), checkRange(name, "betas[1]", betas[1], 0, 1)];
     // eps > 0: with eps = 0, a weight whose gradient is 0 would become 0 / 0.
-    this.eps = checkRange("Adam", "eps", eps, Number.MIN_VALUE, Number.POSITIVE_INFINITY);
-    this.weightDecay = checkRange("Adam", "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
+    this.eps = checkRange(name, "eps", eps, Number.MIN_VALUE, Number.POSITIVE_INFINITY);
+    this.weightDecay = checkRange(name, "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
     this.m = new Float64Array(this.parameters.length);
     this.v = new Float64Array(this.parameters.length);
   }
@@ -140,14 +154,14 @@ export class Adam implements Optimizer {
       const { data, grad } = checked;
       for (let i = 0; i < data.length; i++)
         data[i] = this.update(i, grad[i], data[i], correction1, correction2);
-      checkFiniteArena("Adam", checked);
+      checkFiniteArena(this.name, checked);
       return;
     }
     for (let i = 0; i < parameters.length; i++) {
       const p = parameters[i];
       p.data = this.update(i, p.grad, p.data, correction1, correction2);
     }
-    checkFinite("Adam", parameters);
+    checkFinite(this.name, parameters);
   }
 
   /** Parameter i's next value, from its gradient and value, given this step's bias corrections. */
@@ -155,16 +169,56 @@ export class Adam implements Optimizer {
     const { m, v, eps, betas } = this;
     const beta1 = betas[0];
     const beta2 = betas[1];
-    const g = grad + this.weightDecay * value;
+    const g = this.decoupled ? grad : grad + this.weightDecay * value;
     m[i] = beta1 * m[i] + (1 - beta1) * g;
     v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-    return value - (this.lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
+    const start = this.decoupled ? value * (1 - this.lr * this.weightDecay) : value;
+    return start - (this.lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
   }
 
   zeroGrad(): void {
     for (const p of this.parameters) p.grad = 0;
   }
+
+  /** The moments and the count of steps, copied. */
+  stateDict(): AdamState {
+    return { step: this.t, m: Array.from(this.m), v: Array.from(this.v) };
+  }
+
+  /** Continues from a state of `stateDict()`: checked whole before anything changes. */
+  loadStateDict(state: unknown): void {
+    const where = `${this.name}.loadStateDict`;
+    const given = state as Partial<AdamState> | null;
+    const n = this.parameters.length;
+    if (typeof given !== "object" || given === null) {
+      throw new TypeError(`${where}: expected { step, m, v }, got ${String(state)}`);
+    }
+    if (typeof given.step !== "number" || !Number.isInteger(given.step) || given.step < 0) {
+      throw new RangeError(`${where}: step must be an integer >= 0, got ${String(given.step)}`);
+    }
+    for (const key of ["m", "v"] as const) {
+      const moments = given[key];
+      if (!Array.isArray(moments) || moments.length !== n) {
+        const got = Array.isArray(moments) ? `${moments.length}` : typeof moments;
+        throw new RangeError(`${where}: ${key} must hold one number per parameter (${n}), got ${got}`);
+      }
+      const bad = moments.findIndex(
+        (x) => typeof x !== "number" || !Number.isFinite(x) || (key === "v" && x < 0),
+      );
+      if (bad >= 0)
+        throw new RangeError(`${where}: ${key}[${bad}] is ${String(moments[bad])}, not a valid moment`);
+    }
+    this.t = given.step;
+    this.m.set(given.m as number[]);
+    this.v.set(given.v as number[]);
+  }
 }
+
+/**
+ * Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as torch.optim.AdamW: each
+ * step shrinks every weight by lr · weightDecay of itself, then takes Adam's step.
+ */
+export class AdamW extends Adam {}
 
 export type OptimizerName = "sgd" | "adam";
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam"];
@@ -172,24 +226,31 @@ export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam"];
 /**
  * How the learning rate changes over training, as a factor of the starting rate:
  * `linear` goes from 1 to `endFactor` (the demo: 1.0 → 0.1), `step` multiplies by `gamma`
- * every `stepSize` steps, `cosine` follows half a cosine down to `endFactor`.
+ * every `stepSize` steps, `cosine` follows half a cosine down to `endFactor`. With `warmup`
+ * W, the rate first climbs linearly over W steps (lr/W, 2·lr/W, …, lr), and the schedule
+ * then runs over the remaining steps (as nanoGPT's warm-up then cosine decay).
  */
-export type Schedule =
+export type Schedule = (
   | { kind: "constant" }
   | { kind: "linear"; endFactor: number }
   | { kind: "step"; stepSize: number; gamma: number }
-  | { kind: "cosine"; endFactor?: number };
+  | { kind: "cosine"; endFactor?: number }
+) & { warmup?: number };
 
 /** The learning rate at `step` (0-based) of `totalSteps`, for a starting rate `lr`. */
 export function scheduledRate(schedule: Schedule, lr: number, step: number, totalSteps: number): number {
-  const progress = totalSteps > 0 ? step / totalSteps : 0;
+  const warmup = schedule.warmup ?? 0;
+  if (step < warmup) return (lr * (step + 1)) / warmup;
+  const after = step - warmup;
+  const remaining = totalSteps - warmup;
+  const progress = remaining > 0 ? after / remaining : 0;
   switch (schedule.kind) {
     case "constant":
       return lr;
     case "linear":
       return lr * (1 - (1 - schedule.endFactor) * progress);
     case "step":
-      return lr * schedule.gamma ** Math.floor(step / schedule.stepSize);
+      return lr * schedule.gamma ** Math.floor(after / schedule.stepSize);
     case "cosine": {
       const end = schedule.endFactor ?? 0;
       return lr * (end + ((1 - end) * (1 + Math.cos(Math.PI * progress))) / 2);
@@ -199,6 +260,16 @@ export function scheduledRate(schedule: Schedule, lr: number, step: number, tota
 
 /** Checks a schedule from outside the type system (a CLI flag, a JSON file). */
 export function checkSchedule(where: string, schedule: unknown): Schedule {
+  const s = schedule as Record<string, unknown> | null;
+  const warmup = s?.warmup;
+  if (warmup === undefined) return checkDecay(where, s);
+  if (typeof warmup !== "number" || !Number.isInteger(warmup) || warmup < 0) {
+    throw new RangeError(`${where}: schedule.warmup must be an integer >= 0 (steps), got ${String(warmup)}`);
+  }
+  return { ...checkDecay(where, s), warmup };
+}
+
+function checkDecay(where: string, schedule: unknown): Schedule {
   const s = schedule as Record<string, unknown> | null;
   const factor = (name: string, x: unknown) => checkRange(where, `schedule.${name}`, x, 0, 1, true);
   switch (s?.kind) {

@@ -38,6 +38,11 @@ export interface TrainerOptions<F extends LossFunction> {
   compileOptions?: CompileOptions;
   /** A compiled form of `loss` made elsewhere, to share its traces (with evaluation, say). */
   compiled?: CompiledFunction<F>;
+  /**
+   * Clip by global norm: before each update, when the gradients of all the parameters taken as
+   * one vector are longer than `clip`, they are scaled to that length (torch's clip_grad_norm_).
+   */
+  clip?: number;
   /** The learning rate of step `step` (0-based); without it the optimizer's rate stays as it is. */
   learningRate?: (step: number) => number;
   /** Who trains, the first word of the messages ("fit", "trainGPT"). */
@@ -72,6 +77,8 @@ export class Trainer<F extends LossFunction> {
   step = 0;
   /** The loss of the last completed step (NaN before the first). */
   lastLoss = Number.NaN;
+  /** The global norm of the last step's gradients, before clipping (measured only when clipping). */
+  gradientNorm = Number.NaN;
   private compiledLoss: CompiledFunction<F> | undefined;
   private readonly options: TrainerOptions<F>;
   /** The rate before any schedule, the one to name in advice. */
@@ -85,6 +92,12 @@ export class Trainer<F extends LossFunction> {
     this.compile = options.compile !== false;
     this.compiledLoss = options.compiled;
     this.startingRate = options.optimizer.lr;
+    const { clip } = options;
+    if (clip !== undefined && !(typeof clip === "number" && clip > 0 && Number.isFinite(clip))) {
+      throw new RangeError(
+        `${options.caller ?? "Trainer"}: clip must be a positive finite number, got ${String(clip)}`,
+      );
+    }
   }
 
   /** The compiled loss, made at its first use. */
@@ -148,6 +161,7 @@ export class Trainer<F extends LossFunction> {
       this.guard(true, () => {
         const rate = this.options.learningRate;
         if (rate) this.optimizer.lr = rate(this.step);
+        if (this.options.clip !== undefined) this.clipGradients(this.options.clip, arena);
         this.optimizer.step(arena);
       });
     } finally {
@@ -163,6 +177,22 @@ export class Trainer<F extends LossFunction> {
     const result = this.accumulate(...args);
     this.update(firstOutput(result).data);
     return result;
+  }
+
+  /** Scales the step's gradients (the arena's, when the step is on one) to at most `clip` long. */
+  private clipGradients(clip: number, arena: ParameterArena | undefined): void {
+    const parameters = this.optimizer.parameters;
+    let squares = 0;
+    if (arena) for (const g of arena.grad) squares += g * g;
+    else for (const p of parameters) squares += p.grad * p.grad;
+    const norm = Math.sqrt(squares);
+    this.gradientNorm = norm;
+    if (!Number.isFinite(norm)) throw new RangeError(`the gradients' norm is ${norm}`);
+    // The 1e-6 keeps a norm of about `clip` from dividing by nearly nothing, as torch does.
+    const factor = clip / (norm + 1e-6);
+    if (factor >= 1) return;
+    if (arena) for (let i = 0; i < arena.grad.length; i++) arena.grad[i] *= factor;
+    else for (const p of parameters) p.grad *= factor;
   }
 
   /**
