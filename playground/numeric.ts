@@ -1,7 +1,7 @@
 // The network's forward pass on plain numbers. Painting the decision boundary asks for
 // thousands of forward passes 30 times a second; building a graph of Values for each would
 // be a hundred times slower and is not needed, since nothing is differentiated there.
-import type { Activation, MLP } from "../src/index.js";
+import { ACTIVATION_TABLE, type Activation, type MLP } from "../src/index.js";
 import type { LayerWeights } from "./protocol.js";
 
 /** Copies an MLP's parameters into flat arrays (the order of `model.parameters()`). */
@@ -19,20 +19,9 @@ export function layerWeights(model: MLP): LayerWeights[] {
   });
 }
 
-/** The same functions as the engine's operations (leakyRelu with its default slope 0.01). */
+/** The activation's function on numbers, from the library's table. */
 export function activateNumber(z: number, activation: Activation): number {
-  switch (activation) {
-    case "relu":
-      return Math.max(z, 0);
-    case "tanh":
-      return Math.tanh(z);
-    case "sigmoid":
-      return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-    case "leakyRelu":
-      return z > 0 ? z : 0.01 * z;
-    case "linear":
-      return z;
-  }
+  return ACTIVATION_TABLE[activation].onNumber(z);
 }
 
 /** The outputs of every layer for input `x`: element 0 is `x` itself, the last is the scores. */

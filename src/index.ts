@@ -75,8 +75,10 @@ export {
   softmaxCrossEntropy,
 } from "./losses.js";
 export {
+  ACTIVATION_TABLE,
   ACTIVATIONS,
   type Activation,
+  type ActivationRule,
   activate,
   INITS,
   type Init,

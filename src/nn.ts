@@ -1,12 +1,45 @@
 // Neural networks from Values: a neuron is weights, a bias, a weighted sum and an activation;
 // a layer is neurons side by side; a multi-layer perceptron is layers one after another.
-import { type Operand, show, Value } from "./engine.js";
+import { OPERATIONS, type Op, type Operand, show, Value } from "./engine.js";
 import type { LossName } from "./losses.js";
 import { checkOptions } from "./options.js";
 import { createRandom, gaussian, type Random } from "./random.js";
 
-export type Activation = "relu" | "tanh" | "sigmoid" | "linear" | "leakyRelu";
-export const ACTIVATIONS: readonly Activation[] = ["relu", "tanh", "sigmoid", "linear", "leakyRelu"];
+/** What an activation is to each part of the library that computes it. */
+export interface ActivationRule {
+  /** On a Value, recorded in the graph (what a Neuron applies). */
+  readonly onValue: (z: Value) => Value;
+  /** On a plain number: the same function (the playground paints decision boundaries with it). */
+  readonly onNumber: (z: number) => number;
+  /** The ONNX operator that computes it and its `alpha` attribute, if any; none for linear. */
+  readonly onnx?: { readonly op: string; readonly alpha?: number };
+}
+
+/** The engine's default slope of leakyRelu, read from the engine rather than restated. */
+const LEAKY_RELU_SLOPE = -new Value(-1).leakyRelu().data;
+
+/** An activation that is one operation of the engine's table (its second operand a constant). */
+function fromOperation(
+  op: Op,
+  onValue: (z: Value) => Value,
+  second = 0,
+  alpha?: number,
+): Required<ActivationRule> {
+  return { onValue, onNumber: (z) => op.forward(z, second), onnx: { op: op.onnx as string, alpha } };
+}
+
+/** Every activation a layer can have, by name. */
+export const ACTIVATION_TABLE = {
+  relu: fromOperation(OPERATIONS.relu, (z) => z.relu()),
+  tanh: fromOperation(OPERATIONS.tanh, (z) => z.tanh()),
+  sigmoid: fromOperation(OPERATIONS.sigmoid, (z) => z.sigmoid()),
+  linear: { onValue: (z: Value) => z, onNumber: (z: number) => z },
+  leakyRelu: fromOperation(OPERATIONS.leakyRelu, (z) => z.leakyRelu(), LEAKY_RELU_SLOPE, LEAKY_RELU_SLOPE),
+} satisfies Record<string, ActivationRule>;
+
+export type Activation = keyof typeof ACTIVATION_TABLE;
+/** The names of the activations. */
+export const ACTIVATIONS = Object.keys(ACTIVATION_TABLE) as readonly Activation[];
 
 /**
  * How weights start. `uniform`: U(-1, 1), as in the original micrograd. `xavier`:
@@ -27,18 +60,7 @@ export abstract class Module {
 }
 
 export function activate(z: Value, activation: Activation): Value {
-  switch (activation) {
-    case "relu":
-      return z.relu();
-    case "tanh":
-      return z.tanh();
-    case "sigmoid":
-      return z.sigmoid();
-    case "leakyRelu":
-      return z.leakyRelu();
-    case "linear":
-      return z;
-  }
+  return ACTIVATION_TABLE[activation].onValue(z);
 }
 
 export class Neuron extends Module {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../src/compile/index.js";
 import { Value } from "../src/engine.js";
-import { Layer, MLP, Neuron } from "../src/nn.js";
+import { ACTIVATION_TABLE, ACTIVATIONS, Layer, MLP, Neuron } from "../src/nn.js";
 import { createRandom, shuffled } from "../src/random.js";
 
 describe("MLP", () => {
@@ -133,5 +133,21 @@ describe("random", () => {
     expect(items).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect([...out].sort()).toEqual(items);
     expect(out).not.toEqual(items);
+  });
+});
+
+describe("ACTIVATION_TABLE", () => {
+  it("each activation's rule on numbers is its rule on Values, and its ONNX operator the engine's", () => {
+    for (const name of ACTIVATIONS) {
+      const rule = ACTIVATION_TABLE[name];
+      for (const z of [-1000, -3.5, -0.25, 0, 0.25, 3.5, 1000]) {
+        expect(rule.onNumber(z), `${name}(${z})`).toBe(rule.onValue(new Value(z)).data);
+      }
+    }
+    expect(ACTIVATIONS).toEqual(["relu", "tanh", "sigmoid", "linear", "leakyRelu"]);
+    expect(ACTIVATION_TABLE.sigmoid.onnx.op).toBe("Sigmoid");
+    expect(ACTIVATION_TABLE.leakyRelu.onnx).toEqual({ op: "LeakyRelu", alpha: 0.01 });
+    expect(ACTIVATION_TABLE.leakyRelu.onNumber(-2)).toBe(-0.02);
+    expect("onnx" in ACTIVATION_TABLE.linear).toBe(false);
   });
 });

@@ -1,9 +1,10 @@
 // A small arithmetic language for `micrograd graph --expr`: numbers, named inputs, + - * / ^,
 // unary minus, parentheses and the engine's one-argument functions, e.g. "tanh(x1*w1 + x2*w2 + b)".
-import { Value } from "../engine.js";
+import { OPERATIONS, type Op, Value } from "../engine.js";
 
-const FUNCTIONS = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softplus", "neg"] as const;
-type FunctionName = (typeof FUNCTIONS)[number];
+/** The engine's one-input operations, each a Value method of its name. */
+const FUNCTIONS = (Object.values(OPERATIONS) as Op[]).filter((op) => op.arity === 1).map((op) => op.name);
+type FunctionName = string;
 
 /** The expression could not be read; `position` is the 0-based character where reading stopped. */
 export class ExpressionError extends Error {
@@ -102,10 +103,10 @@ export function evaluateExpression(source: string, inputs: Record<string, number
         operands.push(constant(data));
         expectOperand = false;
       } else if (token.kind === "name" && tokens[at + 1].text === "(") {
-        if (!(FUNCTIONS as readonly string[]).includes(token.text)) {
+        if (!FUNCTIONS.includes(token.text)) {
           fail(`unknown function "${token.text}" (known: ${FUNCTIONS.join(", ")})`, token);
         }
-        pending.push({ kind: "open", fn: token.text as FunctionName, position: token.position });
+        pending.push({ kind: "open", fn: token.text, position: token.position });
         at++;
       } else if (token.kind === "name") {
         const leaf = leaves.get(token.text);
@@ -141,7 +142,7 @@ export function evaluateExpression(source: string, inputs: Record<string, number
         apply(top);
         top = pending.pop() as Pending;
       }
-      if (top.fn) operands.push((operands.pop() as Value)[top.fn]());
+      if (top.fn) operands.push((operands.pop() as unknown as Record<FunctionName, () => Value>)[top.fn]());
     } else if (token.kind === "end") {
       break;
     } else if (openParenthesis()) {

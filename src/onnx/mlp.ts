@@ -1,8 +1,7 @@
 // An MLP as ONNX: optional standardization, then per layer one Gemm and its activation, in
 // float32, with the scores, the class and (when the loss defines them) the probabilities.
-import { Value } from "../engine.js";
 import type { LossName } from "../losses.js";
-import { type Activation, activate, type MLP } from "../nn.js";
+import { ACTIVATION_TABLE, type Activation, type MLP } from "../nn.js";
 import { type ModelFile, type ModelMetadata, modelToJSON } from "../serialize.js";
 import { BEYOND_FLOAT32, float32s, LIBRARY_VERSION } from "./metadata.js";
 import {
@@ -157,25 +156,14 @@ function hasProbabilities(loss: LossName): boolean {
 const SCORES_DOC = "the network's outputs, as micrograd's scores()";
 const CLASS_DOC = "the predicted class index, as micrograd's predict()";
 
-/** ONNX's slope for LeakyRelu: the one the engine uses, read from the engine rather than restated. */
-const LEAKY_RELU_SLOPE = -activate(new Value(-1), "leakyRelu").data;
-
 function activationNode(
   graph: GraphBuilder,
   activation: Exclude<Activation, "linear">,
   input: string,
   output: string,
 ): string {
-  switch (activation) {
-    case "relu":
-      return graph.node("Relu", [input], output);
-    case "tanh":
-      return graph.node("Tanh", [input], output);
-    case "sigmoid":
-      return graph.node("Sigmoid", [input], output);
-    case "leakyRelu":
-      return graph.node("LeakyRelu", [input], output, [floatAttribute("alpha", LEAKY_RELU_SLOPE)]);
-  }
+  const { op, alpha } = ACTIVATION_TABLE[activation].onnx;
+  return graph.node(op, [input], output, alpha === undefined ? [] : [floatAttribute("alpha", alpha)]);
 }
 
 function metadataProps(file: ModelMetadata, loss: LossName): Record<string, string> {
