@@ -14,8 +14,8 @@ export const MEASURED_DOCUMENTS = 300;
 /** The part of the documents (or of the running text, its end) kept for measuring. */
 export const HELD_OUT = 0.1;
 
-/** The most values one document's graph may have: the trace of a larger one takes seconds and a gigabyte. */
-export const MAX_VALUES_PER_DOCUMENT = 2_000_000;
+/** The most values one document's graph may have: the trace of a larger one takes seconds and hundreds of megabytes. */
+export const MAX_VALUES_PER_DOCUMENT = 1_000_000;
 
 /**
  * About how many values the graph of one document of a full block builds: per position and

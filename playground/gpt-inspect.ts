@@ -60,7 +60,7 @@ export function inspectPrefix(
 export function principalComponents(
   matrix: readonly (readonly number[])[],
   previous?: readonly (readonly number[])[],
-): { projection: number[]; components: number[][]; explained: [number, number] } {
+): { projection: number[]; components: number[][]; mean: number[]; explained: [number, number] } {
   const n = matrix.length;
   const width = matrix[0]?.length ?? 0;
   const mean = new Array(width).fill(0);
@@ -96,10 +96,27 @@ export function principalComponents(
     components.push(new Array(width).fill(0));
     variances.push(0);
   }
-  const projection: number[] = [];
-  for (const row of centred) projection.push(dot(row, components[0]), dot(row, components[1]));
   const share = (v: number) => (total > 0 ? v / total : 0);
-  return { projection, components, explained: [share(variances[0]), share(variances[1])] };
+  return {
+    projection: project(matrix, mean, components),
+    components,
+    mean,
+    explained: [share(variances[0]), share(variances[1])],
+  };
+}
+
+/** Rows as points on two components: x0, y0, x1, y1, … after subtracting `mean`. */
+export function project(
+  rows: readonly (readonly number[])[],
+  mean: readonly number[],
+  components: readonly (readonly number[])[],
+): number[] {
+  const points: number[] = [];
+  for (const row of rows) {
+    const centred = row.map((x, j) => x - mean[j]);
+    points.push(dot(centred, components[0]), dot(centred, components[1]));
+  }
+  return points;
 }
 
 function startVector(width: number, k: number): number[] {

@@ -376,7 +376,12 @@ function drawStats(): void {
   view.loss.textContent = formatNumber(average);
   view.loss.dataset.value = Number.isFinite(average) ? String(average) : "";
   const measured = history.heldOut[history.heldOut.length - 1];
-  view.heldOut.textContent = measured ? measured[1].toFixed(3) : "–";
+  // A large model's first measurement traces every length of document: it says how far it has got.
+  const measuring = snapshot.measuring === null ? "" : ` (${Math.floor(snapshot.measuring * 100)}%)`;
+  view.heldOut.textContent = measured ? measured[1].toFixed(3) : measuring ? `measuring${measuring}` : "–";
+  view.heldOut.title = measuring
+    ? `measuring the held-out loss${measuring}`
+    : "loss per character on held-out text";
   view.heldOut.dataset.value = measured ? String(measured[1]) : "";
   view.heldOut.dataset.step = measured ? String(measured[0]) : "";
   const sps = snapshot.stepsPerSecond;

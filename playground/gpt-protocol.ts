@@ -6,7 +6,7 @@ export type TextSource = "names" | "text";
 /** Pasted text: one document per line, or running text read in windows of the block. */
 export type TextMode = "lines" | "running";
 
-/** Everything the user can set, with the reference microgpt as the defaults. */
+/** Everything the user can set. */
 export interface GPTSettings {
   source: TextSource;
   /** The pasted text (used when source is "text"). */
@@ -25,6 +25,11 @@ export interface GPTSettings {
   temperature: number;
 }
 
+/**
+ * The reference microgpt's model and Adam. Its learning rate decays to 0 over a run of known
+ * length; here it is held constant, and 4 names a step keep the constant rate's noise down
+ * (held-out after 24,000 names: about 2.26, against 2.34 one name a step).
+ */
 export const DEFAULT_GPT_SETTINGS: GPTSettings = {
   source: "names",
   text: "",
@@ -35,7 +40,7 @@ export const DEFAULT_GPT_SETTINGS: GPTSettings = {
   blockSize: 16,
   seed: 42,
   lr: 0.01,
-  batchSize: 1,
+  batchSize: 4,
   temperature: 0.5,
 };
 
@@ -79,9 +84,9 @@ export interface Inspection {
   attention: number[][][][];
   /** The likeliest next tokens, most probable first; "" is the end of the document (BOS). */
   candidates: { token: string; probability: number }[];
-  /** Each token's embedding on the first two principal components, x0, y0, x1, y1, … (BOS last). */
+  /** Each token's embedding on the characters' first two principal components, x0, y0, x1, y1, … (BOS last). */
   embedding: number[];
-  /** Share of the embeddings' variance that each of the two components explains. */
+  /** Share of the characters' embeddings' variance that each of the two components explains. */
   explained: [number, number];
 }
 
@@ -123,6 +128,8 @@ export interface GPTSnapshot {
   step: number;
   /** Documents of the next step already done (0 to 1): a step of a large batch takes a while. */
   stepProgress: number;
+  /** How much of the held-out measurement under way is done (0 to 1), or null when none is. */
+  measuring: number | null;
   parameters: number;
   stepsPerSecond: number;
   /** Training losses of the steps since the previous snapshot, beginning at step `historyStart`. */

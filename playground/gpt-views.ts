@@ -64,7 +64,7 @@ export function drawLossChart(canvas: HTMLCanvasElement, history: LossHistory, b
   yMax += margin;
   const left = 38;
   const right = width - 8;
-  const top = 8;
+  const top = 24;
   const bottom = height - 18;
   const xMax = Math.max(n, 100);
   const px = (x: number) => left + (x / xMax) * (right - left);
@@ -91,7 +91,7 @@ export function drawLossChart(canvas: HTMLCanvasElement, history: LossHistory, b
   // Each pixel column: the range of the training losses in it, and the average at its end.
   const columns = Math.max(1, Math.floor(right - left));
   const perColumn = Math.max(1, n / columns);
-  context.strokeStyle = "rgba(0, 114, 178, 0.22)";
+  context.strokeStyle = "rgba(0, 114, 178, 0.13)";
   context.lineWidth = 1;
   context.beginPath();
   for (let start = 0; start < n; start += perColumn) {
@@ -128,10 +128,6 @@ export function drawLossChart(canvas: HTMLCanvasElement, history: LossHistory, b
     context.lineTo(right, py(bigram));
     context.stroke();
     context.setLineDash([]);
-    context.fillStyle = VERMILION;
-    context.textAlign = "left";
-    context.textBaseline = "bottom";
-    context.fillText(`bigram ${bigram.toFixed(3)}`, left + 4, py(bigram) - 2);
   }
   context.fillStyle = INK;
   for (const [step, loss] of heldOut) {
@@ -139,16 +135,45 @@ export function drawLossChart(canvas: HTMLCanvasElement, history: LossHistory, b
     context.arc(px(step), py(loss), 3, 0, 2 * Math.PI);
     context.fill();
   }
-  if (heldOut.length > 0) {
-    const [step, loss] = heldOut[heldOut.length - 1];
-    context.textAlign = px(step) > right - 120 ? "right" : "left";
-    context.textBaseline = "top";
-    context.fillText(
-      `held-out ${loss.toFixed(3)}`,
-      px(step) + (context.textAlign === "right" ? -6 : 6),
-      py(loss) + 4,
-    );
+  drawLegend(context, right, 3);
+}
+
+function drawLegend(context: CanvasRenderingContext2D, right: number, top: number): void {
+  const entries: [string, (x: number, y: number) => void][] = [
+    ["moving average", (x, y) => line(context, x, y, BLUE, [])],
+    ["held-out", (x, y) => dot(context, x + 7, y, INK)],
+    ["bigram", (x, y) => line(context, x, y, VERMILION, [4, 3])],
+  ];
+  context.textAlign = "left";
+  context.textBaseline = "middle";
+  let x = right;
+  for (const [label] of entries) x -= context.measureText(label).width + 26;
+  context.fillStyle = "rgba(255, 255, 255, 0.85)";
+  context.fillRect(x - 4, top - 2, right - x + 6, 16);
+  for (const [label, mark] of entries) {
+    mark(x, top + 6);
+    context.fillStyle = INK;
+    context.fillText(label, x + 18, top + 6);
+    x += context.measureText(label).width + 26;
   }
+}
+
+function line(context: CanvasRenderingContext2D, x: number, y: number, color: string, dash: number[]): void {
+  context.strokeStyle = color;
+  context.lineWidth = 1.75;
+  context.setLineDash(dash);
+  context.beginPath();
+  context.moveTo(x, y);
+  context.lineTo(x + 14, y);
+  context.stroke();
+  context.setLineDash([]);
+}
+
+function dot(context: CanvasRenderingContext2D, x: number, y: number, color: string): void {
+  context.fillStyle = color;
+  context.beginPath();
+  context.arc(x, y, 3, 0, 2 * Math.PI);
+  context.fill();
 }
 
 /** Draws one heatmap per head of every layer into `container`, replacing what was there. */
@@ -238,7 +263,11 @@ export function drawCandidates(
   container.replaceChildren(...bars);
 }
 
-/** Each token at its place on the first two principal components of the embeddings. */
+/**
+ * Each token at its place on the characters' first two principal components, each axis
+ * scaled to fill the canvas. BOS is not a character and may lie far off: it is drawn at the
+ * edge, in its direction, when it does not fit.
+ */
 export function drawEmbedding(
   canvas: HTMLCanvasElement,
   projection: readonly number[],
@@ -250,12 +279,18 @@ export function drawEmbedding(
   const height = canvas.clientHeight;
   context.clearRect(0, 0, width, height);
   context.font = FONT;
-  let extent = 1e-9;
-  for (const v of projection) extent = Math.max(extent, Math.abs(v));
-  const pad = 16;
-  const scale = (Math.min(width, height) / 2 - pad) / extent;
+  const characters = labels.length - 1;
+  let xExtent = 1e-9;
+  let yExtent = 1e-9;
+  for (let i = 0; i < characters; i++) {
+    xExtent = Math.max(xExtent, Math.abs(projection[2 * i]));
+    yExtent = Math.max(yExtent, Math.abs(projection[2 * i + 1]));
+  }
+  const pad = 18;
   const cx = width / 2;
   const cy = height / 2;
+  const sx = (width / 2 - pad) / xExtent;
+  const sy = (height / 2 - pad) / yExtent;
   context.strokeStyle = GRID;
   context.beginPath();
   context.moveTo(pad, cy + 0.5);
@@ -269,16 +304,25 @@ export function drawEmbedding(
   context.fillText(`PC1 (${formatNumber(explained[0] * 100)}% of the variance)`, width - pad, cy - 3);
   context.textAlign = "left";
   context.textBaseline = "top";
-  context.fillText(`PC2 (${formatNumber(explained[1] * 100)}%)`, cx + 4, pad - 10);
+  context.fillText(`PC2 (${formatNumber(explained[1] * 100)}%)`, cx + 4, 2);
   context.textAlign = "center";
   context.textBaseline = "middle";
   for (let i = 0; i < labels.length; i++) {
-    const x = cx + projection[2 * i] * scale;
-    const y = cy - projection[2 * i + 1] * scale;
+    let x = projection[2 * i] * sx;
+    let y = -projection[2 * i + 1] * sy;
     const label = labels[i];
-    const vowel = "aeiouy".includes(label);
-    context.fillStyle = label === "BOS" ? VERMILION : vowel ? BLUE : INK;
-    context.font = label === "BOS" ? `bold ${FONT}` : `13px system-ui, sans-serif`;
-    context.fillText(label === "BOS" ? "BOS" : tokenLabel(label), x, y);
+    if (label === "BOS") {
+      // Shrunk towards the centre until it fits: its direction is kept.
+      const overflow = Math.max(Math.abs(x) / (cx - pad), Math.abs(y) / (cy - pad), 1);
+      x /= overflow;
+      y /= overflow;
+      context.fillStyle = VERMILION;
+      context.font = `bold ${FONT}`;
+      context.fillText(overflow > 1 ? "BOS →" : "BOS", cx + x, cy + y);
+      continue;
+    }
+    context.fillStyle = "aeiouy".includes(label) ? BLUE : INK;
+    context.font = "13px system-ui, sans-serif";
+    context.fillText(tokenLabel(label), cx + x, cy + y);
   }
 }

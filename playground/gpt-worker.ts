@@ -18,7 +18,7 @@ import {
   type Value,
 } from "../src/index.js";
 import { DataProblem, type PreparedData, prepareData, randomWindow } from "./gpt-data.js";
-import { inspectPrefix, principalComponents } from "./gpt-inspect.js";
+import { inspectPrefix, principalComponents, project } from "./gpt-inspect.js";
 import {
   DEFAULT_GPT_SETTINGS,
   type FromGPTWorker,
@@ -43,6 +43,14 @@ const BETAS: [number, number] = [0.85, 0.99];
 /** A document's loss weighted by its share of the batch (the gradient it sends), and the loss. */
 type DocumentLoss = CompiledFunction<(tokens: readonly Value[], weight: Value) => [Value, Value]>;
 
+/** The held-out loss of the weights of `step`: the per-character sum and count of the documents so far. */
+interface Measurement {
+  step: number;
+  next: number;
+  sum: number;
+  count: number;
+}
+
 interface State {
   settings: GPTSettings;
   data: PreparedData;
@@ -64,6 +72,8 @@ interface State {
   historyStart: number;
   historyLoss: number[];
   heldOut: [number, number][];
+  /** The held-out measurement under way, a few documents at a time (training waits for it). */
+  measurement: Measurement | null;
   measuredStep: number;
   sampleSeed: number;
   sampledStep: number;
@@ -107,6 +117,7 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
     historyStart: 0,
     historyLoss: [],
     heldOut: [],
+    measurement: null,
     measuredStep: -1,
     sampleSeed: 1,
     sampledStep: -1,
@@ -170,10 +181,35 @@ function advance(s: State): boolean {
   return true;
 }
 
-function measure(s: State): void {
-  if (s.measuredStep === s.step) return;
-  s.measuredStep = s.step;
-  s.heldOut.push([s.step, evaluateGPT(s.gpt, s.data.measured)]);
+/** Starts measuring the current weights, unless they are measured or being measured. */
+function startMeasurement(s: State): void {
+  if (s.measuredStep === s.step || s.measurement?.step === s.step) return;
+  s.measurement = { step: s.step, next: 0, sum: 0, count: 0 };
+  scheduleTick();
+}
+
+/**
+ * One more held-out document of the measurement under way. A large model's first document of
+ * each length is traced, which takes a while, so the documents go one at a time like a step's.
+ */
+function advanceMeasurement(s: State, measurement: Measurement): void {
+  const doc = s.data.measured[measurement.next++];
+  const positions = Math.min(s.gpt.config.blockSize, doc.length - 1);
+  measurement.sum += evaluateGPT(s.gpt, [doc]) * positions;
+  measurement.count += positions;
+  if (measurement.next < s.data.measured.length) return;
+  s.heldOut.push([measurement.step, measurement.sum / measurement.count]);
+  s.measuredStep = measurement.step;
+  s.measurement = null;
+}
+
+/** A document of the measurement under way or, when there is none, of the training step. Returns whether a step ended. */
+function work(s: State): boolean {
+  if (s.measurement) {
+    advanceMeasurement(s, s.measurement);
+    return false;
+  }
+  return advance(s);
 }
 
 // ---- what is sent to the page ------------------------------------------------------------
@@ -199,6 +235,7 @@ function sendSnapshot(s: State): void {
       running: s.running,
       step: s.step,
       stepProgress: s.partial ? s.partial.done / s.partial.documents.length : 0,
+      measuring: s.measurement ? s.measurement.next / s.data.measured.length : null,
       parameters: s.gpt.parameters().length,
       stepsPerSecond: s.running ? stepsPerSecond : 0,
       historyStart: s.historyStart,
@@ -215,11 +252,12 @@ function sendSnapshot(s: State): void {
 function sendInspection(s: State): void {
   const { gpt, data } = s;
   const embeddings = gpt.wte.map((row) => row.map((weight) => weight.data));
-  const pca = principalComponents(embeddings, components);
+  // The components of the characters' embeddings; BOS, unlike any character, would dominate them.
+  const pca = principalComponents(embeddings.slice(0, data.tokenizer.bos), components);
   components = pca.components;
   const inspection: Inspection = {
     ...inspectPrefix(gpt, data.tokenizer, prefix, TOP_CANDIDATES),
-    embedding: pca.projection,
+    embedding: project(embeddings, pca.mean, pca.components),
     explained: pca.explained,
   };
   post({ type: "inspection", generation: s.generation, step: s.step, inspection });
@@ -235,7 +273,7 @@ function sendSamples(s: State): void {
 
 /** Everything the page shows, after a change made while paused. */
 function sendAll(s: State): void {
-  measure(s);
+  startMeasurement(s);
   sendSnapshot(s);
   sendInspection(s);
   sendSamples(s);
@@ -262,7 +300,7 @@ function scheduleTick(): void {
 tick.port1.onmessage = () => {
   tickPending = false;
   const s = state;
-  if (!s || (!s.running && !s.stepping)) return;
+  if (!s || (!s.running && !s.stepping && !s.measurement)) return;
   try {
     trainChunk(s);
   } catch (error) {
@@ -276,10 +314,11 @@ function trainChunk(s: State): void {
   const start = performance.now();
   let now = start;
   let workTime = 0;
-  // Train until the chunk is used up or one more document would make the next snapshot late.
+  // Work until the chunk is used up or one more document would make the next snapshot late.
   do {
     const before = now;
-    const stepEnded = advance(s);
+    const measuring = s.measurement !== null;
+    const stepEnded = work(s);
     now = performance.now();
     workTime = now - before;
     if (stepEnded && s.stepping) {
@@ -287,16 +326,25 @@ function trainChunk(s: State): void {
       sendAll(s);
       return;
     }
-  } while (s.running && now - start + workTime < CHUNK_MS && now + workTime < due.snapshot);
-  measureRate(s, now);
-  if (now >= due.measure) {
-    measure(s);
+    if (measuring && !s.measurement && !s.running) {
+      sendSnapshot(s);
+      return;
+    }
+  } while (
+    (s.running || s.measurement) &&
+    now - start + workTime < CHUNK_MS &&
+    now + workTime < due.snapshot
+  );
+  if (s.running) measureRate(s, now);
+  if (s.running && now >= due.measure) {
+    startMeasurement(s);
     due.measure = now + MEASURE_INTERVAL_MS;
   }
   if (now >= due.snapshot - 1) {
     sendSnapshot(s);
     due.snapshot = Math.max(due.snapshot + SNAPSHOT_INTERVAL_MS, now + SNAPSHOT_INTERVAL_MS / 2);
   }
+  if (!s.running) return;
   if (now >= due.inspection) {
     sendInspection(s);
     due.inspection = now + INSPECT_INTERVAL_MS;

@@ -235,6 +235,7 @@ describe("the GPT page", () => {
         .map((s) => (s === "" ? "(empty)" : s)),
     ).toEqual(shown);
     // The loaded weights are the trained ones: the held-out loss starts where training left it.
+    await expect.poll(() => number("#held-out"), LOADED).toBeGreaterThan(0);
     expect(await number("#held-out")).toBeLessThan(await number("#bigram"));
     await page.setInputFiles("#load-model", {
       name: "broken.json",
@@ -271,7 +272,7 @@ describe("the GPT page", () => {
     await enter("layers", "4");
     await expect
       .poll(() => page.textContent("#block-error"), LOADED)
-      .toContain("values; at most 2,000,000 here");
+      .toContain("values; at most 1,000,000 here");
     await page.screenshot({ path: join(artifacts, "gpt-field-errors.png") });
     const before = await step();
     await page.click("#step");
@@ -326,6 +327,48 @@ describe("the GPT page", () => {
       .toContain('"z" is not one of the model\'s characters');
     await page.selectOption("#source", "names");
     await expect.poll(() => page.textContent("#data-info"), LOADED).toContain("the shipped names");
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("with 2 layers of width 32 and a block of 32, shows a step's progress and pauses within it", async () => {
+    await enter("layers", "2");
+    await enter("width", "32");
+    await enter("block", "32");
+    await enter("batch", "8");
+    await expect.poll(() => page.textContent("#model-info"), LOADED).toBe("27,328 parameters");
+    await page.click("[data-testid=play]");
+    // Part of a step is done and shown while the step is still under way (its documents one by one).
+    await page.waitForFunction(
+      () => /\+\d+%$/.test(document.querySelector("#step-count")?.textContent ?? ""),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    const pauseMs = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const play = document.querySelector("#play") as HTMLButtonElement;
+          const started = performance.now();
+          play.click();
+          const check = () => {
+            if (play.textContent?.includes("Play")) resolve(performance.now() - started);
+            else requestAnimationFrame(check);
+          };
+          check();
+        }),
+    );
+    console.log(`playground GPT: 2 × 32, block 32, batch 8 paused in ${pauseMs.toFixed(0)} ms`);
+    // Within a document (a new length's first one is traced), far less than a step of eight.
+    expect(pauseMs).toBeLessThan(5000);
+    await page.screenshot({ path: join(artifacts, "gpt-heavy.png") });
+    for (const [id, value] of [
+      ["layers", "1"],
+      ["block", "16"],
+      ["width", "16"],
+      ["batch", "4"],
+    ])
+      await enter(id, value);
     expect(consoleErrors).toEqual([]);
   });
 });
