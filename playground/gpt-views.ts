@@ -180,8 +180,11 @@ function dot(context: CanvasRenderingContext2D, x: number, y: number, color: str
 export function drawAttention(container: HTMLElement, inspection: Inspection): void {
   const { attention, labels } = inspection;
   const n = labels.length;
-  const cell = Math.max(8, Math.min(22, Math.floor(160 / n)));
-  const labelWidth = 26;
+  // One row of heatmaps per layer, as wide as the panel allows.
+  const labelWidth = 16;
+  const heads = attention[0]?.length ?? 1;
+  const room = (container.clientWidth || 460) / heads - labelWidth - 12;
+  const cell = Math.max(6, Math.min(22, Math.floor(room / n)));
   const side = labelWidth + n * cell + 2;
   const ratio = window.devicePixelRatio || 1;
   const figures: HTMLElement[] = [];
@@ -196,6 +199,7 @@ export function drawAttention(container: HTMLElement, inspection: Inspection): v
       canvas.style.height = `${side}px`;
       canvas.dataset.layer = String(layer);
       canvas.dataset.head = String(head);
+      canvas.dataset.positions = String(n);
       const context = canvas.getContext("2d") as CanvasRenderingContext2D;
       context.scale(ratio, ratio);
       context.font = FONT;

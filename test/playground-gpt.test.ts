@@ -130,23 +130,19 @@ describe("the GPT page", () => {
     await prefix.pressSequentially("anna");
     await expect.poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED).toBe("anna");
     expect(await picture()).not.toBe(before);
-    // BOS and the letters read: one row per position, so a longer word draws larger heatmaps.
-    const sizes = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLCanvasElement>("[data-testid=attention] canvas")).map(
-        (c) => c.width,
-      ),
-    );
+    // BOS and the letters read: one row and column per position, in every head's map.
+    const positions = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll<HTMLCanvasElement>("[data-testid=attention] canvas")).map((c) =>
+          Number(c.dataset.positions),
+        ),
+      );
+    expect(await positions()).toEqual([5, 5, 5, 5]);
     await prefix.pressSequentially("belle");
     await expect
       .poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED)
       .toBe("annabelle");
-    const longer = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLCanvasElement>("[data-testid=attention] canvas")).map(
-        (c) => c.width,
-      ),
-    );
-    expect(longer.length).toBe(4);
-    expect(longer[0]).toBeGreaterThan(sizes[0]);
+    expect(await positions()).toEqual([10, 10, 10, 10]);
     expect(consoleErrors).toEqual([]);
   });
 
