@@ -37,7 +37,9 @@ try {
     step,
   );
   await page.fill("#prefix", "mari");
-  await page.waitForFunction(() => document.querySelector("#attention")?.getAttribute("data-prefix") === "mari");
+  await page.waitForFunction(
+    () => document.querySelector("#attention")?.getAttribute("data-prefix") === "mari",
+  );
   await page.screenshot({ path: out });
   console.log(`wrote ${out} after ${step} steps`);
 } finally {
