@@ -2,7 +2,7 @@
 // same core unchanged, and the core itself neither needs Node nor any dependency.
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..");
@@ -52,13 +52,28 @@ describe("the built package", () => {
   });
 
   it("the core imports nothing but itself: no Node built-ins, no packages", () => {
-    const core = readdirSync(join(root, "src")).filter((file) => file.endsWith(".ts") && file !== "node.ts");
-    expect(core).toContain("engine.ts");
-    for (const file of core) {
-      const source = readFileSync(join(root, "src", file), "utf8");
-      const imports = [...source.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
-      for (const path of imports) expect(path, `${file} imports ${path}`).toMatch(/^\.\/[\w-]+\.js$/);
-    }
+    // The core is src/*.ts (but node.ts) and the compiler's passes in src/compile/; each may import
+    // only another file of the core, never an extra (cli, node, viz, onnx), a built-in or a package.
+    const top = readdirSync(join(root, "src")).filter((file) => file.endsWith(".ts") && file !== "node.ts");
+    const passes = readdirSync(join(root, "src", "compile")).filter((file) => file.endsWith(".ts"));
+    expect(top).toContain("engine.ts");
+    expect(passes).toContain("index.ts");
+    const allowed = new Set([
+      ...top.map((f) => f.replace(/\.ts$/, ".js")),
+      ...passes.map((f) => `compile/${f.replace(/\.ts$/, ".js")}`),
+    ]);
+    const check = (file: string, folder: string) => {
+      const source = readFileSync(join(root, "src", folder, file), "utf8");
+      // Import and export statements only: a comment may say `from "…"` too.
+      const imports = [...source.matchAll(/^(?:import|export)\b[^;]*?\bfrom "([^"]+)"/gm)].map((m) => m[1]);
+      for (const path of imports) {
+        expect(path, `${folder}${file} imports ${path}`).toMatch(/^\.\.?\/[\w/-]+\.js$/);
+        const target = posix.normalize(posix.join(folder, path));
+        expect(allowed.has(target), `${folder}${file} imports ${path}, outside the core`).toBe(true);
+      }
+    };
+    for (const file of top) check(file, "");
+    for (const file of passes) check(file, "compile/");
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
   });
