@@ -5,7 +5,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CharTokenizer, GPT, gptToJSON } from "../src/index.js";
 import { saveGPT } from "../src/node.js";
@@ -116,6 +116,51 @@ describe("toSafetensors", () => {
     expect(() => toSafetensors(gpt, { tokenizer, dtype: "float16" as never })).toThrow(
       'toSafetensors: dtype must be float32 or float64, got "float16"',
     );
+  });
+});
+
+describe("safetensors needs no package", () => {
+  /** Every file `file` imports statically, and theirs (dynamic imports are left out: they are optional). */
+  function staticImports(file: string, seen = new Set<string>()): Set<string> {
+    for (const [, path] of readFileSync(file, "utf8").matchAll(/^(?:import|export)[^;]*? from "([^"]+)"/gm)) {
+      const target = path.startsWith(".") ? resolve(dirname(file), path.replace(/\.js$/, ".ts")) : path;
+      if (seen.has(target)) continue;
+      seen.add(target);
+      if (path.startsWith(".")) staticImports(target, seen);
+    }
+    return seen;
+  }
+
+  it("neither toSafetensors nor micrograd export loads @bufbuild/protobuf or the ONNX messages before ONNX is asked for", () => {
+    for (const file of ["src/onnx/safetensors.ts", "src/cli/export.ts"]) {
+      const imports = [...staticImports(join(root, file))];
+      expect(imports.length, file).toBeGreaterThan(2);
+      expect(
+        imports.filter((path) => /protobuf|generated|onnx\/(index|proto|gpt|mlp)\.ts$/.test(path)),
+        file,
+      ).toEqual([]);
+    }
+    expect([...staticImports(join(root, "src/onnx/index.ts"))]).toContain("@bufbuild/protobuf");
+  });
+
+  it("plain Node writes a GPT's safetensors and ONNX from the built micrograd/onnx", async () => {
+    const script = `import { CharTokenizer, GPT } from "micrograd"; import { toOnnx, toSafetensors } from "micrograd/onnx";
+      const gpt = new GPT({ vocabSize: 3, nEmbd: 4, nHead: 1, blockSize: 2, seed: 1 });
+      const tokenizer = new CharTokenizer(["a", "b"]);
+      console.log(toSafetensors(gpt, { tokenizer }).length, toOnnx(gpt, { tokenizer }) instanceof Uint8Array);`;
+    const result = await new Promise<{ stdout: string; stderr: string }>((done) => {
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: root },
+        (_error, stdout, stderr) => done({ stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe("");
+    const [size, onnx] = result.stdout.trim().split(" ");
+    expect(onnx).toBe("true");
+    // 12 + 8 + 12 + 4 × 16 + 2 × 64 weights of 4 bytes after the header.
+    expect(Number(size)).toBeGreaterThan(224 * 4);
   });
 });
 

@@ -18,7 +18,7 @@ Commands:
   train     train a network on a built-in data set or your own CSV file
   predict   classify inputs with a saved model
   graph     draw the computation graph of an expression
-  export    write a saved model as ONNX, to run in ONNX Runtime
+  export    write a saved model as ONNX (ONNX Runtime), or a GPT as safetensors (PyTorch)
   gpt       train a character-level GPT on names (or any text) and sample from it
 
 Run "micrograd <command> --help" for the options of a command.
