@@ -20,7 +20,6 @@ import { Adam, AdamW, type Schedule, scheduledRate } from "./optim.js";
 import { checkOptions } from "./options.js";
 import { createRandom, shuffled } from "./random.js";
 import { TextWindows } from "./text.js";
-import type { CharTokenizer } from "./tokenizer.js";
 import { Trainer } from "./trainer.js";
 
 /** The reference's recipe, as defaults. */
@@ -559,41 +558,7 @@ function checkDocuments(caller: string, gpt: GPT, documents: readonly (readonly 
   });
 }
 
-export interface SampleOptions {
-  /** How many samples (default 20). */
-  n?: number;
-  /** Default 0.5, as the reference. */
-  temperature?: number;
-  /** Text every sample starts with. */
-  prefix?: string;
-  seed?: number;
-}
-
-/** `n` documents sampled from the model, as text; the same seed gives the same samples. */
-export function sampleText(gpt: GPT, tokenizer: CharTokenizer, options: SampleOptions = {}): string[] {
-  const {
-    n = 20,
-    temperature = 0.5,
-    prefix = "",
-    seed,
-  } = checkOptions("sampleText", options, {
-    n: true,
-    temperature: true,
-    prefix: true,
-    seed: true,
-  });
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`sampleText: n must be an integer >= 0, got ${n}`);
-  if (tokenizer.vocabSize !== gpt.config.vocabSize) {
-    throw new RangeError(
-      `sampleText: the tokenizer has ${tokenizer.vocabSize} tokens but the model ${gpt.config.vocabSize}`,
-    );
-  }
-  const prefixIds = tokenizer.encodeText(prefix);
-  const random = createRandom(seed);
-  return Array.from({ length: n }, () =>
-    tokenizer.decode(gpt.generate({ bos: tokenizer.bos, random, temperature, prefix: prefixIds })),
-  );
-}
+export { type SampleOptions, sampleText } from "./sampling.js";
 
 /** A seeded shuffle of the documents, split into training and held-out parts (the last `heldOut` fraction). */
 export function splitDocumentsForTraining<T>(

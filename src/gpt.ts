@@ -7,10 +7,12 @@
 // (the embedding row, the target's probability) goes through Value.select, so that a traced
 // and compiled loss can be replayed for other documents of the same length.
 import { noGrad, Value } from "./engine.js";
-import { softmax as probabilitiesOf } from "./losses.js";
 import { Module } from "./nn.js";
 import { checkOptions } from "./options.js";
-import { createRandom, gaussian, type Random } from "./random.js";
+import { createRandom, gaussian } from "./random.js";
+import { type GenerateOptions, generateTokens } from "./sampling.js";
+
+export type { GenerateOptions } from "./sampling.js";
 
 // ---- configuration -------------------------------------------------------------------------
 
@@ -270,59 +272,17 @@ export class GPT extends Module {
 
   /**
    * Continues `prefix` (ids after the opening BOS) one sampled token at a time until the model
-   * emits `bos` or the block is full; returns the prefix and the sampled ids, without BOS.
-   * Lower temperatures make the likeliest tokens likelier still.
+   * emits `bos` or the block is full (or `length` tokens, sliding past the block); returns the
+   * prefix and the sampled ids, without BOS. Decoding options as sampling.ts describes them.
    */
   generate(options: GenerateOptions): number[] {
-    const {
-      bos,
-      random,
-      temperature = 1,
-      prefix = [],
-    } = checkOptions("generate", options, { bos: true, random: true, temperature: true, prefix: true });
-    const { vocabSize, blockSize } = this.config;
-    checkToken(bos, vocabSize);
-    if (!(typeof temperature === "number" && temperature > 0 && Number.isFinite(temperature))) {
-      throw new RangeError(`generate: temperature must be a number > 0, got ${String(temperature)}`);
-    }
-    if (prefix.length >= blockSize) {
-      throw new RangeError(
-        `generate: the prefix has ${prefix.length} tokens; the block (${blockSize}) leaves room for at most ${blockSize - 1}`,
-      );
-    }
-    for (const id of prefix) checkToken(id, vocabSize);
-    const out = [...prefix];
-    const cache = this.newCache();
-    return noGrad(() => {
-      let token = bos;
-      for (let position = 0; position < blockSize; position++) {
-        const logits = this.forward(token, position, cache);
-        if (position < prefix.length) {
-          token = prefix[position];
-          continue;
-        }
-        token = sampleIndex(probabilitiesOf(logits.map((l) => l.data / temperature)), random);
-        if (token === bos) break;
-        out.push(token);
-      }
-      return out;
-    });
+    return generateTokens(this, options).ids;
   }
 
   override toString(): string {
     const { vocabSize, nLayer, nEmbd, nHead, blockSize } = this.config;
     return `GPT(vocab ${vocabSize}, ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, ${nHead} heads, block ${blockSize}; ${this.params.length} parameters)`;
   }
-}
-
-export interface GenerateOptions {
-  /** The id that starts and ends a document. */
-  bos: number;
-  random: Random;
-  /** Default 1; below 1 sharpens the distribution, above 1 flattens it. */
-  temperature?: number;
-  /** Ids to start from (after BOS). */
-  prefix?: readonly number[];
 }
 
 // ---- the building blocks ---------------------------------------------------------------------
@@ -364,19 +324,6 @@ function mlp(x: readonly Value[], block: Block): Value[] {
 
 function residual(x: readonly Value[], update: readonly Value[]): Value[] {
   return update.map((u, i) => u.add(x[i]));
-}
-
-/** An index drawn with the given probabilities. */
-export function sampleIndex(probabilities: readonly number[], random: Random): number {
-  const u = random();
-  let cumulative = 0;
-  for (let i = 0; i < probabilities.length; i++) {
-    cumulative += probabilities[i];
-    if (u < cumulative) return i;
-  }
-  // Rounding can leave the total a hair below u; the last index with any probability takes it.
-  for (let i = probabilities.length - 1; i >= 0; i--) if (probabilities[i] > 0) return i;
-  return probabilities.length - 1;
 }
 
 // ---- checks ----------------------------------------------------------------------------------

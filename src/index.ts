@@ -53,8 +53,6 @@ export {
   type GPTStepRecord,
   type GPTTrainingData,
   type GPTTrainingResult,
-  type SampleOptions,
-  sampleText,
   splitDocumentsForTraining,
   type TrainGPTOptions,
   trainGPT,
@@ -104,6 +102,16 @@ export {
 } from "./optim.js";
 export { checkOptions, type OptionKeys } from "./options.js";
 export { createRandom, gaussian, type Random, type SeededRandom, shuffled } from "./random.js";
+export {
+  chooseToken,
+  type DecodingOptions,
+  type Generated,
+  generateTokens,
+  type Sample,
+  type SampleOptions,
+  sampleText,
+  sampleWithProbabilities,
+} from "./sampling.js";
 export {
   type GPTModelFile,
   gptFromJSON,

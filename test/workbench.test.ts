@@ -2,11 +2,12 @@
 // training, checkpoints that resume to the same bits, AdamW, warm-up, clipping, time budgets.
 import { describe, expect, it } from "vitest";
 import { checkCheckpoint, type GPTCheckpoint } from "../src/checkpoint.js";
-import { type Operand, Value } from "../src/engine.js";
+import { noGrad, type Operand, Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
 import { evaluateGPT, type GPTStepRecord, trainGPT } from "../src/gpt-train.js";
 import { Adam, AdamW, SGD, scheduledRate } from "../src/optim.js";
 import { createRandom } from "../src/random.js";
+import { chooseToken, sampleText, sampleWithProbabilities } from "../src/sampling.js";
 import { TextWindows, textDataset } from "../src/text.js";
 import { CharTokenizer } from "../src/tokenizer.js";
 import { Trainer } from "../src/trainer.js";
@@ -345,5 +346,105 @@ describe("training controls", () => {
     expect(() => {
       random.state = -1;
     }).toThrow("random state must be an integer");
+  });
+});
+
+describe("the sampler", () => {
+  const { tokenizer, train } = textDataset(SONNET);
+  const gpt = smallGPT(tokenizer.vocabSize, 4);
+  trainGPT(gpt, train, { steps: 30, lr: 0.02, batchSize: 4 });
+  const logitsAfter = (ids: number[]) =>
+    noGrad(() => {
+      const cache = gpt.newCache();
+      return (
+        ids
+          .map((id, position) => gpt.forward(id, position, cache))
+          .at(-1)
+          ?.map((l) => l.data) ?? []
+      );
+    });
+
+  it("greedy takes the likeliest token, whatever the seed; top-k 1 is greedy", () => {
+    const prefix = "Shall";
+    const greedy = sampleText(gpt, tokenizer, { n: 2, prefix, text: true, greedy: true, length: 6 });
+    expect(
+      sampleText(gpt, tokenizer, { n: 1, prefix, text: true, greedy: true, length: 6, seed: 9 })[0],
+    ).toBe(greedy[0]);
+    expect(greedy[1]).toBe(greedy[0]);
+    const first = logitsAfter(tokenizer.encodeText(prefix));
+    const likeliest = first.indexOf(Math.max(...first));
+    expect(greedy[0][prefix.length]).toBe(tokenizer.chars[likeliest]);
+    expect(sampleText(gpt, tokenizer, { n: 3, prefix, text: true, topK: 1, length: 6, seed: 2 })).toEqual([
+      greedy[0],
+      greedy[0],
+      greedy[0],
+    ]);
+  });
+
+  it("top-k and top-p draw only from the likeliest tokens, renormalized", () => {
+    const logits = [2, 1, 0.5, -1, 3];
+    const random = createRandom(5);
+    const seen = new Set<number>();
+    for (let i = 0; i < 300; i++) seen.add(chooseToken(logits, { topK: 2 }, random));
+    expect([...seen].sort()).toEqual([0, 4]);
+    // Probabilities ≈ 0.61, 0.22, 0.08, 0.05, 0.03 in the order 4, 0, 1, 2, 3: p = 0.8 keeps 4 and 0.
+    const nucleus = new Set<number>();
+    for (let i = 0; i < 300; i++) nucleus.add(chooseToken(logits, { topP: 0.8 }, random));
+    expect([...nucleus].sort()).toEqual([0, 4]);
+    const tiny = new Set<number>();
+    for (let i = 0; i < 50; i++) tiny.add(chooseToken(logits, { topP: 1e-9 }, random));
+    expect([...tiny]).toEqual([4]);
+    // Without filters, one random number per token as before: the reference's samples are kept.
+    expect(chooseToken(logits, {}, createRandom(3))).toBe(
+      chooseToken(logits, { topP: 1, topK: 5 }, createRandom(3)),
+    );
+  });
+
+  it("goes past the block by sliding the context, and gives each token's probability under the model", () => {
+    const [sample] = sampleWithProbabilities(gpt, tokenizer, {
+      n: 1,
+      prefix: "So",
+      text: true,
+      length: 30,
+      seed: 1,
+    });
+    expect(sample.text).toHaveLength(32);
+    expect(sample.characters).toHaveLength(30);
+    const first = logitsAfter(tokenizer.encodeText("So"));
+    const chosen = tokenizer.encodeText(sample.characters[0].character)[0];
+    const total = first.reduce((sum, l) => sum + Math.exp(l), 0);
+    expect(sample.characters[0].probability).toBeCloseTo(Math.exp(first[chosen]) / total, 12);
+    for (const { probability } of sample.characters) expect(probability).toBeGreaterThan(0);
+  });
+
+  it("a model of documents still stops at its end token, past the block too", () => {
+    const names = CharTokenizer.fromDocuments(NAMES);
+    const model = smallGPT(names.vocabSize, 2);
+    trainGPT(
+      model,
+      NAMES.map((name) => names.encode(name)),
+      { steps: 40, lr: 0.05 },
+    );
+    const samples = sampleText(model, names, { n: 20, length: 40, seed: 3 });
+    // Trained names end well before 40 characters: the end token stops each one.
+    expect(samples.some((s) => s.length < 40)).toBe(true);
+    for (const s of samples) expect(s.length).toBeLessThanOrEqual(40);
+    // Without a length, a document stops at the block, as before.
+    for (const s of sampleText(model, names, { n: 20, seed: 3, temperature: 2 }))
+      expect(s.length).toBeLessThanOrEqual(8);
+  });
+
+  it("refuses decoding options out of range, naming them", () => {
+    expect(() => sampleText(gpt, tokenizer, { topK: 0 })).toThrow(
+      "topK must be an integer >= 1 (1 is greedy), got 0",
+    );
+    expect(() => sampleText(gpt, tokenizer, { topP: 1.5 })).toThrow(
+      "topP must be a probability > 0 and <= 1, got 1.5",
+    );
+    expect(() => sampleText(gpt, tokenizer, { temperature: 0 })).toThrow(
+      "temperature must be a number > 0, got 0",
+    );
+    expect(() => sampleText(gpt, tokenizer, { text: true })).toThrow("running text starts from a prefix");
+    expect(() => sampleText(gpt, tokenizer, { length: -1 })).toThrow("length must be an integer >= 0");
   });
 });
