@@ -1,5 +1,5 @@
 // Builds the playground into a static folder (playground/dist): the two pages (the 2-D
-// classifier and the GPT), their style, the shipped names the GPT page trains on, and each
+// classifier and the GPT), their style, the shipped texts the GPT page trains on, and each
 // page's and worker's script bundled by esbuild. Graphviz (@viz-js/viz, its WebAssembly inlined
 // as base64) goes into a chunk of its own that loads the first time a graph is drawn.
 import { copyFile, mkdir, rm } from "node:fs/promises";
@@ -12,7 +12,7 @@ export const DIST_DIR = join(PLAYGROUND_DIR, "dist");
 
 const STATIC_FILES = ["index.html", "gpt.html", "style.css"];
 /** Files from the repository's data folder, fetched by the GPT page's worker. */
-const DATA_FILES = ["names.txt"];
+const DATA_FILES = ["names.txt", "tinyshakespeare.txt"];
 
 /** Builds into `outdir` (emptied first) and returns the files written, relative to it. */
 export async function buildPlayground(outdir = DIST_DIR): Promise<string[]> {

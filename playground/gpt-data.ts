@@ -1,8 +1,16 @@
-// The GPT page's data: the shipped names or a pasted text, as token ids, split into what the
-// model trains on and what measures it, with the bigram model of the training part as the
-// baseline. Pasted running text is read in windows of the block, each starting with BOS, so
-// that a model trained on it samples (and `micrograd gpt sample` reads it) as a names model does.
-import { BigramModel, CharTokenizer, splitDocuments, splitDocumentsForTraining } from "../src/index.js";
+// The GPT page's data: the shipped names, Tiny Shakespeare or a pasted text, as token ids, split
+// into what the model trains on and what measures it, with the bigram model of the training part
+// as the baseline. Running text is split and read in windows by the library's textDataset, each
+// window after BOS, so that a model of it samples (and `micrograd gpt sample` reads it) as a
+// names model does.
+import {
+  BigramModel,
+  CharTokenizer,
+  splitDocuments,
+  splitDocumentsForTraining,
+  type TextWindows,
+  textDataset,
+} from "../src/index.js";
 import type { DataInfo, GPTSettings } from "./gpt-protocol.js";
 
 /** About a megabyte of text: Tiny Shakespeare fits; tokenizing and counting it takes a moment. */
@@ -36,8 +44,8 @@ export interface PreparedData {
   tokenizer: CharTokenizer;
   /** Training documents as token ids with BOS at both ends; empty for running text. */
   documents: number[][];
-  /** The training part of running text as ids, read in windows; empty for documents. */
-  trainText: number[];
+  /** The training part of running text, read in windows; null for documents. */
+  text: TextWindows | null;
   /** The documents (or windows) every held-out measurement reads, the same each time. */
   measured: number[][];
   info: DataInfo;
@@ -46,32 +54,36 @@ export interface PreparedData {
 /** A reason the text cannot be trained on, said to the user beside the text box. */
 export class DataProblem extends Error {}
 
-/** BOS, then `blockSize` characters of running text from `start`. */
-export function windowAt(ids: readonly number[], start: number, blockSize: number, bos: number): number[] {
-  return [bos, ...ids.slice(start, start + blockSize)];
-}
-
-/** How many windows of `blockSize` characters start in `length` characters of running text. */
-export function windowCount(length: number, blockSize: number): number {
-  return Math.max(0, length - blockSize + 1);
-}
-
-/** A window of the running training text chosen with `random`. */
+/**
+ * A window of `blockSize` characters of the running training text, drawn with `random`, read
+ * after BOS: a model of running text then starts as a names model does, so that sampling (and
+ * `micrograd gpt sample`) begins it the same way.
+ */
 export function randomWindow(data: PreparedData, blockSize: number, random: () => number): number[] {
-  const start = Math.floor(random() * windowCount(data.trainText.length, blockSize));
-  return windowAt(data.trainText, start, blockSize, data.tokenizer.bos);
+  if (!data.text) throw new Error("randomWindow: the data are documents, not running text");
+  return [data.tokenizer.bos, ...data.text.random(blockSize - 1, random)];
 }
+
+/** The texts shipped with the page, fetched by the worker when first chosen. */
+export type ShippedTexts = Partial<Record<"names" | "shakespeare", string>>;
 
 /**
- * The data of `settings` (the names' text is `namesText`), ready to train a model of block
+ * The data of `settings` (a shipped text from `shipped`), ready to train a model of block
  * `blockSize` on; a text that cannot be learnt from throws a DataProblem that says why.
  */
-export function prepareData(settings: GPTSettings, namesText: string, blockSize: number): PreparedData {
+export function prepareData(settings: GPTSettings, shipped: ShippedTexts, blockSize: number): PreparedData {
+  if (settings.source === "shakespeare") {
+    const text = shipped.shakespeare;
+    if (text === undefined) throw new Error("prepareData: Tiny Shakespeare has not been read");
+    return prepareRunningText(text, blockSize, "Tiny Shakespeare, running text in windows of the block");
+  }
   const fromNames = settings.source === "names";
-  const text = (fromNames ? namesText : settings.text).replace(/\r\n?/g, "\n");
-  const running = !fromNames && settings.mode === "running";
-  checkText(text, running);
-  if (running) return prepareRunningText(text, blockSize);
+  const given = fromNames ? shipped.names : settings.text;
+  if (given === undefined) throw new Error("prepareData: the names have not been read");
+  const text = given.replace(/\r\n?/g, "\n");
+  const running = settings.mode === "running" && !fromNames;
+  if (running) return prepareRunningText(text, blockSize, "pasted running text, in windows of the block");
+  checkText(text, false);
   const lines = splitDocuments(text);
   const tokenizer = CharTokenizer.fromDocuments(lines);
   checkVocabulary(tokenizer);
@@ -85,7 +97,7 @@ export function prepareData(settings: GPTSettings, namesText: string, blockSize:
   return {
     tokenizer,
     documents: train,
-    trainText: [],
+    text: null,
     measured,
     info: {
       description: fromNames ? "the shipped names" : "pasted text, one document per line",
@@ -101,44 +113,40 @@ export function prepareData(settings: GPTSettings, namesText: string, blockSize:
   };
 }
 
-function prepareRunningText(text: string, blockSize: number): PreparedData {
-  const tokenizer = CharTokenizer.fromDocuments([text]);
-  checkVocabulary(tokenizer);
-  const ids = tokenizer.encodeText(text);
-  if (ids.length < blockSize + 1) {
+function prepareRunningText(text: string, blockSize: number, description: string): PreparedData {
+  checkText(text, true);
+  const length = Array.from(text).length;
+  if (length < blockSize + 1) {
     throw new DataProblem(
-      `The text has ${ids.length} characters; running text needs more than the block (${blockSize}): paste more, or make the block smaller.`,
+      `The text has ${length} characters; running text needs more than the block (${blockSize}): paste more, or make the block smaller.`,
     );
   }
   // The end of the text is held out, as nanoGPT does with Shakespeare; with too little of it, the
   // model is measured on training windows instead (and the page says so).
-  const split = Math.floor(ids.length * (1 - HELD_OUT));
-  const heldOutIds = ids.slice(split);
-  const measuredHeldOut = heldOutIds.length >= blockSize + 1;
-  const trainText = measuredHeldOut ? ids.slice(0, split) : ids;
-  const source = measuredHeldOut ? heldOutIds : trainText;
-  const starts = evenlySpaced(
-    Array.from({ length: windowCount(source.length, blockSize) }, (_, i) => i),
-    MEASURED_DOCUMENTS,
-  );
-  const measured = starts.map((start) => windowAt(source, start, blockSize, tokenizer.bos));
+  const { tokenizer, train, heldOut } = textDataset(text, { heldOut: HELD_OUT });
+  checkVocabulary(tokenizer);
+  const size = blockSize - 1;
+  const measuredHeldOut = heldOut.count(size) > 0;
+  const measured = (measuredHeldOut ? heldOut : train)
+    .spread(MEASURED_DOCUMENTS, size)
+    .map((window) => [tokenizer.bos, ...window]);
   // The bigram counts the pairs of the training text as the GPT reads it: windows after BOS.
   const chunks: number[][] = [];
-  for (let start = 0; start < trainText.length; start += blockSize) {
-    chunks.push(windowAt(trainText, start, blockSize, tokenizer.bos));
+  for (let start = 0; start < train.length; start += blockSize) {
+    chunks.push([tokenizer.bos, ...train.ids.subarray(start, start + blockSize)]);
   }
   const bigram = BigramModel.fit(chunks, tokenizer.vocabSize);
   return {
     tokenizer,
     documents: [],
-    trainText,
+    text: train,
     measured,
     info: {
-      description: "pasted running text, in windows of the block",
+      description,
       chars: [...tokenizer.chars],
       vocabSize: tokenizer.vocabSize,
-      trainCount: windowCount(trainText.length, blockSize),
-      heldOutCount: measuredHeldOut ? windowCount(heldOutIds.length, blockSize) : 0,
+      trainCount: train.count(size),
+      heldOutCount: heldOut.count(size),
       unit: "windows",
       measured: measured.length,
       measuredHeldOut,

@@ -206,7 +206,7 @@ for (const key of Object.keys(RULES) as NumberSetting[]) {
 controls.source.addEventListener("change", () => {
   view.textPanel.hidden = controls.source.value !== "text";
   view.textError.hidden = true;
-  if (controls.source.value === "names") {
+  if (controls.source.value !== "text") {
     settings = { ...settings, text: "" };
     applySettings();
   } else if (settings.text === "") {

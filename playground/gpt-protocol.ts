@@ -1,8 +1,8 @@
 // The messages between the GPT page (gpt-main.ts) and its training worker (gpt-worker.ts), and
 // the settings they share. Everything here is plain data, so it crosses postMessage unchanged.
 
-/** Where the documents come from. */
-export type TextSource = "names" | "text";
+/** Where the documents come from: the shipped names or Tiny Shakespeare, or pasted text. */
+export type TextSource = "names" | "shakespeare" | "text";
 /** Pasted text: one document per line, or running text read in windows of the block. */
 export type TextMode = "lines" | "running";
 

@@ -5,19 +5,21 @@
 // message queue, so Pause, Step and edits arrive while a large step is under way.
 import {
   Adam,
-  type CompiledFunction,
-  compile,
+  compiledLoss,
   createRandom,
   evaluateGPT,
   GPT,
   gptFromJSON,
   gptToJSON,
+  ParameterArena,
   type Random,
   sampleText,
   shuffled,
+  type Token,
+  Trainer,
   type Value,
 } from "../src/index.js";
-import { DataProblem, type PreparedData, prepareData, randomWindow } from "./gpt-data.js";
+import { DataProblem, type PreparedData, prepareData, randomWindow, type ShippedTexts } from "./gpt-data.js";
 import { inspectPrefix, principalComponents, project } from "./gpt-inspect.js";
 import {
   DEFAULT_GPT_SETTINGS,
@@ -41,7 +43,7 @@ const MEASURE_INTERVAL_MS = 2000;
 const BETAS: [number, number] = [0.85, 0.99];
 
 /** A document's loss weighted by its share of the batch (the gradient it sends), and the loss. */
-type DocumentLoss = CompiledFunction<(tokens: readonly Value[], weight: Value) => [Value, Value]>;
+type DocumentLoss = (tokens: readonly Token[], weight: Token) => [Value, Value];
 
 /** The held-out loss of the weights of `step`: the per-character sum and count of the documents so far. */
 interface Measurement {
@@ -55,10 +57,9 @@ interface State {
   settings: GPTSettings;
   data: PreparedData;
   gpt: GPT;
-  optimizer: Adam;
-  loss: DocumentLoss;
+  /** The library's one training loop, over the compiled loss that evaluateGPT replays too. */
+  trainer: Trainer<DocumentLoss>;
   generation: number;
-  step: number;
   running: boolean;
   /** A single step was asked for (Step): train until it is complete, then stop. */
   stepping: boolean;
@@ -82,7 +83,7 @@ interface State {
 const post = (message: FromGPTWorker, transfer: Transferable[] = []) =>
   self.postMessage(message, { transfer });
 
-let namesText = "";
+const shipped: ShippedTexts = {};
 let state: State | null = null;
 let prefix = "";
 /** The principal components last shown, so that the embedding picture keeps its orientation. */
@@ -104,10 +105,14 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
     settings,
     data,
     gpt: model,
-    optimizer: new Adam(model.parameters(), { lr: settings.lr, betas: BETAS, eps: 1e-8 }),
-    loss: compiledLoss(model),
+    trainer: new Trainer({
+      optimizer: new Adam(model.parameters(), { lr: settings.lr, betas: BETAS, eps: 1e-8 }),
+      compiled: compiledLoss(model),
+      // Compiled steps replay from and update the weights in an arena, as trainGPT's do.
+      arena: new ParameterArena(model.parameters()),
+      caller: "the GPT page",
+    }),
     generation: generation + 1,
-    step: 0,
     running: state?.running ?? false,
     stepping: false,
     order: [],
@@ -124,23 +129,11 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
   };
 }
 
-// Until the one training loop of the library takes the playground's parts, this is trainGPT's
-// compiled loss: a trace per document length, token ids as inputs.
-function compiledLoss(gpt: GPT): DocumentLoss {
-  return compile(
-    (tokens: readonly Value[], weight: Value): [Value, Value] => {
-      const loss = gpt.loss(tokens);
-      return [loss.mul(weight), loss];
-    },
-    { maxTraces: gpt.config.blockSize + 2, constantCheck: false },
-  );
-}
-
 /** The documents (or windows) of the next step. */
 function nextBatch(s: State): number[][] {
-  const { documents, trainText } = s.data;
+  const { documents, text } = s.data;
   const { batchSize, blockSize } = s.settings;
-  if (trainText.length > 0) {
+  if (text) {
     return Array.from({ length: batchSize }, () => randomWindow(s.data, blockSize, s.random));
   }
   const batch: number[][] = [];
@@ -160,31 +153,27 @@ function nextBatch(s: State): number[][] {
 
 /** One more document of the step under way; after its last, the update. Returns whether a step ended. */
 function advance(s: State): boolean {
+  const { trainer } = s;
   if (!s.partial) {
-    s.optimizer.zeroGrad();
+    trainer.begin();
     s.partial = { documents: nextBatch(s), done: 0, lossSum: 0 };
   }
   const step = s.partial;
-  const [weighted, loss] = s.loss(step.documents[step.done], 1 / step.documents.length);
-  weighted.backward();
-  if (!Number.isFinite(loss.data)) {
-    throw new Error(`the loss became ${loss.data} at step ${s.step + 1}: the steps are too large`);
-  }
+  const [, loss] = trainer.accumulate(step.documents[step.done], 1 / step.documents.length);
   step.lossSum += loss.data;
   step.done += 1;
   if (step.done < step.documents.length) return false;
-  s.optimizer.lr = s.settings.lr;
-  s.optimizer.step();
+  const mean = step.lossSum / step.documents.length;
+  trainer.update(mean);
   s.partial = null;
-  s.step += 1;
-  s.historyLoss.push(step.lossSum / step.documents.length);
+  s.historyLoss.push(mean);
   return true;
 }
 
 /** Starts measuring the current weights, unless they are measured or being measured. */
 function startMeasurement(s: State): void {
-  if (s.measuredStep === s.step || s.measurement?.step === s.step) return;
-  s.measurement = { step: s.step, next: 0, sum: 0, count: 0 };
+  if (s.measuredStep === s.trainer.step || s.measurement?.step === s.trainer.step) return;
+  s.measurement = { step: s.trainer.step, next: 0, sum: 0, count: 0 };
   scheduleTick();
 }
 
@@ -220,10 +209,10 @@ let rateWindow = { start: 0, step: 0 };
 
 function measureRate(s: State, now: number): void {
   if (now - rateWindow.start < 500) return;
-  if (rateWindow.start > 0 && s.step >= rateWindow.step) {
-    stepsPerSecond = ((s.step - rateWindow.step) * 1000) / (now - rateWindow.start);
+  if (rateWindow.start > 0 && s.trainer.step >= rateWindow.step) {
+    stepsPerSecond = ((s.trainer.step - rateWindow.step) * 1000) / (now - rateWindow.start);
   }
-  rateWindow = { start: now, step: s.step };
+  rateWindow = { start: now, step: s.trainer.step };
 }
 
 function sendSnapshot(s: State): void {
@@ -233,7 +222,7 @@ function sendSnapshot(s: State): void {
       type: "snapshot",
       generation: s.generation,
       running: s.running,
-      step: s.step,
+      step: s.trainer.step,
       stepProgress: s.partial ? s.partial.done / s.partial.documents.length : 0,
       measuring: s.measurement ? s.measurement.next / s.data.measured.length : null,
       parameters: s.gpt.parameters().length,
@@ -244,7 +233,7 @@ function sendSnapshot(s: State): void {
     },
     [historyLoss.buffer],
   );
-  s.historyStart = s.step;
+  s.historyStart = s.trainer.step;
   s.historyLoss = [];
   s.heldOut = [];
 }
@@ -260,15 +249,19 @@ function sendInspection(s: State): void {
     embedding: project(embeddings, pca.mean, pca.components),
     explained: pca.explained,
   };
-  post({ type: "inspection", generation: s.generation, step: s.step, inspection });
+  post({ type: "inspection", generation: s.generation, step: s.trainer.step, inspection });
 }
 
 function sendSamples(s: State): void {
   const { temperature } = s.settings;
   const seed = s.sampleSeed;
   const texts = sampleText(s.gpt, s.data.tokenizer, { n: SAMPLE_COUNT, temperature, seed });
-  s.sampledStep = s.step;
-  post({ type: "samples", generation: s.generation, samples: { step: s.step, seed, temperature, texts } });
+  s.sampledStep = s.trainer.step;
+  post({
+    type: "samples",
+    generation: s.generation,
+    samples: { step: s.trainer.step, seed, temperature, texts },
+  });
 }
 
 /** Everything the page shows, after a change made while paused. */
@@ -365,7 +358,7 @@ function play(s: State): void {
   due.samples = now + SAMPLE_INTERVAL_MS;
   due.measure = now + MEASURE_INTERVAL_MS;
   stepsPerSecond = 0;
-  rateWindow = { start: now, step: s.step };
+  rateWindow = { start: now, step: s.trainer.step };
   scheduleTick();
 }
 
@@ -393,7 +386,7 @@ function applySettings(s: State, settings: GPTSettings): State {
     let data = s.data;
     if (newData || newWindows || settings.blockSize !== s.settings.blockSize) {
       try {
-        data = prepareData(settings, namesText, settings.blockSize);
+        data = prepareData(settings, shipped, settings.blockSize);
       } catch (error) {
         if (!(error instanceof DataProblem)) throw error;
         post({
@@ -411,7 +404,7 @@ function applySettings(s: State, settings: GPTSettings): State {
   }
   const resample = settings.temperature !== s.settings.temperature;
   s.settings = settings;
-  s.optimizer.lr = settings.lr;
+  s.trainer.optimizer.lr = settings.lr;
   if (resample) sendSamples(s);
   return s;
 }
@@ -439,8 +432,7 @@ function load(s: State, text: string, name: string): State {
   const { nLayer, nEmbd, nHead, blockSize } = gpt.config;
   const settings = { ...s.settings, nLayer, nEmbd, nHead, blockSize };
   let data = s.data;
-  if (settings.blockSize !== s.settings.blockSize)
-    data = prepareData(settings, namesText, settings.blockSize);
+  if (settings.blockSize !== s.settings.blockSize) data = prepareData(settings, shipped, settings.blockSize);
   const next = newState(settings, data, s.generation, gpt);
   post({
     type: "loaded",
@@ -455,7 +447,7 @@ function save(s: State): void {
   const measured = evaluateGPT(s.gpt, s.data.measured);
   const notes = {
     data: s.data.info.description,
-    steps: s.step,
+    steps: s.trainer.step,
     batchSize: s.settings.batchSize,
     lr: s.settings.lr,
     seed: s.settings.seed,
@@ -465,7 +457,7 @@ function save(s: State): void {
   post({
     type: "saved",
     json: `${JSON.stringify(gptToJSON(s.gpt, s.data.tokenizer, notes))}\n`,
-    step: s.step,
+    step: s.trainer.step,
   });
 }
 
@@ -513,27 +505,40 @@ function handle(message: ToGPTWorker): void {
   else sendSnapshot(current);
 }
 
+/** The texts shipped beside the page, by name. */
+const SHIPPED_FILES = { names: "names.txt", shakespeare: "tinyshakespeare.txt" } as const;
+
+async function readShipped(name: keyof typeof SHIPPED_FILES): Promise<void> {
+  if (shipped[name] !== undefined) return;
+  const file = SHIPPED_FILES[name];
+  const response = await fetch(new URL(`./${file}`, import.meta.url));
+  if (!response.ok) throw new Error(`could not read ${file} (${response.status} ${response.statusText})`);
+  shipped[name] = await response.text();
+}
+
 async function start(): Promise<void> {
-  const response = await fetch(new URL("./names.txt", import.meta.url));
-  if (!response.ok) throw new Error(`could not read the names (${response.status} ${response.statusText})`);
-  namesText = await response.text();
+  await readShipped("names");
   state = newState(
     DEFAULT_GPT_SETTINGS,
-    prepareData(DEFAULT_GPT_SETTINGS, namesText, DEFAULT_GPT_SETTINGS.blockSize),
+    prepareData(DEFAULT_GPT_SETTINGS, shipped, DEFAULT_GPT_SETTINGS.blockSize),
     0,
   );
   sendData(state);
   sendAll(state);
 }
 
-// Messages wait for the names; each is handled in the order it came.
+// Messages wait for the names (and Tiny Shakespeare, the first time it is chosen); each is
+// handled in the order it came.
 let ready = start().catch((error) => post({ type: "error", message: (error as Error).message }));
 
 self.onmessage = (event: MessageEvent<ToGPTWorker>) => {
-  ready = ready.then(() => {
+  const message = event.data;
+  ready = ready.then(async () => {
     if (!state) return;
     try {
-      handle(event.data);
+      if (message.type === "settings" && message.settings.source === "shakespeare")
+        await readShipped("shakespeare");
+      handle(message);
     } catch (error) {
       fail(state, error);
     }

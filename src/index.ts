@@ -48,6 +48,7 @@ export {
 } from "./gpt.js";
 export {
   type BatchGradients,
+  compiledLoss,
   evaluateGPT,
   GPT_TRAINING_DEFAULTS,
   type GPTStepRecord,

@@ -8,12 +8,12 @@ import {
   DataProblem,
   MAX_TEXT_CHARACTERS,
   prepareData,
+  randomWindow,
   valuesPerDocument,
-  windowAt,
 } from "../playground/gpt-data.js";
 import { inspectPrefix, principalComponents } from "../playground/gpt-inspect.js";
 import { DEFAULT_GPT_SETTINGS, type GPTSettings } from "../playground/gpt-protocol.js";
-import { BigramModel, CharTokenizer, GPT, softmax } from "../src/index.js";
+import { BigramModel, CharTokenizer, createRandom, GPT, softmax, textDataset } from "../src/index.js";
 import { countValues } from "../src/viz/dot.js";
 
 const namesText = readFileSync(join(import.meta.dirname, "..", "data", "names.txt"), "utf8");
@@ -26,7 +26,7 @@ const pasted = (text: string, mode: GPTSettings["mode"] = "lines"): GPTSettings 
 
 describe("prepareData", () => {
   it("reads the shipped names as the command line does: 27 tokens, 10% held out, the bigram baseline", () => {
-    const data = prepareData(DEFAULT_GPT_SETTINGS, namesText, 16);
+    const data = prepareData(DEFAULT_GPT_SETTINGS, { names: namesText }, 16);
     expect(data.info.vocabSize).toBe(27);
     expect(data.info.trainCount).toBe(28_830);
     expect(data.info.heldOutCount).toBe(3_203);
@@ -44,7 +44,7 @@ describe("prepareData", () => {
   });
 
   it("reads pasted lines as documents, measuring on training lines when there are too few to hold out", () => {
-    const data = prepareData(pasted("abba\r\nbaab\n\n  abab  \n"), namesText, 16);
+    const data = prepareData(pasted("abba\r\nbaab\n\n  abab  \n"), { names: namesText }, 16);
     expect(data.tokenizer.chars).toEqual(["a", "b"]);
     expect(data.documents).toHaveLength(3);
     expect(data.info.measuredHeldOut).toBe(false);
@@ -52,21 +52,37 @@ describe("prepareData", () => {
     expect(data.measured).toHaveLength(3);
   });
 
-  it("reads running text in windows of the block, each after BOS, and holds out its end", () => {
+  it("reads running text with textDataset, in windows of the block after BOS, and holds out its end", () => {
     const text = "the cat sat on the mat. ".repeat(20);
-    const data = prepareData(pasted(text, "running"), namesText, 8);
-    const ids = new CharTokenizer(data.tokenizer.chars).encodeText(text);
-    const split = Math.floor(ids.length * 0.9);
-    expect(data.trainText).toEqual(ids.slice(0, split));
+    const data = prepareData(pasted(text, "running"), { names: namesText }, 8);
+    const { tokenizer, train, heldOut } = textDataset(text, { heldOut: 0.1 });
+    expect(data.tokenizer.chars).toEqual(tokenizer.chars);
+    expect(data.text?.ids).toEqual(train.ids);
     expect(data.documents).toEqual([]);
     expect(data.info.measuredHeldOut).toBe(true);
+    // The measured windows: BOS and 8 characters from the held-out end, the first at its start.
     for (const window of data.measured) {
       expect(window).toHaveLength(9);
-      expect(window[0]).toBe(data.tokenizer.bos);
+      expect(window[0]).toBe(tokenizer.bos);
     }
-    // The first measured window is the start of the held-out end of the text.
-    expect(data.measured[0]).toEqual(windowAt(ids.slice(split), 0, 8, data.tokenizer.bos));
-    expect(data.info.trainCount).toBe(split - 8 + 1);
+    expect(data.measured[0]).toEqual([tokenizer.bos, ...heldOut.at(0, 7)]);
+    expect(data.info.trainCount).toBe(train.length - 8 + 1);
+    const window = randomWindow(data, 8, createRandom(1));
+    expect(window[0]).toBe(tokenizer.bos);
+    expect(tokenizer.decode(window)).toHaveLength(8);
+    expect(text).toContain(tokenizer.decode(window));
+  });
+
+  it("reads Tiny Shakespeare as running text", () => {
+    const shakespeare = readFileSync(join(import.meta.dirname, "..", "data", "tinyshakespeare.txt"), "utf8");
+    const data = prepareData({ ...DEFAULT_GPT_SETTINGS, source: "shakespeare" }, { shakespeare }, 16);
+    expect(data.info.vocabSize).toBe(66);
+    expect(data.info.description).toContain("Tiny Shakespeare");
+    expect(data.info.measuredHeldOut).toBe(true);
+    expect(data.measured).toHaveLength(300);
+    // The bigram of characters: about 2.5 nats per character on Shakespeare.
+    expect(data.info.bigramLoss).toBeGreaterThan(2.3);
+    expect(data.info.bigramLoss).toBeLessThan(2.7);
   });
 
   it.each([
@@ -76,16 +92,18 @@ describe("prepareData", () => {
     ["ab\ncd\nef", "No character appears twice"],
     ["x".repeat(MAX_TEXT_CHARACTERS + 1), "at most 1,200,000 here"],
   ])("refuses %#: says %s", (text, message) => {
-    expect(() => prepareData(pasted(text), namesText, 16)).toThrow(DataProblem);
-    expect(() => prepareData(pasted(text), namesText, 16)).toThrow(message);
+    expect(() => prepareData(pasted(text), { names: namesText }, 16)).toThrow(DataProblem);
+    expect(() => prepareData(pasted(text), { names: namesText }, 16)).toThrow(message);
   });
 
   it("refuses running text shorter than a window, and more than 256 different characters", () => {
-    expect(() => prepareData(pasted("abab", "running"), namesText, 16)).toThrow(
+    expect(() => prepareData(pasted("abab", "running"), { names: namesText }, 16)).toThrow(
       "running text needs more than the block (16)",
     );
     const many = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join("");
-    expect(() => prepareData(pasted(many + many), namesText, 16)).toThrow("300 different characters");
+    expect(() => prepareData(pasted(many + many), { names: namesText }, 16)).toThrow(
+      "300 different characters",
+    );
   });
 });
 

@@ -287,7 +287,7 @@ describe("the GPT page", () => {
       await expect.poll(() => page.locator(`#${id}-error`).isHidden(), LOADED).toBe(true);
   });
 
-  it("trains on pasted text, and says why a text too large or without repeats will not do", async () => {
+  it("trains on pasted text or Tiny Shakespeare, and says why a text too large or without repeats will not do", async () => {
     await page.selectOption("#source", "text");
     const useText = async (text: string) => {
       await page.fill("#text", text);
@@ -321,8 +321,19 @@ describe("the GPT page", () => {
     await expect
       .poll(() => page.textContent("#prefix-problem"), LOADED)
       .toContain('"z" is not one of the model\'s characters');
+    // Tiny Shakespeare, fetched when first chosen, is running text of 65 characters.
+    await page.selectOption("#source", "shakespeare");
+    await expect.poll(() => page.textContent("#data-info"), LOADED).toContain("Tiny Shakespeare");
+    expect(await page.textContent("#data-info")).toContain("Vocabulary of 66");
+    await page.fill("[data-testid=prefix]", "ROMEO:");
+    await page.click("#step");
+    await expect.poll(step, LOADED).toBe(1);
+    await expect
+      .poll(() => page.getAttribute("[data-testid=attention]", "data-prefix"), LOADED)
+      .toBe("ROMEO:");
     await page.selectOption("#source", "names");
     await expect.poll(() => page.textContent("#data-info"), LOADED).toContain("the shipped names");
+    await page.fill("[data-testid=prefix]", "emma");
     expect(consoleErrors).toEqual([]);
   });
 
