@@ -716,6 +716,23 @@ describe.skipIf(missing.length > 0)(
         expect(text()).toMatch(/^u: .*BOS/m);
       });
 
+      it("trains on running text in windows, its held-out loss falling, and writes past the block", () => {
+        const bigram = numberAfter(/^bigram, held-out: ([\d.]+) per character/m);
+        expect(bigram).toBeGreaterThan(2);
+        const heldOut = [...text().matchAll(/^after +\d+ windows: held-out loss ([\d.]+)$/gm)].map((m) =>
+          Number(m[1]),
+        );
+        expect(heldOut.length).toBeGreaterThanOrEqual(3);
+        heldOut.slice(1).forEach((loss, i) => {
+          expect(loss).toBeLessThan(heldOut[i]);
+        });
+        // what the text says: still above the bigram after a few seconds
+        expect(heldOut[heldOut.length - 1]).toBeGreaterThan(bigram);
+        expect(markdown(executed["part3-next-token"])).toContain("still above the bigram's line");
+        const continued = text().slice(text().indexOf("ROMEO:\n"));
+        expect(continued.length).toBeGreaterThanOrEqual("ROMEO:\n".length + 160);
+      });
+
       it("marks samples cut at the block's end, and only those", () => {
         const lines = text()
           .split("\n")
