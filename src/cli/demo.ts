@@ -13,7 +13,7 @@ import {
   parseFlags,
   printHelp,
 } from "./flags.js";
-import { checkOutputDirectory } from "./output.js";
+import { claimOutputDirectory } from "./output.js";
 import { runTraining } from "./train-run.js";
 
 export const DEMO = {
@@ -61,7 +61,7 @@ export async function demo(args: string[], io: Io): Promise<number> {
   const { help, values } = parseFlags(DEMO, args);
   if (help) return printHelp(DEMO_HELP, io);
   const out = resolve(values.out ?? join("out", "demo"));
-  checkOutputDirectory(out);
+  claimOutputDirectory(out, "mlp");
   const { data, model } = demoSetup();
   return runTraining({
     io,

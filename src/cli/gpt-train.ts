@@ -15,6 +15,7 @@ import { coresAvailable, GPTWorkers } from "../node/gpt-workers.js";
 import { saveGPT } from "../node/models.js";
 import { BigramModel, CharTokenizer, splitDocuments } from "../tokenizer.js";
 import { attentionSvg, lossCurveSvg, movingAverage } from "../viz/attention.js";
+import { shortened } from "../viz/svg.js";
 import {
   type Command,
   checkFitsBlock,
@@ -30,7 +31,7 @@ import {
   UsageError,
 } from "./flags.js";
 import { checkGPTSizes, type Limits, limitFlags, limitsOf } from "./limits.js";
-import { checkOutputDirectory } from "./output.js";
+import { claimOutputDirectory } from "./output.js";
 import { GPT_PROGRESS_LEGEND } from "./progress.js";
 import {
   decimated,
@@ -221,7 +222,7 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
   if (help) return printHelp(helpText(GPT_TRAIN), io);
   const plan = planGPTTraining(values);
   const out = resolve(plan.out);
-  checkOutputDirectory(out);
+  claimOutputDirectory(out, "gpt");
   const { tokenizer, train, test } = loadDocuments(plan, io);
   if (plan.name !== undefined)
     checkFitsBlock("name", checkInVocabulary("name", plan.name, tokenizer), plan.config.blockSize);
@@ -396,9 +397,16 @@ function runFiles(
 
 /** Heatmaps of one block's heads reading `name` (BOS, then its characters, up to the block). */
 export function attentionPicture(gpt: GPT, tokenizer: CharTokenizer, name: string, layer: number): string {
-  const tokens = [tokenizer.bos, ...tokenizer.encodeText(name)].slice(0, gpt.config.blockSize);
+  // Only what the block holds is drawn (and encoded): a document may be millions of characters.
+  const drawn: string[] = [];
+  for (const character of name) {
+    if (drawn.length === gpt.config.blockSize - 1) break;
+    drawn.push(character);
+  }
+  const tokens = [tokenizer.bos, ...tokenizer.encodeText(drawn.join(""))];
   const weights = gpt.attentionWeights(tokens)[layer];
   const labels = tokens.map((id) => (id === tokenizer.bos ? "BOS" : tokenizer.decode([id])));
-  const title = `attention of "${name}", block ${layer}`;
+  const cut = drawn.join("") === name ? "" : "…";
+  const title = `attention of "${shortened(drawn.join(""), 60)}${cut}", block ${layer}`;
   return attentionSvg(weights, labels, { title });
 }

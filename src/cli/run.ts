@@ -2,6 +2,8 @@
 // trained, train with a progress display, then write the run's files into the output folder as
 // one set (the model first, the pictures after it) and say where they went. What is trained,
 // measured and drawn is the command's; the order and the safety of the files are this file's.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../node/files.js";
 import type { Io } from "./flags.js";
@@ -87,12 +89,23 @@ export async function writeRunFiles(
   out: string,
   files: RunFiles,
 ): Promise<{ written: string[]; failed: string[] }> {
-  const staging = new Staging(out);
   const written: string[] = [];
   const failed: string[] = [];
+  let staging: Staging;
   try {
-    const essentials = files.essentials(staging.path);
-    for (const path of staging.commit(essentials, { removeOthers: true })) written.push(path);
+    staging = new Staging(out);
+  } catch (error) {
+    return rescued(out, files, error as Error);
+  }
+  try {
+    let essentials: string[];
+    try {
+      essentials = files.essentials(staging.path);
+      for (const path of staging.commit(essentials, { removeOthers: true })) written.push(path);
+    } catch (error) {
+      staging.close();
+      return rescued(out, files, error as Error);
+    }
     if (files.measurement) staging.commit(files.measurement(staging.path));
     if (files.pictures) {
       const made = await files.pictures(staging.path, (name, error) => {
@@ -105,6 +118,35 @@ export async function writeRunFiles(
     staging.close();
   }
   return { written, failed };
+}
+
+/**
+ * When the output folder fails after training (it was removed, replaced by a file, or the disk
+ * filled up), the training is not lost: the model and its history are saved in a new folder in
+ * the system's temporary folder, and the error names it.
+ */
+function rescued(out: string, files: RunFiles, error: Error): never {
+  const reasons: Record<string, string> = {
+    EEXIST: "something that is not a folder is in its place now",
+    ENOTDIR: "something that is not a folder is in its place now",
+    ENOENT: "a folder on its path is gone",
+    ENOSPC: "the disk is full",
+    EACCES: "permission denied",
+    EROFS: "the file system is read-only",
+  };
+  const why = reasons[(error as NodeJS.ErrnoException).code ?? ""] ?? error.message;
+  let rescue: string | undefined;
+  try {
+    rescue = mkdtempSync(join(tmpdir(), "micrograd-rescued-"));
+    files.essentials(rescue);
+  } catch (second) {
+    throw new Error(
+      `could not save the trained model into ${out} (${why}), nor into ${rescue ?? "a temporary folder"} (${(second as Error).message})`,
+    );
+  }
+  throw new Error(
+    `could not save the trained model into ${out} (${why}); it was saved in ${rescue} instead: move it where you want it`,
+  );
 }
 
 /** Says where a run's files went, and which could not be written. */

@@ -32,7 +32,7 @@ import {
   UsageError,
 } from "./flags.js";
 import { checkSizes, type Limits, limitFlags, limitsOf } from "./limits.js";
-import { checkOutputDirectory } from "./output.js";
+import { claimOutputDirectory } from "./output.js";
 import { runTraining } from "./train-run.js";
 
 /** Generated data sets stop here: a million points is already a minute per full-batch step. */
@@ -347,7 +347,7 @@ export async function train(args: string[], io: Io): Promise<number> {
   if (help) return printHelp(TRAIN_HELP, io);
   const plan = planTraining(values);
   const out = resolve(plan.out);
-  checkOutputDirectory(out);
+  claimOutputDirectory(out, "mlp");
   const { data, test, metadata } = loadData(plan);
   const nout = data.nClasses === 2 && plan.fit.loss !== "softmax" ? 1 : data.nClasses;
   const shape = { sizes: [data.X[0].length, ...plan.hidden, nout], activation: plan.activation };

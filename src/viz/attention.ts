@@ -2,7 +2,10 @@
 // the training loss beside the bigram baseline. SVG text, written by hand like plots.ts.
 
 import { checkOptions } from "../index.js";
-import { CHAR_WIDTH, escapeXml, extent, INK, MUTED, round, svgOpen, text } from "./svg.js";
+import { CHAR_WIDTH, escapeXml, extent, INK, MUTED, round, shortened, svgOpen, text } from "./svg.js";
+
+/** The most characters a token's label shows beside the heatmap. */
+const MAX_LABEL = 12;
 
 export interface AttentionOptions {
   /** Default `attention of "<text>"`; an empty string draws no title. */
@@ -44,8 +47,10 @@ export function attentionSvg(
   const cell = options.cell ?? 22;
   if (!(cell >= 4 && cell <= 200))
     throw new RangeError(`attentionSvg: cell must be 4 to 200 pixels, got ${cell}`);
-  const title = options.title ?? `attention of "${labels.filter((l) => l !== "BOS").join("")}"`;
-  const labelWidth = extent(labels, (l) => l.length)[1] * 11 * CHAR_WIDTH + 10;
+  const title = options.title ?? `attention of "${shortened(labels.filter((l) => l !== "BOS").join(""))}"`;
+  // Labels cut, so that a long token cannot make the picture wide.
+  const shown = labels.map((label) => shortened(label, MAX_LABEL));
+  const labelWidth = extent(shown, (l) => l.length)[1] * 11 * CHAR_WIDTH + 10;
   const panel = n * cell;
   const gap = 28;
   const top = (title ? 40 : 14) + 18;
@@ -69,7 +74,7 @@ export function attentionSvg(
         const w = rows[t][s];
         g.push(
           `<rect class="weight" x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${shade(w)}">` +
-            `<title>${escapeXml(`${labels[t]} (position ${t}) → ${labels[s]} (position ${s}): ${w.toFixed(3)}`)}</title></rect>`,
+            `<title>${escapeXml(`${shown[t]} (position ${t}) → ${shown[s]} (position ${s}): ${w.toFixed(3)}`)}</title></rect>`,
         );
       }
     }
@@ -77,11 +82,11 @@ export function attentionSvg(
     // Row labels on the first panel only; column labels under every panel.
     for (let t = 0; t < n; t++) {
       const mid = top + t * cell + cell / 2 + 4;
-      if (h === 0) g.push(text(x0 - 6, mid, labels[t], { size: 11, anchor: "end" }));
+      if (h === 0) g.push(text(x0 - 6, mid, shown[t], { size: 11, anchor: "end" }));
       const cx = round(x0 + t * cell + cell / 2 + 4);
       const cy = round(top + panel + 6);
       g.push(
-        `<text transform="translate(${cx} ${cy}) rotate(-90)" font-size="11" fill="${INK}" text-anchor="end">${escapeXml(labels[t])}</text>`,
+        `<text transform="translate(${cx} ${cy}) rotate(-90)" font-size="11" fill="${INK}" text-anchor="end">${escapeXml(shown[t])}</text>`,
       );
     }
     g.push("</g>");

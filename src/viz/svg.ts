@@ -15,6 +15,23 @@ export function svgOpen(width: number, height: number, className: string): strin
   );
 }
 
+/** The most characters any one text of a picture shows: a title holding a whole document would not fit. */
+export const MAX_TEXT = 100;
+
+/** `content` cut to at most `max` characters (code points), an ellipsis marking the cut. */
+export function shortened(content: string, max = MAX_TEXT): string {
+  if (content.length <= max) return content;
+  let kept = "";
+  let count = 0;
+  for (const character of content) {
+    if (count === max - 1) return `${kept}…`;
+    kept += character;
+    count++;
+  }
+  return kept;
+}
+
+/** A line of text, cut to MAX_TEXT characters. */
 export function text(
   x: number,
   y: number,
@@ -23,7 +40,7 @@ export function text(
 ): string {
   const anchor = style.anchor && style.anchor !== "start" ? ` text-anchor="${style.anchor}"` : "";
   const weight = style.weight ? ` font-weight="${style.weight}"` : "";
-  return `<text x="${round(x)}" y="${round(y)}" font-size="${style.size}" fill="${style.color ?? INK}"${anchor}${weight}>${escapeXml(content)}</text>`;
+  return `<text x="${round(x)}" y="${round(y)}" font-size="${style.size}" fill="${style.color ?? INK}"${anchor}${weight}>${escapeXml(shortened(content))}</text>`;
 }
 
 export function round(x: number, digits = 2): number {

@@ -1,0 +1,234 @@
+// The `micrograd` program against hostile files and processes (issue 24): two runs into one
+// folder, folders of older versions, output paths that fail before or after training, long
+// documents, and model files whose sizes lie. Each case: the exit status, the message, and
+// what is on disk after.
+import { spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { MANIFEST } from "../src/cli/output.js";
+import { GPT } from "../src/gpt.js";
+import { MLP } from "../src/nn.js";
+import { loadModel } from "../src/node/models.js";
+import { gptToJSON, modelToJSON } from "../src/serialize.js";
+import { CharTokenizer } from "../src/tokenizer.js";
+import { micrograd, program, requireBuild, root } from "./program.js";
+
+const folder = () => mkdtempSync(join(tmpdir(), "micrograd-files-"));
+
+requireBuild();
+
+/** Starts the program; resolves once its stderr shows `ready`, with the child and a promise of its end. */
+function startUntil(args: string[], ready: string) {
+  const child = spawn(process.execPath, [program, ...args], { cwd: root });
+  let stderr = "";
+  const ended = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, stderr })),
+  );
+  child.stdout.resume();
+  const started = new Promise<void>((resolve) => {
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      if (stderr.includes(ready)) resolve();
+    });
+    child.on("exit", () => resolve());
+  });
+  return { child, started, ended };
+}
+
+describe("a run holds its output folder", () => {
+  it("refuses a second run into a folder in use, naming the process; a lock left by a killed run is taken over", async () => {
+    const dir = folder();
+    const out = join(dir, "c");
+    const first = startUntil(["train", "--out", out, "--steps", "1000000"], "step ");
+    await first.started;
+    const second = await micrograd(["gpt", "train", "--out", out, "--steps", "3", "--quiet"]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      `micrograd: --out ${out} is in use by another micrograd run (process ${first.child.pid}, "micrograd train --out ${out} --steps 1000000"`,
+    );
+    expect(second.stderr).toContain("wait for it to end or choose another --out");
+    // Killed outright (no handler can run): its lock stays behind, stale, and the next run takes it.
+    first.child.kill("SIGKILL");
+    await first.ended;
+    expect(existsSync(out)).toBe(false);
+    const third = await micrograd(["train", "--out", out, "--steps", "3", "--quiet", "--no-pictures"]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(loadModel(join(out, "model.json")).model.nin).toBe(2);
+  });
+});
+
+describe("a folder from before the manifest", () => {
+  const oldRun = (kind: "mlp" | "gpt") => {
+    const out = join(folder(), "old");
+    mkdirSync(out);
+    const tokenizer = new CharTokenizer(["a", "b"]);
+    const model =
+      kind === "mlp"
+        ? modelToJSON(new MLP(2, [4, 1], { seed: 1 }))
+        : gptToJSON(new GPT({ vocabSize: 3, nEmbd: 4, nHead: 1, blockSize: 4, seed: 1 }), tokenizer);
+    writeFileSync(join(out, "model.json"), JSON.stringify(model));
+    writeFileSync(join(out, "history.json"), "{}");
+    return out;
+  };
+  const hourAgo = () => new Date(Date.now() - 3600_000);
+
+  it("an MLP's folder: the run takes only the names an MLP's run writes; the user's GPT pictures stay", async () => {
+    const out = oldRun("mlp");
+    writeFileSync(join(out, "attention.png"), "mine");
+    writeFileSync(join(out, "loss.svg"), "mine too");
+    const run = await micrograd(["train", "--out", out, "--steps", "3", "--quiet", "--no-pictures"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(out, "attention.png"), "utf8")).toBe("mine");
+    expect(readFileSync(join(out, "loss.svg"), "utf8")).toBe("mine too");
+    expect(JSON.parse(readFileSync(join(out, MANIFEST), "utf8")).files).toEqual([
+      "model.json",
+      "history.json",
+    ]);
+  });
+
+  it("a GPT's folder: the user's boundary.svg is not the GPT's, and is refused rather than replaced", async () => {
+    const out = oldRun("gpt");
+    writeFileSync(join(out, "boundary.svg"), "mine");
+    const run = await micrograd(["train", "--out", out, "--steps", "3", "--quiet", "--no-pictures"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `${join(out, "boundary.svg")} was not written by a micrograd run into this folder`,
+    );
+    expect(readFileSync(join(out, "boundary.svg"), "utf8")).toBe("mine");
+  });
+
+  it("a file made well after the model is not the run's, even with a name the run writes", async () => {
+    const out = oldRun("mlp");
+    for (const name of ["model.json", "history.json"]) utimesSync(join(out, name), hourAgo(), hourAgo());
+    writeFileSync(join(out, "curves.svg"), "drawn by hand, later");
+    const run = await micrograd(["train", "--out", out, "--steps", "3", "--quiet", "--no-pictures"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${join(out, "curves.svg")} was not written by a micrograd run`);
+    expect(readFileSync(join(out, "curves.svg"), "utf8")).toBe("drawn by hand, later");
+  });
+});
+
+describe("an output path that cannot work is found before training", () => {
+  it("a dangling symbolic link, a manifest that is a folder, /proc: exit 1, no training", async () => {
+    const dir = folder();
+    const dangling = join(dir, "link");
+    symlinkSync(join(dir, "nowhere", "x"), dangling);
+    const inside = join(dir, "inner");
+    symlinkSync(join(dir, "gone"), inside);
+    const manifestFolder = join(dir, "m");
+    mkdirSync(join(manifestFolder, MANIFEST), { recursive: true });
+    const cases: [string, string][] = [
+      [
+        dangling,
+        `--out ${dangling} is a symbolic link to ${join(dir, "nowhere", "x")}, which does not exist; create its target or choose another --out`,
+      ],
+      [
+        join(inside, "run"),
+        `--out ${join(inside, "run")}: ${inside} is a symbolic link to ${join(dir, "gone")}`,
+      ],
+      [
+        manifestFolder,
+        `${join(manifestFolder, MANIFEST)} is a folder, where micrograd keeps the list of a run's files`,
+      ],
+      ["/proc/micrograd-run", "--out /proc/micrograd-run: cannot create it in /proc"],
+    ];
+    for (const [out, message] of cases) {
+      for (const command of [["train"], ["gpt", "train"]]) {
+        const run = await micrograd([...command, "--out", out, "--steps", "100000"]);
+        expect(run.code, out).toBe(1);
+        expect(run.stderr, out).toContain(message);
+        expect(run.stderr, out).not.toContain("step ");
+      }
+    }
+  });
+
+  it("when saving fails after training, the model is saved in a temporary folder named in the message", async () => {
+    const dir = folder();
+    const out = join(dir, "run");
+    const run = startUntil(["train", "--out", out, "--steps", "3000", "--no-pictures"], "step ");
+    await run.started;
+    writeFileSync(out, "a file in the way, made during training");
+    const { code, stderr } = await run.ended;
+    expect(code).toBe(1);
+    const match =
+      /could not save the trained model into (.*) \((.*)\); it was saved in (.*) instead: move it where you want it/.exec(
+        stderr,
+      );
+    expect(match, stderr).not.toBeNull();
+    const [, target, why, rescue] = match as RegExpExecArray;
+    expect(target).toBe(out);
+    expect(why).toBe("something that is not a folder is in its place now");
+    expect(loadModel(join(rescue, "model.json")).model.nin).toBe(2);
+    expect(existsSync(join(rescue, "history.json"))).toBe(true);
+    rmSync(rescue, { recursive: true });
+  });
+});
+
+describe("long documents and lying model files", () => {
+  it("a one-line document of 200,000 characters trains and draws at once; the title and labels are cut", async () => {
+    const dir = folder();
+    const data = join(dir, "long.txt");
+    let text = "";
+    for (let i = 0; i < 200_000; i++) text += "abcdefgh"[(i * 7919) % 8];
+    writeFileSync(data, `${text}\n`);
+    const out = join(dir, "run");
+    const started = performance.now();
+    const run = await micrograd(["gpt", "train", "--data", data, "--out", out, "--steps", "3", "--quiet"]);
+    expect(run.code, run.stderr).toBe(0);
+    // Drawing used to take 24 s here (the title held the whole document); now the run is seconds.
+    expect(performance.now() - started).toBeLessThan(20_000);
+    const svg = readFileSync(join(out, "attention.svg"), "utf8");
+    expect(svg).toContain(`attention of &#34;${text.slice(0, 15)}…&#34;, block 0`);
+    expect(statSync(join(out, "attention.svg")).size).toBeLessThan(200_000);
+  });
+
+  it("a GPT file claiming 100,000 layers, or a vocabulary its matrices lack, is refused at once", async () => {
+    const dir = folder();
+    const tokenizer = new CharTokenizer(["a", "b"]);
+    const file = gptToJSON(new GPT({ vocabSize: 3, nEmbd: 4, nHead: 1, blockSize: 4, seed: 1 }), tokenizer);
+    const layers = join(dir, "layers.json");
+    writeFileSync(layers, JSON.stringify({ ...file, config: { ...file.config, nLayer: 100_000 } }));
+    const wide = join(dir, "wide.json");
+    writeFileSync(wide, JSON.stringify({ ...file, config: { ...file.config, nEmbd: 50_000 } }));
+    const mlp = join(dir, "mlp.json");
+    const small = modelToJSON(new MLP(2, [4, 1], { seed: 1 }));
+    writeFileSync(
+      mlp,
+      JSON.stringify({ ...small, architecture: { ...small.architecture, nouts: [1_000_000, 1] } }),
+    );
+    const cases: [string[], string][] = [
+      [
+        ["gpt", "sample", "--model", layers],
+        `${layers}: not a valid micrograd model: "stateDict": loadStateDict: "layer1.attn_wq" is missing`,
+      ],
+      [
+        ["gpt", "attention", "--model", wide, "--name", "ab"],
+        `"stateDict": loadStateDict: "wte"[0] must have 50000 numbers`,
+      ],
+      [
+        ["predict", "--model", mlp, "--input", "1,2"],
+        `${mlp}: not a valid micrograd model: "parameters" has 17 numbers, but a 2-1000000-1 network has 4000001`,
+      ],
+      [["export", "--model", mlp], `"parameters" has 17 numbers`],
+    ];
+    for (const [args, message] of cases) {
+      const started = performance.now();
+      const run = await micrograd(args, { cwd: dir, heapMB: 200 });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr, args.join(" ")).toContain(message);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    }
+  });
+});
