@@ -38,7 +38,7 @@ describe("stepGraphSize", () => {
   it("refuses with the size and what to change", () => {
     const shape = { sizes: [64, 4096, 10], activation: "relu" as const };
     expect(() => checkSizes(shape, 1437, "softmax", true, { maxParams: 1e6, maxGraph: 1e7 })).toThrow(
-      /a training step of an MLP 64-4096-10 on 1,437 samples builds about 447,995,635 values \(about 40.3 GB of memory\), more than --max-graph 10,000,000; use --batch-size 16 or smaller hidden layers/,
+      /a training step of an MLP 64-4096-10 on 1,437 samples builds about 447,995,635 values \(about 103 GB of memory\), more than --max-graph 10,000,000; use --batch-size 16 or smaller hidden layers/,
     );
     expect(() => checkSizes(shape, 10, "softmax", true, { maxParams: 1e6, maxGraph: 1e7 })).not.toThrow();
     expect(() => checkSizes(shape, 10, "softmax", true, { maxParams: 1e5, maxGraph: 1e7 })).toThrow(

@@ -1,15 +1,20 @@
 // The package as users get it: after the build, plain Node imports it by name, Deno runs the
 // same core unchanged, and the core itself neither needs Node nor any dependency.
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..");
 
-function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd = root,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: root }, (error, stdout, stderr) =>
+    execFile(command, args, { cwd }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -76,5 +81,50 @@ describe("the built package", () => {
     for (const file of passes) check(file, "compile/");
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
+  });
+
+  it("installs elsewhere as the README says: npm pack, then npm install of the file, then npx micrograd", async () => {
+    const place = mkdtempSync(join(tmpdir(), "micrograd-install-"));
+    try {
+      const packed = await run("npm", ["pack", "--pack-destination", place, "--silent"]);
+      expect(packed.code, packed.stderr).toBe(0);
+      const tarball = join(place, packed.stdout.trim());
+      const project = join(place, "project");
+      mkdirSync(project);
+      writeFileSync(join(project, "package.json"), '{ "name": "user-project", "private": true }\n');
+      // Offline and without the optional picture packages: the test must not need the registry.
+      const installed = await run(
+        "npm",
+        ["install", tarball, "--omit=optional", "--offline", "--no-audit", "--no-fund"],
+        project,
+      );
+      expect(installed.code, installed.stderr).toBe(0);
+      const help = await run("npx", ["--offline", "micrograd", "--help"], project);
+      expect(help.stdout).toContain("Usage: micrograd <command> [options]");
+      const trained = await run(
+        "npx",
+        ["--offline", "micrograd", "train", "--steps", "3", "--quiet", "--out", "run"],
+        project,
+      );
+      expect(trained.code, trained.stderr).toBe(0);
+      // Without the optional picture packages, each picture says what it needs, in one line.
+      expect(trained.stderr).toContain(
+        "micrograd: training.gif not written: BoundaryAnimation needs the optional package gifenc, which is not installed: npm install gifenc\n",
+      );
+      expect(trained.stderr).not.toContain("Require stack");
+      expect(readdirSync(join(project, "run"))).toContain("model.json");
+      const imported = await run(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { MLP } from "micrograd"; console.log(new MLP(2, [3, 1]).parameters().length);`,
+        ],
+        project,
+      );
+      expect(imported.stdout).toBe("13\n");
+    } finally {
+      rmSync(place, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // The training progress display: a bar redrawn in place on a terminal, plain lines in a pipe.
-import { describe, expect, it } from "vitest";
-import { GPT_PROGRESS_LEGEND, PROGRESS_LEGEND, Progress } from "../src/cli/progress.js";
+import { describe, expect, it, vi } from "vitest";
+import { GPT_PROGRESS_LEGEND, PIPED_INTERVAL_MS, PROGRESS_LEGEND, Progress } from "../src/cli/progress.js";
 import type { StepRecord } from "../src/train.js";
 
 function stream(isTTY: boolean, columns?: number) {
@@ -77,5 +77,25 @@ describe("Progress", () => {
     expect(lines.at(-2)).toMatch(/^step 100\/100/);
     expect(lines.at(-1)).toBe(PROGRESS_LEGEND);
     expect(out.chunks.join("")).not.toContain("\r");
+  });
+
+  it("piped, prints a line at least every 30 s, however far the next tenth is", () => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const out = stream(false);
+      const progress = new Progress(out, 1_000_000);
+      progress.update(record(0));
+      vi.advanceTimersByTime(PIPED_INTERVAL_MS - 1000);
+      progress.update(record(1));
+      expect(out.chunks).toHaveLength(1);
+      vi.advanceTimersByTime(1000);
+      progress.update(record(2));
+      expect(out.chunks).toHaveLength(2);
+      expect(out.chunks[1]).toMatch(/^step +3\/1,000,000 {2}loss/);
+      progress.update(record(3));
+      expect(out.chunks).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -265,6 +265,15 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
       }
     },
     files: async (losses) => {
+      // Each position costs about one multiply-add per parameter: say so when that is seconds.
+      const measuredDocuments = test.length > 0 ? test : train;
+      let positions = 0;
+      for (const doc of measuredDocuments) positions += Math.min(plan.config.blockSize, doc.length - 1);
+      if (!plan.quiet && positions * gpt.parameters().length >= 1e8) {
+        io.stderr.write(
+          `micrograd: measuring the trained model on ${plural(measuredDocuments.length, "document")} (${count(positions)} positions)…\n`,
+        );
+      }
       measured = measure(gpt, tokenizer, train, test, plan);
       const renderer = plan.pictures ? await loadPictures(io) : undefined;
       return runFiles(plan, { gpt, tokenizer, losses, measured, name }, renderer?.svgToPng);

@@ -20,9 +20,13 @@ export const GPT_PROGRESS_LEGEND =
 export const PROGRESS_LEGEND_HELD_OUT =
   "(loss, with any L2 penalty, and acc: the step's training batch, before its update; held-out: the test set, after it)";
 
+/** Piped, a line at least this often, so that a run of hours never looks stuck. */
+export const PIPED_INTERVAL_MS = 30_000;
+
 export class Progress {
   private readonly started = performance.now();
   private lastDraw = 0;
+  private lastLine = performance.now();
   private readonly every: number;
   private drawn = false;
   private heldOut = false;
@@ -35,7 +39,7 @@ export class Progress {
     private readonly total: number,
     private readonly live = stream.isTTY === true,
   ) {
-    // Piped: about ten lines per run, plus the last step.
+    // Piped: about ten lines per run, plus the last step, and one at least every 30 s.
     this.every = Math.max(1, Math.ceil(total / 10));
   }
 
@@ -68,8 +72,14 @@ export class Progress {
           ? ` [${"#".repeat(Math.round((width * done) / this.total))}${"-".repeat(width - Math.round((width * done) / this.total))}]`
           : "";
       this.stream.write(`\r\x1b[2K${`${counter}${bar} ${stats}`.slice(0, columns)}`);
-    } else if (done % this.every === 0 || done === this.total || done === 1) {
+    } else if (
+      done % this.every === 0 ||
+      done === this.total ||
+      done === 1 ||
+      now - this.lastLine >= PIPED_INTERVAL_MS
+    ) {
       this.drawn = true;
+      this.lastLine = now;
       this.stream.write(`${counter}  ${stats}\n`);
     }
   }

@@ -46,8 +46,12 @@ function optional<T>(name: string, purpose: string): T {
   try {
     return require(name) as T;
   } catch (error) {
+    // Not installed is the usual case and needs no detail; anything else (a broken install)
+    // gets its first line, never Node's "Require stack".
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = code === "MODULE_NOT_FOUND" ? "" : ` (${(error as Error).message.split("\n")[0]})`;
     throw new Error(
-      `${purpose} needs the optional package ${name}: npm install ${name} (${(error as Error).message})`,
+      `${purpose} needs the optional package ${name}, which is not installed: npm install ${name}${detail}`,
     );
   }
 }
