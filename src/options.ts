@@ -50,7 +50,7 @@ export function nearestKey(key: string, valid: readonly string[]): string | unde
 
 /**
  * The fewest insertions, deletions, substitutions and swaps of neighbours that turn a into b
- * (optimal string alignment): "titel" is one swap from "title".
+ * (optimal string alignment): one swap turns "titel" into "title".
  */
 function editDistance(a: string, b: string): number {
   const rows = Array.from({ length: a.length + 1 }, (_, i) =>
