@@ -191,7 +191,7 @@ export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptio
     loss: weightedLoss(gpt),
     compile: compiled,
     // Compiled steps update the weights in an arena: the workers' when there are some.
-    arena: compiled ? (workers?.arena ?? new ParameterArena(gpt.parameters())) : undefined,
+    arena: compiled ? (workers?.arena ?? arenaOf(gpt)) : undefined,
     // Shared with evaluateGPT, so that held-out documents replay the traces of training.
     compiled: options.compile === false ? undefined : compiledLoss(gpt),
     learningRate: (step) => scheduledRate(schedule, plan.lr, step, totalSteps),
@@ -234,7 +234,23 @@ export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptio
   const evaluations: { step: number; loss: number }[] = [];
   const started = performance.now();
   const budget = plan.time === null ? undefined : new Budget(plan.time, elapsedBefore, trainer.step);
-  while (trainer.step < totalSteps && !budget?.spent()) {
+  try {
+    while (trainer.step < totalSteps && !budget?.spent()) {
+      if (!takeStep()) break;
+    }
+  } finally {
+    trainer.sync();
+  }
+  return {
+    losses,
+    optimizer,
+    evaluations,
+    steps: Number.isFinite(totalSteps) ? totalSteps : trainer.step,
+    checkpoint,
+  };
+
+  /** One step, and what follows it (evaluation, checkpoint, onStep); returns whether to go on. */
+  function takeStep(): boolean {
     const step = trainer.step;
     // A batch is replayed one document or window at a time, each weighted by 1/batchSize, so
     // that its gradient adds up to that of the batch's mean loss.
@@ -262,22 +278,19 @@ export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptio
       steps: Number.isFinite(totalSteps) ? totalSteps : 0,
     };
     const last = trainer.step >= totalSteps || (budget?.spent() ?? false);
-    if (heldOutSample && ((evalEvery !== undefined && trainer.step % evalEvery === 0) || last)) {
+    const evaluate = heldOutSample && ((evalEvery !== undefined && trainer.step % evalEvery === 0) || last);
+    const save =
+      checkpointEvery !== undefined && trainer.step % checkpointEvery === 0 && options.onCheckpoint;
+    // The parameters as the evaluation, the checkpoint and onStep read (or change) them.
+    if (evaluate || save || options.onStep) trainer.sync();
+    if (evaluate) {
       record.heldOutLoss = evaluateGPT(gpt, heldOutSample, { compile: options.compile });
       evaluations.push({ step, loss: record.heldOutLoss });
     }
     record.elapsed = elapsedBefore + (performance.now() - started) / 1000;
-    if (checkpointEvery !== undefined && trainer.step % checkpointEvery === 0)
-      options.onCheckpoint?.(checkpoint());
-    if (options.onStep?.(record) === false) break;
+    if (save) options.onCheckpoint?.(checkpoint());
+    return options.onStep?.(record) !== false;
   }
-  return {
-    losses,
-    optimizer,
-    evaluations,
-    steps: Number.isFinite(totalSteps) ? totalSteps : trainer.step,
-    checkpoint,
-  };
 }
 
 /** The run's settings with their defaults, checked: what a checkpoint must agree with. */
@@ -508,6 +521,20 @@ function weightedLoss(gpt: GPT) {
 
 type GPTLossFunction = CompiledFunction<ReturnType<typeof weightedLoss>>;
 const compiledLosses = new WeakMap<GPT, GPTLossFunction>();
+const arenas = new WeakMap<GPT, ParameterArena>();
+
+/**
+ * The arena of `gpt`'s parameters for compiled training, one per model, so that each trace
+ * finds its parameters in it once, not at every call of trainGPT.
+ */
+function arenaOf(gpt: GPT): ParameterArena {
+  let arena = arenas.get(gpt);
+  if (!arena) {
+    arena = new ParameterArena(gpt.parameters());
+    arenas.set(gpt, arena);
+  }
+  return arena;
+}
 
 /**
  * The compiled loss of `gpt`, made once per model and shared by training and evaluation. One

@@ -57,9 +57,11 @@ export interface TrainerOptions<F extends LossFunction> {
   explainDivergence?: (failure: { updating: boolean }) => string;
   /**
    * An arena over the optimizer's parameters (see arena.ts): a compiled step replays from it,
-   * adds its gradients there and updates it, and the Values are brought up to date once, at
-   * the end of the step. An arena shared with worker threads lets them compute the step's
-   * gradients (`within`). The same numbers as without it.
+   * adds its gradients there and updates it, and the Values are written back by sync(), which
+   * the caller runs before any code that reads or changes the parameters between steps (the
+   * trainer runs it itself before an eager step or a run outside a step). An arena shared
+   * with worker threads lets them compute the step's gradients (`within`). The same numbers
+   * as without it.
    */
   arena?: ParameterArena;
 }
@@ -85,6 +87,10 @@ export class Trainer<F extends LossFunction> {
   private readonly startingRate: number;
   /** The arena of the step in progress, if it is on one. */
   private stepArena: ParameterArena | undefined;
+  /** The arena holds updates the Values do not have yet. */
+  private valuesBehind = false;
+  /** The Values may have changed since the arena last read them. */
+  private arenaBehind = true;
 
   constructor(options: TrainerOptions<F>) {
     this.options = options;
@@ -115,7 +121,10 @@ export class Trainer<F extends LossFunction> {
   run(...args: NumericArguments<Parameters<F>>): LossResult<F> {
     if (this.compile) {
       const compiled = this.compiled;
-      if (!this.stepArena) return compiled(...args);
+      if (!this.stepArena) {
+        this.sync();
+        return compiled(...args);
+      }
       // Bound for the call only: backward() follows the arena its replay read.
       compiled.arena = this.stepArena;
       try {
@@ -124,6 +133,7 @@ export class Trainer<F extends LossFunction> {
         compiled.arena = undefined;
       }
     }
+    this.sync();
     return (this.eagerLoss as unknown as (...a: unknown[]) => ReturnType<F>)(...args);
   }
 
@@ -131,12 +141,25 @@ export class Trainer<F extends LossFunction> {
   begin(): void {
     const arena = this.compile ? this.options.arena : undefined;
     this.stepArena = arena;
+    if (!arena) this.sync();
     this.guard(false, () => {
       if (!arena) return this.optimizer.zeroGrad();
-      // The weights as the Values hold them now: code between steps may have changed them.
-      arena.gather();
+      if (this.arenaBehind) arena.gather();
+      this.arenaBehind = false;
       arena.grad.fill(0);
     });
+  }
+
+  /**
+   * Writes the arena's weights and gradients back into the Values, if they are behind; after
+   * it, the Values are the ones to read or change until the next step.
+   */
+  sync(): void {
+    const arena = this.options.arena;
+    if (!arena) return;
+    if (this.valuesBehind) arena.scatter();
+    this.valuesBehind = false;
+    this.arenaBehind = true;
   }
 
   /** Adds one part's gradient (the whole batch, or its share of it) into the parameters; returns what its loss returned. */
@@ -157,16 +180,14 @@ export class Trainer<F extends LossFunction> {
   update(loss: number): void {
     const arena = this.stepArena;
     this.stepArena = undefined;
-    try {
-      this.guard(true, () => {
-        const rate = this.options.learningRate;
-        if (rate) this.optimizer.lr = rate(this.step);
-        if (this.options.clip !== undefined) this.clipGradients(this.options.clip, arena);
-        this.optimizer.step(arena);
-      });
-    } finally {
-      arena?.scatter();
-    }
+    // Whatever happens in the update, the arena holds the step's gradients.
+    if (arena) this.valuesBehind = true;
+    this.guard(true, () => {
+      const rate = this.options.learningRate;
+      if (rate) this.optimizer.lr = rate(this.step);
+      if (this.options.clip !== undefined) this.clipGradients(this.options.clip, arena);
+      this.optimizer.step(arena);
+    });
     this.step += 1;
     this.lastLoss = loss;
   }

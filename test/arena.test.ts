@@ -192,7 +192,7 @@ describe("an optimizer's step on an arena", () => {
 });
 
 describe("a Trainer on an arena", () => {
-  it("takes the same steps as on the Values, and leaves the Values up to date after each", () => {
+  it("takes the same steps as on the Values, which sync() brings up to date", () => {
     const train = (useArena: boolean) => {
       const model = new MLP(3, [6, 3], { seed: 8 });
       const optimizer = new Adam(model.parameters(), { lr: 0.05 });
@@ -201,6 +201,7 @@ describe("a Trainer on an arena", () => {
       const trajectory: number[][] = [];
       for (let step = 0; step < 4; step++) {
         trainer.trainStep(X, y);
+        trainer.sync();
         trajectory.push(model.parameters().map((p) => p.data));
         trajectory.push(model.parameters().map((p) => p.grad));
       }
@@ -218,5 +219,26 @@ describe("a Trainer on an arena", () => {
     trainer.begin();
     trainer.compile = false;
     expect(() => trainer.accumulate(X, y)).toThrow("a step begun on the arena adds only compiled gradients");
+  });
+
+  it("writes the arena back before an eager step or a run between steps", () => {
+    const model = new MLP(3, [4, 3], { seed: 8 });
+    const parameters = model.parameters();
+    const arena = new ParameterArena(parameters);
+    const trainer = new Trainer({ optimizer: new SGD(parameters, { lr: 0.1 }), loss: mlpLoss(model), arena });
+    const before = parameters.map((p) => p.data);
+    trainer.trainStep(X, y);
+    // Updated in the arena only, until something outside the compiled steps needs the Values.
+    expect(parameters.map((p) => p.data)).toEqual(before);
+    expect(Array.from(arena.data)).not.toEqual(before);
+    const updated = Array.from(arena.data);
+    trainer.run(X, y);
+    expect(parameters.map((p) => p.data)).toEqual(updated);
+    // A change made to the Values between steps is what the next step starts from.
+    parameters[0].data = 5;
+    trainer.trainStep(X, y);
+    trainer.sync();
+    expect(parameters[0].data).not.toBe(updated[0]);
+    expect(Math.abs(parameters[0].data - 5)).toBeLessThan(1);
   });
 });
