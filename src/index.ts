@@ -110,9 +110,19 @@ export {
   generateTokens,
   type Sample,
   type SampleOptions,
+  SlidingContext,
   sampleText,
   sampleWithProbabilities,
 } from "./sampling.js";
+export {
+  bigramScore,
+  type CharacterScore,
+  characterLogProbabilities,
+  type LanguageScore,
+  languageScore,
+  scoreGPT,
+  sequencesToScore,
+} from "./scoring.js";
 export {
   type GPTModelFile,
   gptFromJSON,

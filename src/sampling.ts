@@ -3,7 +3,7 @@
 // the block, the context sliding along the text. Each sampled token comes with the probability
 // the model gave it, so a sample can be shown with how sure the model was of each character.
 import { noGrad, type Value } from "./engine.js";
-import type { GPT } from "./gpt.js";
+import type { GPT, KVCache } from "./gpt.js";
 import { softmax } from "./losses.js";
 import { checkOptions } from "./options.js";
 import { createRandom, type Random } from "./random.js";
@@ -84,32 +84,57 @@ export function generateTokens(gpt: GPT, options: GenerateOptions): Generated {
   }
   // Without a length, a document ends where the block does.
   const most = length ?? blockSize - context.length + 1;
-  const half = Math.max(1, Math.floor(blockSize / 2));
   const probabilities: number[] = [];
   return noGrad(() => {
-    let cache = gpt.newCache();
-    // context[start] sits at position 0 of the cache; context[fed] is the next to feed.
-    let start = 0;
-    let fed = 0;
-    let logits: Value[] = [];
+    const reader = new SlidingContext(gpt);
+    let logits: number[] = [];
+    for (const id of context) logits = reader.push(id);
     for (let k = 0; k < most; k++) {
-      if (context.length - start > blockSize) {
-        start = context.length - half;
-        fed = start;
-        cache = gpt.newCache();
-      }
-      for (; fed < context.length; fed++) logits = gpt.forward(context[fed], fed - start, cache);
-      const numbers = logits.map((l) => l.data);
-      const model = softmax(numbers);
+      const model = softmax(logits);
       // Running text has no documents to end: BOS is never drawn.
-      if (text) numbers[bos] = Number.NEGATIVE_INFINITY;
-      const token = chooseToken(numbers, decoding, random);
+      if (text) logits[bos] = Number.NEGATIVE_INFINITY;
+      const token = chooseToken(logits, decoding, random);
       if (!text && token === bos) break;
       probabilities.push(model[token]);
       context.push(token);
+      if (k + 1 < most) logits = reader.push(token);
     }
     return { ids: text ? context : context.slice(1), probabilities };
   });
+}
+
+/**
+ * Reads a text one token at a time, as long as it is, giving the logits of the next token after
+ * each. The positions are those of the block: when it is full, the last half block is read
+ * again from position 0 and the text goes on from there (half a block of context at least, and
+ * each token read about twice, instead of the whole block again for every token). Call inside noGrad.
+ */
+export class SlidingContext {
+  private cache: KVCache;
+  /** The last tokens read, from the one at position 0 of the cache. */
+  private window: number[] = [];
+
+  constructor(private readonly gpt: GPT) {
+    this.cache = gpt.newCache();
+  }
+
+  /** Reads `token`; returns the logits of the token after it. */
+  push(token: number): number[] {
+    const { blockSize } = this.gpt.config;
+    if (this.window.length === blockSize) {
+      const kept = this.window.slice(blockSize - Math.max(1, Math.floor(blockSize / 2)));
+      this.cache = this.gpt.newCache();
+      this.window = [];
+      for (const id of kept) this.read(id);
+    }
+    return this.read(token).map((l) => l.data);
+  }
+
+  private read(token: number): Value[] {
+    const logits = this.gpt.forward(token, this.window.length, this.cache);
+    this.window.push(token);
+    return logits;
+  }
 }
 
 /** The next token under the decoding options: drawn, or the likeliest when greedy. */

@@ -8,8 +8,9 @@ import { evaluateGPT, type GPTStepRecord, trainGPT } from "../src/gpt-train.js";
 import { Adam, AdamW, SGD, scheduledRate } from "../src/optim.js";
 import { createRandom } from "../src/random.js";
 import { chooseToken, sampleText, sampleWithProbabilities } from "../src/sampling.js";
+import { bigramScore, characterLogProbabilities, scoreGPT, sequencesToScore } from "../src/scoring.js";
 import { TextWindows, textDataset } from "../src/text.js";
-import { CharTokenizer } from "../src/tokenizer.js";
+import { BigramModel, CharTokenizer } from "../src/tokenizer.js";
 import { Trainer } from "../src/trainer.js";
 
 const SONNET = `Shall I compare thee to a summer's day?
@@ -446,5 +447,46 @@ describe("the sampler", () => {
     );
     expect(() => sampleText(gpt, tokenizer, { text: true })).toThrow("running text starts from a prefix");
     expect(() => sampleText(gpt, tokenizer, { length: -1 })).toThrow("length must be an integer >= 0");
+  });
+});
+
+describe("scoring", () => {
+  const { tokenizer, train, heldOut } = textDataset(SONNET.repeat(2));
+  const gpt = smallGPT(tokenizer.vocabSize, 6);
+  trainGPT(gpt, train, { steps: 20, lr: 0.02, batchSize: 2 });
+
+  it("loss per character, bits per character and perplexity: one number three ways", () => {
+    const score = scoreGPT(gpt, heldOut);
+    expect(score.bitsPerCharacter).toBeCloseTo(score.loss / Math.LN2, 14);
+    expect(score.perplexity).toBeCloseTo(Math.exp(score.loss), 12);
+    // Every character after the first is predicted once.
+    const windows = sequencesToScore(heldOut, gpt.config.blockSize);
+    expect(windows.flatMap((w, i) => (i === 0 ? w : w.slice(1)))).toEqual(Array.from(heldOut.ids));
+    expect(score.characters).toBe(heldOut.length - 1);
+    expect(score.loss).toBe(evaluateGPT(gpt, windows));
+  });
+
+  it("the bigram model of the training text, scored on the same characters", () => {
+    const score = bigramScore(train, heldOut, tokenizer.vocabSize);
+    const counts = BigramModel.fit([Array.from(train.ids)], tokenizer.vocabSize);
+    expect(score.loss).toBe(counts.loss([Array.from(heldOut.ids)]));
+    expect(score.characters).toBe(heldOut.length - 1);
+  });
+
+  it("the log-probability of each character adds up to the model's loss of the document", () => {
+    const names = CharTokenizer.fromDocuments(NAMES);
+    const model = smallGPT(names.vocabSize, 8);
+    const scores = characterLogProbabilities(model, names, "olivia");
+    expect(scores.map((s) => s.character).join("")).toBe("olivia");
+    expect(scores).toHaveLength(7);
+    const total = scores.reduce((sum, s) => sum + s.logProbability, 0);
+    expect(-total / 7).toBeCloseTo(model.loss(names.encode("olivia")).data, 12);
+    expect(() => characterLogProbabilities(model, names, "bob!")).toThrow(
+      /"!" \(character 4 of "bob!"\) is not in the vocabulary/,
+    );
+    // Running text: every character after the first, past the block too.
+    const long = characterLogProbabilities(gpt, tokenizer, SONNET.slice(0, 40), { text: true });
+    expect(long).toHaveLength(39);
+    for (const s of long) expect(s.logProbability).toBeLessThan(0);
   });
 });
