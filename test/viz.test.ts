@@ -21,9 +21,9 @@ import {
   writeGraphPicture,
   writeTrainingPictures,
 } from "../src/node/pictures.js";
+import { decimate } from "../src/viz/curves.js";
 import { formatNumber } from "../src/viz/dot.js";
 import { decisionBoundarySvg, renderGraph, toDot, trainingCurvesSvg } from "../src/viz/index.js";
-import { decimate } from "../src/viz/plots.js";
 
 /** The expression of the first micrograd lecture, after backward. */
 function lectureExpression(): Value {
@@ -578,7 +578,15 @@ describe("layering", () => {
   it("keeps the core free of viz and the plots free of Node built-ins", () => {
     const core = readFileSync(new URL("../src/index.ts", import.meta.url), "utf8");
     expect(core).not.toMatch(/viz/);
-    for (const file of ["dot.ts", "graph.ts", "plots.ts", "index.ts"]) {
+    for (const file of [
+      "dot.ts",
+      "graph.ts",
+      "plots.ts",
+      "boundary.ts",
+      "contour.ts",
+      "curves.ts",
+      "index.ts",
+    ]) {
       const source = readFileSync(new URL(`../src/viz/${file}`, import.meta.url), "utf8");
       expect(source).not.toMatch(/from "node:|\/node\//);
     }

@@ -7,10 +7,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, join } from "node:path";
 import { accuracy, checkOptions, type Dataset, type MLP, type Value } from "../index.js";
+import { decisionBoundarySvg } from "../viz/boundary.js";
+import { type CurvePoint, trainingCurvesSvg } from "../viz/curves.js";
 import type { DotOptions } from "../viz/dot.js";
 import { toDot } from "../viz/dot.js";
 import { renderGraph } from "../viz/graph.js";
-import { type CurvePoint, decisionBoundarySvg, trainingCurvesSvg } from "../viz/plots.js";
 import { writeFileAtomic } from "./files.js";
 
 const require = createRequire(import.meta.url);

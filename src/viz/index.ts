@@ -7,13 +7,7 @@ export {
   lossCurveSvg,
   movingAverage,
 } from "./attention.js";
+export { CLASS_COLORS, type DecisionBoundaryOptions, decisionBoundarySvg } from "./boundary.js";
+export { type CurvePoint, type TrainingCurvesOptions, trainingCurvesSvg } from "./curves.js";
 export { DEFAULT_MAX_NODES, type DotOptions, toDot } from "./dot.js";
 export { renderGraph } from "./graph.js";
-export {
-  CLASS_COLORS,
-  type CurvePoint,
-  type DecisionBoundaryOptions,
-  decisionBoundarySvg,
-  type TrainingCurvesOptions,
-  trainingCurvesSvg,
-} from "./plots.js";

@@ -1,5 +1,5 @@
-// What the hand-written SVG pictures share (plots.ts, attention.ts): the font and ink, the
-// opening of a picture on white, text with its style, and numbers rounded for short files.
+// What the hand-written SVG pictures share (boundary.ts, curves.ts, attention.ts): the font and
+// ink, the opening of a picture on white, text with its style, and numbers rounded for short files.
 
 export const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 export const INK = "#222222";
