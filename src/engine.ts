@@ -43,14 +43,6 @@ export interface Op {
   readonly onnx?: string;
 }
 
-/** What a row says about an operation besides its rules. */
-interface About {
-  arity: Op["arity"];
-  inline?: boolean;
-  onnx?: string;
-  explain?: Op["explain"];
-}
-
 // Every operation, in the order defined; a node stores its operation as an index here (see Value.code).
 const OP_LIST: Op[] = [];
 
@@ -67,7 +59,12 @@ function op(
   db: Op["db"],
   daValue: Op["daValue"] | typeof constant,
   dbValue: Op["dbValue"] | typeof constant,
-  { arity, inline = false, onnx, explain = overflow }: About,
+  {
+    arity,
+    inline = false,
+    onnx,
+    explain = overflow,
+  }: Pick<Op, "arity"> & Partial<Pick<Op, "inline" | "onnx" | "explain">>,
 ): Op {
   const onValues = (rule: Op["da"]) => (a: Value, b: Operand, out: Value) =>
     rule(a.data, typeof b === "number" ? b : b.data, out.data);
@@ -523,9 +520,9 @@ export function walkGraph<T>(roots: readonly Value[], visit: (walk: GraphWalk) =
 }
 
 /**
- * @internal The operation table, for grad.ts. Exported under a name of its own because
- * backward() reads OPS for every node, and an exported binding is slower to read: exporting
- * OPS itself cost 5% of the demo's training step.
+ * @internal The operation table, for grad.ts, compile, nn and the CLI. Exported under a name
+ * of its own because backward() reads OPS for every node, and an exported binding is slower
+ * to read: exporting OPS itself cost 5% of the demo's training step.
  */
 export const OPERATIONS = OPS;
 
