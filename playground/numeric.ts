@@ -46,24 +46,28 @@ export function forwardAll(layers: readonly LayerWeights[], x: readonly number[]
  */
 export class Forward {
   private readonly buffers: Float64Array[];
+  /** Each layer's activation on numbers, looked up once rather than per neuron. */
+  private readonly activations: ((z: number) => number)[];
 
   constructor(private readonly layers: readonly LayerWeights[]) {
     this.buffers = [new Float64Array(2), ...layers.map((l) => new Float64Array(l.nout))];
+    this.activations = layers.map((l) => ACTIVATION_TABLE[l.activation].onNumber);
   }
 
   run(x: number, y: number): Float64Array {
-    const { layers, buffers } = this;
+    const { layers, buffers, activations } = this;
     buffers[0][0] = x;
     buffers[0][1] = y;
     for (let l = 0; l < layers.length; l++) {
-      const { nin, nout, W, b, activation } = layers[l];
+      const { nin, nout, W, b } = layers[l];
+      const activate = activations[l];
       const input = buffers[l];
       const output = buffers[l + 1];
       for (let j = 0; j < nout; j++) {
         let z = b[j];
         const row = j * nin;
         for (let i = 0; i < nin; i++) z += W[row + i] * input[i];
-        output[j] = activateNumber(z, activation);
+        output[j] = activate(z);
       }
     }
     return buffers[layers.length];

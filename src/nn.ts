@@ -25,7 +25,9 @@ function fromOperation(
   second = 0,
   alpha?: number,
 ): Required<ActivationRule> {
-  return { onValue, onNumber: (z) => op.forward(z, second), onnx: { op: op.onnx as string, alpha } };
+  // A one-input operation's forward rule ignores its second operand: it is the rule on numbers itself.
+  const onNumber = op.arity === 1 ? (z: number) => op.forward(z, 0) : (z: number) => op.forward(z, second);
+  return { onValue, onNumber, onnx: { op: op.onnx as string, alpha } };
 }
 
 /** Every activation a layer can have, by name. */

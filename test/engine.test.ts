@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRecording, noGrad, type Operand, Value } from "../src/engine.js";
+import { type GraphWalk, isRecording, noGrad, type Operand, Value, walkGraph } from "../src/engine.js";
 
 /** Value and gradients of a one-input function at x. */
 function unary(f: (v: Value) => Value, x: number): { y: number; dx: number } {
@@ -407,5 +407,28 @@ describe("bad input", () => {
     expect(() => {
       v.label = 3 as unknown as string;
     }).toThrow("label must be a string, got 3");
+  });
+});
+
+describe("walkGraph (the engine's walk for grad and compile)", () => {
+  it("orders every node after its inputs, counts uses, finds positions and puts every grad back", () => {
+    const x = new Value(2, "x");
+    const y = new Value(3, "y");
+    x.grad = 0.25;
+    const product = x.mul(y);
+    const total = Value.sum([product, product, x]);
+    const outside = new Value(1);
+    const visit = (walk: GraphWalk) => {
+      expect(walk.order).toEqual([x, y, product, total]);
+      expect(Array.from(walk.uses)).toEqual([2, 1, 2, 0]);
+      expect(walk.order.map((node) => walk.positionOf(node))).toEqual([0, 1, 2, 3]);
+      expect(walk.positionOf(outside)).toBe(-1);
+      throw new Error("visit failed");
+    };
+    expect(() => walkGraph([total, product], visit)).toThrow("visit failed");
+    expect([x.grad, y.grad, product.grad, total.grad]).toEqual([0.25, 0, 0, 0]);
+    // The marks are cleared: backward() walks the same graph afterwards.
+    total.backward();
+    expect([x.grad, y.grad]).toEqual([0.25 + 2 * 3 + 1, 2 * 2]);
   });
 });
