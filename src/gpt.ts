@@ -456,12 +456,14 @@ export function gptParameterCount(shape: GPTConfig): number {
 }
 
 /**
- * How many Values one training step of `batch` documents as long as the block creates, at the
- * most: every position's forward pass (a product per weight and a sum per output of each matrix,
- * the norms, attention over the positions so far, the softmax of the head) and the parameters.
+ * How many Values a training step holds at once, at the most: the parameters and the graph of
+ * `atOnce` documents as long as the block (every position's forward pass: a product per weight
+ * and a sum per output of each matrix, the norms, attention over the positions so far, the
+ * softmax of the head). trainGPT builds or traces one document or window at a time, eager or
+ * compiled, whatever the batch, so `atOnce` is the number of threads (1, or one per worker).
  * Counted from how this file builds them; test/limits.test.ts checks it against a real graph.
  */
-export function gptStepGraphSize(shape: GPTConfig, batch: number): number {
+export function gptStepGraphSize(shape: GPTConfig, atOnce = 1): number {
   const { vocabSize: V, nLayer, nEmbd: E, nHead: H, blockSize } = shape;
   const linear = (outputs: number, inputs: number) => outputs * (inputs + 1);
   const rmsnorm = 2 * E + 5;
@@ -473,5 +475,5 @@ export function gptStepGraphSize(shape: GPTConfig, batch: number): number {
       2 * rmsnorm + 4 * linear(E, E) + attention + linear(4 * E, E) + 4 * E + linear(E, 4 * E) + 2 * E;
     document += E + rmsnorm + nLayer * layer + linear(V, E) + softmax(V) + 3;
   }
-  return gptParameterCount(shape) + batch * document + 2;
+  return gptParameterCount(shape) + atOnce * document + 2;
 }

@@ -337,10 +337,24 @@ describe("gpt train, sample and attention: the same guarantees as train", () => 
     expect(wide.stderr).toContain(
       "a GPT of 1 layer, embd 4096, block 16 has 201,613,312 parameters, more than --max-params 1,000,000",
     );
-    const batch = await micrograd(["gpt", "train", "--batch", "100", "--embd", "64", "--out", out]);
+    // A step holds one document at a time (per worker thread): the batch does not count, the block does.
+    const batch = await micrograd([
+      "gpt",
+      "train",
+      "--embd",
+      "256",
+      "--block",
+      "64",
+      "--workers",
+      "1",
+      "--out",
+      out,
+    ]);
     expect(batch.code).toBe(2);
-    expect(batch.stderr).toContain("a training step of a GPT of 1 layer, embd 64, block 16 on 100 documents");
-    expect(batch.stderr).toContain("more than --max-graph 10,000,000; use a smaller --batch");
+    expect(batch.stderr).toContain(
+      "a training step of a GPT of 1 layer, embd 256, block 64 holds one document at a time",
+    );
+    expect(batch.stderr).toContain("more than --max-graph 10,000,000; use a smaller --embd or --block");
     expect(existsSync(out)).toBe(false);
   });
 

@@ -63,7 +63,7 @@ describe("gptStepGraphSize", () => {
     const estimate = gptStepGraphSize(shape, 1);
     expect(estimate).toBeGreaterThanOrEqual(one);
     expect((estimate - one) / one).toBeLessThan(0.05);
-    // Two documents share the parameters: the second adds only its own forward pass.
+    // Two documents held at once (two worker threads) share the parameters: the second adds only its own forward pass.
     const two = countValues(gpt.loss(doc).add(gpt.loss(doc)));
     expect(gptStepGraphSize(shape, 2)).toBeGreaterThanOrEqual(two);
     expect((gptStepGraphSize(shape, 2) - two) / two).toBeLessThan(0.05);
@@ -72,8 +72,12 @@ describe("gptStepGraphSize", () => {
   it("refuses with the size and what to change", () => {
     const shape = { vocabSize: 27, nLayer: 1, nEmbd: 64, nHead: 4, blockSize: 16 };
     const limits = { maxParams: 1e6, maxGraph: 1e7 };
+    // One document at a time per thread, whatever the batch: many threads are what multiply it.
     expect(() => checkGPTSizes(shape, 100, limits)).toThrow(
-      /a training step of a GPT of 1 layer, embd 64, block 16 on 100 documents builds up to about [\d,]+ values \(about [\d.]+ GB of memory\), more than --max-graph 10,000,000; use a smaller --batch, --embd or --block/,
+      /a training step of a GPT of 1 layer, embd 64, block 16 holds 100 documents at a time \(one per worker\) and builds up to about [\d,]+ values \(about [\d.]+ GB of memory\), more than --max-graph 10,000,000; use fewer --workers, a smaller --embd or --block/,
+    );
+    expect(() => checkGPTSizes({ ...shape, nEmbd: 256, blockSize: 64 }, 1, limits)).toThrow(
+      /embd 256, block 64 holds one document at a time and builds up to about [\d,]+ values/,
     );
     expect(() => checkGPTSizes(shape, 1, limits)).not.toThrow();
     expect(() => checkGPTSizes({ ...shape, nLayer: 30 }, 1, limits)).toThrow(

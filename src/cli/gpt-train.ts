@@ -133,7 +133,7 @@ export const GPT_TRAIN = {
         "train on the eager engine instead of the compiled replay (the same\n" +
         "numbers, about ten times slower; for comparison)",
     },
-    ...limitFlags("model", "a smaller --batch, --embd or --block"),
+    ...limitFlags("model", "a smaller --embd or --block, or fewer --workers"),
     out: {
       kind: "path",
       value: "DIR",
@@ -304,7 +304,9 @@ function loadDocuments(
   }
   const tokenizer = CharTokenizer.fromDocuments(documents);
   const { blockSize } = plan.config;
-  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...plan.config }, plan.batchSize, plan.limits);
+  // Each thread holds one document's graph (or trace) at a time: the batch does not add to it.
+  const threads = Math.min(plan.workers ?? coresAvailable(), plan.batchSize);
+  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...plan.config }, threads, plan.limits);
   const encoded = documents.map((doc) => tokenizer.encode(doc));
   const tooLong = documents.filter((doc) => Array.from(doc).length + 1 > blockSize);
   if (tooLong.length > 0) {

@@ -100,8 +100,11 @@ function megabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
 }
 
-/** Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. */
-export function checkGPTSizes(shape: GPTConfig, batch: number, limits: Limits): void {
+/**
+ * Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. A step
+ * holds `threads` documents at once (one per worker thread), whatever the batch.
+ */
+export function checkGPTSizes(shape: GPTConfig, threads: number, limits: Limits): void {
   const { nLayer, nEmbd, blockSize } = shape;
   const parameters = gptParameterCount(shape);
   const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;
@@ -117,12 +120,14 @@ export function checkGPTSizes(shape: GPTConfig, batch: number, limits: Limits): 
         `${advice} (or raise --max-params if you have the memory)`,
     );
   }
-  const nodes = gptStepGraphSize(shape, batch);
+  const nodes = gptStepGraphSize(shape, threads);
   if (nodes > limits.maxGraph) {
+    const held =
+      threads === 1 ? "one document at a time" : `${count(threads)} documents at a time (one per worker)`;
     throw new UsageError(
-      `a training step of ${what} on ${count(batch)} document${batch === 1 ? "" : "s"} builds up to about ${count(nodes)} values ` +
+      `a training step of ${what} holds ${held} and builds up to about ${count(nodes)} values ` +
         `(about ${megabytes(nodes * BYTES_PER_VALUE)} of memory), more than --max-graph ${count(limits.maxGraph)}; ` +
-        `use a smaller --batch, --embd or --block (or raise --max-graph if you have the memory)`,
+        `use ${threads > 1 ? "fewer --workers, " : ""}a smaller --embd or --block (or raise --max-graph if you have the memory)`,
     );
   }
 }
