@@ -276,6 +276,43 @@ function plan(
 
 function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNodes: number): string {
   const neurons = findNeurons(nodes);
+  const summary = chooseSummary(root, neurons, maxNodes);
+  const lines = HEADER(rankdir);
+  const notes = summaryNotes(summary, neurons);
+  lines.splice(
+    2,
+    0,
+    `  label="${escapeString(`${nodes.length.toLocaleString("en-US")} values, summarised: ${notes.join("; ")}`)}";`,
+    "  labelloc=t;",
+    '  fontname="Helvetica,Arial,sans-serif";',
+    "  fontsize=12;",
+  );
+  drawSummary(lines, root, summary, neurons, rankdir);
+  lines.push("}");
+  return `${lines.join("\n")}\n`;
+}
+
+/** What a summary draws, and how it was made to fit. */
+interface Summary {
+  /** The values (and neurons, by their outputs) that get a box. */
+  drawn: Set<Value>;
+  /** Drawn values with inputs left out, each pointed at by one box saying so. */
+  cut: Set<Value>;
+  /** Whether every value under the result is drawn (nothing cut). */
+  complete: boolean;
+  /** Whether operations with more than WIDE inputs show only some of them. */
+  elide: boolean;
+  /** A value's inputs as drawn (a neuron's are the x of its w·x), with elision if chosen. */
+  inputsOf: (value: Value) => Item[];
+  /** A value's inputs, all of them. */
+  fullInputs: (value: Value) => Value[];
+}
+
+/**
+ * The boxes within `maxNodes`, trying in turn: every value (neurons folded), then wide
+ * operations elided, then only the levels nearest the result.
+ */
+function chooseSummary(root: Value, neurons: Map<Value, Neuron>, maxNodes: number): Summary {
   const fullInputs = (value: Value): Value[] => {
     const neuron = neurons.get(value);
     if (neuron) return neuron.inputs;
@@ -301,35 +338,54 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
   }
   const drawn = new Set<Value>();
   for (const level of levels) for (const item of level) if (!isMore(item)) drawn.add(item);
-  // Cut deeper: each box of the last level with inputs left out gets one box saying so.
+  const cut = complete ? [] : cutDeeper(levels, drawn, inputsOf(elide), maxNodes);
+  return { drawn, cut: new Set(cut), complete, elide, inputsOf: inputsOf(elide), fullInputs };
+}
+
+/**
+ * Cut deeper: each box of the last level with inputs left out gets one box saying so, and the
+ * deepest levels go (from `levels` and `drawn`) until those boxes fit too. Returns the cut boxes.
+ */
+function cutDeeper(
+  levels: Item[][],
+  drawn: Set<Value>,
+  inputsOf: (value: Value) => Item[],
+  maxNodes: number,
+): Value[] {
   const cutOf = (level: Item[]) =>
-    level.filter((item) => !isMore(item) && inputsOf(elide)(item).some((x) => !isMore(x) && !drawn.has(x)));
-  let cut: Value[] = complete ? [] : (cutOf(levels[levels.length - 1]) as Value[]);
-  if (!complete) {
-    let boxes = levels.reduce((n, level) => n + level.length, 0);
-    while (levels.length > 1 && boxes + cut.length > maxNodes) {
-      const dropped = levels.pop() as Item[];
-      boxes -= dropped.length;
-      for (const item of dropped) if (!isMore(item)) drawn.delete(item);
-      cut = cutOf(levels[levels.length - 1]) as Value[];
-    }
+    level.filter((item) => !isMore(item) && inputsOf(item).some((x) => !isMore(x) && !drawn.has(x)));
+  let cut = cutOf(levels[levels.length - 1]) as Value[];
+  let boxes = levels.reduce((n, level) => n + level.length, 0);
+  while (levels.length > 1 && boxes + cut.length > maxNodes) {
+    const dropped = levels.pop() as Item[];
+    boxes -= dropped.length;
+    for (const item of dropped) if (!isMore(item)) drawn.delete(item);
+    cut = cutOf(levels[levels.length - 1]) as Value[];
   }
+  return cut;
+}
+
+/** What the summary's title says was left out or folded. */
+function summaryNotes(summary: Summary, neurons: Map<Value, Neuron>): string[] {
+  const { drawn, fullInputs } = summary;
   const notes: string[] = [];
   if ([...drawn].some((value) => neurons.has(value))) notes.push("one box per neuron");
-  if (elide && [...drawn].some((value) => new Set(fullInputs(value)).size > WIDE)) {
+  if (summary.elide && [...drawn].some((value) => new Set(fullInputs(value)).size > WIDE)) {
     notes.push(`of more than ${WIDE} inputs, the first two and the last`);
   }
-  if (!complete) notes.push("only the values nearest the result");
+  if (!summary.complete) notes.push("only the values nearest the result");
+  return notes;
+}
 
-  const lines = HEADER(rankdir);
-  lines.splice(
-    2,
-    0,
-    `  label="${escapeString(`${nodes.length.toLocaleString("en-US")} values, summarised: ${notes.join("; ")}`)}";`,
-    "  labelloc=t;",
-    '  fontname="Helvetica,Arial,sans-serif";',
-    "  fontsize=12;",
-  );
+/** The summary's boxes and arrows, appended to `lines`. */
+function drawSummary(
+  lines: string[],
+  root: Value,
+  summary: Summary,
+  neurons: Map<Value, Neuron>,
+  rankdir: string,
+): void {
+  const { drawn, inputsOf } = summary;
   const id = new Map<Value, string>();
   let next = 0;
   for (const value of drawn) id.set(value, `v${next++}`);
@@ -341,21 +397,16 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
     );
     return name;
   };
-  const cutSet = new Set(cut);
   const drawnInputs = (value: Value) =>
-    drawn.has(value) ? inputsOf(elide)(value).filter((x): x is Value => !isMore(x) && drawn.has(x)) : [];
+    drawn.has(value) ? inputsOf(value).filter((x): x is Value => !isMore(x) && drawn.has(x)) : [];
   const source = leafCopies(root, drawnInputs, lines, rankdir, (value) => id.get(value) as string);
   for (const value of drawn) {
     const name = id.get(value) as string;
     const neuron = neurons.get(value);
     let target: string;
-    const inputs = inputsOf(elide)(value);
+    const inputs = inputsOf(value);
     if (neuron) {
-      const shown = inputs.filter((x) => !isMore(x) && drawn.has(x)).length;
-      const count =
-        shown > 0 && shown < neuron.inputCount ? `${shown} of ${neuron.inputCount}` : neuron.inputCount;
-      const heading = `${neuron.activation} neuron (${count} input${neuron.inputCount === 1 ? "" : "s"})`;
-      lines.push(valueBox(name, value, rankdir, heading, NEURON_FILL));
+      lines.push(neuronBox(name, value, neuron, inputs, drawn, rankdir));
       target = name;
     } else {
       if (!source.copied.has(value)) lines.push(valueBox(name, value, rankdir));
@@ -364,7 +415,7 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
       target = `${name}op`;
     }
     const role = SECOND_INPUT_ROLE[value.op.name];
-    const isCut = cutSet.has(value);
+    const isCut = summary.cut.has(value);
     inputs.forEach((input, k) => {
       if (isMore(input)) {
         if (isCut) return; // the cut's box stands for these too
@@ -376,8 +427,22 @@ function summaryDot(root: Value, nodes: readonly Value[], rankdir: string, maxNo
     });
     if (isCut) lines.push(`  ${noteBox("… more of the graph, not drawn")} -> ${target};`);
   }
-  lines.push("}");
-  return `${lines.join("\n")}\n`;
+}
+
+/** A neuron's box: its output's data and grad under "ReLU neuron (3 of 10 inputs)". */
+function neuronBox(
+  name: string,
+  value: Value,
+  neuron: Neuron,
+  inputs: readonly Item[],
+  drawn: Set<Value>,
+  rankdir: string,
+): string {
+  const shown = inputs.filter((x) => !isMore(x) && drawn.has(x)).length;
+  const count =
+    shown > 0 && shown < neuron.inputCount ? `${shown} of ${neuron.inputCount}` : neuron.inputCount;
+  const heading = `${neuron.activation} neuron (${count} input${neuron.inputCount === 1 ? "" : "s"})`;
+  return valueBox(name, value, rankdir, heading, NEURON_FILL);
 }
 
 /** How many Values the graph under `root` holds, each counted once (without recursion). */
