@@ -86,6 +86,12 @@ export function modelFromJSON(
       'this is a GPT ("kind": "gpt"), not an MLP; read it with gptFromJSON or loadGPT',
     );
   }
+  // An MLP's file has no "kind"; any other kind is a model this micrograd does not know.
+  if (file.kind !== undefined) {
+    throw new ModelFormatError(
+      `"kind" is ${show(file.kind)}; this micrograd reads an MLP (no "kind") or a GPT ("kind": "gpt")`,
+    );
+  }
   const architecture = file.architecture as Record<string, unknown> | undefined;
   if (typeof architecture !== "object" || architecture === null) {
     throw new ModelFormatError('"architecture" is missing');

@@ -248,6 +248,10 @@ describe("micrograd export of a GPT", () => {
       ],
       ["[1, 2, 3]", `${model}: not a micrograd model (neither an MLP nor a GPT)`],
       ["null", `${model}: not a micrograd model (neither an MLP nor a GPT)`],
+      [
+        JSON.stringify({ ...file, kind: "rnn" }),
+        `${model}: not a valid micrograd model: "kind" is "rnn"; this micrograd reads an MLP (no "kind") or a GPT`,
+      ],
       [withWeight("1e999"), `"stateDict": loadStateDict: "wpe"[0][0] is Infinity, not a finite number`],
       [
         withWeight("1e300"),

@@ -39,6 +39,9 @@ describe("model JSON", () => {
     expect(broken({ format: "keras" })).toThrow('"format" is "keras", expected "micrograd-model"');
     expect(broken({ version: 2 })).toThrow('"version" is 2; this micrograd reads version 1');
     expect(broken({ architecture: undefined })).toThrow('"architecture" is missing');
+    expect(broken({ kind: "rnn" })).toThrow(
+      '"kind" is "rnn"; this micrograd reads an MLP (no "kind") or a GPT ("kind": "gpt")',
+    );
     expect(broken({ architecture: { ...good.architecture, nin: 0 } })).toThrow(
       '"architecture.nin" must be a positive integer, got 0',
     );
