@@ -7,7 +7,6 @@ export const OP_INDEX = {
   leaf: OPERATIONS.leaf.index,
   add: OPERATIONS.add.index,
   mul: OPERATIONS.mul.index,
-  relu: OPERATIONS.relu.index,
   sum: OPERATIONS.sum.index,
   select: OPERATIONS.select.index,
 };
