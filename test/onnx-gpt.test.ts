@@ -99,6 +99,14 @@ describe("ONNX Runtime gives the engine's logits for a GPT", () => {
     const bytes = toOnnx(defaultModel.gpt, { tokenizer: defaultModel.tokenizer });
     await expect(runOnnx(bytes, [Array.from({ length: 17 }, () => 26)], true)).rejects.toThrow(/16 by 17/);
     await expect(runOnnx(bytes, [[26, 27]], true)).rejects.toThrow(/idx=27/);
+    await expect(runOnnx(bytes, [[26, -28]], true)).rejects.toThrow(/idx=-28/);
+  });
+
+  it("a negative id counts back from the end of the vocabulary, as the README says: −1 is BOS", async () => {
+    const bytes = toOnnx(defaultModel.gpt, { tokenizer: defaultModel.tokenizer });
+    const wrapped = await runOnnx(bytes, [[-1, -27, -2]]);
+    const plain = await runOnnx(bytes, [[26, 0, 25]]);
+    expect(Array.from(wrapped.logits)).toEqual(Array.from(plain.logits));
   });
 });
 
