@@ -6,7 +6,16 @@
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { GPT, GPT_TRAINING_DEFAULTS, type GPTConfig, scheduledRate, trainGPT } from "../src/index.js";
+import {
+  compile,
+  GPT,
+  GPT_TRAINING_DEFAULTS,
+  type GPTConfig,
+  scheduledRate,
+  trainGPT,
+  type Value,
+} from "../src/index.js";
+import { countValues } from "../src/viz/dot.js";
 import { median } from "./common.js";
 import { benchNames, type GPTBenchRow } from "./gpt.js";
 import { createFloat64GPT, gptStepFlops } from "./gpt-float64.js";
@@ -26,7 +35,7 @@ export const LADDER: LadderRung[] = [
 ];
 
 // The target of issue 23 at 2 layers, 64 wide: within 2× of the hand-written step.
-export const LADDER_TARGET = { overFloat64: 2, overTorch: 1 };
+export const LADDER_TARGET = { overFloat64: 2, overTorch: 1, traceBytesPerNode: 10 };
 
 const { lr, betas, eps } = GPT_TRAINING_DEFAULTS;
 
@@ -132,6 +141,23 @@ export function gptLadderWorkload(options: {
         ? { target: `≤ ${LADDER_TARGET.overFloat64}×`, pass: overHand.median <= LADDER_TARGET.overFloat64 }
         : {}),
     });
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc && isTargetSize) {
+      const { bytes, nodes } = traceSize(
+        gpt,
+        used.find((doc) => doc.length > config.blockSize) ?? used[0],
+        gc,
+      );
+      const perNode = bytes / nodes;
+      rows.push({
+        workload: `GPT ladder ${size}: a compiled trace of one ${nodes.toLocaleString("en-US")}-node document, per node of the eager graph`,
+        engine: "micrograd compiled",
+        value: { median: perNode, min: perNode, max: perNode, samples: [perNode] },
+        unit: "B/node",
+        target: `≤ ${LADDER_TARGET.traceBytesPerNode}`,
+        pass: perNode <= LADDER_TARGET.traceBytesPerNode,
+      });
+    }
     if (!torch) continue;
     for (const dtype of ["float64", "float32"] as const) {
       const result = runTorch(torch.python, {
@@ -164,6 +190,34 @@ export function gptLadderWorkload(options: {
     }
   }
   return rows;
+}
+
+/**
+ * Bytes kept by a compiled loss traced on one document (tape, buffers; the heap and the typed
+ * arrays' buffers), and the nodes of that document's eager graph, the model's own not counted.
+ */
+function traceSize(gpt: GPT, doc: readonly number[], gc: () => void): { bytes: number; nodes: number } {
+  const tokens = doc.slice(0, gpt.config.blockSize + 1);
+  const nodes = countValues(gpt.loss(tokens)) - gpt.parameters().length;
+  const used = () => {
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return heapUsed + arrayBuffers;
+  };
+  // Several copies kept at once, so that the heap's own noise averages out.
+  const copies = 4;
+  gc();
+  gc();
+  const before = used();
+  const losses = Array.from({ length: copies }, () => {
+    const loss = compile((ids: readonly Value[]) => gpt.loss(ids), { constantCheck: false });
+    loss(tokens);
+    return loss;
+  });
+  gc();
+  gc();
+  const bytes = (used() - before) / copies;
+  if (losses.some((loss) => loss.traceCount !== 1)) throw new Error("traceSize: expected one trace each");
+  return { bytes, nodes };
 }
 
 const TORCH_SCRIPT = fileURLToPath(new URL("./gpt_torch.py", import.meta.url));

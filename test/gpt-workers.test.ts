@@ -1,6 +1,7 @@
 // Data-parallel GPT training on worker threads: the same steps whatever the number of workers
 // (bit for bit), and the same as one thread to rounding; failures named as on one thread.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -135,5 +136,23 @@ describe("gpt train --workers", () => {
     x.forEach((v, i) => {
       expect(Math.abs(y[i] - v)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v)));
     });
+  }, 60_000);
+});
+
+describe("the README's example", () => {
+  it("trains on two workers and prints what its comment promises", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+    const start = readme.indexOf("\n### Wider models, and every core\n");
+    expect(start).toBeGreaterThan(0);
+    const example = /```ts\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] ?? "";
+    expect(example).toContain("new GPTWorkers(");
+    const promised = /console\.log\(.*\); \/\/ (.*)$/m.exec(example)?.[1];
+    const dir = join(import.meta.dirname, "..", ".artifacts", "readme");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "workers.ts");
+    writeFileSync(file, example);
+    const tsx = join(import.meta.dirname, "..", "node_modules", ".bin", "tsx");
+    const printed = execFileSync(tsx, [file], { cwd: join(import.meta.dirname, ".."), encoding: "utf8" });
+    expect(printed).toBe(`${promised}\n`);
   }, 60_000);
 });
