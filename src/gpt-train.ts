@@ -192,6 +192,8 @@ export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptio
     compile: compiled,
     // Compiled steps update the weights in an arena: the workers' when there are some.
     arena: compiled ? (workers?.arena ?? arenaOf(gpt)) : undefined,
+    // Written back only when something looks: an evaluation, a checkpoint, onStep, the end.
+    writeBack: "on sync",
     // Shared with evaluateGPT, so that held-out documents replay the traces of training.
     compiled: options.compile === false ? undefined : compiledLoss(gpt),
     learningRate: (step) => scheduledRate(schedule, plan.lr, step, totalSteps),

@@ -57,13 +57,19 @@ export interface TrainerOptions<F extends LossFunction> {
   explainDivergence?: (failure: { updating: boolean }) => string;
   /**
    * An arena over the optimizer's parameters (see arena.ts): a compiled step replays from it,
-   * adds its gradients there and updates it, and the Values are written back by sync(), which
-   * the caller runs before any code that reads or changes the parameters between steps (the
-   * trainer runs it itself before an eager step or a run outside a step). An arena shared
-   * with worker threads lets them compute the step's gradients (`within`). The same numbers
-   * as without it.
+   * adds its gradients there and updates it, and the Values are written back at the end of
+   * each step (see `writeBack`). An arena shared with worker threads lets them compute the
+   * step's gradients (`within`). The same numbers as without it.
    */
   arena?: ParameterArena;
+  /**
+   * When the arena's weights and gradients are written back into the Values: at the end of
+   * every step (the default), or only by sync(), which the caller then runs before any code
+   * that reads or changes the parameters between steps (the trainer runs it itself before an
+   * eager step or a run outside a step). Writing 100,000 Values back costs about as much as
+   * an Adam update, so a loop that looks at them rarely saves that.
+   */
+  writeBack?: "every step" | "on sync";
 }
 
 /**
@@ -182,12 +188,16 @@ export class Trainer<F extends LossFunction> {
     this.stepArena = undefined;
     // Whatever happens in the update, the arena holds the step's gradients.
     if (arena) this.valuesBehind = true;
-    this.guard(true, () => {
-      const rate = this.options.learningRate;
-      if (rate) this.optimizer.lr = rate(this.step);
-      if (this.options.clip !== undefined) this.clipGradients(this.options.clip, arena);
-      this.optimizer.step(arena);
-    });
+    try {
+      this.guard(true, () => {
+        const rate = this.options.learningRate;
+        if (rate) this.optimizer.lr = rate(this.step);
+        if (this.options.clip !== undefined) this.clipGradients(this.options.clip, arena);
+        this.optimizer.step(arena);
+      });
+    } finally {
+      if (this.options.writeBack !== "on sync") this.sync();
+    }
     this.step += 1;
     this.lastLoss = loss;
   }

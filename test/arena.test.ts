@@ -192,16 +192,16 @@ describe("an optimizer's step on an arena", () => {
 });
 
 describe("a Trainer on an arena", () => {
-  it("takes the same steps as on the Values, which sync() brings up to date", () => {
+  it("takes the same steps as on the Values, written back after each", () => {
     const train = (useArena: boolean) => {
       const model = new MLP(3, [6, 3], { seed: 8 });
       const optimizer = new Adam(model.parameters(), { lr: 0.05 });
       const arena = useArena ? new ParameterArena(model.parameters()) : undefined;
+      // Written back at the end of every step, the default.
       const trainer = new Trainer({ optimizer, loss: mlpLoss(model), arena });
       const trajectory: number[][] = [];
       for (let step = 0; step < 4; step++) {
         trainer.trainStep(X, y);
-        trainer.sync();
         trajectory.push(model.parameters().map((p) => p.data));
         trajectory.push(model.parameters().map((p) => p.grad));
       }
@@ -221,11 +221,16 @@ describe("a Trainer on an arena", () => {
     expect(() => trainer.accumulate(X, y)).toThrow("a step begun on the arena adds only compiled gradients");
   });
 
-  it("writes the arena back before an eager step or a run between steps", () => {
+  it("writes back only on sync(), or before an eager step or a run between steps, when asked to", () => {
     const model = new MLP(3, [4, 3], { seed: 8 });
     const parameters = model.parameters();
     const arena = new ParameterArena(parameters);
-    const trainer = new Trainer({ optimizer: new SGD(parameters, { lr: 0.1 }), loss: mlpLoss(model), arena });
+    const trainer = new Trainer({
+      optimizer: new SGD(parameters, { lr: 0.1 }),
+      loss: mlpLoss(model),
+      arena,
+      writeBack: "on sync",
+    });
     const before = parameters.map((p) => p.data);
     trainer.trainStep(X, y);
     // Updated in the arena only, until something outside the compiled steps needs the Values.
