@@ -351,7 +351,8 @@ worker.onmessage = (event: MessageEvent<FromGPTWorker>) => {
       showProblem(message.field, message.message);
       break;
     case "error":
-      showProblem("", `Training stopped: ${message.message}. Try a smaller learning rate, then Reset.`);
+      // The library's message says where training diverged and what to change; Reset starts afresh.
+      showProblem("", `Training stopped. ${message.message}. Reset to start again.`);
       break;
   }
 };

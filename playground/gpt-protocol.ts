@@ -1,5 +1,6 @@
 // The messages between the GPT page (gpt-main.ts) and its training worker (gpt-worker.ts), and
 // the settings they share. Everything here is plain data, so it crosses postMessage unchanged.
+import { GPT_DEFAULTS, GPT_TRAINING_DEFAULTS } from "../src/index.js";
 
 /** Where the documents come from: the shipped names or Tiny Shakespeare, or pasted text. */
 export type TextSource = "names" | "shakespeare" | "text";
@@ -34,12 +35,9 @@ export const DEFAULT_GPT_SETTINGS: GPTSettings = {
   source: "names",
   text: "",
   mode: "lines",
-  nLayer: 1,
-  nEmbd: 16,
-  nHead: 4,
-  blockSize: 16,
+  ...GPT_DEFAULTS,
   seed: 42,
-  lr: 0.01,
+  lr: GPT_TRAINING_DEFAULTS.lr,
   batchSize: 4,
   temperature: 0.5,
 };

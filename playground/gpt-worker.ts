@@ -9,6 +9,7 @@ import {
   createRandom,
   evaluateGPT,
   GPT,
+  GPT_TRAINING_DEFAULTS,
   gptFromJSON,
   gptToJSON,
   ParameterArena,
@@ -39,8 +40,6 @@ const SNAPSHOT_INTERVAL_MS = 1000 / 30;
 const INSPECT_INTERVAL_MS = 150;
 const SAMPLE_INTERVAL_MS = 3000;
 const MEASURE_INTERVAL_MS = 2000;
-/** The reference's Adam. */
-const BETAS: [number, number] = [0.85, 0.99];
 
 /** A document's loss weighted by its share of the batch (the gradient it sends), and the loss. */
 type DocumentLoss = (tokens: readonly Token[], weight: Token) => [Value, Value];
@@ -77,7 +76,6 @@ interface State {
   measurement: Measurement | null;
   measuredStep: number;
   sampleSeed: number;
-  sampledStep: number;
 }
 
 const post = (message: FromGPTWorker, transfer: Transferable[] = []) =>
@@ -106,7 +104,12 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
     data,
     gpt: model,
     trainer: new Trainer({
-      optimizer: new Adam(model.parameters(), { lr: settings.lr, betas: BETAS, eps: 1e-8 }),
+      // The reference's Adam, as trainGPT's.
+      optimizer: new Adam(model.parameters(), {
+        lr: settings.lr,
+        betas: GPT_TRAINING_DEFAULTS.betas,
+        eps: GPT_TRAINING_DEFAULTS.eps,
+      }),
       compiled: compiledLoss(model),
       // Compiled steps replay from and update the weights in an arena, as trainGPT's do.
       arena: new ParameterArena(model.parameters()),
@@ -125,7 +128,6 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
     measurement: null,
     measuredStep: -1,
     sampleSeed: 1,
-    sampledStep: -1,
   };
 }
 
@@ -256,7 +258,6 @@ function sendSamples(s: State): void {
   const { temperature } = s.settings;
   const seed = s.sampleSeed;
   const texts = sampleText(s.gpt, s.data.tokenizer, { n: SAMPLE_COUNT, temperature, seed });
-  s.sampledStep = s.trainer.step;
   post({
     type: "samples",
     generation: s.generation,
