@@ -131,6 +131,15 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
   };
 }
 
+/**
+ * The model, its Values up to date: compiled steps update the weights in the trainer's arena,
+ * which writes them back only when asked, before anything reads them.
+ */
+function weights(s: State): GPT {
+  s.trainer.sync();
+  return s.gpt;
+}
+
 /** The documents (or windows) of the next step. */
 function nextBatch(s: State): number[][] {
   const { documents, text } = s.data;
@@ -186,7 +195,7 @@ function startMeasurement(s: State): void {
 function advanceMeasurement(s: State, measurement: Measurement): void {
   const doc = s.data.measured[measurement.next++];
   const positions = Math.min(s.gpt.config.blockSize, doc.length - 1);
-  measurement.sum += evaluateGPT(s.gpt, [doc]) * positions;
+  measurement.sum += evaluateGPT(weights(s), [doc]) * positions;
   measurement.count += positions;
   if (measurement.next < s.data.measured.length) return;
   s.heldOut.push([measurement.step, measurement.sum / measurement.count]);
@@ -241,7 +250,8 @@ function sendSnapshot(s: State): void {
 }
 
 function sendInspection(s: State): void {
-  const { gpt, data } = s;
+  const { data } = s;
+  const gpt = weights(s);
   const embeddings = gpt.wte.map((row) => row.map((weight) => weight.data));
   // The components of the characters' embeddings; BOS, unlike any character, would dominate them.
   const pca = principalComponents(embeddings.slice(0, data.tokenizer.bos), components);
@@ -257,7 +267,7 @@ function sendInspection(s: State): void {
 function sendSamples(s: State): void {
   const { temperature } = s.settings;
   const seed = s.sampleSeed;
-  const texts = sampleText(s.gpt, s.data.tokenizer, { n: SAMPLE_COUNT, temperature, seed });
+  const texts = sampleText(weights(s), s.data.tokenizer, { n: SAMPLE_COUNT, temperature, seed });
   post({
     type: "samples",
     generation: s.generation,
@@ -445,7 +455,7 @@ function load(s: State, text: string, name: string): State {
 }
 
 function save(s: State): void {
-  const measured = evaluateGPT(s.gpt, s.data.measured);
+  const measured = evaluateGPT(weights(s), s.data.measured);
   const notes = {
     data: s.data.info.description,
     steps: s.trainer.step,
