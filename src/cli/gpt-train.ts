@@ -15,7 +15,6 @@ import { coresAvailable, GPTWorkers } from "../node/gpt-workers.js";
 import { saveGPT } from "../node/models.js";
 import { BigramModel, CharTokenizer, splitDocuments } from "../tokenizer.js";
 import { attentionSvg, lossCurveSvg, movingAverage } from "../viz/attention.js";
-import { shortened } from "../viz/svg.js";
 import {
   type Command,
   checkFitsBlock,
@@ -31,8 +30,8 @@ import {
   UsageError,
 } from "./flags.js";
 import { checkGPTSizes, type Limits, limitFlags, limitsOf } from "./limits.js";
-import { claimOutputDirectory } from "./output.js";
-import { GPT_PROGRESS_LEGEND } from "./progress.js";
+import { checkOutputDirectory } from "./output.js";
+import { GPT_PROGRESS_LEGEND, type Progress } from "./progress.js";
 import {
   decimated,
   loadPictures,
@@ -41,11 +40,14 @@ import {
   runSession,
   writePictures,
 } from "./run.js";
+import { TrainingLog } from "./training-log.js";
 
 const DATA = "Data";
 const MODEL = "Model (the reference microgpt's sizes by default)";
 const TRAINING = "Training (Adam, betas 0.85 and 0.99, learning rate decaying linearly to 0)";
 const OUTPUT = "Output";
+/** Held-out documents measured by --eval-every: the same ones each time, so that points compare. */
+export const EVAL_SAMPLE = 500;
 
 export const GPT_TRAIN = {
   name: "gpt train",
@@ -66,6 +68,13 @@ export const GPT_TRAIN = {
       min: 0,
       below: 1,
       help: "fraction of the documents kept for measuring (default 0.1)",
+    },
+    "split-seed": {
+      kind: "integer",
+      value: "N",
+      section: DATA,
+      min: 0,
+      help: "seeds which documents are held out (default: --seed), so that runs of\ndifferent --seed can be measured on the same held-out documents",
     },
     layers: {
       kind: "integer",
@@ -126,6 +135,16 @@ export const GPT_TRAIN = {
         "worker threads sharing each batch (default: the cores available, at most\n" +
         "--batch; 1 trains on this thread). The same steps whatever the number",
     },
+    "eval-every": {
+      kind: "integer",
+      value: "N",
+      section: TRAINING,
+      min: 1,
+      help:
+        `measure the held-out loss every N steps and at the last, on the same\n` +
+        `${count(EVAL_SAMPLE)} held-out documents each time: shown on the progress line, in\n` +
+        "log.jsonl and as its own line on the loss curve",
+    },
     "no-compile": {
       kind: "switch",
       section: TRAINING,
@@ -139,8 +158,9 @@ export const GPT_TRAIN = {
       value: "DIR",
       section: OUTPUT,
       help:
-        "model.json, history.json, loss.svg/png, attention.svg/png (default out/gpt);\n" +
-        "an earlier run's files there are replaced as a set, other files are left alone",
+        "model.json, history.json, loss.svg/png, attention.svg/png, and log.jsonl\n" +
+        "with --eval-every (default out/gpt); an earlier run's files there are\n" +
+        "replaced as a set, other files are left alone",
     },
     name: {
       kind: "text",
@@ -165,6 +185,8 @@ export interface GPTTrainPlan {
   /** The text file, or undefined for the shipped names. */
   data?: string;
   heldOut: number;
+  /** Seeds the held-out split. */
+  splitSeed: number;
   config: { nLayer: number; nEmbd: number; nHead: number; blockSize: number };
   steps: number;
   batchSize: number;
@@ -172,6 +194,8 @@ export interface GPTTrainPlan {
   workers?: number;
   lr: number;
   seed: number;
+  /** Measure the held-out loss every this many steps (and at the last); undefined: only at the end. */
+  evalEvery?: number;
   compile: boolean;
   limits: Limits;
   out: string;
@@ -198,15 +222,24 @@ export function planGPTTraining(values: FlagValues<typeof GPT_TRAIN.flags>): GPT
   if (!compile && values.workers !== undefined && values.workers > 1) {
     throw new UsageError("--workers replays the compiled loss on each thread; drop --no-compile to use it");
   }
+  const heldOut = values["held-out"] ?? 0.1;
+  if (values["eval-every"] !== undefined && heldOut === 0) {
+    throw new UsageError(
+      "--eval-every measures held-out documents, and --held-out 0 keeps none; give --held-out a fraction",
+    );
+  }
+  const seed = values.seed ?? 42;
   return {
     data: values.data,
-    heldOut: values["held-out"] ?? 0.1,
+    heldOut,
+    splitSeed: values["split-seed"] ?? seed,
     config,
     steps: values.steps ?? GPT_TRAINING_DEFAULTS.steps,
     batchSize,
     workers: compile ? values.workers && Math.min(values.workers, batchSize) : 1,
     lr: values.lr ?? GPT_TRAINING_DEFAULTS.lr,
-    seed: values.seed ?? 42,
+    seed,
+    evalEvery: values["eval-every"],
     compile,
     limits: limitsOf(values),
     out: values.out ?? join("out", "gpt"),
@@ -222,7 +255,7 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
   if (help) return printHelp(helpText(GPT_TRAIN), io);
   const plan = planGPTTraining(values);
   const out = resolve(plan.out);
-  claimOutputDirectory(out, "gpt");
+  checkOutputDirectory(out);
   const { tokenizer, train, test } = loadDocuments(plan, io);
   if (plan.name !== undefined)
     checkFitsBlock("name", checkInVocabulary("name", plan.name, tokenizer), plan.config.blockSize);
@@ -230,10 +263,9 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
   const gpt = new GPT({ vocabSize: tokenizer.vocabSize, ...plan.config, seed: plan.seed });
   const { nLayer, nEmbd, nHead, blockSize } = plan.config;
   const workers = Math.min(plan.workers ?? coresAvailable(), plan.batchSize);
-  // One document per step makes each step's loss jump; the bar shows the average of the last 100.
-  let recent: number[] = [];
   // Measured once training is done, before the files that record it; read by the summary.
   let measured: Measured | undefined;
+  const log = new TrainingLog();
   return runSession({
     io,
     out,
@@ -242,41 +274,20 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
       `training a GPT (${plural(nLayer, "layer")}, embd ${nEmbd}, ${nHead} heads, block ${blockSize}; ` +
       `${count(gpt.parameters().length)} parameters, vocabulary of ${tokenizer.vocabSize}) on ${count(train.length)} documents, ` +
       `${count(test.length)} held out${workers > 1 ? `, on ${workers} worker threads` : ""}`,
-    progress: { total: plan.steps, legend: GPT_PROGRESS_LEGEND },
+    progress: { total: plan.steps, legend: GPT_PROGRESS_LEGEND, timed: true },
     train: (progress) => {
       const pool = workers > 1 ? new GPTWorkers(gpt, { workers, maxBatch: plan.batchSize }) : undefined;
       try {
-        return trainGPT(gpt, train, {
-          steps: plan.steps,
-          lr: plan.lr,
-          batchSize: plan.batchSize,
-          compile: plan.compile,
-          workers: pool,
-          onStep: (record) => {
-            recent.push(record.loss);
-            if (recent.length > 100) recent = recent.slice(-100);
-            progress?.update({ step: record.step, loss: recent.reduce((a, b) => a + b, 0) / recent.length });
-            return undefined;
-          },
-        }).losses;
+        return trainWatched(gpt, train, test.slice(0, EVAL_SAMPLE), plan, { progress, log, pool });
       } finally {
         // Idle workers do not hold the process; stopping them is not waited for.
         void pool?.close();
       }
     },
     files: async (losses) => {
-      // Each position costs about one multiply-add per parameter: say so when that is seconds.
-      const measuredDocuments = test.length > 0 ? test : train;
-      let positions = 0;
-      for (const doc of measuredDocuments) positions += Math.min(plan.config.blockSize, doc.length - 1);
-      if (!plan.quiet && positions * gpt.parameters().length >= 1e8) {
-        io.stderr.write(
-          `micrograd: measuring the trained model on ${plural(measuredDocuments.length, "document")} (${count(positions)} positions)…\n`,
-        );
-      }
       measured = measure(gpt, tokenizer, train, test, plan);
       const renderer = plan.pictures ? await loadPictures(io) : undefined;
-      return runFiles(plan, { gpt, tokenizer, losses, measured, name }, renderer?.svgToPng);
+      return runFiles(plan, { gpt, tokenizer, losses, log, measured, name }, renderer?.svgToPng);
     },
     summary: (losses, seconds) => {
       const { where, gptLoss, bigramLoss, samples } = measured as Measured;
@@ -289,6 +300,47 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
       );
     },
   });
+}
+
+/**
+ * Trains by the plan, telling the progress and the log of each step, and measuring the held-out
+ * loss on `evalSample` every --eval-every steps and at the last. Returns the losses of the steps.
+ */
+function trainWatched(
+  gpt: GPT,
+  train: number[][],
+  evalSample: number[][],
+  plan: GPTTrainPlan,
+  watch: { progress: Progress | undefined; log: TrainingLog; pool?: GPTWorkers },
+): number[] {
+  const { evalEvery, steps } = plan;
+  // One document per step makes each step's loss jump; the bar shows the average of the last 100.
+  let recent: number[] = [];
+  let heldOut: number | undefined;
+  return trainGPT(gpt, train, {
+    steps,
+    lr: plan.lr,
+    batchSize: plan.batchSize,
+    compile: plan.compile,
+    workers: watch.pool,
+    onStep: (record) => {
+      const done = record.step + 1;
+      const measuring = evalEvery !== undefined && (done % evalEvery === 0 || done === steps);
+      const measured = measuring ? evaluateGPT(gpt, evalSample, { compile: plan.compile }) : undefined;
+      if (measured !== undefined) heldOut = measured;
+      recent.push(record.loss);
+      if (recent.length > 100) recent = recent.slice(-100);
+      const average = recent.reduce((a, b) => a + b, 0) / recent.length;
+      watch.progress?.update({ step: record.step, loss: average, heldOutLoss: heldOut });
+      watch.log.add({
+        step: done,
+        loss: record.loss,
+        lr: record.lr,
+        ...(measured === undefined ? {} : { heldOut: measured }),
+      });
+      return undefined;
+    },
+  }).losses;
 }
 
 /** The documents of the plan, their characters, and what the block leaves out. */
@@ -316,7 +368,7 @@ function loadDocuments(
         `(the longest has ${count(Array.from(longest).length)} characters); the model sees only their first ${blockSize} predictions\n`,
     );
   }
-  const { train, test } = splitDocumentsForTraining(encoded, { heldOut: plan.heldOut, seed: plan.seed });
+  const { train, test } = splitDocumentsForTraining(encoded, { heldOut: plan.heldOut, seed: plan.splitSeed });
   if (train.length === 0)
     throw new Error(`${source}: no documents left to train on after holding out ${plan.heldOut}`);
   return { tokenizer, train, test };
@@ -350,7 +402,14 @@ function measure(
 /** model.json and history.json, then the loss curve and the attention of `name`. */
 function runFiles(
   plan: GPTTrainPlan,
-  run: { gpt: GPT; tokenizer: CharTokenizer; losses: number[]; measured: Measured; name: string },
+  run: {
+    gpt: GPT;
+    tokenizer: CharTokenizer;
+    losses: number[];
+    log: TrainingLog;
+    measured: Measured;
+    name: string;
+  },
   toPng: ((svg: string) => Uint8Array) | undefined,
 ): RunFiles {
   const { gpt, tokenizer, losses, measured } = run;
@@ -381,7 +440,10 @@ function runFiles(
         evaluation: { on: where, gpt: gptLoss, bigram: bigramLoss },
       };
       writeFileAtomic(join(folder, "history.json"), `${JSON.stringify(history)}\n`);
-      return ["model.json", "history.json"];
+      // The log of a watched run: a plain run's history.json holds its losses.
+      if (plan.evalEvery === undefined) return ["model.json", "history.json"];
+      writeFileAtomic(join(folder, "log.jsonl"), run.log.text());
+      return ["model.json", "history.json", "log.jsonl"];
     },
     pictures: plan.pictures
       ? (folder, onError) =>
@@ -395,6 +457,7 @@ function runFiles(
                     title: `GPT training loss (${count(gpt.parameters().length)} parameters)`,
                     baselines: [{ label: "bigram, held-out", value: bigramLoss }],
                     heldOut: gptLoss,
+                    heldOutCurve: run.log.heldOut,
                   }),
               },
               { name: "attention", svg: () => attentionPicture(gpt, tokenizer, run.name, 0) },
@@ -408,16 +471,9 @@ function runFiles(
 
 /** Heatmaps of one block's heads reading `name` (BOS, then its characters, up to the block). */
 export function attentionPicture(gpt: GPT, tokenizer: CharTokenizer, name: string, layer: number): string {
-  // Only what the block holds is drawn (and encoded): a document may be millions of characters.
-  const drawn: string[] = [];
-  for (const character of name) {
-    if (drawn.length === gpt.config.blockSize - 1) break;
-    drawn.push(character);
-  }
-  const tokens = [tokenizer.bos, ...tokenizer.encodeText(drawn.join(""))];
+  const tokens = [tokenizer.bos, ...tokenizer.encodeText(name)].slice(0, gpt.config.blockSize);
   const weights = gpt.attentionWeights(tokens)[layer];
   const labels = tokens.map((id) => (id === tokenizer.bos ? "BOS" : tokenizer.decode([id])));
-  const cut = drawn.join("") === name ? "" : "…";
-  const title = `attention of "${shortened(drawn.join(""), 60)}${cut}", block ${layer}`;
+  const title = `attention of "${name}", block ${layer}`;
   return attentionSvg(weights, labels, { title });
 }

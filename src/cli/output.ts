@@ -34,6 +34,7 @@ import { MODEL_FORMAT } from "../serialize.js";
 export const OUTPUT_FILES = [
   "model.json",
   "history.json",
+  "log.jsonl",
   "boundary.svg",
   "boundary.png",
   "curves.svg",

@@ -33,6 +33,8 @@ export class Progress {
   private classifier = false;
   /** Says what the numbers are, after the last line; by default, the classifier's legend. */
   legend?: string;
+  /** Ends the line with the time so far and an estimate of the time left (a run of minutes). */
+  timed = false;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -44,7 +46,7 @@ export class Progress {
   }
 
   /** `accuracy` may be left out (a language model's step has a loss only). */
-  update(record: Pick<StepRecord, "step" | "loss"> & Partial<StepRecord>): void {
+  update(record: Pick<StepRecord, "step" | "loss"> & Partial<StepRecord> & { heldOutLoss?: number }): void {
     const done = record.step + 1;
     const now = performance.now();
     const rate = done / Math.max((now - this.started) / 1000, 1e-9);
@@ -55,7 +57,11 @@ export class Progress {
       record.validationAccuracy === undefined
         ? ""
         : `  held-out ${(record.validationAccuracy * 100).toFixed(1)}%`;
-    const stats = `loss ${record.loss.toFixed(4)}${accuracy}${validation}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s`;
+    const heldOutLoss = record.heldOutLoss === undefined ? "" : `  held-out ${record.heldOutLoss.toFixed(4)}`;
+    const time = this.timed
+      ? `  ${clock((now - this.started) / 1000)} elapsed${left(done, this.total, rate)}`
+      : "";
+    const stats = `loss ${record.loss.toFixed(4)}${accuracy}${validation}${heldOutLoss}  ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s${time}`;
     const total = count(this.total);
     const counter = `step ${count(done).padStart(total.length)}/${total}`;
     if (this.live) {
@@ -92,4 +98,17 @@ export class Progress {
     else if (this.classifier)
       this.stream.write(`${this.heldOut ? PROGRESS_LEGEND_HELD_OUT : PROGRESS_LEGEND}\n`);
   }
+}
+
+/** 75 → "1:15", 3725 → "1:02:05": elapsed and remaining times on a progress line. */
+export function clock(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const [hours, minutes, rest] = [Math.floor(whole / 3600), Math.floor(whole / 60) % 60, whole % 60];
+  const two = (n: number) => String(n).padStart(2, "0");
+  return hours > 0 ? `${hours}:${two(minutes)}:${two(rest)}` : `${minutes}:${two(rest)}`;
+}
+
+/** ", 2:10 left" at the rate so far; nothing once done. */
+function left(done: number, total: number, rate: number): string {
+  return done >= total ? "" : `, ${clock((total - done) / rate)} left`;
 }

@@ -20,7 +20,7 @@ export interface Session<Result> {
   /** The line that says what is trained on what. */
   announce: string;
   /** The progress display: how many steps, and what its numbers are. */
-  progress: { total: number; legend?: string };
+  progress: { total: number; legend?: string; timed?: boolean };
   /** Trains, telling `progress` of each step; the time it takes is the run's training time. */
   train: (progress: Progress | undefined) => Result;
   /** The files to write once training is done (measuring the model first, if it must). */
@@ -35,6 +35,7 @@ export async function runSession<Result>(session: Session<Result>): Promise<numb
   if (!quiet) io.stdout.write(`${session.announce}\n`);
   const progress = quiet ? undefined : new Progress(io.stderr, session.progress.total);
   if (progress && session.progress.legend !== undefined) progress.legend = session.progress.legend;
+  if (progress) progress.timed = session.progress.timed === true;
   const started = performance.now();
   const result = session.train(progress);
   progress?.finish();

@@ -115,11 +115,17 @@ export interface LossCurveOptions {
   baselines?: { label: string; value: number }[];
   /** The model's loss on held-out documents, drawn as a point at the last step. */
   heldOut?: number;
+  /**
+   * The held-out loss measured during training (`step`: steps done when it was measured, from 1),
+   * drawn as its own series beside the training loss: where it turns up, the model overfits.
+   */
+  heldOutCurve?: readonly { step: number; loss: number }[];
 }
 
 const RAW_COLOR = "#9ecae1";
 const SMOOTH_COLOR = "#0072B2";
 const BASELINE_COLORS = ["#D55E00", "#009E73", "#CC79A7"];
+const HELD_OUT_COLOR = "#E69F00";
 
 /** The loss of every step (faint), its moving average, baselines as dashed lines, and the held-out loss. */
 export function lossCurveSvg(losses: readonly number[], options: LossCurveOptions = {}): string {
@@ -152,6 +158,16 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   baselines.forEach((b, i) => {
     legend.push([`${b.label} ${b.value.toFixed(3)}`, baselineColor(i), "6 4"]);
   });
+  const curve = options.heldOutCurve ?? [];
+  const badPoint = curve.findIndex(
+    (p) => !(Number.isFinite(p.loss) && p.step >= 1 && p.step <= losses.length),
+  );
+  if (badPoint >= 0) {
+    throw new RangeError(
+      `lossCurveSvg: heldOutCurve[${badPoint}] is ${JSON.stringify(curve[badPoint])}, not a finite loss at a step from 1 to ${losses.length}`,
+    );
+  }
+  if (curve.length > 0) legend.push([`held-out during training`, HELD_OUT_COLOR, ""]);
   if (options.heldOut !== undefined) legend.push([`held-out ${options.heldOut.toFixed(3)}`, INK, "dot"]);
   // The legend fills lines above the plot, as many as it needs.
   const left = 52;
@@ -173,6 +189,7 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   const marks = [
     ...baselines.map((b) => b.value),
     ...(options.heldOut === undefined ? [] : [options.heldOut]),
+    ...curve.map((p) => p.loss),
   ];
   // The raw losses jump around; the axis follows the averages and clips the raw line.
   const [smoothLow, smoothHigh] = extent(smooth, (v) => v);
@@ -212,6 +229,16 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
       `<line class="baseline" data-value="${b.value}" x1="${box.left}" x2="${box.right}" y1="${y}" y2="${y}" stroke="${baselineColor(i)}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
     );
   });
+  if (curve.length > 0) {
+    const points = curve.map((p) => `${round(px(p.step - 1))},${round(py(p.loss))}`);
+    out.push(
+      `<polyline class="held-out-curve" points="${points.join(" ")}" fill="none" stroke="${HELD_OUT_COLOR}" stroke-width="2"/>`,
+      ...curve.map(
+        (p) =>
+          `<circle class="held-out-point" data-step="${p.step}" data-value="${p.loss}" cx="${round(px(p.step - 1))}" cy="${round(py(p.loss))}" r="2.5" fill="${HELD_OUT_COLOR}"/>`,
+      ),
+    );
+  }
   if (options.heldOut !== undefined) {
     out.push(
       `<circle class="held-out" data-value="${options.heldOut}" cx="${round(px(steps - 1))}" cy="${round(py(options.heldOut))}" r="4" fill="${INK}"/>`,
