@@ -136,6 +136,7 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
     window: true,
     baselines: true,
     heldOut: true,
+    heldOutCurve: true,
   });
   if (!Array.isArray(losses) || losses.length === 0) {
     throw new RangeError("lossCurveSvg: no losses to draw (train for at least one step)");
