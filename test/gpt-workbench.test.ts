@@ -38,7 +38,9 @@ describe("gpt train --eval-every", () => {
     const history = JSON.parse(readFileSync(join(out, "history.json"), "utf8"));
     expect(log.map((record) => record.loss)).toEqual(history.losses);
     // The schedule decays linearly to 0 from 0.01: the rate of step k's update is 0.01 (1 - (k-1)/25).
-    log.forEach((record, i) => expect(record.lr).toBeCloseTo(0.01 * (1 - i / 25), 12));
+    log.forEach((record, i) => {
+      expect(record.lr).toBeCloseTo(0.01 * (1 - i / 25), 12);
+    });
     expect(log.filter((record) => "heldOut" in record).map((record) => record.step)).toEqual([10, 20, 25]);
     for (const record of log) expect(record.seconds).toBeGreaterThanOrEqual(0);
     for (let i = 1; i < log.length; i++) expect(log[i].seconds).toBeGreaterThanOrEqual(log[i - 1].seconds);
