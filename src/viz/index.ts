@@ -11,3 +11,4 @@ export { CLASS_COLORS, type DecisionBoundaryOptions, decisionBoundarySvg } from 
 export { type CurvePoint, type TrainingCurvesOptions, trainingCurvesSvg } from "./curves.js";
 export { DEFAULT_MAX_NODES, type DotOptions, toDot } from "./dot.js";
 export { renderGraph } from "./graph.js";
+export { type SurpriseOptions, surpriseSvg } from "./surprise.js";
