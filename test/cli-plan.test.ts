@@ -133,22 +133,36 @@ describe("the flag table", () => {
 
 describe("gpt train's plan", () => {
   it("is the reference microgpt's recipe by default", () => {
-    expect(gptPlan()).toEqual({
-      data: undefined,
+    expect(gptPlan()).toMatchObject({
+      text: false,
       heldOut: 0.1,
+      splitSeed: 42,
       config: { nLayer: 1, nEmbd: 16, nHead: 4, blockSize: 16 },
       steps: 1000,
       batchSize: 1,
       lr: 0.01,
+      weightDecay: 0,
+      warmup: 0,
+      schedule: "linear",
       seed: 42,
       compile: true,
       limits: { maxParams: 1_000_000, maxGraph: 10_000_000 },
       out: "out/gpt",
-      name: undefined,
       temperature: 0.5,
       pictures: true,
       quiet: false,
     });
+    const plan = gptPlan();
+    for (const absent of ["data", "time", "clip", "evalEvery", "checkpointEvery", "name"] as const) {
+      expect(plan[absent]).toBeUndefined();
+    }
+  });
+
+  it("scales the default learning rate down as the width grows; --time replaces --steps", () => {
+    expect(gptPlan("--embd", "32", "--heads", "4").lr).toBe(0.005);
+    expect(gptPlan("--embd", "64", "--heads", "4").lr).toBe(0.0025);
+    expect(gptPlan("--embd", "64", "--heads", "4", "--lr", "0.02").lr).toBe(0.02);
+    expect(gptPlan("--time", "300")).toMatchObject({ time: 300, steps: undefined });
   });
 
   it("takes the flags, and refuses a width the heads do not divide", () => {

@@ -2,9 +2,10 @@
 // one, and draw where its attention looks. Each subcommand: its flags as a table, then its work.
 // Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
 import { resolve } from "node:path";
-import { sampleText } from "../gpt-train.js";
+import { decode } from "../gpt-sample.js";
 import { writeFileAtomic } from "../node/files.js";
 import { loadGPT } from "../node/models.js";
+import { createRandom } from "../random.js";
 import {
   type Command,
   checkFitsBlock,
@@ -21,19 +22,29 @@ import {
   required,
   UsageError,
 } from "./flags.js";
-import { attentionPicture, GPT_TRAIN, gptTrain } from "./gpt-train.js";
+import { GPT_EVAL, gptEval } from "./gpt-eval.js";
+import { GPT_SCORE, gptScore } from "./gpt-score.js";
+import { GPT_TRAIN } from "./gpt-train.js";
+import { attentionPicture, gptTrain } from "./gpt-train-run.js";
 import { loadPictures } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
 const MAX_SAMPLES = 100_000;
+/** Past the block each character reads a fresh window: 10,000 of them take seconds. */
+const MAX_LENGTH = 10_000;
+/** The length of a running-text model's samples by default. */
+const TEXT_LENGTH = 200;
 
 export const GPT_HELP = `micrograd gpt — a character-level GPT, trained on names (or any text) and sampled
 
-Usage: micrograd gpt <train|sample|attention> [options]
+Usage: micrograd gpt <train|sample|attention|eval|score> [options]
 
-  train       train on a text file, one document per line (default: 32,033 names)
-  sample      generate new documents with a saved model
+  train       train on a text file, one document per line (default: 32,033 names),
+              or on running text (--text)
+  sample      generate new documents (or text) with a saved model
   attention   draw the attention weights of a saved model over one document
+  eval        measure a saved model on a text file: loss, bits per character, perplexity
+  score       how surprised a saved model is by each character of a text, with a picture
 
 Run "micrograd gpt <command> --help" for the options.`;
 
@@ -73,6 +84,43 @@ export const GPT_SAMPLE = {
       min: 0,
       help: "the same seed gives the same samples (default 1)",
     },
+    "top-k": {
+      kind: "integer",
+      value: "K",
+      section: "Options",
+      min: 1,
+      help: "draw only among the K most probable characters",
+    },
+    "top-p": {
+      kind: "number",
+      value: "P",
+      section: "Options",
+      above: 0,
+      max: 1,
+      tooLarge: "is a probability, at most 1",
+      help: "draw only among the most probable characters that together reach P (nucleus)",
+    },
+    greedy: {
+      kind: "switch",
+      section: "Options",
+      help: "always the most probable character (top-k 1): the same sample every time",
+    },
+    length: {
+      kind: "integer",
+      value: "N",
+      section: "Options",
+      min: 1,
+      max: MAX_LENGTH,
+      help:
+        "characters to generate at most (default: to the end of the block; a model of\n" +
+        `running text ${TEXT_LENGTH}); past the block the context slides; a names model still stops at\n` +
+        "its end token",
+    },
+    json: {
+      kind: "switch",
+      section: "Options",
+      help: "print JSON: each sample with the model's probability of each character",
+    },
   },
 } as const satisfies Command<FlagTable>;
 
@@ -107,6 +155,8 @@ const SUBCOMMANDS: Record<
   train: { command: GPT_TRAIN, run: gptTrain },
   sample: { command: GPT_SAMPLE, run: async (args, io) => sample(args, io) },
   attention: { command: GPT_ATTENTION, run: attention },
+  eval: { command: GPT_EVAL, run: gptEval },
+  score: { command: GPT_SCORE, run: gptScore },
 };
 
 /** Runs `micrograd gpt …` (argv without "gpt") and returns the exit status. */
@@ -138,16 +188,45 @@ function sample(args: string[], io: Io): number {
   const { help, values } = parseFlags(GPT_SAMPLE, args);
   if (help) return printHelp(helpText(GPT_SAMPLE), io);
   const modelPath = required(values.model, "--model FILE");
+  if (
+    values.greedy &&
+    (values["top-k"] !== undefined || values["top-p"] !== undefined || values.temperature !== undefined)
+  ) {
+    throw new UsageError(
+      "--greedy always takes the most probable character; --top-k, --top-p and --temperature do not apply",
+    );
+  }
   const prefix = values.prefix ?? "";
-  const { gpt, tokenizer } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
-  checkFitsBlock("prefix", checkInVocabulary("prefix", prefix, tokenizer), gpt.config.blockSize);
-  const samples = sampleText(gpt, tokenizer, {
-    n: values.n ?? 20,
+  const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
+  const text = notes.text === true;
+  const prefixIds = checkInVocabulary("prefix", prefix, tokenizer);
+  // Within the block a names model reads BOS and the prefix; past it the window slides.
+  if (values.length === undefined && !text) checkFitsBlock("prefix", prefixIds, gpt.config.blockSize);
+  const random = createRandom(values.seed ?? 1);
+  const newline = tokenizer.chars.indexOf("\n");
+  const start = text
+    ? { first: Math.max(newline, 0), end: tokenizer.bos, stopAtEnd: false, prefix: prefixIds, random }
+    : { first: tokenizer.bos, end: tokenizer.bos, prefix: prefixIds, random };
+  const options = {
     temperature: values.temperature ?? 0.5,
-    prefix,
-    seed: values.seed ?? 1,
-  });
-  io.stdout.write(samples.map((s) => `${s}\n`).join(""));
+    topK: values["top-k"],
+    topP: values["top-p"],
+    greedy: values.greedy === true,
+    length: values.length ?? (text ? TEXT_LENGTH : undefined),
+  };
+  const samples = Array.from({ length: values.n ?? 20 }, () => decode(gpt, start, options));
+  if (values.json) {
+    const rows = samples.map((s) => ({
+      text: prefix + tokenizer.decode(s.tokens),
+      characters: s.tokens.map((id, i) => ({
+        character: tokenizer.decode([id]),
+        probability: s.probabilities[i],
+      })),
+    }));
+    io.stdout.write(`${JSON.stringify({ prefix, samples: rows })}\n`);
+    return 0;
+  }
+  io.stdout.write(samples.map((s) => `${prefix}${tokenizer.decode(s.tokens)}\n`).join(""));
   return 0;
 }
 

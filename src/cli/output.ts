@@ -35,6 +35,8 @@ export const OUTPUT_FILES = [
   "model.json",
   "history.json",
   "log.jsonl",
+  "checkpoint.json",
+  "best.json",
   "boundary.svg",
   "boundary.png",
   "curves.svg",

@@ -27,7 +27,9 @@ export class Progress {
   private readonly started = performance.now();
   private lastDraw = 0;
   private lastLine = performance.now();
-  private readonly every: number;
+  private every = 1;
+  /** The first step this display saw: a resumed run's rate counts only its own steps. */
+  private firstDone: number | undefined;
   private drawn = false;
   private heldOut = false;
   private classifier = false;
@@ -38,18 +40,30 @@ export class Progress {
 
   constructor(
     private readonly stream: ProgressStream,
-    private readonly total: number,
+    private totalSteps: number,
     private readonly live = stream.isTTY === true,
   ) {
-    // Piped: about ten lines per run, plus the last step, and one at least every 30 s.
-    this.every = Math.max(1, Math.ceil(total / 10));
+    this.total = totalSteps;
+  }
+
+  /** The steps of the whole run; a run on a time budget learns them as it goes (0 until then). */
+  get total(): number {
+    return this.totalSteps;
+  }
+
+  set total(steps: number) {
+    this.totalSteps = steps;
+    // Piped: about ten lines per run, plus the last step, and one at least every 30 s (the
+    // only rule while the length of the run is not known).
+    this.every = steps > 0 ? Math.max(1, Math.ceil(steps / 10)) : Number.POSITIVE_INFINITY;
   }
 
   /** `accuracy` may be left out (a language model's step has a loss only). */
   update(record: Pick<StepRecord, "step" | "loss"> & Partial<StepRecord> & { heldOutLoss?: number }): void {
     const done = record.step + 1;
+    this.firstDone ??= done;
     const now = performance.now();
-    const rate = done / Math.max((now - this.started) / 1000, 1e-9);
+    const rate = (done - this.firstDone + 1) / Math.max((now - this.started) / 1000, 1e-9);
     const accuracy = record.accuracy === undefined ? "" : `  acc ${(record.accuracy * 100).toFixed(1)}%`;
     if (record.accuracy !== undefined) this.classifier = true;
     if (record.validationAccuracy !== undefined) this.heldOut = true;
@@ -75,7 +89,7 @@ export class Progress {
       const width = Math.min(24, room);
       const bar =
         width >= 5
-          ? ` [${"#".repeat(Math.round((width * done) / this.total))}${"-".repeat(width - Math.round((width * done) / this.total))}]`
+          ? ` [${"#".repeat(filled(width, done, this.total))}${"-".repeat(width - filled(width, done, this.total))}]`
           : "";
       this.stream.write(`\r\x1b[2K${`${counter}${bar} ${stats}`.slice(0, columns)}`);
     } else if (
@@ -110,5 +124,10 @@ export function clock(seconds: number): string {
 
 /** ", 2:10 left" at the rate so far; nothing once done. */
 function left(done: number, total: number, rate: number): string {
-  return done >= total ? "" : `, ${clock((total - done) / rate)} left`;
+  return done >= total || total <= 0 ? "" : `, ${clock((total - done) / rate)} left`;
+}
+
+/** How much of a bar `width` wide is done; a run whose length is not known yet shows none. */
+function filled(width: number, done: number, total: number): number {
+  return total > 0 ? Math.min(width, Math.round((width * done) / total)) : 0;
 }

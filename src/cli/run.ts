@@ -22,7 +22,7 @@ export interface Session<Result> {
   /** The progress display: how many steps, and what its numbers are. */
   progress: { total: number; legend?: string; timed?: boolean };
   /** Trains, telling `progress` of each step; the time it takes is the run's training time. */
-  train: (progress: Progress | undefined) => Result;
+  train: (progress: Progress | undefined) => Result | Promise<Result>;
   /** The files to write once training is done (measuring the model first, if it must). */
   files: (result: Result) => RunFiles | Promise<RunFiles>;
   /** What is said after the files are written: the time, the losses, the samples. */
@@ -37,7 +37,7 @@ export async function runSession<Result>(session: Session<Result>): Promise<numb
   if (progress && session.progress.legend !== undefined) progress.legend = session.progress.legend;
   if (progress) progress.timed = session.progress.timed === true;
   const started = performance.now();
-  const result = session.train(progress);
+  const result = await session.train(progress);
   progress?.finish();
   const seconds = (performance.now() - started) / 1000;
   const files = await writeRunFiles(io, session.out, await session.files(result));
