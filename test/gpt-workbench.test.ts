@@ -8,11 +8,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseFlags } from "../src/cli/flags.js";
 import { GPT_TRAIN, planGPTTraining } from "../src/cli/gpt-train.js";
 import { clock, Progress } from "../src/cli/progress.js";
-import { decode } from "../src/gpt-sample.js";
 import { tokenLogProbabilities } from "../src/gpt-score.js";
-import { evaluateGPT, sampleText } from "../src/gpt-train.js";
+import { evaluateGPT } from "../src/gpt-train.js";
 import { loadGPT } from "../src/node/models.js";
-import { createRandom } from "../src/random.js";
+import { sampleWithProbabilities } from "../src/sampling.js";
 import { lossCurveSvg } from "../src/viz/attention.js";
 import { micrograd, program, requireBuild, root, runFiles } from "./program.js";
 
@@ -147,34 +146,14 @@ describe("gpt sample, eval and score (a model trained for 30 steps on the names)
     }
   });
 
-  it("decode: the default draws as sampleText does; greedy is top-k 1 and a tiny top-p; --length slides past the block", () => {
+  it("the sampler's probability of each character is the scorer's: the two read the model alike", () => {
     const { gpt, tokenizer } = loadGPT(model);
-    const random = createRandom(3);
-    const ours = Array.from({ length: 10 }, () =>
-      tokenizer.decode(
-        decode(gpt, { first: tokenizer.bos, end: tokenizer.bos, random }, { temperature: 0.5 }).tokens,
-      ),
-    );
-    expect(ours).toEqual(sampleText(gpt, tokenizer, { n: 10, temperature: 0.5, seed: 3 }));
-    const first = (options: object) =>
-      decode(
-        gpt,
-        { first: tokenizer.bos, end: tokenizer.bos, random: createRandom(1), stopAtEnd: false },
-        { length: 40, ...options },
-      );
-    const greedy = first({ greedy: true });
-    expect(greedy.tokens).toHaveLength(40);
-    expect(first({ topK: 1 }).tokens).toEqual(greedy.tokens);
-    expect(first({ topP: 1e-9 }).tokens).toEqual(greedy.tokens);
-    for (const p of greedy.probabilities) expect(p > 0 && p <= 1).toBe(true);
-    // Each probability is the model's own for that token after the ones before it.
-    const context = [tokenizer.bos, ...greedy.tokens];
+    const [sample] = sampleWithProbabilities(gpt, tokenizer, { n: 1, greedy: true, seed: 1 });
+    const context = [tokenizer.bos, ...tokenizer.encodeText(sample.text)];
     const logs = tokenLogProbabilities(gpt, context);
-    greedy.probabilities.forEach((p, i) => {
-      expect(Math.log(p)).toBeCloseTo(logs[i], 12);
+    sample.characters.forEach(({ probability }, i) => {
+      expect(Math.log(probability)).toBeCloseTo(logs[i], 12);
     });
-    expect(() => first({ topK: 0 })).toThrow(/topK must be an integer >= 1/);
-    expect(() => first({ topP: 1.5 })).toThrow(/topP must be a number above 0 and at most 1/);
   });
 
   it("gpt sample --top-k --top-p --greedy --length --json", async () => {

@@ -101,3 +101,8 @@ export function runningTextHint(content: string, longer: number, documents: numb
     return `blank lines between ${count(paragraphs.length)} paragraphs`;
   return undefined;
 }
+
+/** What a sample of running text starts from when no prefix is given: a line break, if the text has one. */
+export function textStart(tokenizer: CharTokenizer): string {
+  return tokenizer.chars.includes("\n") ? "\n" : tokenizer.chars[0];
+}

@@ -4,14 +4,13 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GPT } from "../gpt.js";
-import { decode } from "../gpt-sample.js";
 import { evaluateGPT, type GPTStepRecord, sampleText, type TrainGPTOptions, trainGPT } from "../gpt-train.js";
 import { writeFileAtomic } from "../node/files.js";
 import { coresAvailable, GPTWorkers } from "../node/gpt-workers.js";
 import { saveGPT } from "../node/models.js";
-import { createRandom } from "../random.js";
 import { BigramModel, type CharTokenizer } from "../tokenizer.js";
 import { attentionSvg, lossCurveSvg, movingAverage } from "../viz/attention.js";
+import { shortened } from "../viz/svg.js";
 import {
   checkFitsBlock,
   checkInVocabulary,
@@ -31,9 +30,9 @@ import {
   readRunCheckpoint,
   trainInSlices,
 } from "./gpt-checkpoints.js";
-import { loadTrainingData, type TrainingData } from "./gpt-data.js";
+import { loadTrainingData, type TrainingData, textStart } from "./gpt-data.js";
 import { EVAL_SAMPLE, GPT_TRAIN, type GPTTrainPlan, planGPTTraining, planResume } from "./gpt-train.js";
-import { checkOutputDirectory } from "./output.js";
+import { claimOutputDirectory } from "./output.js";
 import { GPT_PROGRESS_LEGEND, type Progress } from "./progress.js";
 import {
   decimated,
@@ -66,7 +65,7 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
   }
   const out = resolve(plan.out);
   plan = { ...plan, out };
-  checkOutputDirectory(out);
+  claimOutputDirectory(out, "gpt");
   const checkpointed = plan.checkpointEvery !== undefined || resumed !== undefined;
   if (checkpointed && resumed === undefined && existsSync(join(out, CHECKPOINT_FILE))) {
     throw new UsageError(
@@ -121,6 +120,7 @@ export async function gptTrain(args: string[], io: Io): Promise<number> {
       }
     },
     files: async (trained) => {
+      announceMeasurement(io, gpt, data, plan);
       measured = measure(gpt, data, plan);
       const renderer = plan.pictures ? await loadPictures(io) : undefined;
       return runFiles(
@@ -213,6 +213,28 @@ interface Measured {
   samples: string[];
 }
 
+/** Each position costs about one multiply-add per parameter: say so when measuring takes seconds. */
+function announceMeasurement(io: Io, gpt: GPT, data: TrainingData, plan: GPTTrainPlan): void {
+  const { blockSize } = plan.config;
+  let positions = 0;
+  let what: string;
+  if (data.kind === "documents") {
+    const measured = data.test.length > 0 ? data.test : data.train;
+    for (const doc of measured) positions += Math.min(blockSize, doc.length - 1);
+    what = plural(measured.length, "document");
+  } else {
+    const windows = Math.min(
+      FINAL_WINDOWS,
+      (data.test.count(blockSize) > 0 ? data.test : data.train).count(blockSize),
+    );
+    positions = windows * blockSize;
+    what = plural(windows, "window");
+  }
+  if (!plan.quiet && positions * gpt.parameters().length >= 1e8) {
+    io.stderr.write(`micrograd: measuring the trained model on ${what} (${count(positions)} positions)…\n`);
+  }
+}
+
 /** The losses of the GPT and of the bigram on the held-out data, and the samples. */
 function measure(gpt: GPT, data: TrainingData, plan: GPTTrainPlan): Measured {
   const { tokenizer } = data;
@@ -243,14 +265,16 @@ function measure(gpt: GPT, data: TrainingData, plan: GPTTrainPlan): Measured {
  * samples), the context sliding past the block. Five: each is several lines.
  */
 function textSamples(gpt: GPT, tokenizer: CharTokenizer, plan: GPTTrainPlan): string[] {
-  const random = createRandom(plan.seed);
-  const newline = tokenizer.chars.indexOf("\n");
-  const start = { first: Math.max(newline, 0), end: tokenizer.bos, stopAtEnd: false, random };
-  return Array.from({ length: 5 }, () =>
-    tokenizer.decode(
-      decode(gpt, start, { temperature: plan.temperature, length: TEXT_SAMPLE_LENGTH }).tokens,
-    ),
-  );
+  const prefix = textStart(tokenizer);
+  const samples = sampleText(gpt, tokenizer, {
+    n: 5,
+    temperature: plan.temperature,
+    seed: plan.seed,
+    prefix,
+    text: true,
+    length: TEXT_SAMPLE_LENGTH,
+  });
+  return samples.map((sample) => sample.slice(prefix.length));
 }
 
 function summary(
@@ -358,9 +382,16 @@ function runFiles(
 
 /** Heatmaps of one block's heads reading `name` (BOS, then its characters, up to the block). */
 export function attentionPicture(gpt: GPT, tokenizer: CharTokenizer, name: string, layer: number): string {
-  const tokens = [tokenizer.bos, ...tokenizer.encodeText(name)].slice(0, gpt.config.blockSize);
+  // Only what the block holds is drawn (and encoded): a document may be millions of characters.
+  const drawn: string[] = [];
+  for (const character of name) {
+    if (drawn.length === gpt.config.blockSize - 1) break;
+    drawn.push(character);
+  }
+  const tokens = [tokenizer.bos, ...tokenizer.encodeText(drawn.join(""))];
   const weights = gpt.attentionWeights(tokens)[layer];
   const labels = tokens.map((id) => (id === tokenizer.bos ? "BOS" : tokenizer.decode([id])));
-  const title = `attention of "${name}", block ${layer}`;
+  const cut = drawn.join("") === name ? "" : "…";
+  const title = `attention of "${shortened(drawn.join(""), 60)}${cut}", block ${layer}`;
   return attentionSvg(weights, labels, { title });
 }

@@ -2,10 +2,9 @@
 // one, and draw where its attention looks. Each subcommand: its flags as a table, then its work.
 // Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
 import { resolve } from "node:path";
-import { decode } from "../gpt-sample.js";
 import { writeFileAtomic } from "../node/files.js";
 import { loadGPT } from "../node/models.js";
-import { createRandom } from "../random.js";
+import { sampleWithProbabilities } from "../sampling.js";
 import {
   type Command,
   checkFitsBlock,
@@ -22,6 +21,7 @@ import {
   required,
   UsageError,
 } from "./flags.js";
+import { textStart } from "./gpt-data.js";
 import { GPT_EVAL, gptEval } from "./gpt-eval.js";
 import { GPT_SCORE, gptScore } from "./gpt-score.js";
 import { GPT_TRAIN } from "./gpt-train.js";
@@ -196,37 +196,33 @@ function sample(args: string[], io: Io): number {
       "--greedy always takes the most probable character; --top-k, --top-p and --temperature do not apply",
     );
   }
-  const prefix = values.prefix ?? "";
   const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
   const text = notes.text === true;
-  const prefixIds = checkInVocabulary("prefix", prefix, tokenizer);
+  const prefixIds = checkInVocabulary("prefix", values.prefix ?? "", tokenizer);
   // Within the block a names model reads BOS and the prefix; past it the window slides.
   if (values.length === undefined && !text) checkFitsBlock("prefix", prefixIds, gpt.config.blockSize);
-  const random = createRandom(values.seed ?? 1);
-  const newline = tokenizer.chars.indexOf("\n");
-  const start = text
-    ? { first: Math.max(newline, 0), end: tokenizer.bos, stopAtEnd: false, prefix: prefixIds, random }
-    : { first: tokenizer.bos, end: tokenizer.bos, prefix: prefixIds, random };
-  const options = {
+  // Running text starts from something: a line break, as nanoGPT's samples do, shown as nothing.
+  const start = values.prefix ?? (text ? textStart(tokenizer) : "");
+  const samples = sampleWithProbabilities(gpt, tokenizer, {
+    n: values.n ?? 20,
     temperature: values.temperature ?? 0.5,
-    topK: values["top-k"],
-    topP: values["top-p"],
-    greedy: values.greedy === true,
-    length: values.length ?? (text ? TEXT_LENGTH : undefined),
-  };
-  const samples = Array.from({ length: values.n ?? 20 }, () => decode(gpt, start, options));
+    prefix: start,
+    seed: values.seed ?? 1,
+    text,
+    ...(values["top-k"] === undefined ? {} : { topK: values["top-k"] }),
+    ...(values["top-p"] === undefined ? {} : { topP: values["top-p"] }),
+    ...(values.greedy ? { greedy: true } : {}),
+    ...(values.length !== undefined ? { length: values.length } : text ? { length: TEXT_LENGTH } : {}),
+  });
+  const shown = samples.map((s) => ({
+    ...s,
+    text: values.prefix === undefined ? s.text.slice(start.length) : s.text,
+  }));
   if (values.json) {
-    const rows = samples.map((s) => ({
-      text: prefix + tokenizer.decode(s.tokens),
-      characters: s.tokens.map((id, i) => ({
-        character: tokenizer.decode([id]),
-        probability: s.probabilities[i],
-      })),
-    }));
-    io.stdout.write(`${JSON.stringify({ prefix, samples: rows })}\n`);
+    io.stdout.write(`${JSON.stringify({ prefix: values.prefix ?? "", samples: shown })}\n`);
     return 0;
   }
-  io.stdout.write(samples.map((s) => `${prefix}${tokenizer.decode(s.tokens)}\n`).join(""));
+  io.stdout.write(shown.map((s) => `${s.text}\n`).join(""));
   return 0;
 }
 
