@@ -46,7 +46,6 @@ export {
   type Matrix,
   type Token,
 } from "./gpt.js";
-export { type CharacterScore, characterScore, tokenLogProbabilities } from "./gpt-score.js";
 export {
   type BatchGradients,
   compiledLoss,

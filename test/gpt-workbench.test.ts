@@ -8,10 +8,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseFlags } from "../src/cli/flags.js";
 import { GPT_TRAIN, planGPTTraining } from "../src/cli/gpt-train.js";
 import { clock, Progress } from "../src/cli/progress.js";
-import { tokenLogProbabilities } from "../src/gpt-score.js";
 import { evaluateGPT } from "../src/gpt-train.js";
 import { loadGPT } from "../src/node/models.js";
 import { sampleWithProbabilities } from "../src/sampling.js";
+import { characterLogProbabilities } from "../src/scoring.js";
 import { lossCurveSvg } from "../src/viz/attention.js";
 import { micrograd, program, requireBuild, root, runFiles } from "./program.js";
 
@@ -130,27 +130,10 @@ describe("gpt sample, eval and score (a model trained for 30 steps on the names)
     expect(run.code, run.stderr).toBe(0);
   }, 60_000);
 
-  it("tokenLogProbabilities: within the block they are the loss's terms; past it, each reads the last blockSize tokens", () => {
-    const { gpt, tokenizer } = loadGPT(model);
-    const doc = tokenizer.encode("emma");
-    const logProbabilities = tokenLogProbabilities(gpt, doc);
-    expect(logProbabilities).toHaveLength(doc.length - 1);
-    const mean = -logProbabilities.reduce((a, b) => a + b, 0) / logProbabilities.length;
-    expect(mean).toBeCloseTo(gpt.loss(doc).data, 12);
-    const long = tokenizer.encodeText("abcdefghijklmnopqrstuvwxyzabcdef");
-    const all = tokenLogProbabilities(gpt, long);
-    const block = gpt.config.blockSize;
-    for (const t of [block + 1, long.length - 1]) {
-      const window = long.slice(t - block, t + 1);
-      expect(all[t - 1]).toBe(tokenLogProbabilities(gpt, window).at(-1));
-    }
-  });
-
   it("the sampler's probability of each character is the scorer's: the two read the model alike", () => {
     const { gpt, tokenizer } = loadGPT(model);
     const [sample] = sampleWithProbabilities(gpt, tokenizer, { n: 1, greedy: true, seed: 1 });
-    const context = [tokenizer.bos, ...tokenizer.encodeText(sample.text)];
-    const logs = tokenLogProbabilities(gpt, context);
+    const logs = characterLogProbabilities(gpt, tokenizer, sample.text).map((c) => c.logProbability);
     sample.characters.forEach(({ probability }, i) => {
       expect(Math.log(probability)).toBeCloseTo(logs[i], 12);
     });

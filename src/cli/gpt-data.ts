@@ -3,6 +3,7 @@
 import { splitDocumentsForTraining } from "../gpt-train.js";
 import { loadNames } from "../node/datasets.js";
 import { readTextFile } from "../node/files.js";
+import { coresAvailable } from "../node/gpt-workers.js";
 import { type TextWindows, textDataset } from "../text.js";
 import { CharTokenizer, splitDocuments } from "../tokenizer.js";
 import { count, type Io, UsageError } from "./flags.js";
@@ -18,7 +19,15 @@ export interface DataPlan {
   splitSeed: number;
   config: { nLayer: number; nEmbd: number; nHead: number; blockSize: number };
   batchSize: number;
+  /** Worker threads, or undefined for the cores available. */
+  workers?: number;
   limits: Limits;
+}
+
+/** Each thread holds one document's (or window's) graph or trace at a time: the batch does not add to it. */
+function checkSizes(plan: DataPlan, vocabSize: number): void {
+  const threads = Math.min(plan.workers ?? coresAvailable(), plan.batchSize);
+  checkGPTSizes({ vocabSize, ...plan.config }, threads, plan.limits);
 }
 
 /** The data as trainGPT takes it, its tokenizer, and how to describe it. */
@@ -43,7 +52,7 @@ function loadText(plan: DataPlan, content: string, source: string): TrainingData
     );
   }
   const { tokenizer, train, heldOut } = textDataset(content, { heldOut: plan.heldOut });
-  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...plan.config }, plan.batchSize, plan.limits);
+  checkSizes(plan, tokenizer.vocabSize);
   for (const [part, windows] of [
     ["training", train],
     ["held-out", heldOut],
@@ -65,7 +74,7 @@ function loadDocuments(plan: DataPlan, content: string | undefined, source: stri
   }
   const tokenizer = CharTokenizer.fromDocuments(documents);
   const { blockSize } = plan.config;
-  checkGPTSizes({ vocabSize: tokenizer.vocabSize, ...plan.config }, plan.batchSize, plan.limits);
+  checkSizes(plan, tokenizer.vocabSize);
   const encoded = documents.map((doc) => tokenizer.encode(doc));
   const lengths = documents.map((doc) => Array.from(doc).length);
   const tooLong = lengths.filter((length) => length + 1 > blockSize).length;

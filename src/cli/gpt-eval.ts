@@ -1,12 +1,13 @@
 // `micrograd gpt eval`: how well a saved GPT predicts a text file, per character, beside the
 // bigram model of the data it was trained on (the floor any language model should beat).
 import { existsSync } from "node:fs";
-import { type CharacterScore, characterScore } from "../gpt-score.js";
-import { evaluateGPT } from "../gpt-train.js";
+import type { GPTTrainingData } from "../gpt-train.js";
 import { loadNames } from "../node/datasets.js";
 import { readTextFile } from "../node/files.js";
 import { loadGPT } from "../node/models.js";
-import { BigramModel, type CharTokenizer, splitDocuments } from "../tokenizer.js";
+import { bigramScore, type LanguageScore, scoreGPT } from "../scoring.js";
+import { TextWindows } from "../text.js";
+import { type CharTokenizer, splitDocuments } from "../tokenizer.js";
 import {
   type Command,
   count,
@@ -65,22 +66,20 @@ export async function gptEval(args: string[], io: Io): Promise<number> {
   const dataPath = required(values.data, "--data FILE");
   const text = values.text === true;
   const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
-  const { blockSize } = gpt.config;
-  const sequences = readSequences(dataPath, tokenizer, text, blockSize);
-  const characters = sequences.reduce((sum, s) => sum + Math.min(blockSize, s.length - 1), 0);
-  const score = characterScore(evaluateGPT(gpt, sequences));
+  const data = readData(dataPath, tokenizer, text);
+  const score = scoreGPT(gpt, data);
   const trainPath = values.train ?? (typeof notes.data === "string" ? notes.data : undefined);
-  const bigram = bigramScore(trainPath, values.train !== undefined, tokenizer, text, blockSize, sequences);
+  const bigram = bigramBeside(trainPath, values.train !== undefined, tokenizer, text, data);
   const what = text
-    ? `${count(characters)} characters`
-    : `${count(sequences.length)} documents, ${count(characters)} predicted characters`;
+    ? `${count(score.characters)} characters`
+    : `${count((data as number[][]).length)} documents, ${count(score.characters)} predicted characters`;
   if (values.json) {
     io.stdout.write(
-      `${JSON.stringify({ data: dataPath, text, sequences: sequences.length, characters, gpt: score, bigram: bigram.score ?? null, bigramData: bigram.source ?? null })}\n`,
+      `${JSON.stringify({ data: dataPath, text, characters: score.characters, gpt: score, bigram: bigram.score ?? null, bigramData: bigram.source ?? null })}\n`,
     );
     return 0;
   }
-  const line = (name: string, s: CharacterScore) =>
+  const line = (name: string, s: LanguageScore) =>
     `  ${name.padEnd(7)}${s.loss.toFixed(4)} nats/char, ${s.bitsPerCharacter.toFixed(3)} bits/char, perplexity ${s.perplexity.toFixed(2)}`;
   io.stdout.write(
     `${dataPath} (${what}):\n${line("GPT", score)}\n` +
@@ -90,16 +89,10 @@ export async function gptEval(args: string[], io: Io): Promise<number> {
 }
 
 /**
- * The file as the model reads it: documents with BOS at both ends or, as running text, windows
- * of blockSize + 1 characters overlapping by one, so that every character after the first is
- * predicted once. A character outside the vocabulary is an error naming its line.
+ * The file as the model reads it: documents (BOS at both ends), or one stream of running text.
+ * A character outside the vocabulary is an error naming its document or line.
  */
-export function readSequences(
-  path: string,
-  tokenizer: CharTokenizer,
-  text: boolean,
-  blockSize: number,
-): number[][] {
+function readData(path: string, tokenizer: CharTokenizer, text: boolean): GPTTrainingData {
   const content = readTextFile(path, { plainText: true });
   const ids = encodeFile(path, content, tokenizer, text);
   if (!text) {
@@ -112,62 +105,46 @@ export function readSequences(
       `${path} has ${stream.length} character${stream.length === 1 ? "" : "s"}; running text needs at least 2 (one to read, one to predict)`,
     );
   }
-  const windows: number[][] = [];
-  for (let start = 0; start + 1 < stream.length; start += blockSize) {
-    windows.push(stream.slice(start, start + blockSize + 1));
-  }
-  return windows;
+  return new TextWindows(stream);
 }
 
 function encodeFile(path: string, content: string, tokenizer: CharTokenizer, text: boolean): number[][] {
   const lines = text ? [content] : splitDocuments(content);
   return lines.map((line, index) => {
-    try {
-      return tokenizer.encodeText(line);
-    } catch {
-      const bad = Array.from(line).find((ch) => {
-        try {
-          tokenizer.encodeText(ch);
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      const where = text
-        ? `line ${content.slice(0, content.indexOf(bad as string)).split("\n").length}`
-        : `document ${index + 1}`;
-      throw new Error(
-        `${path}: ${where} has ${JSON.stringify(bad)}, a character the model never saw (its vocabulary: ${JSON.stringify(tokenizer.decode(Array.from({ length: tokenizer.vocabSize - 1 }, (_, i) => i)))})`,
-      );
-    }
+    const characters = Array.from(line);
+    const bad = characters.findIndex((ch) => !tokenizer.chars.includes(ch));
+    if (bad < 0) return tokenizer.encodeText(line);
+    const where = text
+      ? `line ${characters.slice(0, bad).join("").split("\n").length}`
+      : `document ${index + 1}`;
+    throw new Error(
+      `${path}: ${where} has ${JSON.stringify(characters[bad])}, a character the model never saw (its vocabulary: ${JSON.stringify(tokenizer.chars.join(""))})`,
+    );
   });
 }
 
-/** The bigram of the training data, measured as the GPT is; or why there is none. */
-function bigramScore(
+/** The bigram of the training data, scored as the GPT is; or why there is none. */
+function bigramBeside(
   trainPath: string | undefined,
   given: boolean,
   tokenizer: CharTokenizer,
   text: boolean,
-  blockSize: number,
-  sequences: number[][],
-): { score?: CharacterScore; source?: string; why?: string } {
-  let training: number[][];
-  let source: string;
+  data: GPTTrainingData,
+): { score?: LanguageScore; source?: string; why?: string } {
   if (trainPath === "names.txt" && !given) {
-    source = "the shipped names";
-    training = loadNames().map((name) => tokenizer.encode(name));
-  } else if (trainPath !== undefined && (given || existsSync(trainPath))) {
-    source = trainPath;
-    training = readSequences(trainPath, tokenizer, text, blockSize);
-  } else {
+    const names = loadNames().map((name) => tokenizer.encode(name));
+    return { score: bigramScore(names, data, tokenizer.vocabSize), source: "the shipped names" };
+  }
+  if (trainPath !== undefined && (given || existsSync(trainPath))) {
     return {
-      why:
-        trainPath === undefined
-          ? "the model's notes do not name its training data; give it with --train FILE"
-          : `the training data ${trainPath} cannot be found here; give it with --train FILE`,
+      score: bigramScore(readData(trainPath, tokenizer, text), data, tokenizer.vocabSize),
+      source: trainPath,
     };
   }
-  const bigram = BigramModel.fit(training, tokenizer.vocabSize);
-  return { score: characterScore(bigram.loss(sequences, blockSize)), source };
+  return {
+    why:
+      trainPath === undefined
+        ? "the model's notes do not name its training data; give it with --train FILE"
+        : `the training data ${trainPath} cannot be found here; give it with --train FILE`,
+  };
 }

@@ -1,9 +1,9 @@
 // `micrograd gpt score`: how surprised a saved GPT is by each character of a string, printed as
 // log-probabilities and drawn as the text with each character shaded by its surprise.
 import { resolve } from "node:path";
-import { tokenLogProbabilities } from "../gpt-score.js";
 import { writeFileAtomic } from "../node/files.js";
 import { loadGPT } from "../node/models.js";
+import { characterLogProbabilities } from "../scoring.js";
 import { surpriseSvg } from "../viz/surprise.js";
 import {
   type Command,
@@ -73,22 +73,20 @@ export async function gptScore(args: string[], io: Io): Promise<number> {
   const format = /\.png$/i.test(out) ? "png" : /\.svg$/i.test(out) ? "svg" : undefined;
   if (format === undefined) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
   const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
-  let ids: number[];
-  try {
-    ids = tokenizer.encodeText(text);
-  } catch (error) {
-    throw new UsageError(`the text to score: ${(error as Error).message}`);
-  }
-  // A names model reads BOS first and predicts BOS at the end; a running-text model reads text
+  // A names model reads BOS first and predicts the end too; a running-text model reads text
   // only, so its first character is read but not predicted.
   const lines = notes.text !== true;
-  const characters = Array.from(text);
-  const tokens = lines ? [tokenizer.bos, ...ids, tokenizer.bos] : ids;
-  const scored = lines ? [...characters, END] : characters.slice(1);
-  if (scored.length === 0)
-    throw new UsageError("a running-text model predicts from the second character on; give at least 2");
-  const logProbabilities = tokenLogProbabilities(gpt, tokens);
+  let scores: { character: string; logProbability: number }[];
+  try {
+    scores = characterLogProbabilities(gpt, tokenizer, text, { text: !lines });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UsageError(`the text to score: ${error.message}`);
+  }
+  const scored = scores.map(({ character }) => (character === "" ? END : character));
+  const logProbabilities = scores.map(({ logProbability }) => logProbability);
   const total = logProbabilities.reduce((a, b) => a + b, 0);
+  const characters = Array.from(text);
   // The end of a name as one mark in the picture; its own row in the table says "(end)".
   const svg = surpriseSvg(
     scored.map((c) => (c === END ? "∎" : c)),

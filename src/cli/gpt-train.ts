@@ -199,7 +199,7 @@ export const GPT_TRAIN = {
         "continue the run whose --out is DIR from its checkpoint, with its settings and\n" +
         "data: to the same weights, to the last bit, as if it had not stopped",
     },
-    ...limitFlags("model", "a smaller --batch, --embd or --block"),
+    ...limitFlags("model", "a smaller --embd or --block, or fewer --workers"),
     out: {
       kind: "path",
       value: "DIR",
