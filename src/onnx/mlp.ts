@@ -32,17 +32,7 @@ export const ONNX_METADATA_KEYS = {
 
 /** `toOnnx` for an MLP (see there). */
 export function mlpToOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array {
-  // The same checks as saving a model file: finite weights, metadata that fits the architecture.
-  let file: ModelFile;
-  try {
-    file = modelToJSON(model, metadata);
-  } catch (error) {
-    const message = (error as Error).message.replace(/^modelToJSON: /, "");
-    throw error instanceof RangeError
-      ? new RangeError(`toOnnx: ${message}`)
-      : new TypeError(`toOnnx: ${message}`);
-  }
-  const nout = model.nout;
+  const file = checkedModelFile(model, metadata);
   const loss = lossOf(model, file);
   file.parameters.forEach((p, i) => {
     if (!Number.isFinite(Math.fround(p))) {
@@ -51,21 +41,58 @@ export function mlpToOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array 
   });
 
   const graph = new GraphBuilder();
-  let h: string = ONNX_NAMES.input;
-  if (file.scaler) {
-    const mean = float32s("toOnnx", "the scaler's mean", file.scaler.mean);
-    const std = float32s("toOnnx", "the scaler's std", file.scaler.std);
-    const tiny = std.indexOf(0);
-    if (tiny !== -1) {
-      throw new RangeError(
-        `toOnnx: the scaler's std[${tiny}] is ${file.scaler.std[tiny]}, which is 0 in float32`,
-      );
-    }
-    graph.constant("scaler.mean", [mean.length], mean);
-    graph.constant("scaler.std", [std.length], std);
-    h = graph.node("Sub", [h, "scaler.mean"], "standardize.centered");
-    h = graph.node("Div", [h, "scaler.std"], "standardized");
+  const input = file.scaler ? standardize(graph, file.scaler) : ONNX_NAMES.input;
+  layers(graph, model, input);
+  const outputs = [
+    tensorInfo(ONNX_NAMES.scores, TensorProto_DataType.FLOAT, ["batch", model.nout], SCORES_DOC),
+  ];
+  if (hasProbabilities(loss)) outputs.push(probabilities(graph, loss, model.nout));
+  outputs.push(predictedClass(graph, model.nout));
+
+  const { nin, nouts, activation, outputActivation } = file.architecture;
+  const sizes = [nin, ...nouts].join("-");
+  const inputDoc = file.scaler
+    ? "raw features, one row per sample; the graph standardizes them as in training"
+    : "features, one row per sample";
+  return modelBytes({
+    graphName: "micrograd_mlp",
+    docString: `MLP ${sizes} (hidden ${activation}, output ${outputActivation}), trained with the ${loss} loss`,
+    graph,
+    inputs: [tensorInfo(ONNX_NAMES.input, TensorProto_DataType.FLOAT, ["batch", nin], inputDoc)],
+    outputs,
+    metadata: metadataProps(file, loss),
+  });
+}
+
+/** The model as its file: the same checks as saving it (finite weights, metadata that fits). */
+function checkedModelFile(model: MLP, metadata: ModelMetadata): ModelFile {
+  try {
+    return modelToJSON(model, metadata);
+  } catch (error) {
+    const message = (error as Error).message.replace(/^modelToJSON: /, "");
+    throw error instanceof RangeError
+      ? new RangeError(`toOnnx: ${message}`)
+      : new TypeError(`toOnnx: ${message}`);
   }
+}
+
+/** Raw features standardized with the training scaler's mean and std; returns the standardized tensor. */
+function standardize(graph: GraphBuilder, scaler: NonNullable<ModelFile["scaler"]>): string {
+  const mean = float32s("toOnnx", "the scaler's mean", scaler.mean);
+  const std = float32s("toOnnx", "the scaler's std", scaler.std);
+  const tiny = std.indexOf(0);
+  if (tiny !== -1) {
+    throw new RangeError(`toOnnx: the scaler's std[${tiny}] is ${scaler.std[tiny]}, which is 0 in float32`);
+  }
+  graph.constant("scaler.mean", [mean.length], mean);
+  graph.constant("scaler.std", [std.length], std);
+  const centered = graph.node("Sub", [ONNX_NAMES.input, "scaler.mean"], "standardize.centered");
+  return graph.node("Div", [centered, "scaler.std"], "standardized");
+}
+
+/** Per layer one Gemm and its activation; the last layer's output is the scores. */
+function layers(graph: GraphBuilder, model: MLP, input: string): void {
+  let h = input;
   model.layers.forEach((layer, i) => {
     const isLast = i === model.layers.length - 1;
     const weights = layer.neurons.flatMap((n) => n.weights.map((w) => w.data));
@@ -80,24 +107,27 @@ export function mlpToOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array 
       h = activationNode(graph, layer.activation, h, output);
     }
   });
+}
 
-  const classes = nout === 1 ? 2 : nout;
-  const outputs = [tensorInfo(ONNX_NAMES.scores, TensorProto_DataType.FLOAT, ["batch", nout], SCORES_DOC)];
-  if (hasProbabilities(loss)) {
-    if (loss === "softmax") {
-      graph.node("Softmax", [ONNX_NAMES.scores], ONNX_NAMES.probabilities, [intAttribute("axis", 1)]);
-    } else if (nout > 1) {
-      graph.node("Sigmoid", [ONNX_NAMES.scores], ONNX_NAMES.probabilities);
-    } else {
-      graph.constant("one", [], [1]);
-      const p1 = graph.node("Sigmoid", [ONNX_NAMES.scores], "probability.class1");
-      const p0 = graph.node("Sub", ["one", p1], "probability.class0");
-      graph.node("Concat", [p0, p1], ONNX_NAMES.probabilities, [intAttribute("axis", 1)]);
-    }
-    const doc =
-      loss === "softmax" ? "softmax of the scores" : "sigmoid of each score, as in training with bce";
-    outputs.push(tensorInfo(ONNX_NAMES.probabilities, TensorProto_DataType.FLOAT, ["batch", classes], doc));
+/** The probabilities output of a softmax or bce model (one output: [1 − σ, σ]). */
+function probabilities(graph: GraphBuilder, loss: LossName, nout: number) {
+  if (loss === "softmax") {
+    graph.node("Softmax", [ONNX_NAMES.scores], ONNX_NAMES.probabilities, [intAttribute("axis", 1)]);
+  } else if (nout > 1) {
+    graph.node("Sigmoid", [ONNX_NAMES.scores], ONNX_NAMES.probabilities);
+  } else {
+    graph.constant("one", [], [1]);
+    const p1 = graph.node("Sigmoid", [ONNX_NAMES.scores], "probability.class1");
+    const p0 = graph.node("Sub", ["one", p1], "probability.class0");
+    graph.node("Concat", [p0, p1], ONNX_NAMES.probabilities, [intAttribute("axis", 1)]);
   }
+  const doc = loss === "softmax" ? "softmax of the scores" : "sigmoid of each score, as in training with bce";
+  const classes = nout === 1 ? 2 : nout;
+  return tensorInfo(ONNX_NAMES.probabilities, TensorProto_DataType.FLOAT, ["batch", classes], doc);
+}
+
+/** The class output, by predict()'s rule. */
+function predictedClass(graph: GraphBuilder, nout: number) {
   if (nout === 1) {
     // The engine's rule: class 1 when the score is above 0 (a score of exactly 0 is class 0).
     graph.constant("zero", [], [0]);
@@ -114,21 +144,7 @@ export function mlpToOnnx(model: MLP, metadata: ModelMetadata = {}): Uint8Array 
       intAttribute("keepdims", 0),
     ]);
   }
-  outputs.push(tensorInfo(ONNX_NAMES.class, TensorProto_DataType.INT64, ["batch"], CLASS_DOC));
-
-  const { nin, nouts, activation, outputActivation } = file.architecture;
-  const sizes = [nin, ...nouts].join("-");
-  const inputDoc = file.scaler
-    ? "raw features, one row per sample; the graph standardizes them as in training"
-    : "features, one row per sample";
-  return modelBytes({
-    graphName: "micrograd_mlp",
-    docString: `MLP ${sizes} (hidden ${activation}, output ${outputActivation}), trained with the ${loss} loss`,
-    graph,
-    inputs: [tensorInfo(ONNX_NAMES.input, TensorProto_DataType.FLOAT, ["batch", nin], inputDoc)],
-    outputs,
-    metadata: metadataProps(file, loss),
-  });
+  return tensorInfo(ONNX_NAMES.class, TensorProto_DataType.INT64, ["batch"], CLASS_DOC);
 }
 
 /** `onnxOutputNames` for an MLP. */
