@@ -260,6 +260,30 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const maxRows = options.maxRows ?? MAX_CSV_ROWS;
   const warn = options.onWarning ?? ((message: string) => console.warn(message));
   if (typeof text !== "string") throw new TypeError(`${source}: expected text, got ${typeof text}`);
+  const { header, records } = readRecords(text, source, maxRows);
+  const width = header?.fields.length ?? records[0]?.fields.length ?? 0;
+  if (header && width < 2)
+    throw new SyntaxError(`${source}:${header.line}: a header needs at least 2 columns`);
+  const featureNames = header?.fields.slice(0, -1);
+  const labelName = header?.fields[width - 1];
+  const { X, rawLabels } = readRows(records, width, featureNames, source);
+  if (X.length === 0) throw new SyntaxError(`${source}: no data rows`);
+  const column = `column ${width}${labelName ? ` "${labelName}"` : ""}`;
+  checkLabelColumn(rawLabels, source, column);
+  const numbers = rawLabels.every(isNumber);
+  const { classNames, y } = labelClasses(rawLabels, numbers);
+  if (classNames.length < 2)
+    throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
+  warnAboutLabels(rawLabels, y, classNames, records, source, column, numbers, warn);
+  return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
+}
+
+/** The records of the text, the header (if the first is one) apart; more than `maxRows` rows are refused. */
+function readRecords(
+  text: string,
+  source: string,
+  maxRows: number,
+): { header: CsvRecord | undefined; records: CsvRecord[] } {
   // One more record than the rows allowed: the first may be a header.
   const records: CsvRecord[] = [];
   const tooMany = (line: number) =>
@@ -274,11 +298,16 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   if (records.length === 0) throw new SyntaxError(`${source}: no data rows`);
   const header = isHeader(records) ? records.shift() : undefined;
   if (records.length > maxRows) throw tooMany(records[maxRows].line);
-  const width = header?.fields.length ?? records[0]?.fields.length ?? 0;
-  if (header && width < 2)
-    throw new SyntaxError(`${source}:${header.line}: a header needs at least 2 columns`);
-  const featureNames = header?.fields.slice(0, -1);
-  const labelName = header?.fields[width - 1];
+  return { header, records };
+}
+
+/** Each record's features as numbers and its label as written, checked cell by cell. */
+function readRows(
+  records: readonly CsvRecord[],
+  width: number,
+  featureNames: readonly string[] | undefined,
+  source: string,
+): { X: number[][]; rawLabels: string[] } {
   const X: number[][] = [];
   const rawLabels: string[] = [];
   for (const { fields: cells, line: lineNumber } of records) {
@@ -309,14 +338,16 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
     X.push(row);
     rawLabels.push(label);
   }
-  if (X.length === 0) throw new SyntaxError(`${source}: no data rows`);
-  const column = `column ${width}${labelName ? ` "${labelName}"` : ""}`;
-  checkLabelColumn(rawLabels, source, column);
+  return { X, rawLabels };
+}
 
-  // Whole numbers (1 and 2, -1 and 1, 0 and 0.0) are classes by value, in increasing order,
-  // unless some are written as decimals: those keep their spelling and order of appearance.
+/**
+ * Class names and each row's class index. Whole numbers (1 and 2, -1 and 1, 0 and 0.0) are
+ * classes by value, in increasing order, unless some are written as decimals: those keep their
+ * spelling and order of appearance, as names do.
+ */
+function labelClasses(rawLabels: readonly string[], numbers: boolean): { classNames: string[]; y: number[] } {
   const integers = rawLabels.every((l) => INTEGER.test(l));
-  const numbers = rawLabels.every(isNumber);
   const classNames: string[] = [];
   const index = new Map<string, number>();
   if (integers) {
@@ -334,10 +365,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
     }
   }
   const y = rawLabels.map((l) => index.get(labelKey(l, integers || numbers)) as number);
-  if (classNames.length < 2)
-    throw new RangeError(`${source}: every row has the same class; need at least 2 classes`);
-  warnAboutLabels(rawLabels, y, classNames, records, source, column, numbers, warn);
-  return { X, y, nClasses: classNames.length, classNames, ...(featureNames ? { featureNames } : {}) };
+  return { classNames, y };
 }
 
 /**
