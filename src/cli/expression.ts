@@ -46,119 +46,163 @@ export function evaluateExpression(source: string, inputs: Record<string, number
   }
   const leaves = new Map<string, Value>();
   for (const [name, data] of Object.entries(inputs)) leaves.set(name, new Value(data, name));
-  const used = new Set<string>();
-  // Literal numbers stay constants, so that x^2 is a power with a number exponent.
-  const constants = new WeakSet<Value>();
-  const constant = (data: number) => {
-    const value = new Value(data);
-    constants.add(value);
-    return value;
+  const parser: Parser = {
+    source,
+    leaves,
+    used: new Set<string>(),
+    constants: new WeakSet<Value>(),
+    operands: [],
+    pending: [],
   };
   const tokens = tokenize(source);
-  const fail = (message: string, token: Token): never => {
-    throw new ExpressionError(
-      `${message} at column ${token.position + 1} of ${excerpt(source, token.position)}`,
-      token.position,
-    );
-  };
-
-  const operands: Value[] = [];
-  const pending: Pending[] = [];
-  const apply = (operator: Pending) => {
-    if (operator.kind === "negate") {
-      const operand = operands.pop() as Value;
-      operands.push(constants.has(operand) ? constant(-operand.data) : operand.neg());
-    } else if (operator.kind === "binary") {
-      const right = operands.pop() as Value;
-      const left = operands.pop() as Value;
-      operands.push(
-        operator.text === "+"
-          ? left.add(right)
-          : operator.text === "-"
-            ? left.sub(right)
-            : operator.text === "*"
-              ? left.mul(right)
-              : operator.text === "/"
-                ? left.div(right)
-                : left.pow(constants.has(right) ? right.data : right),
-      );
-    }
-  };
-  const strength = (operator: Pending) =>
-    operator.kind === "binary"
-      ? PRECEDENCE[operator.text]
-      : operator.kind === "negate"
-        ? NEGATE_PRECEDENCE
-        : 0;
-  const openParenthesis = () => pending.some((operator) => operator.kind === "open");
 
   // Two states: expecting an operand (a number, a name, a call, "(" or a unary minus) or an operator.
   let expectOperand = true;
   for (let at = 0; at < tokens.length; at++) {
     const token = tokens[at];
-    if (expectOperand) {
-      if (token.kind === "number") {
-        const data = Number(token.text);
-        if (!Number.isFinite(data)) fail(`the number ${token.text} is too large`, token);
-        operands.push(constant(data));
-        expectOperand = false;
-      } else if (token.kind === "name" && tokens[at + 1].text === "(") {
-        if (!FUNCTIONS.includes(token.text)) {
-          fail(`unknown function "${token.text}" (known: ${FUNCTIONS.join(", ")})`, token);
-        }
-        pending.push({ kind: "open", fn: token.text, position: token.position });
-        at++;
-      } else if (token.kind === "name") {
-        const leaf = leaves.get(token.text);
-        if (!leaf) fail(`"${token.text}" has no value (give it one, e.g. --values ${token.text}=1)`, token);
-        used.add(token.text);
-        operands.push(leaf as Value);
-        expectOperand = false;
-      } else if (token.text === "(") {
-        pending.push({ kind: "open", position: token.position });
-      } else if (token.text === "-") {
-        pending.push({ kind: "negate", position: token.position });
-      } else {
-        fail(`expected a number, a name or "(" but found ${describe(token.text)}`, token);
+    if (!expectOperand) {
+      if (token.kind === "end") break;
+      expectOperand = readOperator(parser, token);
+    } else if (token.kind === "name" && tokens[at + 1].text === "(") {
+      if (!FUNCTIONS.includes(token.text)) {
+        fail(parser, `unknown function "${token.text}" (known: ${FUNCTIONS.join(", ")})`, token);
       }
-      continue;
-    }
-    if (token.kind === "symbol" && token.text in PRECEDENCE) {
-      const incoming = PRECEDENCE[token.text];
-      const rightAssociative = token.text === "^";
-      for (;;) {
-        const top = pending[pending.length - 1];
-        if (top === undefined || top.kind === "open") break;
-        const topStrength = strength(top);
-        if (topStrength > incoming || (topStrength === incoming && !rightAssociative))
-          apply(pending.pop() as Pending);
-        else break;
-      }
-      pending.push({ kind: "binary", text: token.text, position: token.position });
-      expectOperand = true;
-    } else if (token.text === ")" && openParenthesis()) {
-      let top = pending.pop() as Pending;
-      while (top.kind !== "open") {
-        apply(top);
-        top = pending.pop() as Pending;
-      }
-      if (top.fn) operands.push((operands.pop() as unknown as Record<FunctionName, () => Value>)[top.fn]());
-    } else if (token.kind === "end") {
-      break;
-    } else if (openParenthesis()) {
-      fail(`expected ")" but found ${describe(token.text)}`, token);
+      parser.pending.push({ kind: "open", fn: token.text, position: token.position });
+      at++;
     } else {
-      fail(`unexpected ${describe(token.text)}`, token);
+      expectOperand = !readOperand(parser, token);
     }
   }
-  if (openParenthesis()) fail('expected ")" but found the end', tokens[tokens.length - 1]);
-  while (pending.length > 0) apply(pending.pop() as Pending);
-  const result = operands.pop() as Value;
-  const unused = [...leaves.keys()].filter((name) => !used.has(name));
+  if (openParenthesis(parser)) fail(parser, 'expected ")" but found the end', tokens[tokens.length - 1]);
+  while (parser.pending.length > 0) apply(parser, parser.pending.pop() as Pending);
+  const result = parser.operands.pop() as Value;
+  const unused = [...leaves.keys()].filter((name) => !parser.used.has(name));
   if (unused.length > 0) {
     throw new ExpressionError(`values given for names the expression does not use: ${unused.join(", ")}`, 0);
   }
   return result;
+}
+
+/** The parser's state: the leaves by name (and which are used), and its two stacks. */
+interface Parser {
+  source: string;
+  leaves: Map<string, Value>;
+  used: Set<string>;
+  /** Literal numbers stay constants, so that x^2 is a power with a number exponent. */
+  constants: WeakSet<Value>;
+  operands: Value[];
+  pending: Pending[];
+}
+
+function fail(parser: Parser, message: string, token: Token): never {
+  throw new ExpressionError(
+    `${message} at column ${token.position + 1} of ${excerpt(parser.source, token.position)}`,
+    token.position,
+  );
+}
+
+function constant(parser: Parser, data: number): Value {
+  const value = new Value(data);
+  parser.constants.add(value);
+  return value;
+}
+
+/**
+ * Where an operand is expected: a number or a name (true: an operand is read), or "(" or a
+ * unary minus, which wait on the stack for theirs (false).
+ */
+function readOperand(parser: Parser, token: Token): boolean {
+  if (token.kind === "number") {
+    const data = Number(token.text);
+    if (!Number.isFinite(data)) fail(parser, `the number ${token.text} is too large`, token);
+    parser.operands.push(constant(parser, data));
+    return true;
+  }
+  if (token.kind === "name") {
+    const leaf = parser.leaves.get(token.text);
+    if (!leaf)
+      fail(parser, `"${token.text}" has no value (give it one, e.g. --values ${token.text}=1)`, token);
+    parser.used.add(token.text);
+    parser.operands.push(leaf as Value);
+    return true;
+  }
+  if (token.text === "(") {
+    parser.pending.push({ kind: "open", position: token.position });
+  } else if (token.text === "-") {
+    parser.pending.push({ kind: "negate", position: token.position });
+  } else {
+    fail(parser, `expected a number, a name or "(" but found ${describe(token.text)}`, token);
+  }
+  return false;
+}
+
+/**
+ * Where an operator is expected: a binary operator (first applying those on the stack that bind
+ * at least as tightly; then an operand is expected, true) or a ")" that closes a parenthesis or
+ * a call (false).
+ */
+function readOperator(parser: Parser, token: Token): boolean {
+  const { pending, operands } = parser;
+  if (token.kind === "symbol" && token.text in PRECEDENCE) {
+    const incoming = PRECEDENCE[token.text];
+    const rightAssociative = token.text === "^";
+    for (;;) {
+      const top = pending[pending.length - 1];
+      if (top === undefined || top.kind === "open") break;
+      const topStrength = strength(top);
+      if (topStrength > incoming || (topStrength === incoming && !rightAssociative))
+        apply(parser, pending.pop() as Pending);
+      else break;
+    }
+    pending.push({ kind: "binary", text: token.text, position: token.position });
+    return true;
+  }
+  if (token.text === ")" && openParenthesis(parser)) {
+    let top = pending.pop() as Pending;
+    while (top.kind !== "open") {
+      apply(parser, top);
+      top = pending.pop() as Pending;
+    }
+    if (top.fn) operands.push((operands.pop() as unknown as Record<FunctionName, () => Value>)[top.fn]());
+    return false;
+  }
+  if (openParenthesis(parser)) fail(parser, `expected ")" but found ${describe(token.text)}`, token);
+  return fail(parser, `unexpected ${describe(token.text)}`, token);
+}
+
+/** Applies an operator from the stack to the operands it takes. */
+function apply(parser: Parser, operator: Pending): void {
+  const { operands, constants } = parser;
+  if (operator.kind === "negate") {
+    const operand = operands.pop() as Value;
+    operands.push(constants.has(operand) ? constant(parser, -operand.data) : operand.neg());
+  } else if (operator.kind === "binary") {
+    const right = operands.pop() as Value;
+    const left = operands.pop() as Value;
+    operands.push(
+      operator.text === "+"
+        ? left.add(right)
+        : operator.text === "-"
+          ? left.sub(right)
+          : operator.text === "*"
+            ? left.mul(right)
+            : operator.text === "/"
+              ? left.div(right)
+              : left.pow(constants.has(right) ? right.data : right),
+    );
+  }
+}
+
+function strength(operator: Pending): number {
+  return operator.kind === "binary"
+    ? PRECEDENCE[operator.text]
+    : operator.kind === "negate"
+      ? NEGATE_PRECEDENCE
+      : 0;
+}
+
+function openParenthesis(parser: Parser): boolean {
+  return parser.pending.some((operator) => operator.kind === "open");
 }
 
 interface Token {
