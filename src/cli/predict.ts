@@ -2,6 +2,7 @@
 import { csvRecords } from "../csv.js";
 import { classIndexer, MAX_CSV_ROWS } from "../data.js";
 import { softmax } from "../losses.js";
+import type { MLP } from "../nn.js";
 import { CSV_KIND } from "../node/datasets.js";
 import { readTextFile } from "../node/files.js";
 import { loadModel } from "../node/models.js";
@@ -59,21 +60,8 @@ export function predictCommand(args: string[], io: Io): number {
   if ((values.input === undefined) === (csv === undefined)) {
     throw new UsageError("give --input x1,x2,... or --data FILE.csv (one of them)");
   }
-  let rows: number[][] = [];
+  let rows: number[][] = values.input ? values.input.map(parseInputFlag) : [];
   let labels: number[] | undefined;
-  if (values.input) {
-    for (const text of values.input) {
-      rows.push(
-        text.split(",").map((cell, i) => {
-          const x = Number(cell.trim());
-          if (cell.trim() === "" || !Number.isFinite(x)) {
-            throw new UsageError(`--input "${text}": feature ${i + 1} is "${cell}", not a number`);
-          }
-          return x;
-        }),
-      );
-    }
-  }
   const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
   if (csv !== undefined) {
     const nClasses = model.nout === 1 ? 2 : model.nout;
@@ -87,27 +75,7 @@ export function predictCommand(args: string[], io: Io): number {
       throw new UsageError(`${where}: ${row.length} features, but the model takes ${model.nin}`);
     }
   });
-  const scaler = metadata.scaler;
-  const inputs = scaler ? rows.map((row) => row.map((x, j) => (x - scaler.mean[j]) / scaler.std[j])) : rows;
-  let classes: number[];
-  let outputs: number[][];
-  try {
-    classes = predict(model, inputs);
-    outputs = scores(model, inputs);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    // A number out of range: the weights (a run that diverged before it was saved, or an edited
-    // file) or the inputs are too large. Say which is larger, with the file's name.
-    let weight = 0;
-    for (const p of model.parameters()) weight = Math.max(weight, Math.abs(p.data));
-    let input = 0;
-    for (const row of inputs) for (const x of row) input = Math.max(input, Math.abs(x));
-    const cause =
-      weight >= input
-        ? `its weights are too large (the largest is ${weight.toPrecision(3)}); retrain it, with a smaller learning rate`
-        : `the inputs are too large for it (as large as ${input.toPrecision(3)}${scaler ? " after scaling" : ""})`;
-    throw new Error(`${modelPath}: the model's outputs overflow (${error.message}): ${cause}`);
-  }
+  const { classes, outputs } = classify(model, rows, metadata.scaler, modelPath);
   const names = metadata.classNames;
   const nameOf = (k: number) => names?.[k] ?? String(k);
   const results = rows.map((row, i) => ({
@@ -131,6 +99,43 @@ export function predictCommand(args: string[], io: Io): number {
   }
   if (labels) io.stdout.write(`accuracy ${correct}/${labels.length}\n`);
   return 0;
+}
+
+/** One `--input x1,x2,...`: its features as numbers. */
+function parseInputFlag(text: string): number[] {
+  return text.split(",").map((cell, i) => {
+    const x = Number(cell.trim());
+    if (cell.trim() === "" || !Number.isFinite(x)) {
+      throw new UsageError(`--input "${text}": feature ${i + 1} is "${cell}", not a number`);
+    }
+    return x;
+  });
+}
+
+/** The class and the scores of each row (standardized first when the model has a scaler). */
+function classify(
+  model: MLP,
+  rows: number[][],
+  scaler: { mean: number[]; std: number[] } | undefined,
+  modelPath: string,
+): { classes: number[]; outputs: number[][] } {
+  const inputs = scaler ? rows.map((row) => row.map((x, j) => (x - scaler.mean[j]) / scaler.std[j])) : rows;
+  try {
+    return { classes: predict(model, inputs), outputs: scores(model, inputs) };
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // A number out of range: the weights (a run that diverged before it was saved, or an edited
+    // file) or the inputs are too large. Say which is larger, with the file's name.
+    let weight = 0;
+    for (const p of model.parameters()) weight = Math.max(weight, Math.abs(p.data));
+    let input = 0;
+    for (const row of inputs) for (const x of row) input = Math.max(input, Math.abs(x));
+    const cause =
+      weight >= input
+        ? `its weights are too large (the largest is ${weight.toPrecision(3)}); retrain it, with a smaller learning rate`
+        : `the inputs are too large for it (as large as ${input.toPrecision(3)}${scaler ? " after scaling" : ""})`;
+    throw new Error(`${modelPath}: the model's outputs overflow (${error.message}): ${cause}`);
+  }
 }
 
 /**
