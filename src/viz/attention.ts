@@ -129,6 +129,60 @@ const HELD_OUT_COLOR = "#E69F00";
 
 /** The loss of every step (faint), its moving average, baselines as dashed lines, and the held-out loss. */
 export function lossCurveSvg(losses: readonly number[], options: LossCurveOptions = {}): string {
+  const { width, height, curve } = checkLossCurve(losses, options);
+  const title = options.title ?? "Training loss";
+  const baselines = options.baselines ?? [];
+  const windowSize = options.window ?? Math.max(1, Math.min(200, Math.round(losses.length / 10)));
+  const smooth = movingAverage(losses, windowSize);
+  const legend = lossLegend(windowSize, baselines, curve, options.heldOut);
+  const legendTop = title ? 40 : 14;
+  const { placed, lines } = placeLegend(legend, 52, width - 16);
+  const box = { left: 52, right: width - 16, top: legendTop + lines * 14 + 6, bottom: height - 40 };
+  const marks = [
+    ...baselines.map((b) => b.value),
+    ...(options.heldOut === undefined ? [] : [options.heldOut]),
+    ...curve.map((p) => p.loss),
+  ];
+  const { px, py, low, high } = lossScale(losses, smooth, marks, box);
+  const steps = losses.length;
+  const out: string[] = [svgOpen(width, height, "micrograd-loss")];
+  if (title) out.push(text(width / 2, 22, title, { size: 14, anchor: "middle", weight: "bold" }));
+  out.push(...lossAxes(box, steps, low, high, px, py));
+  out.push(
+    `<rect x="${box.left}" y="${box.top}" width="${box.right - box.left}" height="${box.bottom - box.top}" fill="none" stroke="#999999"/>`,
+    polyline("raw", losses, px, py, RAW_COLOR, 1),
+    polyline("average", smooth, px, py, SMOOTH_COLOR, 2),
+  );
+  baselines.forEach((b, i) => {
+    const y = round(py(b.value));
+    out.push(
+      `<line class="baseline" data-value="${b.value}" x1="${box.left}" x2="${box.right}" y1="${y}" y2="${y}" stroke="${baselineColor(i)}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    );
+  });
+  out.push(...heldOutMarks(curve, options.heldOut, steps, px, py));
+  legend.forEach(([label, color, dash], i) => {
+    const { x, line } = placed[i];
+    const y = legendTop + line * 14 + 10;
+    out.push(
+      dash === "dot"
+        ? `<circle cx="${round(x + 8)}" cy="${y - 3.5}" r="3.5" fill="${color}"/>`
+        : `<line x1="${round(x)}" x2="${round(x + 16)}" y1="${y - 3.5}" y2="${y - 3.5}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`,
+      text(x + 20, y, label, { size: 10 }),
+    );
+  });
+  out.push(
+    text((box.left + box.right) / 2, height - 8, "step", { size: 11, anchor: "middle", color: MUTED }),
+  );
+  out.push("</svg>");
+  return out.join("\n");
+}
+
+type Point = (i: number) => number;
+type Box = { left: number; right: number; top: number; bottom: number };
+/** A legend entry: its label, colour and dash ("" solid, "dot" a point). */
+type LegendEntry = [string, string, string];
+
+function checkLossCurve(losses: readonly number[], options: LossCurveOptions) {
   checkOptions("lossCurveSvg", options, {
     title: true,
     width: true,
@@ -148,17 +202,6 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   if (!(width >= 200 && width <= 10000 && height >= 150 && height <= 10000)) {
     throw new RangeError(`lossCurveSvg: ${width} × ${height} is not 200..10000 × 150..10000 pixels`);
   }
-  const title = options.title ?? "Training loss";
-  const baselines = options.baselines ?? [];
-  const windowSize = options.window ?? Math.max(1, Math.min(200, Math.round(losses.length / 10)));
-  const smooth = movingAverage(losses, windowSize);
-  const legend: [string, string, string][] = [
-    ["loss of each step", RAW_COLOR, ""],
-    [`average of ${windowSize}`, SMOOTH_COLOR, ""],
-  ];
-  baselines.forEach((b, i) => {
-    legend.push([`${b.label} ${b.value.toFixed(3)}`, baselineColor(i), "6 4"]);
-  });
   const curve = options.heldOutCurve ?? [];
   const badPoint = curve.findIndex(
     (p) => !(Number.isFinite(p.loss) && p.step >= 1 && p.step <= losses.length),
@@ -168,11 +211,29 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
       `lossCurveSvg: heldOutCurve[${badPoint}] is ${JSON.stringify(curve[badPoint])}, not a finite loss at a step from 1 to ${losses.length}`,
     );
   }
+  return { width, height, curve };
+}
+
+function lossLegend(
+  windowSize: number,
+  baselines: readonly { label: string; value: number }[],
+  curve: readonly { step: number; loss: number }[],
+  heldOut: number | undefined,
+): LegendEntry[] {
+  const legend: LegendEntry[] = [
+    ["loss of each step", RAW_COLOR, ""],
+    [`average of ${windowSize}`, SMOOTH_COLOR, ""],
+  ];
+  baselines.forEach((b, i) => {
+    legend.push([`${b.label} ${b.value.toFixed(3)}`, baselineColor(i), "6 4"]);
+  });
   if (curve.length > 0) legend.push([`held-out during training`, HELD_OUT_COLOR, ""]);
-  if (options.heldOut !== undefined) legend.push([`held-out ${options.heldOut.toFixed(3)}`, INK, "dot"]);
-  // The legend fills lines above the plot, as many as it needs.
-  const left = 52;
-  const right = width - 16;
+  if (heldOut !== undefined) legend.push([`held-out ${heldOut.toFixed(3)}`, INK, "dot"]);
+  return legend;
+}
+
+/** The legend fills lines above the plot, as many as it needs. */
+function placeLegend(legend: readonly LegendEntry[], left: number, right: number) {
   const placed: { x: number; line: number }[] = [];
   let lx = left + 4;
   let lines = 1;
@@ -185,25 +246,25 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
     placed.push({ x: lx, line: lines - 1 });
     lx += 20 + labelWidth + 14;
   }
-  const legendTop = title ? 40 : 14;
-  const box = { left, right, top: legendTop + lines * 14 + 6, bottom: height - 40 };
-  const marks = [
-    ...baselines.map((b) => b.value),
-    ...(options.heldOut === undefined ? [] : [options.heldOut]),
-    ...curve.map((p) => p.loss),
-  ];
-  // The raw losses jump around; the axis follows the averages and clips the raw line.
+  return { placed, lines };
+}
+
+/** The raw losses jump around; the axis follows the averages and the marks, and clips the raw line. */
+function lossScale(losses: readonly number[], smooth: readonly number[], marks: readonly number[], box: Box) {
   const [smoothLow, smoothHigh] = extent(smooth, (v) => v);
   const [marksLow, marksHigh] = extent(marks, (v) => v);
   const low = Math.min(smoothLow, marksLow) - 0.1;
   const top = Math.max(smoothHigh, marksHigh);
   const high = Math.max(top, Math.min(extent(losses, (v) => v)[1], top + 0.5)) + 0.05;
   const steps = losses.length;
-  const px = (i: number) => box.left + (steps === 1 ? 0.5 : i / (steps - 1)) * (box.right - box.left);
-  const py = (v: number) =>
+  const px: Point = (i) => box.left + (steps === 1 ? 0.5 : i / (steps - 1)) * (box.right - box.left);
+  const py: Point = (v) =>
     box.bottom - ((Math.min(Math.max(v, low), high) - low) / (high - low)) * (box.bottom - box.top);
-  const out: string[] = [svgOpen(width, height, "micrograd-loss")];
-  if (title) out.push(text(width / 2, 22, title, { size: 14, anchor: "middle", weight: "bold" }));
+  return { px, py, low, high };
+}
+
+function lossAxes(box: Box, steps: number, low: number, high: number, px: Point, py: Point): string[] {
+  const out: string[] = [];
   for (const tick of ticks(low, high, 5)) {
     const y = round(py(tick));
     out.push(
@@ -219,17 +280,17 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
       text(x, box.bottom + 15, String(tick), { size: 10, anchor: "middle", color: MUTED }),
     );
   }
-  out.push(
-    `<rect x="${box.left}" y="${box.top}" width="${box.right - box.left}" height="${box.bottom - box.top}" fill="none" stroke="#999999"/>`,
-    polyline("raw", losses, px, py, RAW_COLOR, 1),
-    polyline("average", smooth, px, py, SMOOTH_COLOR, 2),
-  );
-  baselines.forEach((b, i) => {
-    const y = round(py(b.value));
-    out.push(
-      `<line class="baseline" data-value="${b.value}" x1="${box.left}" x2="${box.right}" y1="${y}" y2="${y}" stroke="${baselineColor(i)}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-    );
-  });
+  return out;
+}
+
+function heldOutMarks(
+  curve: readonly { step: number; loss: number }[],
+  heldOut: number | undefined,
+  steps: number,
+  px: Point,
+  py: Point,
+): string[] {
+  const out: string[] = [];
   if (curve.length > 0) {
     const points = curve.map((p) => `${round(px(p.step - 1))},${round(py(p.loss))}`);
     out.push(
@@ -240,26 +301,12 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
       ),
     );
   }
-  if (options.heldOut !== undefined) {
+  if (heldOut !== undefined) {
     out.push(
-      `<circle class="held-out" data-value="${options.heldOut}" cx="${round(px(steps - 1))}" cy="${round(py(options.heldOut))}" r="4" fill="${INK}"/>`,
+      `<circle class="held-out" data-value="${heldOut}" cx="${round(px(steps - 1))}" cy="${round(py(heldOut))}" r="4" fill="${INK}"/>`,
     );
   }
-  legend.forEach(([label, color, dash], i) => {
-    const { x, line } = placed[i];
-    const y = legendTop + line * 14 + 10;
-    out.push(
-      dash === "dot"
-        ? `<circle cx="${round(x + 8)}" cy="${y - 3.5}" r="3.5" fill="${color}"/>`
-        : `<line x1="${round(x)}" x2="${round(x + 16)}" y1="${y - 3.5}" y2="${y - 3.5}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`,
-      text(x + 20, y, label, { size: 10 }),
-    );
-  });
-  out.push(
-    text((box.left + box.right) / 2, height - 8, "step", { size: 11, anchor: "middle", color: MUTED }),
-  );
-  out.push("</svg>");
-  return out.join("\n");
+  return out;
 }
 
 function baselineColor(i: number): string {
