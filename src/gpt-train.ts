@@ -31,13 +31,25 @@ export const GPT_TRAINING_DEFAULTS = {
   batchSize: 1,
 } as const;
 
+/**
+ * The starting learning rate when none is given: the reference's 0.01 at its width of 16, and
+ * for a wider (narrower) model smaller (larger) by √(16 / nEmbd). A wider matrix sums more
+ * inputs, so the same step on every weight moves its outputs further; the known recipes lower
+ * the rate as the width grows (μP: as 1/width for Adam's hidden matrices; nanoGPT and GPT-3:
+ * 1e-3 at 384 wide, 6e-4 at 768), and the square root sits between the two for widths of
+ * 16 to 128: 0.0071 at 32, 0.005 at 64, 0.0035 at 128.
+ */
+export function defaultLearningRate(nEmbd: number): number {
+  return GPT_TRAINING_DEFAULTS.lr * Math.sqrt(16 / nEmbd);
+}
+
 /** What a GPT trains on: documents (token ids with BOS at both ends), or running text read as windows. */
 export type GPTTrainingData = readonly (readonly number[])[] | TextWindows;
 
 export interface TrainGPTOptions {
   /** Optimizer steps (default 1000). With `time`, the steps are fitted to the budget instead. */
   steps?: number;
-  /** Starting learning rate (default 0.01), after the warm-up if any. */
+  /** Starting learning rate, after the warm-up if any (default: `defaultLearningRate(nEmbd)`, 0.01 at the reference's width of 16). */
   lr?: number;
   /** Adam's decay rates (default [0.85, 0.99]). */
   betas?: [number, number];
@@ -151,7 +163,7 @@ export interface GPTTrainingResult {
  */
 export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptions = {}): GPTTrainingResult {
   checkOptions("trainGPT", options, TRAIN_GPT_OPTIONS);
-  const plan = trainingPlan(options);
+  const plan = trainingPlan(options, gpt.config.nEmbd);
   const { batchSize } = plan;
   const block = gpt.config.blockSize;
   const source = trainingSource("trainGPT", gpt, data, plan.seed);
@@ -296,7 +308,7 @@ export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptio
 }
 
 /** The run's settings with their defaults, checked: what a checkpoint must agree with. */
-function trainingPlan(options: TrainGPTOptions): TrainingPlan {
+function trainingPlan(options: TrainGPTOptions, nEmbd: number): TrainingPlan {
   // Option by option, so that an option given as undefined takes its default (a spread would keep the undefined).
   const defaults = GPT_TRAINING_DEFAULTS;
   const time = options.time ?? null;
@@ -312,7 +324,7 @@ function trainingPlan(options: TrainGPTOptions): TrainingPlan {
   }
   const plan: TrainingPlan = {
     steps: time === null ? (options.steps ?? defaults.steps) : null,
-    lr: options.lr ?? defaults.lr,
+    lr: options.lr ?? defaultLearningRate(nEmbd),
     betas: options.betas ?? [...defaults.betas],
     eps: options.eps ?? defaults.eps,
     batchSize: options.batchSize ?? defaults.batchSize,

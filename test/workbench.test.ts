@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { checkCheckpoint, type GPTCheckpoint } from "../src/checkpoint.js";
 import { noGrad, type Operand, Value } from "../src/engine.js";
 import { GPT } from "../src/gpt.js";
-import { evaluateGPT, type GPTStepRecord, trainGPT } from "../src/gpt-train.js";
+import { defaultLearningRate, evaluateGPT, type GPTStepRecord, trainGPT } from "../src/gpt-train.js";
 import { Adam, AdamW, SGD, scheduledRate } from "../src/optim.js";
 import { createRandom } from "../src/random.js";
 import { chooseToken, sampleText, sampleWithProbabilities } from "../src/sampling.js";
@@ -335,6 +335,23 @@ describe("training controls", () => {
     expect(() => trainGPT(smallGPT(tokenizer.vocabSize), train, { time: 5, steps: 10 })).toThrow(
       "give steps or time, not both",
     );
+  });
+
+  it("a model named only by its width gets a learning rate scaled by √(16 / width): the reference's at 16", () => {
+    expect(defaultLearningRate(16)).toBe(0.01);
+    expect(defaultLearningRate(64)).toBe(0.005);
+    const { tokenizer, train } = textDataset(SONNET);
+    const rates: number[] = [];
+    const wide = new GPT({ vocabSize: tokenizer.vocabSize, nEmbd: 32, nHead: 4, blockSize: 8, seed: 1 });
+    trainGPT(wide, train, {
+      steps: 10,
+      schedule: "constant",
+      onStep: (r) => {
+        rates.push(r.lr);
+        return undefined;
+      },
+    });
+    expect(rates[0]).toBe(0.01 * Math.sqrt(0.5));
   });
 
   it("the random generator's state can be read and set to repeat its numbers", () => {
