@@ -32,7 +32,8 @@ export const GPT_TRAINING_DEFAULTS = {
 } as const;
 
 /**
- * The starting learning rate when none is given: the reference's 0.01 at its width of 16, and
+ * The starting learning rate for a model named only by its width (what `gpt train --embd`
+ * without `--lr` should use): the reference's 0.01 at its width of 16, and
  * for a wider (narrower) model smaller (larger) by √(16 / nEmbd). A wider matrix sums more
  * inputs, so the same step on every weight moves its outputs further; the known recipes lower
  * the rate as the width grows (μP: as 1/width for Adam's hidden matrices; nanoGPT and GPT-3:
@@ -49,7 +50,10 @@ export type GPTTrainingData = readonly (readonly number[])[] | TextWindows;
 export interface TrainGPTOptions {
   /** Optimizer steps (default 1000). With `time`, the steps are fitted to the budget instead. */
   steps?: number;
-  /** Starting learning rate, after the warm-up if any (default: `defaultLearningRate(nEmbd)`, 0.01 at the reference's width of 16). */
+  /**
+   * Starting learning rate, after the warm-up if any (default 0.01, the reference's; for a model
+   * of another width, `defaultLearningRate(nEmbd)` is the rate to start from).
+   */
   lr?: number;
   /** Adam's decay rates (default [0.85, 0.99]). */
   betas?: [number, number];
@@ -163,7 +167,7 @@ export interface GPTTrainingResult {
  */
 export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptions = {}): GPTTrainingResult {
   checkOptions("trainGPT", options, TRAIN_GPT_OPTIONS);
-  const plan = trainingPlan(options, gpt.config.nEmbd);
+  const plan = trainingPlan(options);
   const { batchSize } = plan;
   const block = gpt.config.blockSize;
   const source = trainingSource("trainGPT", gpt, data, plan.seed);
@@ -308,7 +312,7 @@ export function trainGPT(gpt: GPT, data: GPTTrainingData, options: TrainGPTOptio
 }
 
 /** The run's settings with their defaults, checked: what a checkpoint must agree with. */
-function trainingPlan(options: TrainGPTOptions, nEmbd: number): TrainingPlan {
+function trainingPlan(options: TrainGPTOptions): TrainingPlan {
   // Option by option, so that an option given as undefined takes its default (a spread would keep the undefined).
   const defaults = GPT_TRAINING_DEFAULTS;
   const time = options.time ?? null;
@@ -324,7 +328,7 @@ function trainingPlan(options: TrainGPTOptions, nEmbd: number): TrainingPlan {
   }
   const plan: TrainingPlan = {
     steps: time === null ? (options.steps ?? defaults.steps) : null,
-    lr: options.lr ?? defaultLearningRate(nEmbd),
+    lr: options.lr ?? defaults.lr,
     betas: options.betas ?? [...defaults.betas],
     eps: options.eps ?? defaults.eps,
     batchSize: options.batchSize ?? defaults.batchSize,
