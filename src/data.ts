@@ -319,7 +319,7 @@ function readRows(
     const row = cells.slice(0, -1).map((cell, column) => {
       if (!isNumber(cell)) {
         throw new SyntaxError(
-          `${source}:${lineNumber}: column ${column + 1} is ${quoteCell(cell)}, not a finite number`,
+          `${source}:${lineNumber}: column ${column + 1} is ${quoteCell(cell)}, ${numberProblem(cell)}`,
         );
       }
       const value = Number(cell);
@@ -487,6 +487,17 @@ export function classIndexer(classNames: readonly string[]): (label: string) => 
     if (!index.has(key)) index.set(key, k);
   });
   return (label) => index.get(labelKey(label, numeric)) ?? -1;
+}
+
+/**
+ * Why a cell is not a usable number, in the user's terms: a numeral too large for a number
+ * (1e400, which JavaScript reads as Infinity), or not a finite number at all.
+ */
+export function numberProblem(cell: string): string {
+  const numeral = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(cell.trim());
+  return numeral && !Number.isFinite(Number(cell))
+    ? "too large for a number (at most about 1.8e308 in size)"
+    : "not a finite number";
 }
 
 function isNumber(cell: string): boolean {

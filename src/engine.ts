@@ -378,7 +378,7 @@ export class Value {
       const node = order[i];
       if (!Number.isFinite(node.grad)) {
         throw new RangeError(
-          `backward(): the gradient reaching ${describe(node)} overflows (${node.grad}); gradients are incomplete, zero them before trying again`,
+          `backward(): the gradient reaching ${describe(node)} overflows (${node.grad})${INCOMPLETE_GRADIENTS}`,
         );
       }
       propagate(node);
@@ -428,11 +428,13 @@ function propagate(node: Value): void {
 
 /** @internal Where derivatives are not finite, for every message that reports one. */
 export const NOT_FINITE_HINT = "(e.g. sqrt or pow at 0, log or division near 0)";
+/** @internal What a failed backward() leaves, for a library user; a program tells its own user. */
+export const INCOMPLETE_GRADIENTS = "; gradients are incomplete, zero them before trying again";
 
 function infiniteDerivative(node: Value, input: Value): RangeError {
   const args = node.inputs.map((x) => show(x instanceof Value ? x.data : x)).join(", ");
   return new RangeError(
-    `backward(): the derivative of ${node.op.name}(${args}) with respect to ${describe(input)} is not finite ${NOT_FINITE_HINT}; gradients are incomplete, zero them before trying again`,
+    `backward(): the derivative of ${node.op.name}(${args}) with respect to ${describe(input)} is not finite ${NOT_FINITE_HINT}${INCOMPLETE_GRADIENTS}`,
   );
 }
 
@@ -616,5 +618,5 @@ export function show(x: unknown): string {
   if (typeof x === "string") return JSON.stringify(x);
   if (x instanceof Value) return `Value(${x.data})`;
   if (Array.isArray(x)) return `an array of ${x.length}`;
-  return typeof x === "object" || typeof x === "function" ? `a ${typeof x}` : String(x);
+  return typeof x === "object" ? "an object" : typeof x === "function" ? "a function" : String(x);
 }

@@ -288,7 +288,7 @@ function describe(x: unknown): string {
   if (x instanceof Value) return "a Value";
   if (Array.isArray(x)) return `an array of ${x.length}`;
   if (x === null || x === undefined) return String(x);
-  return typeof x === "number" ? `the number ${x}` : `a ${typeof x}`;
+  return typeof x === "number" ? `the number ${x}` : typeof x === "object" ? "an object" : `a ${typeof x}`;
 }
 
 function checkClass(where: string, y: number, k: number, i: number): number {

@@ -220,6 +220,8 @@ function isCount(x: unknown): x is number {
 }
 
 function show(x: unknown): string {
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null.
+  if (typeof x === "number" && !Number.isFinite(x)) return `${x} (a number too large, such as 1e400)`;
   const text = JSON.stringify(x);
   return text === undefined ? String(x) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

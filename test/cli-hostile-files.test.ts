@@ -232,3 +232,52 @@ describe("long documents and lying model files", () => {
     }
   });
 });
+
+describe("messages say what the user gave and what to do, in the user's terms", () => {
+  it("1e400, a derivative that does not exist, a UTF-16 file", async () => {
+    const dir = folder();
+    const model = join(dir, "m.json");
+    const good = JSON.stringify(modelToJSON(new MLP(2, [3, 1], { seed: 1 })));
+    writeFileSync(model, good.replace(/"parameters":\[[^,]+/, '"parameters":[1e400'));
+    const csv = join(dir, "big.csv");
+    writeFileSync(csv, "a,b,c\n1,1e400,x\n2,3,y\n");
+    const utf16 = join(dir, "names16.txt");
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("anna\nbob\n", "utf16le")]));
+    const usage: [string[], string][] = [
+      [
+        ["predict", "--model", model, "--input", "1e400,2"],
+        '--input "1e400,2": feature 1 is "1e400", too large for a number (at most about 1.8e308 in size)',
+      ],
+      [
+        ["graph", "--expr", "sqrt(x)", "--values", "x=0", "--out", join(dir, "g.dot")],
+        "is not finite (e.g. sqrt or pow at 0, log or division near 0); the expression has no derivative at these --values: choose others",
+      ],
+    ];
+    for (const [args, message] of usage) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stderr).not.toContain("zero them");
+    }
+    const files: [string[], string][] = [
+      [
+        ["predict", "--model", model, "--input", "1,2"],
+        `${model}: not a valid micrograd model: "parameters[0]" is Infinity (a number too large, such as 1e400), expected a finite number`,
+      ],
+      [
+        ["train", "--data", csv, "--out", join(dir, "run")],
+        `${csv}:2: column 2 is "1e400", too large for a number (at most about 1.8e308 in size)`,
+      ],
+      [
+        ["gpt", "train", "--data", utf16, "--out", join(dir, "run")],
+        `cannot read ${utf16}: it is UTF-16 text, not UTF-8; save it as UTF-8 and give it again`,
+      ],
+    ];
+    for (const [args, message] of files) {
+      const run = await micrograd(args);
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toContain(message);
+      expect(run.stderr).not.toContain("\u0000");
+    }
+  });
+});

@@ -178,7 +178,7 @@ describe("readCsvFile refuses what is not UTF-8 text, naming the line", () => {
     const withoutMark = file("plain16.csv", Buffer.from(text, "utf16le"));
     for (const path of [withMark, withoutMark]) {
       expect(() => readCsvFile(path)).toThrow(
-        `cannot read ${path}: it is UTF-16 text, not UTF-8; save it as UTF-8 (give a CSV file saved as UTF-8)`,
+        `cannot read ${path}: it is UTF-16 text, not UTF-8; save it as UTF-8 and give it again`,
       );
     }
   });

@@ -3,7 +3,7 @@
 // (one input used in a hundred places) take it minutes, and a command must not hang.
 import { extname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { Value } from "../engine.js";
+import { INCOMPLETE_GRADIENTS, type Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
 import { countValues, toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
@@ -98,7 +98,12 @@ export async function graph(args: string[], io: Io): Promise<number> {
   } catch (error) {
     // A malformed expression, or math with no answer for these values (log(-1), sqrt'(0)).
     if (error instanceof ExpressionError || error instanceof RangeError) {
-      throw new UsageError(`--expr: ${error.message}`);
+      // The engine's advice is for code that calls backward(); here the remedy is other values.
+      const message = error.message.replace(
+        INCOMPLETE_GRADIENTS,
+        "; the expression has no derivative at these --values: choose others",
+      );
+      throw new UsageError(`--expr: ${message}`);
     }
     throw error;
   }

@@ -1,6 +1,6 @@
 // `micrograd predict`: classify rows with a saved model, from the command line or a CSV file.
 import { csvRecords } from "../csv.js";
-import { classIndexer, MAX_CSV_ROWS } from "../data.js";
+import { classIndexer, MAX_CSV_ROWS, numberProblem } from "../data.js";
 import { softmax } from "../losses.js";
 import type { MLP } from "../nn.js";
 import { CSV_KIND } from "../node/datasets.js";
@@ -106,7 +106,7 @@ function parseInputFlag(text: string): number[] {
   return text.split(",").map((cell, i) => {
     const x = Number(cell.trim());
     if (cell.trim() === "" || !Number.isFinite(x)) {
-      throw new UsageError(`--input "${text}": feature ${i + 1} is "${cell}", not a number`);
+      throw new UsageError(`--input "${text}": feature ${i + 1} is "${cell}", ${numberProblem(cell)}`);
     }
     return x;
   });
@@ -175,7 +175,8 @@ function readInputsCsv(
       );
     }
     const features = cells.slice(0, nin).map((cell, column) => {
-      if (!isNumber(cell)) throw new Error(`${where}: column ${column + 1} is "${cell}", not a number`);
+      if (!isNumber(cell))
+        throw new Error(`${where}: column ${column + 1} is "${cell}", ${numberProblem(cell)}`);
       return Number(cell);
     });
     rows.push(features);

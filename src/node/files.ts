@@ -103,7 +103,7 @@ function checkPlainText(path: string, bytes: Uint8Array, text: string, kind: str
   const bom16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
   const zeros = bytes.subarray(0, 200).filter((b) => b === 0).length;
   if (bom16 || (bytes.length >= 4 && zeros >= Math.min(bytes.length, 200) / 4)) {
-    throw new Error(`cannot read ${path}: it is UTF-16 text, not UTF-8; save it as UTF-8 (give ${kind})`);
+    throw new Error(`cannot read ${path}: it is UTF-16 text, not UTF-8; save it as UTF-8 and give it again`);
   }
   let valid = true;
   try {
