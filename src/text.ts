@@ -1,6 +1,8 @@
 // Running text for a language model: one stream of characters rather than one document per
 // line. Training reads windows of the block's length drawn at random, predicting every next
 // character of each; the last tenth of the text is held out, as nanoGPT's shakespeare_char does.
+
+import { checkOptions } from "./options.js";
 import type { Random } from "./random.js";
 import { CharTokenizer } from "./tokenizer.js";
 
@@ -63,7 +65,7 @@ export function textDataset(
   options: { heldOut?: number; tokenizer?: CharTokenizer } = {},
 ): TextDataset {
   if (typeof text !== "string") throw new TypeError(`textDataset: expected a string, got ${typeof text}`);
-  const { heldOut = 0.1 } = options;
+  const { heldOut = 0.1 } = checkOptions("textDataset", options, { heldOut: true, tokenizer: true });
   if (!(typeof heldOut === "number" && heldOut >= 0 && heldOut < 1)) {
     throw new RangeError(`textDataset: heldOut must be >= 0 and < 1, got ${String(heldOut)}`);
   }

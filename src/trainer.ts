@@ -14,6 +14,7 @@ import {
 } from "./compile/index.js";
 import type { Value } from "./engine.js";
 import type { Optimizer } from "./optim.js";
+import { checkOptions } from "./options.js";
 
 /**
  * The loss of a batch, or of one part of one: its first output is the number backpropagated
@@ -99,6 +100,19 @@ export class Trainer<F extends LossFunction> {
   private arenaBehind = true;
 
   constructor(options: TrainerOptions<F>) {
+    checkOptions("Trainer", options, {
+      optimizer: true,
+      loss: true,
+      compile: true,
+      compileOptions: true,
+      compiled: true,
+      clip: true,
+      learningRate: true,
+      caller: true,
+      steps: true,
+      explainDivergence: true,
+      arena: true,
+    });
     this.options = options;
     this.optimizer = options.optimizer;
     this.compile = options.compile !== false;

@@ -25,6 +25,8 @@ import {
   SGD,
   sampleText,
   splitDocumentsForTraining,
+  Trainer,
+  textDataset,
   trainGPT,
   trainTestSplit,
   Value,
@@ -125,6 +127,8 @@ describe("every function that takes options refuses a misspelt one", () => {
     ],
     ["attentionSvg", () => attentionSvg([[[1]]], ["a"], bad({ cells: 10 })), "cell"],
     ["lossCurveSvg", () => lossCurveSvg([1, 2], bad({ heldout: 1 })), "heldOut"],
+    ["textDataset", () => textDataset("abcabc", bad({ heldOUT: 0.5 })), "heldOut"],
+    ["Trainer", () => new Trainer(bad<never>({ optimizer: new SGD(model().parameters()), clips: 1 })), "clip"],
   ];
   for (const [where, call, nearest] of cases) {
     it(`${where}: suggests "${nearest}"`, () => {
