@@ -128,7 +128,11 @@ describe("every function that takes options refuses a misspelt one", () => {
     ["attentionSvg", () => attentionSvg([[[1]]], ["a"], bad({ cells: 10 })), "cell"],
     ["lossCurveSvg", () => lossCurveSvg([1, 2], bad({ heldout: 1 })), "heldOut"],
     ["textDataset", () => textDataset("abcabc", bad({ heldOUT: 0.5 })), "heldOut"],
-    ["Trainer", () => new Trainer(bad<never>({ optimizer: new SGD(model().parameters()), clips: 1 })), "clip"],
+    [
+      "Trainer",
+      () => new Trainer(bad<never>({ optimizer: new SGD(model().parameters()), clips: 1 })),
+      "clip",
+    ],
   ];
   for (const [where, call, nearest] of cases) {
     it(`${where}: suggests "${nearest}"`, () => {
