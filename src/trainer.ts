@@ -112,6 +112,7 @@ export class Trainer<F extends LossFunction> {
       steps: true,
       explainDivergence: true,
       arena: true,
+      writeBack: true,
     });
     this.options = options;
     this.optimizer = options.optimizer;
