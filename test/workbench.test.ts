@@ -337,10 +337,10 @@ describe("training controls", () => {
     );
   });
 
-  it("a model named only by its width starts from a rate scaled by √(16 / width): the reference's at 16", () => {
+  it("a model named only by its width starts from a rate scaled by 16 / width: the reference's at 16", () => {
     expect(defaultLearningRate(16)).toBe(0.01);
-    expect(defaultLearningRate(64)).toBe(0.005);
-    expect(defaultLearningRate(4)).toBe(0.02);
+    expect(defaultLearningRate(64)).toBe(0.0025);
+    expect(defaultLearningRate(4)).toBe(0.04);
   });
 
   it("the random generator's state can be read and set to repeat its numbers", () => {

@@ -2,7 +2,7 @@
 // filled in) → the run (gpt-train-run.ts). A resumed run's plan is its checkpoint's.
 import { join } from "node:path";
 import { GPT_DEFAULTS } from "../gpt.js";
-import { GPT_TRAINING_DEFAULTS } from "../gpt-train.js";
+import { defaultLearningRate, GPT_TRAINING_DEFAULTS } from "../gpt-train.js";
 import { MAX_FILE_BYTES } from "../node/files.js";
 import { type Command, count, type FlagTable, type FlagValues, notBoth, UsageError } from "./flags.js";
 import type { DataPlan } from "./gpt-data.js";
@@ -303,7 +303,7 @@ export function planGPTTraining(values: FlagValues<typeof GPT_TRAIN.flags>): GPT
     time: values.time,
     batchSize,
     workers: compile ? values.workers && Math.min(values.workers, batchSize) : 1,
-    lr: values.lr ?? (GPT_TRAINING_DEFAULTS.lr * GPT_DEFAULTS.nEmbd) / config.nEmbd,
+    lr: values.lr ?? defaultLearningRate(config.nEmbd),
     weightDecay: values["weight-decay"] ?? 0,
     warmup,
     schedule: values.schedule ?? "linear",
