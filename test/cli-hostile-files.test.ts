@@ -233,6 +233,47 @@ describe("long documents and lying model files", () => {
   });
 });
 
+describe("commands that read a model file hold it to --max-params, as training does", () => {
+  it("a model over the limit is refused before its weights are read, naming the flag; under it, it loads", async () => {
+    const dir = folder();
+    const tokenizer = new CharTokenizer(["a", "b"]);
+    const gptFile = join(dir, "gpt.json");
+    const gpt = new GPT({ vocabSize: 3, nEmbd: 4, nHead: 1, blockSize: 4, seed: 1 });
+    writeFileSync(gptFile, JSON.stringify(gptToJSON(gpt, tokenizer)));
+    const gptSize = gpt.parameters().length.toLocaleString("en-US");
+    const mlpFile = join(dir, "mlp.json");
+    writeFileSync(mlpFile, JSON.stringify(modelToJSON(new MLP(2, [4, 1], { seed: 1 }))));
+    const over: [string[], string][] = [
+      [["gpt", "sample", "--model", gptFile, "--max-params", "10"], gptSize],
+      [["gpt", "attention", "--model", gptFile, "--name", "ab", "--max-params", "10"], gptSize],
+      [["gpt", "eval", "--model", gptFile, "--data", gptFile, "--max-params", "10"], gptSize],
+      [["gpt", "score", "--model", gptFile, "--max-params", "10", "ab"], gptSize],
+      [["predict", "--model", mlpFile, "--input", "1,2", "--max-params", "10"], "17"],
+    ];
+    for (const [args, size] of over) {
+      const run = await micrograd(args, { cwd: dir });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr, args.join(" ")).toContain(
+        `the model has ${size} parameters, more than the 10 allowed by --max-params; raise it if you have the memory`,
+      );
+    }
+    const sample = await micrograd(
+      ["gpt", "sample", "--model", gptFile, "--n", "1", "--max-params", gptSize.replace(",", "")],
+      { cwd: dir },
+    );
+    expect(sample.code, sample.stderr).toBe(0);
+    const predict = await micrograd(["predict", "--model", mlpFile, "--input", "1,2", "--max-params", "17"], {
+      cwd: dir,
+    });
+    expect(predict.code, predict.stderr).toBe(0);
+    const zero = await micrograd(["predict", "--model", mlpFile, "--input", "1,2", "--max-params", "0"], {
+      cwd: dir,
+    });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain("--max-params");
+  });
+});
+
 describe("messages say what the user gave and what to do, in the user's terms", () => {
   it("1e400, a derivative that does not exist, a UTF-16 file", async () => {
     const dir = folder();

@@ -19,6 +19,7 @@ import {
   printHelp,
   required,
 } from "./flags.js";
+import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 
 const OPTIONS = "Options";
 
@@ -56,6 +57,7 @@ export const GPT_EVAL = {
         "name, when it can be read here; the shipped names for a names model)",
     },
     json: { kind: "switch", section: OPTIONS, help: "print JSON instead of text" },
+    ...MODEL_FILE_LIMIT_FLAG,
   },
 } as const satisfies Command<FlagTable>;
 
@@ -65,7 +67,9 @@ export async function gptEval(args: string[], io: Io): Promise<number> {
   const modelPath = required(values.model, "--model FILE");
   const dataPath = required(values.data, "--data FILE");
   const text = values.text === true;
-  const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
+  const { gpt, tokenizer, notes } = loadWithinLimit(values, (maxParameters) =>
+    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
+  );
   const data = readData(dataPath, tokenizer, text);
   const score = scoreGPT(gpt, data);
   const trainPath = values.train ?? (typeof notes.data === "string" ? notes.data : undefined);

@@ -17,6 +17,7 @@ import {
   required,
   UsageError,
 } from "./flags.js";
+import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 import { loadPictures } from "./run.js";
 
 /** Past the block each character is read with a fresh window: 2,000 of them take seconds. */
@@ -49,6 +50,7 @@ export const GPT_SCORE = {
       section: OPTIONS,
       help: "print JSON instead of a table (the picture is still drawn)",
     },
+    ...MODEL_FILE_LIMIT_FLAG,
   },
 } as const satisfies Command<FlagTable>;
 
@@ -72,7 +74,9 @@ export async function gptScore(args: string[], io: Io): Promise<number> {
   const out = resolve(values.out ?? "score.svg");
   const format = /\.png$/i.test(out) ? "png" : /\.svg$/i.test(out) ? "svg" : undefined;
   if (format === undefined) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
-  const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
+  const { gpt, tokenizer, notes } = loadWithinLimit(values, (maxParameters) =>
+    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
+  );
   // A names model reads BOS first and predicts the end too; a running-text model reads text
   // only, so its first character is read but not predicted.
   const lines = notes.text !== true;

@@ -26,6 +26,7 @@ import { GPT_EVAL, gptEval } from "./gpt-eval.js";
 import { GPT_SCORE, gptScore } from "./gpt-score.js";
 import { GPT_TRAIN } from "./gpt-train.js";
 import { attentionPicture, gptTrain } from "./gpt-train-run.js";
+import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 import { loadPictures } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
@@ -61,6 +62,7 @@ export const GPT_SAMPLE = {
     "micrograd gpt sample — generate with a saved GPT\n\nUsage: micrograd gpt sample --model FILE [options]",
   flags: {
     model: MODEL_FLAG,
+    ...MODEL_FILE_LIMIT_FLAG,
     n: {
       kind: "integer",
       value: "N",
@@ -131,6 +133,7 @@ export const GPT_ATTENTION = {
     "Usage: micrograd gpt attention --model FILE --name TEXT [--layer N] [--out FILE]",
   flags: {
     model: MODEL_FLAG,
+    ...MODEL_FILE_LIMIT_FLAG,
     name: {
       kind: "text",
       value: "TEXT",
@@ -196,7 +199,9 @@ function sample(args: string[], io: Io): number {
       "--greedy always takes the most probable character; --top-k, --top-p and --temperature do not apply",
     );
   }
-  const { gpt, tokenizer, notes } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
+  const { gpt, tokenizer, notes } = loadWithinLimit(values, (maxParameters) =>
+    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
+  );
   const text = notes.text === true;
   const prefixIds = checkInVocabulary("prefix", values.prefix ?? "", tokenizer);
   // Within the block a names model reads BOS and the prefix; past it the window slides.
@@ -239,7 +244,9 @@ async function attention(args: string[], io: Io): Promise<number> {
       : null;
   if (format === null) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
   const layer = values.layer ?? 0;
-  const { gpt, tokenizer } = loadGPT(modelPath, { otherKind: MLP_MODEL_HINT });
+  const { gpt, tokenizer } = loadWithinLimit(values, (maxParameters) =>
+    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
+  );
   if (layer >= gpt.config.nLayer) {
     throw new UsageError(`--layer ${layer}: the model has blocks 0..${gpt.config.nLayer - 1}`);
   }

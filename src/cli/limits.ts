@@ -51,6 +51,33 @@ export function limitFlags(model: string, smaller: string) {
   } as const satisfies FlagTable;
 }
 
+/** --max-params for a command that reads a model file: its sizes are checked before anything is built. */
+export const MODEL_FILE_LIMIT_FLAG = {
+  "max-params": {
+    kind: "integer",
+    value: "N",
+    min: 1,
+    section: "Limits",
+    help: `refuse a model file with more parameters, before reading its weights (default ${count(MAX_PARAMS)})`,
+  },
+} as const satisfies FlagTable;
+
+/**
+ * Reads a model file through `load` within --max-params (or its default), and says which flag
+ * raises the limit when the file is over it.
+ */
+export function loadWithinLimit<T>(values: { "max-params"?: number }, load: (maxParameters: number) => T): T {
+  const maxParameters = values["max-params"] ?? MAX_PARAMS;
+  try {
+    return load(maxParameters);
+  } catch (error) {
+    if (error instanceof Error && error.message.endsWith(`more than the ${count(maxParameters)} allowed`)) {
+      error.message += " by --max-params; raise it if you have the memory";
+    }
+    throw error;
+  }
+}
+
 /** The limits the flags give, or their defaults. */
 export function limitsOf(values: { "max-params"?: number; "max-graph"?: number }): Limits {
   return { maxParams: values["max-params"] ?? MAX_PARAMS, maxGraph: values["max-graph"] ?? MAX_GRAPH };

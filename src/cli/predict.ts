@@ -19,6 +19,7 @@ import {
   required,
   UsageError,
 } from "./flags.js";
+import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 
 export const PREDICT = {
   name: "predict",
@@ -46,6 +47,7 @@ export const PREDICT = {
       help: "one sample per row; a last column of labels is used to report accuracy",
     },
     json: { kind: "switch", section: "Options", help: "print JSON instead of a table" },
+    ...MODEL_FILE_LIMIT_FLAG,
   },
   outro: "Files are read only when they are regular files of at most 100 MB and 1,000,000 rows.",
 } as const satisfies Command<FlagTable>;
@@ -62,7 +64,9 @@ export function predictCommand(args: string[], io: Io): number {
   }
   let rows: number[][] = values.input ? values.input.map(parseInputFlag) : [];
   let labels: number[] | undefined;
-  const { model, metadata } = loadModel(modelPath, { otherKind: GPT_MODEL_HINT });
+  const { model, metadata } = loadWithinLimit(values, (maxParameters) =>
+    loadModel(modelPath, { otherKind: GPT_MODEL_HINT, maxParameters }),
+  );
   if (csv !== undefined) {
     const nClasses = model.nout === 1 ? 2 : model.nout;
     const table = readInputsCsv(csv, model.nin, metadata.classNames, nClasses);
