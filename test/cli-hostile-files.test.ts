@@ -249,6 +249,8 @@ describe("commands that read a model file hold it to --max-params, as training d
       [["gpt", "eval", "--model", gptFile, "--data", gptFile, "--max-params", "10"], gptSize],
       [["gpt", "score", "--model", gptFile, "--max-params", "10", "ab"], gptSize],
       [["predict", "--model", mlpFile, "--input", "1,2", "--max-params", "10"], "17"],
+      [["export", "--model", mlpFile, "--max-params", "10"], "17"],
+      [["export", "--model", gptFile, "--format", "safetensors", "--max-params", "10"], gptSize],
     ];
     for (const [args, size] of over) {
       const run = await micrograd(args, { cwd: dir });
@@ -266,6 +268,11 @@ describe("commands that read a model file hold it to --max-params, as training d
       cwd: dir,
     });
     expect(predict.code, predict.stderr).toBe(0);
+    const exported = await micrograd(["export", "--model", mlpFile, "--max-params", "17"], { cwd: dir });
+    expect(exported.code, exported.stderr).toBe(0);
+    const half = await micrograd(["export", "--model", mlpFile, "--max-params", "1.5"], { cwd: dir });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain("--max-params must be a whole number");
     const zero = await micrograd(["predict", "--model", mlpFile, "--input", "1,2", "--max-params", "0"], {
       cwd: dir,
     });

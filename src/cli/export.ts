@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../node/files.js";
 import { loadSavedModel, type SavedModel } from "../node/models.js";
 import { SAFETENSORS_DTYPES, type SafetensorsDtype, toSafetensors } from "../onnx/safetensors.js";
 import { count, includes, negativeValues } from "./flags.js";
+import { loadWithinLimit, MAX_PARAMS } from "./limits.js";
 import { recordInManifest } from "./output.js";
 
 export const EXPORT_HELP = `micrograd export — write a saved model as ONNX (to run in ONNX Runtime) or safetensors
@@ -30,7 +31,9 @@ Options:
   --out FILE          where to write (default: the model's path with .onnx or .safetensors
                       instead of .json); its extension chooses the format when --format is not given
   --format FORMAT     onnx (default) or safetensors (GPT models)
-  --dtype TYPE        safetensors only: float32 (default) or float64`;
+  --dtype TYPE        safetensors only: float32 (default) or float64
+  --max-params N      refuse a model file with more parameters, before reading its weights
+                      (default ${count(MAX_PARAMS)})`;
 
 const FORMATS = ["onnx", "safetensors"] as const;
 type Format = (typeof FORMATS)[number];
@@ -47,7 +50,14 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     io.stderr.write(`micrograd: ${message}\nRun "micrograd export --help" for usage.\n`);
     return 2;
   };
-  let values: { model?: string; out?: string; format?: string; dtype?: string; help?: boolean };
+  let values: {
+    model?: string;
+    out?: string;
+    format?: string;
+    dtype?: string;
+    "max-params"?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: negativeValues(args),
@@ -56,6 +66,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
         out: { type: "string" },
         format: { type: "string" },
         dtype: { type: "string" },
+        "max-params": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -94,6 +105,12 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   if (!includes(SAFETENSORS_DTYPES, dtype)) {
     return usage(`--dtype must be ${SAFETENSORS_DTYPES.join(" or ")}, got ${JSON.stringify(dtype)}`);
   }
+  const maxParams = values["max-params"] === undefined ? MAX_PARAMS : Number(values["max-params"]);
+  if (!(Number.isInteger(maxParams) && maxParams >= 1)) {
+    return usage(
+      `--max-params must be a whole number of at least 1, got ${JSON.stringify(values["max-params"])}`,
+    );
+  }
   const out = resolve(values.out ?? join(dirname(modelPath), `${basename(modelPath, ".json")}.${format}`));
   if (out === resolve(modelPath)) return usage("--out is the model file itself; choose another path");
 
@@ -101,7 +118,9 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     if (existsSync(out) && statSync(out).isDirectory()) {
       throw new Error(`${out} is a folder; choose another --out`);
     }
-    const saved = loadSavedModel(modelPath);
+    const saved = loadWithinLimit({ "max-params": maxParams }, (maxParameters) =>
+      loadSavedModel(modelPath, { maxParameters }),
+    );
     let written: { bytes: Uint8Array; summary: string };
     try {
       written = format === "onnx" ? await onnxFile(saved) : safetensorsFile(saved, modelPath, dtype);

@@ -66,12 +66,13 @@ export type SavedModel =
   | ({ kind: "gpt" } & ReturnType<typeof gptFromJSON>);
 
 /** Reads a model file of either kind (for commands that take both, such as export). */
-export function loadSavedModel(path: string): SavedModel {
+export function loadSavedModel(path: string, options: { maxParameters?: number } = {}): SavedModel {
+  const { maxParameters } = checkOptions("loadSavedModel", options, { maxParameters: true });
   return readModelFile(path, "either", (json) => {
     const fields = (isObject(json) ? json : {}) as { kind?: unknown; format?: unknown };
-    if (fields.kind === "gpt") return { kind: "gpt", ...gptFromJSON(json) };
+    if (fields.kind === "gpt") return { kind: "gpt", ...gptFromJSON(json, { maxParameters }) };
     try {
-      return { kind: "mlp", ...modelFromJSON(json) };
+      return { kind: "mlp", ...modelFromJSON(json, { maxParameters }) };
     } catch (error) {
       if (fields.format === "micrograd-model") throw error;
       const reason = (error as Error).message.replace(/^not a valid micrograd model: /, "");
