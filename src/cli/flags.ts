@@ -288,3 +288,11 @@ export const NO_COMPILE_FLAG = {
 export const GPT_MODEL_HINT = "use micrograd gpt sample or micrograd gpt attention with it";
 /** Said when a `gpt` command is given an MLP's model file. */
 export const MLP_MODEL_HINT = "use micrograd predict or micrograd export with it";
+
+/** --model of a command that reads a saved GPT. */
+export const GPT_MODEL_FLAG = {
+  kind: "path",
+  value: "FILE",
+  section: "Options",
+  help: "a model.json written by micrograd gpt train",
+} as const;

@@ -4,7 +4,6 @@ import { existsSync } from "node:fs";
 import type { GPTTrainingData } from "../gpt-train.js";
 import { loadNames } from "../node/datasets.js";
 import { readTextFile } from "../node/files.js";
-import { loadGPT } from "../node/models.js";
 import { bigramScore, type LanguageScore, scoreGPT } from "../scoring.js";
 import { TextWindows } from "../text.js";
 import { type CharTokenizer, splitDocuments } from "../tokenizer.js";
@@ -12,14 +11,14 @@ import {
   type Command,
   count,
   type FlagTable,
+  GPT_MODEL_FLAG,
   helpText,
   type Io,
-  MLP_MODEL_HINT,
   parseFlags,
   printHelp,
   required,
 } from "./flags.js";
-import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
+import { loadGPTWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 
 const OPTIONS = "Options";
 
@@ -31,12 +30,7 @@ export const GPT_EVAL = {
     "Prints the loss per character (nats), bits per character and perplexity of the GPT and, beside\n" +
     "them, of the bigram model of the training data: a GPT that does not beat it has learnt little.",
   flags: {
-    model: {
-      kind: "path",
-      value: "FILE",
-      section: OPTIONS,
-      help: "a model.json written by micrograd gpt train",
-    },
+    model: GPT_MODEL_FLAG,
     data: {
       kind: "path",
       value: "FILE",
@@ -67,9 +61,7 @@ export async function gptEval(args: string[], io: Io): Promise<number> {
   const modelPath = required(values.model, "--model FILE");
   const dataPath = required(values.data, "--data FILE");
   const text = values.text === true;
-  const { gpt, tokenizer, notes } = loadWithinLimit(values, (maxParameters) =>
-    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
-  );
+  const { gpt, tokenizer, notes } = loadGPTWithinLimit(modelPath, values);
   const data = readData(dataPath, tokenizer, text);
   const score = scoreGPT(gpt, data);
   const trainPath = values.train ?? (typeof notes.data === "string" ? notes.data : undefined);

@@ -2,22 +2,21 @@
 // log-probabilities and drawn as the text with each character shaded by its surprise.
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../node/files.js";
-import { loadGPT } from "../node/models.js";
 import { characterLogProbabilities } from "../scoring.js";
 import { surpriseSvg } from "../viz/surprise.js";
 import {
   type Command,
   count,
   type FlagTable,
+  GPT_MODEL_FLAG,
   helpText,
   type Io,
-  MLP_MODEL_HINT,
   parseFlags,
   printHelp,
   required,
   UsageError,
 } from "./flags.js";
-import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
+import { loadGPTWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 import { loadPictures } from "./run.js";
 
 /** Past the block each character is read with a fresh window: 2,000 of them take seconds. */
@@ -33,12 +32,7 @@ export const GPT_SCORE = {
     "of the name), and draws the text with each character shaded by its surprise, −log₂ p.",
   positionals: true,
   flags: {
-    model: {
-      kind: "path",
-      value: "FILE",
-      section: OPTIONS,
-      help: "a model.json written by micrograd gpt train",
-    },
+    model: GPT_MODEL_FLAG,
     out: {
       kind: "path",
       value: "FILE",
@@ -74,9 +68,7 @@ export async function gptScore(args: string[], io: Io): Promise<number> {
   const out = resolve(values.out ?? "score.svg");
   const format = /\.png$/i.test(out) ? "png" : /\.svg$/i.test(out) ? "svg" : undefined;
   if (format === undefined) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
-  const { gpt, tokenizer, notes } = loadWithinLimit(values, (maxParameters) =>
-    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
-  );
+  const { gpt, tokenizer, notes } = loadGPTWithinLimit(modelPath, values);
   // A names model reads BOS first and predicts the end too; a running-text model reads text
   // only, so its first character is read but not predicted.
   const lines = notes.text !== true;

@@ -3,7 +3,6 @@
 // Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../node/files.js";
-import { loadGPT } from "../node/models.js";
 import { sampleWithProbabilities } from "../sampling.js";
 import {
   type Command,
@@ -11,10 +10,10 @@ import {
   checkInVocabulary,
   count,
   type FlagTable,
+  GPT_MODEL_FLAG,
   helpText,
   type Io,
   isUsageError,
-  MLP_MODEL_HINT,
   parseFlags,
   printHelp,
   reportUsageError,
@@ -26,7 +25,7 @@ import { GPT_EVAL, gptEval } from "./gpt-eval.js";
 import { GPT_SCORE, gptScore } from "./gpt-score.js";
 import { GPT_TRAIN } from "./gpt-train.js";
 import { attentionPicture, gptTrain } from "./gpt-train-run.js";
-import { loadWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
+import { loadGPTWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
 import { loadPictures } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
@@ -49,19 +48,12 @@ Usage: micrograd gpt <train|sample|attention|eval|score> [options]
 
 Run "micrograd gpt <command> --help" for the options.`;
 
-const MODEL_FLAG = {
-  kind: "path",
-  value: "FILE",
-  section: "Options",
-  help: "a model.json written by micrograd gpt train",
-} as const;
-
 export const GPT_SAMPLE = {
   name: "gpt sample",
   intro:
     "micrograd gpt sample — generate with a saved GPT\n\nUsage: micrograd gpt sample --model FILE [options]",
   flags: {
-    model: MODEL_FLAG,
+    model: GPT_MODEL_FLAG,
     ...MODEL_FILE_LIMIT_FLAG,
     n: {
       kind: "integer",
@@ -132,7 +124,7 @@ export const GPT_ATTENTION = {
     "micrograd gpt attention — where each head looks, as heatmaps\n\n" +
     "Usage: micrograd gpt attention --model FILE --name TEXT [--layer N] [--out FILE]",
   flags: {
-    model: MODEL_FLAG,
+    model: GPT_MODEL_FLAG,
     ...MODEL_FILE_LIMIT_FLAG,
     name: {
       kind: "text",
@@ -199,9 +191,7 @@ function sample(args: string[], io: Io): number {
       "--greedy always takes the most probable character; --top-k, --top-p and --temperature do not apply",
     );
   }
-  const { gpt, tokenizer, notes } = loadWithinLimit(values, (maxParameters) =>
-    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
-  );
+  const { gpt, tokenizer, notes } = loadGPTWithinLimit(modelPath, values);
   const text = notes.text === true;
   const prefixIds = checkInVocabulary("prefix", values.prefix ?? "", tokenizer);
   // Within the block a names model reads BOS and the prefix; past it the window slides.
@@ -244,9 +234,7 @@ async function attention(args: string[], io: Io): Promise<number> {
       : null;
   if (format === null) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
   const layer = values.layer ?? 0;
-  const { gpt, tokenizer } = loadWithinLimit(values, (maxParameters) =>
-    loadGPT(modelPath, { otherKind: MLP_MODEL_HINT, maxParameters }),
-  );
+  const { gpt, tokenizer } = loadGPTWithinLimit(modelPath, values);
   if (layer >= gpt.config.nLayer) {
     throw new UsageError(`--layer ${layer}: the model has blocks 0..${gpt.config.nLayer - 1}`);
   }

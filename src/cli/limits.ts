@@ -3,8 +3,9 @@
 import { type GPTConfig, gptParameterCount, gptStepGraphSize } from "../gpt.js";
 import type { LossName } from "../losses.js";
 import { type NetworkShape, parameterCount, stepGraphSize } from "../nn.js";
+import { loadGPT } from "../node/models.js";
 import { SCORE_BLOCK } from "../train.js";
-import { count, type FlagTable, UsageError } from "./flags.js";
+import { count, type FlagTable, MLP_MODEL_HINT, UsageError } from "./flags.js";
 
 /** Parameters a model may have unless --max-params says otherwise. */
 export const MAX_PARAMS = 1_000_000;
@@ -76,6 +77,13 @@ export function loadWithinLimit<T>(values: { "max-params"?: number }, load: (max
     }
     throw error;
   }
+}
+
+/** A saved GPT read within --max-params; an MLP's file is refused with what to do with it. */
+export function loadGPTWithinLimit(path: string, values: { "max-params"?: number }) {
+  return loadWithinLimit(values, (maxParameters) =>
+    loadGPT(path, { otherKind: MLP_MODEL_HINT, maxParameters }),
+  );
 }
 
 /** The limits the flags give, or their defaults. */
