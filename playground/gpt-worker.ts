@@ -33,6 +33,7 @@ import {
   TOP_CANDIDATES,
   type ToGPTWorker,
 } from "./gpt-protocol.js";
+import { StepRate } from "./rate.js";
 
 /** Longest run of training before the worker looks at its messages again. */
 const CHUNK_MS = 12;
@@ -214,17 +215,7 @@ function work(s: State): boolean {
 
 // ---- what is sent to the page ------------------------------------------------------------
 
-// Steps per second, measured over windows of about half a second of wall time while running.
-let stepsPerSecond = 0;
-let rateWindow = { start: 0, step: 0 };
-
-function measureRate(s: State, now: number): void {
-  if (now - rateWindow.start < 500) return;
-  if (rateWindow.start > 0 && s.trainer.step >= rateWindow.step) {
-    stepsPerSecond = ((s.trainer.step - rateWindow.step) * 1000) / (now - rateWindow.start);
-  }
-  rateWindow = { start: now, step: s.trainer.step };
-}
+const rate = new StepRate();
 
 function sendSnapshot(s: State): void {
   const historyLoss = Float32Array.from(s.historyLoss);
@@ -237,7 +228,7 @@ function sendSnapshot(s: State): void {
       stepProgress: s.partial ? s.partial.done / s.partial.documents.length : 0,
       measuring: s.measurement ? s.measurement.next / s.data.measured.length : null,
       parameters: s.gpt.parameters().length,
-      stepsPerSecond: s.running ? stepsPerSecond : 0,
+      stepsPerSecond: s.running ? rate.perSecond : 0,
       historyStart: s.historyStart,
       historyLoss,
       heldOut: s.heldOut,
@@ -339,7 +330,7 @@ function trainChunk(s: State): void {
     now - start + workTime < CHUNK_MS &&
     now + workTime < due.snapshot
   );
-  if (s.running) measureRate(s, now);
+  if (s.running) rate.measure(s.trainer.step, now);
   if (s.running && now >= due.measure) {
     startMeasurement(s);
     due.measure = now + MEASURE_INTERVAL_MS;
@@ -368,8 +359,7 @@ function play(s: State): void {
   due.inspection = now + INSPECT_INTERVAL_MS;
   due.samples = now + SAMPLE_INTERVAL_MS;
   due.measure = now + MEASURE_INTERVAL_MS;
-  stepsPerSecond = 0;
-  rateWindow = { start: now, step: s.trainer.step };
+  rate.restart(s.trainer.step, now);
   scheduleTick();
 }
 

@@ -31,6 +31,7 @@ import {
   type Snapshot,
   type ToWorker,
 } from "./protocol.js";
+import { StepRate } from "./rate.js";
 
 const GRID_SIZE = 64;
 /** Longest run of training before the worker looks at its messages again. */
@@ -222,17 +223,7 @@ function classify(s: State): Classified {
   return s.classified;
 }
 
-// Steps per second, measured over windows of about half a second of wall time while running.
-let stepsPerSecond = 0;
-let rateWindow = { start: 0, step: 0 };
-
-function measureRate(s: State, now: number): void {
-  if (now - rateWindow.start < 500) return;
-  if (rateWindow.start > 0 && s.trainer.step >= rateWindow.step) {
-    stepsPerSecond = ((s.trainer.step - rateWindow.step) * 1000) / (now - rateWindow.start);
-  }
-  rateWindow = { start: now, step: s.trainer.step };
-}
+const rate = new StepRate();
 
 /** Scores over the grid for the current weights, computed once per step. */
 function gridScores(s: State): Float32Array {
@@ -271,7 +262,7 @@ function sendSnapshot(s: State): void {
     accuracy,
     loss: s.trainer.lastLoss,
     lr: learningRate(s.settings, Math.max(s.trainer.step - 1, 0)),
-    stepsPerSecond: s.running ? stepsPerSecond : 0,
+    stepsPerSecond: s.running ? rate.perSecond : 0,
     grid,
     correct,
     gridSize: GRID_SIZE,
@@ -348,7 +339,7 @@ function trainChunk(s: State): void {
     now + workTime < nextSnapshotAt
   );
   if (s.data.X.length === 0) s.stepping = false;
-  measureRate(s, now);
+  rate.measure(s.trainer.step, now);
   if (now >= nextSnapshotAt - 1) {
     sendSnapshot(s);
     nextSnapshotAt = Math.max(nextSnapshotAt + SNAPSHOT_INTERVAL_MS, now + SNAPSHOT_INTERVAL_MS / 2);
@@ -366,8 +357,7 @@ function play(): void {
 
 /** steps/s starts again from 0 (a new run, or compiled switched): no figure mixes two ways of training. */
 function restartRate(now: number): void {
-  stepsPerSecond = 0;
-  rateWindow = { start: now, step: state.trainer.step };
+  rate.restart(state.trainer.step, now);
 }
 
 /** One step: at once when it is small; a large one goes on in parts, reporting, until it ends. */
