@@ -1,17 +1,26 @@
 // The GPT-size ladder: the same training (names, one per step, Adam, the reference's recipe)
-// at growing widths and depths, each size run side by side by the compiled engine and by the
-// hand-written Float64Array step (bench/gpt-float64.ts), and by PyTorch on one thread when
-// Debian's python3-torch is installed. Reports ms per step, characters per second and the
-// useful work done (GFLOP/s, gptStepFlops), and the ratios within each repetition.
+// at growing widths and depths, then a window of running text as `gpt train --text` trains
+// (Tiny Shakespeare, its default width, block and batch), each size run side by side by the
+// compiled engine and by the hand-written Float64Array step (bench/gpt-float64.ts), and by
+// PyTorch on one thread when Debian's python3-torch is installed. Reports ms per step,
+// characters per second and the useful work done (GFLOP/s, gptStepFlops), and the ratios within
+// each repetition.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { TEXT_DEFAULTS } from "../src/cli/gpt-train.js";
+import { defaultLearningRate } from "../src/gpt-train.js";
 import {
   compile,
+  createRandom,
   GPT,
+  GPT_DEFAULTS,
   GPT_TRAINING_DEFAULTS,
   type GPTConfig,
+  type GPTTrainingData,
   scheduledRate,
+  textDataset,
   trainGPT,
   type Value,
 } from "../src/index.js";
@@ -25,22 +34,75 @@ export interface LadderRung {
   nEmbd: number;
   /** Training steps per repetition: enough for a repetition of a few hundred ms. */
   steps: number;
+  /**
+   * What each step reads: one name (default), or `batchSize` windows of `blockSize` characters
+   * of running text drawn at random, as `gpt train --text` reads them.
+   */
+  text?: { path: string; blockSize: number; batchSize: number };
 }
+
+const SHAKESPEARE = fileURLToPath(new URL("../data/tinyshakespeare.txt", import.meta.url));
+
+/** `gpt train --text`'s model and batch when no flag changes them, read where the CLI keeps them. */
+const TEXT_SHAPE: { nLayer?: number; nEmbd: number; blockSize: number; batchSize: number } = TEXT_DEFAULTS;
 
 export const LADDER: LadderRung[] = [
   { nLayer: 1, nEmbd: 16, steps: 500 },
   { nLayer: 1, nEmbd: 32, steps: 300 },
   { nLayer: 2, nEmbd: 32, steps: 200 },
   { nLayer: 2, nEmbd: 64, steps: 100 },
+  {
+    nLayer: TEXT_SHAPE.nLayer ?? GPT_DEFAULTS.nLayer,
+    nEmbd: TEXT_SHAPE.nEmbd,
+    steps: 6,
+    text: { path: SHAKESPEARE, blockSize: TEXT_SHAPE.blockSize, batchSize: TEXT_SHAPE.batchSize },
+  },
 ];
 
 // The target of issue 23 at 2 layers, 64 wide: within 2× of the hand-written step.
 export const LADDER_TARGET = { overFloat64: 2, overTorch: 1, traceBytesPerNode: 10 };
 
-const { lr, betas, eps } = GPT_TRAINING_DEFAULTS;
+const { betas, eps } = GPT_TRAINING_DEFAULTS;
 
 function measure(samples: number[]) {
   return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), samples };
+}
+
+/** What one rung trains on: the data trainGPT reads, and the sequences it will read, in order. */
+interface RungWork {
+  config: GPTConfig;
+  data: GPTTrainingData;
+  /** Every step's documents or windows, `batchSize` per step, as trainGPT draws them. */
+  sequences: number[][];
+  batchSize: number;
+  lr: number;
+  /** What a step reads, for the row's name. */
+  reads: string;
+}
+
+function rungWork(rung: LadderRung, names: ReturnType<typeof benchNames>): RungWork {
+  const shape = { nLayer: rung.nLayer, nEmbd: rung.nEmbd, nHead: 4 };
+  if (!rung.text) {
+    const config = { ...shape, vocabSize: names.tokenizer.vocabSize, blockSize: 16 };
+    // The names run in order, one a step, each truncated to the block as trainGPT reads it.
+    const sequences = names.documents.slice(0, rung.steps).map((doc) => doc.slice(0, config.blockSize + 1));
+    const lr = GPT_TRAINING_DEFAULTS.lr;
+    return { config, data: sequences, sequences, batchSize: 1, lr, reads: "names, one per step" };
+  }
+  const { path, blockSize, batchSize } = rung.text;
+  const { tokenizer, train } = textDataset(readFileSync(path, "utf8"));
+  const config = { ...shape, vocabSize: tokenizer.vocabSize, blockSize };
+  // trainGPT's draw on running text: windows at random places, from seed 0.
+  const random = createRandom(0);
+  const sequences = Array.from({ length: rung.steps * batchSize }, () => train.random(blockSize, random));
+  return {
+    config,
+    data: train,
+    sequences,
+    batchSize,
+    lr: defaultLearningRate(rung.nEmbd),
+    reads: `Tiny Shakespeare, ${batchSize} windows of ${blockSize} characters per step`,
+  };
 }
 
 /** The rows of the ladder; `torch: false` skips PyTorch even where it is installed. */
@@ -50,7 +112,7 @@ export function gptLadderWorkload(options: {
   torch?: boolean;
 }): GPTBenchRow[] {
   const { reps, rungs = LADDER } = options;
-  const { tokenizer, documents } = benchNames();
+  const names = benchNames();
   const torch = options.torch === false ? undefined : findTorch();
   const rows: GPTBenchRow[] = [];
   if (options.torch !== false && !torch) {
@@ -59,20 +121,11 @@ export function gptLadderWorkload(options: {
     );
   }
   for (const rung of rungs) {
-    const config: GPTConfig = {
-      vocabSize: tokenizer.vocabSize,
-      nLayer: rung.nLayer,
-      nEmbd: rung.nEmbd,
-      nHead: 4,
-      blockSize: 16,
-    };
+    const { config, data, sequences, batchSize, lr, reads } = rungWork(rung, names);
     const steps = rung.steps;
-    const used = documents.slice(0, steps);
-    const positions = used.reduce((sum, doc) => sum + Math.min(config.blockSize, doc.length - 1), 0);
-    const flops = used.reduce(
-      (sum, doc) => sum + gptStepFlops(config, Math.min(config.blockSize, doc.length - 1)),
-      0,
-    );
+    const predicted = (seq: readonly number[]) => Math.min(config.blockSize, seq.length - 1);
+    const positions = sequences.reduce((sum, seq) => sum + predicted(seq), 0);
+    const flops = sequences.reduce((sum, seq) => sum + gptStepFlops(config, predicted(seq)), 0);
     const gpt = new GPT({ ...config, seed: 42 });
     const initialState = gpt.stateDict();
     const initial = Float64Array.from(gpt.parameters(), (p) => p.data);
@@ -83,7 +136,7 @@ export function gptLadderWorkload(options: {
     const runCompiled = () => {
       gpt.loadStateDict(initialState);
       const started = performance.now();
-      const run = trainGPT(gpt, used, { steps });
+      const run = trainGPT(gpt, data, { steps, batchSize, lr });
       return { ms: (performance.now() - started) / steps, losses: run.losses };
     };
     const runByHand = () => {
@@ -91,12 +144,17 @@ export function gptLadderWorkload(options: {
       const losses: number[] = [];
       const started = performance.now();
       for (let step = 0; step < steps; step++) {
-        losses.push(model.lossAndGradients(used[step]));
+        // A batch's loss is the mean of its sequences' losses, and so is its gradient.
+        let loss = 0;
+        for (let i = 0; i < batchSize; i++) {
+          loss += model.lossAndGradients(sequences[step * batchSize + i], 1 / batchSize);
+        }
+        losses.push(loss / batchSize);
         model.adamStep(scheduledRate({ kind: "linear", endFactor: 0 }, lr, step, steps));
       }
       return { ms: (performance.now() - started) / steps, losses };
     };
-    // The first compiled run traces every document length; timed apart.
+    // The first compiled run traces every document length (running text: the one window's); timed apart.
     const first = runCompiled();
     runByHand();
     for (let rep = 0; rep < reps; rep++) {
@@ -107,8 +165,8 @@ export function gptLadderWorkload(options: {
       byHand.ms.push(pair[1].ms);
       byHand.losses = pair[1].losses;
     }
-    const size = `${rung.nLayer} layer${rung.nLayer === 1 ? "" : "s"}, embd ${rung.nEmbd}`;
-    const workload = `GPT ladder: ${size} (${parameters.toLocaleString("en-US")} parameters), names, one per step`;
+    const size = `${rung.nLayer} layer${rung.nLayer === 1 ? "" : "s"}, embd ${rung.nEmbd}${rung.text ? ", running text" : ""}`;
+    const workload = `GPT ladder: ${size} (${parameters.toLocaleString("en-US")} parameters), ${reads}`;
     const meanLoss = (losses: number[]) => (losses.reduce((a, b) => a + b, 0) / losses.length).toFixed(4);
     const throughput = (ms: number[]) => {
       const totalMs = median(ms) * steps;
@@ -131,7 +189,7 @@ export function gptLadderWorkload(options: {
       result: `${throughput(byHand.ms)}; mean loss ${meanLoss(byHand.losses)}`,
     });
     const overHand = measure(compiled.ms.map((ms, i) => ms / byHand.ms[i]));
-    const isTargetSize = rung.nLayer === 2 && rung.nEmbd === 64;
+    const isTargetSize = rung.nLayer === 2 && rung.nEmbd === 64 && !rung.text;
     rows.push({
       workload: `GPT ladder ${size}: compiled ÷ Float64Array by hand`,
       engine: "micrograd compiled",
@@ -145,7 +203,7 @@ export function gptLadderWorkload(options: {
     if (gc && isTargetSize) {
       const { bytes, nodes } = traceSize(
         gpt,
-        used.find((doc) => doc.length > config.blockSize) ?? used[0],
+        sequences.find((doc) => doc.length > config.blockSize) ?? sequences[0],
         gc,
       );
       const perNode = bytes / nodes;
@@ -163,8 +221,10 @@ export function gptLadderWorkload(options: {
       const result = runTorch(torch.python, {
         config,
         parameters: Array.from(initial),
-        documents: used,
+        documents: sequences,
         steps,
+        batchSize,
+        lr,
         reps,
         dtype,
       });
@@ -251,9 +311,13 @@ export function runTorch(
     steps: number;
     reps: number;
     dtype: "float64" | "float32";
+    /** Sequences per step, of one length when more than one (default 1). */
+    batchSize?: number;
+    /** The starting rate, decaying linearly to 0 (default the reference's 0.01). */
+    lr?: number;
   },
 ): { msPerStep: number[]; losses: number[] } {
-  const input = JSON.stringify({ ...job, lr, betas, eps });
+  const input = JSON.stringify({ batchSize: 1, lr: GPT_TRAINING_DEFAULTS.lr, betas, eps, ...job });
   const output = execFileSync(python, [TORCH_SCRIPT], { input, encoding: "utf8", maxBuffer: 1 << 26 });
   return JSON.parse(output);
 }

@@ -2,8 +2,10 @@
 benchmark's GPT, written the way a PyTorch user would (a document's positions as one tensor,
 a causal mask), on one thread. Reads a JSON job on stdin, prints a JSON result on stdout.
 
-Job: {config, parameters (flat, GPT.parameters() order), documents, steps, reps, lr, betas,
-eps, dtype ("float64" or "float32")}. Result: {msPerStep: [per repetition], losses: [last run],
+Job: {config, parameters (flat, GPT.parameters() order), documents, steps, batchSize, reps, lr,
+betas, eps, dtype ("float64" or "float32")}. Step k reads documents k·batchSize onwards; a batch
+of more than one (windows of running text) has one length and runs as one tensor, its loss the
+mean over every predicted position. Result: {msPerStep: [per repetition], losses: [last run],
 torch: version}. Each repetition starts from the same weights; one warm-up repetition first.
 """
 
@@ -27,30 +29,36 @@ def main():
     for _ in range(L):
         shapes += [(C, C), (C, C), (C, C), (C, C), (4 * C, C), (C, 4 * C)]
     documents = [torch.tensor(d[: T + 1], dtype=torch.long) for d in job["documents"]]
-    steps, reps = job["steps"], job["reps"]
+    steps, reps, batch_size = job["steps"], job["reps"], job.get("batchSize", 1)
     lr0, (beta1, beta2), eps = job["lr"], job["betas"], job["eps"]
 
     def rmsnorm(x):
         return x * (x.pow(2).mean(-1, keepdim=True) + 1e-5).rsqrt()
 
-    def loss_of(weights, doc):
+    def batch_of(step):
+        docs = [documents[(step * batch_size + i) % len(documents)] for i in range(batch_size)]
+        if any(len(d) != len(docs[0]) for d in docs):
+            raise ValueError(f"step {step}: a batch of more than one must have one length")
+        return torch.stack(docs)
+
+    def loss_of(weights, batch):
         wte, wpe, lm_head = weights[0], weights[1], weights[2]
-        n = min(T, len(doc) - 1)
-        tokens, targets = doc[:n], doc[1 : n + 1]
+        B, n = batch.shape[0], batch.shape[1] - 1
+        tokens, targets = batch[:, :n], batch[:, 1:]
         x = rmsnorm(wte[tokens] + wpe[:n])
         mask = torch.ones(n, n, dtype=torch.bool).tril()
         for layer in range(L):
             wq, wk, wv, wo, fc1, fc2 = weights[3 + 6 * layer : 9 + 6 * layer]
             h = rmsnorm(x)
-            q = (h @ wq.T).view(n, H, D).transpose(0, 1)
-            k = (h @ wk.T).view(n, H, D).transpose(0, 1)
-            v = (h @ wv.T).view(n, H, D).transpose(0, 1)
-            scores = (q @ k.transpose(1, 2)) / math.sqrt(D)
+            q = (h @ wq.T).view(B, n, H, D).transpose(1, 2)
+            k = (h @ wk.T).view(B, n, H, D).transpose(1, 2)
+            v = (h @ wv.T).view(B, n, H, D).transpose(1, 2)
+            scores = (q @ k.transpose(-2, -1)) / math.sqrt(D)
             att = scores.masked_fill(~mask, float("-inf")).softmax(-1)
-            x = x + (att @ v).transpose(0, 1).reshape(n, C) @ wo.T
+            x = x + (att @ v).transpose(1, 2).reshape(B, n, C) @ wo.T
             x = x + torch.relu(rmsnorm(x) @ fc1.T) @ fc2.T
         logits = x @ lm_head.T
-        return torch.nn.functional.cross_entropy(logits, targets)
+        return torch.nn.functional.cross_entropy(logits.reshape(B * n, V), targets.reshape(B * n))
 
     def run():
         weights, at = [], 0
@@ -64,7 +72,7 @@ def main():
             for group in optimizer.param_groups:
                 group["lr"] = lr0 * (1 - step / steps)
             optimizer.zero_grad()
-            loss = loss_of(weights, documents[step % len(documents)])
+            loss = loss_of(weights, batch_of(step))
             loss.backward()
             optimizer.step()
             losses.append(loss.item())

@@ -1,10 +1,11 @@
 // The GPT ladder of the benchmark compares like with like only if the hand-written Float64Array
 // step (and PyTorch, where installed) does the model's work: the same loss, the same gradients,
 // the same weights after Adam steps. Nothing here is timed.
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createFloat64GPT, gptStepFlops } from "../bench/gpt-float64.js";
 import { findTorch, gptLadderWorkload, runTorch } from "../bench/gpt-ladder.js";
-import { GPT, type GPTConfig, trainGPT } from "../src/index.js";
+import { createRandom, GPT, type GPTConfig, TextWindows, trainGPT } from "../src/index.js";
 
 const CONFIG: GPTConfig = { vocabSize: 7, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6 };
 const DOCUMENTS = [
@@ -97,6 +98,29 @@ describe("the ladder", () => {
     expect(meanLoss(rows[0].result)).toBeDefined();
     expect(meanLoss(rows[0].result)).toBe(meanLoss(rows[1].result));
   });
+
+  it("runs a rung of running text: batches of windows, the same losses by hand", () => {
+    const path = fileURLToPath(new URL("../data/tinyshakespeare.txt", import.meta.url));
+    const text = { path, blockSize: 8, batchSize: 3 };
+    const rows = gptLadderWorkload({
+      reps: 1,
+      rungs: [{ nLayer: 1, nEmbd: 8, steps: 2, text }],
+      torch: false,
+    });
+    expect(rows.map((r) => r.engine)).toEqual([
+      "micrograd compiled",
+      "Float64Array by hand",
+      "micrograd compiled",
+    ]);
+    expect(rows[0].workload).toMatch(/Tiny Shakespeare, 3 windows of 8 characters per step/);
+    // 2 steps × 3 windows × 8 predicted characters, whatever the time.
+    const charsPerSecond = Number(/^([\d,]+) chars\/s/.exec(rows[0].result ?? "")?.[1].replace(/,/g, ""));
+    expect(charsPerSecond).toBeCloseTo((48 / (2 * rows[0].value.median)) * 1000, -1);
+    const meanLoss = (text = "") => /mean loss ([\d.]+)/.exec(text)?.[1];
+    // A character-level model at its start: near ln(65), the letters of Tiny Shakespeare.
+    expect(Number(meanLoss(rows[0].result))).toBeGreaterThan(3.5);
+    expect(meanLoss(rows[0].result)).toBe(meanLoss(rows[1].result));
+  });
 });
 
 // Only where python3-torch is installed (not in CI): the PyTorch row is the same training.
@@ -117,6 +141,33 @@ describe.skipIf(!torch)("the PyTorch row", () => {
       dtype: "float64",
     });
     expect(result.msPerStep).toHaveLength(1);
+    expect(result.losses).toHaveLength(steps);
+    result.losses.forEach((loss, i) => {
+      expect(Math.abs(loss - expected[i]) / expected[i]).toBeLessThan(1e-9);
+    });
+  });
+
+  it("takes a batch of windows of running text as one tensor, the same steps as trainGPT", () => {
+    const text = new TextWindows([0, 3, 5, 1, 2, 6, 4, 0, 2, 5, 5, 1, 3, 6, 2, 4, 0, 1, 3]);
+    const gpt = new GPT({ ...CONFIG, seed: 4 });
+    const parameters = gpt.parameters().map((p) => p.data);
+    const steps = 3;
+    const batchSize = 2;
+    const lr = 0.02;
+    const expected = trainGPT(gpt, text, { steps, batchSize, lr }).losses;
+    // trainGPT's windows: drawn from seed 0, one after another.
+    const random = createRandom(0);
+    const windows = Array.from({ length: steps * batchSize }, () => text.random(CONFIG.blockSize, random));
+    const result = runTorch(torch?.python ?? "python3", {
+      config: CONFIG,
+      parameters,
+      documents: windows,
+      steps,
+      batchSize,
+      lr,
+      reps: 1,
+      dtype: "float64",
+    });
     expect(result.losses).toHaveLength(steps);
     result.losses.forEach((loss, i) => {
       expect(Math.abs(loss - expected[i]) / expected[i]).toBeLessThan(1e-9);
