@@ -148,6 +148,8 @@ function race(contenders: Contender[], batches: Batch[], steps: number, evaluate
 const fmt = (x: number, digits = 3) => {
   if (x === 0) return "0";
   const magnitude = Math.floor(Math.log10(Math.abs(x)));
+  // A difference of rounding (1e-14) reads as one, not as sixteen decimals.
+  if (magnitude < -3) return x.toExponential(digits - 2);
   return x.toFixed(Math.max(0, digits - 1 - magnitude));
 };
 const percent = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createFloat64GPT, gptStepFlops } from "../bench/gpt-float64.js";
 import { findTorch, gptLadderWorkload, runTorch } from "../bench/gpt-ladder.js";
+import { gptWorkersWorkload } from "../bench/gpt-workers.js";
 import { createRandom, GPT, type GPTConfig, TextWindows, trainGPT } from "../src/index.js";
 
 const CONFIG: GPTConfig = { vocabSize: 7, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6 };
@@ -121,6 +122,27 @@ describe("the ladder", () => {
     expect(Number(meanLoss(rows[0].result))).toBeGreaterThan(3.5);
     expect(meanLoss(rows[0].result)).toBe(meanLoss(rows[1].result));
   });
+});
+
+describe("the worker rows", () => {
+  it("train from the same weights on 1 and 2 threads and state how far apart they end", async () => {
+    const rows = await gptWorkersWorkload({ reps: 1, nLayer: 1, nEmbd: 8, batchSize: 4, steps: 2 });
+    const engines = rows.map((r) => r.engine);
+    expect(engines).toContain("micrograd compiled, 1 thread");
+    expect(engines.some((e) => /, 2 workers/.test(e))).toBe(true);
+    const ratio = rows.find((r) => r.workload.endsWith("throughput ÷ 1 thread") && r.target !== undefined);
+    expect(ratio?.target).toBe("≥ 1.7×");
+    for (const row of rows.filter((r) => r.unit === "ms/step")) {
+      expect(row.result).toMatch(/^[\d,]+ names\/s, [\d,]+ chars\/s;/);
+    }
+    // The weights after the same steps: one thread's to rounding, and the row says so.
+    const agreement = rows[rows.length - 1];
+    expect(agreement.workload).toMatch(
+      /the largest difference of a weight after 2 steps, 1, 2(, \d+)? threads against 1/,
+    );
+    expect(agreement.value.median).toBeLessThanOrEqual(1e-12);
+    expect(agreement.pass).toBe(true);
+  }, 60_000);
 });
 
 // Only where python3-torch is installed (not in CI): the PyTorch row is the same training.
