@@ -1,0 +1,240 @@
+// The data-parallel core that GPTWorkers and MLPWorkers share: worker threads (Node's
+// worker_threads) that each compute the gradients of some of a batch's items, each item's
+// gradient from zero into its own row of a shared table, then sum the rows in item order.
+//
+// What an item is belongs to the model (a GPT's item is a document, an MLP's a part of the
+// batch); this module knows only numbers. The weights live in one SharedArrayBuffer, the arena's
+// values, that every worker reads; the main thread writes each item's input into shared
+// memory, starts the job and sleeps on Atomics.wait until the workers are done, so that the
+// training loop stays one plain loop. After the items, each worker sums one slice of the
+// parameters over the rows, always in item order: the gradient is the same, bit for bit,
+// whatever the number of workers (the worker side is data-parallel-worker.ts).
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { ParameterArena } from "../arena.js";
+import type { Value } from "../engine.js";
+
+/** Slots of the control array shared with the workers. */
+export const CONTROL = {
+  /** Incremented for each job; a worker waits for it to change. -1 stops the workers. */
+  job: 0,
+  items: 1,
+  /** Workers done computing their items (the barrier before the sums). */
+  computed: 2,
+  /** Workers done summing their slice. */
+  done: 3,
+  size: 4,
+} as const;
+
+/** Each worker's report of its first failure: three Int32 slots. */
+export const FAILURE = {
+  /** 0: none; otherwise the failing item + 2 (so that a failure to start, item -1, is 1). */
+  item: 0,
+  /** 1 when the error was a RangeError (a number out of range: a divergence), 0 otherwise. */
+  range: 1,
+  /** Bytes of its message in the worker's error slot. */
+  length: 2,
+  size: 3,
+} as const;
+
+/** The longest message a worker reports; longer ones are cut. */
+export const ERROR_BYTES = 4096;
+
+/** What a worker is given when it starts. */
+export interface WorkerData {
+  /** What the model's own worker code needs to rebuild the model (its configuration). */
+  setup: unknown;
+  index: number;
+  workers: number;
+  maxItems: number;
+  inputStride: number;
+  resultStride: number;
+  control: SharedArrayBuffer;
+  failures: SharedArrayBuffer;
+  errors: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  sums: SharedArrayBuffer;
+  rows: SharedArrayBuffer;
+  inputs: SharedArrayBuffer;
+  inputLengths: SharedArrayBuffer;
+  results: SharedArrayBuffer;
+}
+
+export interface DataParallelOptions {
+  /** Who the pool serves, the first word of its messages ("GPTWorkers"). */
+  name: string;
+  /** The model's worker code, a file of this folder without extension ("gpt-worker"). */
+  script: string;
+  /** Passed to the model's worker code as it starts. */
+  setup: unknown;
+  /** The model's parameters, in the order the workers' copies list theirs. */
+  parameters: readonly Value[];
+  workers: number;
+  /** The most items one job takes. */
+  maxItems: number;
+  /** The most numbers in one item's input, and in one item's results. */
+  inputStride: number;
+  resultStride: number;
+}
+
+/** The cores this process may use: what --workers defaults to. */
+export function coresAvailable(): number {
+  return availableParallelism();
+}
+
+/**
+ * A pool of worker threads that compute the gradients of a batch's items into `arena.grad`. Fill
+ * the items' inputs with setInput(), run(), read their results with result(); close() when done.
+ */
+export class DataParallel {
+  readonly arena: ParameterArena;
+  readonly workers: number;
+  readonly maxItems: number;
+  private readonly name: string;
+  private readonly threads: Worker[];
+  private readonly control: Int32Array;
+  private readonly failures: Int32Array;
+  private readonly errors: Uint8Array;
+  private readonly inputs: Float64Array;
+  private readonly inputLengths: Int32Array;
+  private readonly results: Float64Array;
+  private readonly inputStride: number;
+  private readonly resultStride: number;
+  private closed = false;
+
+  constructor(options: DataParallelOptions) {
+    const { name, workers, maxItems, inputStride, resultStride, parameters } = options;
+    this.name = name;
+    for (const [key, value] of [
+      ["workers", workers],
+      ["maxItems", maxItems],
+      ["inputStride", inputStride],
+      ["resultStride", resultStride],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(`${name}: ${key} must be a positive integer, got ${String(value)}`);
+      }
+    }
+    this.workers = workers;
+    this.maxItems = maxItems;
+    this.inputStride = inputStride;
+    this.resultStride = resultStride;
+    const count = parameters.length;
+    const shared = (bytes: number) => new SharedArrayBuffer(bytes);
+    const data: WorkerData = {
+      setup: options.setup,
+      index: 0,
+      workers,
+      maxItems,
+      inputStride,
+      resultStride,
+      control: shared(4 * CONTROL.size),
+      failures: shared(4 * FAILURE.size * workers),
+      errors: shared(ERROR_BYTES * workers),
+      data: shared(8 * count),
+      sums: shared(8 * count),
+      rows: shared(8 * maxItems * count),
+      inputs: shared(8 * maxItems * inputStride),
+      inputLengths: shared(4 * maxItems),
+      results: shared(8 * maxItems * resultStride),
+    };
+    this.arena = new ParameterArena(parameters, { data: data.data, grad: data.sums });
+    this.arena.gather();
+    this.control = new Int32Array(data.control);
+    this.failures = new Int32Array(data.failures);
+    this.errors = new Uint8Array(data.errors);
+    this.inputs = new Float64Array(data.inputs);
+    this.inputLengths = new Int32Array(data.inputLengths);
+    this.results = new Float64Array(data.results);
+    this.threads = Array.from({ length: workers }, (_, index) =>
+      startWorker(options.script, { ...data, index }),
+    );
+    // Idle workers do not keep the process alive; a job in progress holds the main thread.
+    for (const thread of this.threads) thread.unref();
+  }
+
+  /** Sets the input of item `item` for the next run(). */
+  setInput(item: number, input: ArrayLike<number>): void {
+    if (input.length > this.inputStride) {
+      throw new RangeError(
+        `${this.name}: an input of ${input.length} numbers; items take ${this.inputStride}`,
+      );
+    }
+    this.inputs.set(input, item * this.inputStride);
+    this.inputLengths[item] = input.length;
+  }
+
+  /**
+   * Sets `arena.grad` to the sum over the first `items` items, in their order, of each item's
+   * gradient at the weights in `arena.data`. A failure in a worker is thrown here as that
+   * worker threw it (a RangeError stays one): the failure of the first item that failed.
+   */
+  run(items: number): void {
+    if (this.closed) throw new Error(`${this.name}: closed`);
+    if (!(Number.isInteger(items) && items >= 1 && items <= this.maxItems)) {
+      throw new RangeError(`${this.name}: ${String(items)} items; this pool takes 1 to ${this.maxItems}`);
+    }
+    const control = this.control;
+    control[CONTROL.items] = items;
+    control[CONTROL.computed] = 0;
+    control[CONTROL.done] = 0;
+    this.failures.fill(0);
+    Atomics.add(control, CONTROL.job, 1);
+    Atomics.notify(control, CONTROL.job);
+    // Woken by each worker as it finishes. A worker reports its own failures (see
+    // data-parallel-worker.ts) and always finishes, so this wait ends.
+    for (;;) {
+      const done = Atomics.load(control, CONTROL.done);
+      if (done >= this.workers) break;
+      Atomics.wait(control, CONTROL.done, done);
+    }
+    const failure = this.firstFailure();
+    if (failure) throw failure;
+  }
+
+  /** The results item `item` wrote in the last run(). */
+  result(item: number): Float64Array {
+    return this.results.subarray(item * this.resultStride, (item + 1) * this.resultStride);
+  }
+
+  /** Stops the worker threads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.control, CONTROL.job, -1);
+    Atomics.notify(this.control, CONTROL.job);
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+
+  /**
+   * The error of the lowest item that failed. Each worker stops at its first failure and has
+   * computed every item of its own before it, so no lower item failed elsewhere: the error is
+   * the one a single thread, going through the items in order, would meet first.
+   */
+  private firstFailure(): Error | undefined {
+    let first = -1;
+    for (let w = 0; w < this.workers; w++) {
+      const item = this.failures[w * FAILURE.size + FAILURE.item];
+      if (item !== 0 && (first < 0 || item < this.failures[first * FAILURE.size + FAILURE.item])) first = w;
+    }
+    if (first < 0) return undefined;
+    const slot = first * FAILURE.size;
+    const start = first * ERROR_BYTES;
+    const text = new TextDecoder().decode(
+      this.errors.slice(start, start + this.failures[slot + FAILURE.length]),
+    );
+    return this.failures[slot + FAILURE.range] === 1 ? new RangeError(text) : new Error(text);
+  }
+}
+
+function startWorker(script: string, workerData: WorkerData): Worker {
+  // From the build (.js), or from the sources under tsx, whose loader the worker registers first.
+  if (import.meta.url.endsWith(".ts")) {
+    const source = JSON.stringify(new URL(`./${script}.ts`, import.meta.url).href);
+    return new Worker(
+      `import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); });`,
+      { eval: true, workerData },
+    );
+  }
+  return new Worker(new URL(`./${script}.js`, import.meta.url), { workerData });
+}
