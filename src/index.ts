@@ -139,6 +139,7 @@ export { type TextDataset, TextWindows, textDataset } from "./text.js";
 export { BigramModel, CharTokenizer, splitDocuments } from "./tokenizer.js";
 export {
   accuracy,
+  type ClassifierGradients,
   classifierLoss,
   evaluate,
   type FitOptions,

@@ -1,7 +1,10 @@
 // Node-only helpers (files on disk, worker threads), kept out of the core so that it runs in browsers and Deno.
+
+export { coresAvailable } from "./node/data-parallel.js";
 export { loadDigits, loadNames, readCsvFile } from "./node/datasets.js";
 export { readTextFile, writeFileAtomic } from "./node/files.js";
-export { coresAvailable, GPTWorkers, type GPTWorkersOptions } from "./node/gpt-workers.js";
+export { GPTWorkers, type GPTWorkersOptions } from "./node/gpt-workers.js";
+export { batchParts, MLPWorkers, type MLPWorkersOptions } from "./node/mlp-workers.js";
 export { loadGPT, loadModel, saveGPT, saveModel } from "./node/models.js";
 export {
   type AnimationOptions,

@@ -1,4 +1,5 @@
 // Training and evaluation of a classifier on a Dataset: the loop every example would otherwise repeat.
+import type { ParameterArena } from "./arena.js";
 import { type CompiledFunction, compile } from "./compile/index.js";
 import type { Dataset } from "./data.js";
 import { isRecording, noGrad, type Operand, Value } from "./engine.js";
@@ -50,6 +51,29 @@ export interface FitOptions {
    * engine, step by step, as the reference.
    */
   compile?: boolean;
+  /**
+   * Where each batch's gradient is computed: worker threads sharing it (MLPWorkers in
+   * micrograd/node). Compiled only; the same steps as one thread to rounding.
+   */
+  workers?: ClassifierGradients;
+}
+
+/**
+ * Computes a classifier's batch gradients elsewhere, such as on worker threads: from the
+ * weights in `arena.data` (an arena over the model's parameters), sets `arena.grad` to the
+ * gradient of the batch's `loss` (its mean over the samples) plus the L2 penalty l2 · Σp²;
+ * returns that loss and each sample's outputs.
+ */
+export interface ClassifierGradients {
+  readonly arena: ParameterArena;
+  /** The most samples one call takes. */
+  readonly maxBatch: number;
+  compute(
+    X: readonly (readonly number[])[],
+    classes: readonly number[],
+    loss: LossName,
+    l2: number,
+  ): { loss: number; outputs: number[][] };
 }
 
 const FIT_OPTIONS: OptionKeys<FitOptions> = {
@@ -68,6 +92,7 @@ const FIT_OPTIONS: OptionKeys<FitOptions> = {
   validateEvery: true,
   onStep: true,
   compile: true,
+  workers: true,
 };
 
 /** What one step did. `loss` and `accuracy` are on its batch, before the update. */
@@ -114,6 +139,8 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
   const validateEvery = options.validateEvery ?? Math.max(1, Math.floor(steps / 20));
   if (options.validation) checkDataset("fit (validation)", model, options.validation);
 
+  const workers = checkWorkers(model, options, Math.min(batchSize, n));
+
   const history: StepRecord[] = [];
   const trainer = new Trainer({
     optimizer,
@@ -121,6 +148,8 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
     loss: classifierLoss(model, loss, l2),
     compile: options.compile !== false,
     compileOptions: { maxTraces: 4 },
+    // The workers read the weights from their arena, and the optimizer updates them there.
+    arena: workers?.arena,
     learningRate: (step) => scheduledRate(schedule, baseRate, step, steps),
     caller: "fit",
     steps,
@@ -138,14 +167,22 @@ export function fit(model: MLP, data: Dataset, options: FitOptions = {}): FitRes
     if (position === 0 && batchSize < n) order = shuffled(order, random);
     const batch = batchSize >= n ? order : order.slice(position, position + batchSize);
     const classes = batch.map((i) => data.y[i]);
-    const [total, outputs] = trainer.trainStep(
-      batch.map((i) => data.X[i]),
-      classes,
-    );
+    const X = batch.map((i) => data.X[i]);
+    let batchLoss: number;
+    let outputs: readonly (readonly number[])[];
+    if (workers) {
+      trainer.begin();
+      ({ loss: batchLoss, outputs } = trainer.within(() => workers.compute(X, classes, loss, l2)));
+      trainer.update(batchLoss);
+    } else {
+      const [total, values] = trainer.trainStep(X, classes);
+      batchLoss = total.data;
+      outputs = values.map((row) => row.map((v) => v.data));
+    }
     const record: StepRecord = {
       step,
       epoch,
-      loss: total.data,
+      loss: batchLoss,
       accuracy: batchAccuracy(outputs, classes),
       lr: optimizer.lr,
     };
@@ -294,7 +331,7 @@ function measure(
   const outputs = scores(model, data.X, { compile: compiled });
   return noGrad(() => {
     const leaves = outputs.map((row) => row.map((x) => new Value(x)));
-    return { loss: classificationLoss(loss, leaves, data.y).data, accuracy: batchAccuracy(leaves, data.y) };
+    return { loss: classificationLoss(loss, leaves, data.y).data, accuracy: batchAccuracy(outputs, data.y) };
   });
 }
 
@@ -372,15 +409,32 @@ export function accuracy(model: MLP, data: Dataset): number {
   return predicted.filter((c, i) => c === data.y[i]).length / predicted.length;
 }
 
-function batchAccuracy(
-  outputs: readonly (readonly { data: number }[])[],
-  classes: readonly number[],
-): number {
+function batchAccuracy(outputs: readonly (readonly number[])[], classes: readonly number[]): number {
   let correct = 0;
   for (let i = 0; i < outputs.length; i++) {
-    if (predictedClass(outputs[i].map((v) => v.data)) === classes[i]) correct++;
+    if (predictedClass(outputs[i]) === classes[i]) correct++;
   }
   return correct / outputs.length;
+}
+
+/** The workers, when they can take this model's batches. */
+function checkWorkers(model: MLP, options: FitOptions, batchSize: number): ClassifierGradients | undefined {
+  const { workers } = options;
+  if (workers === undefined) return undefined;
+  if (options.compile === false) {
+    throw new RangeError("fit: workers replay the compiled loss; they cannot train with compile: false");
+  }
+  const theirs = workers.arena?.parameters;
+  const own = model.parameters();
+  if (!Array.isArray(theirs) || theirs.length !== own.length || !own.every((p, i) => theirs[i] === p)) {
+    throw new RangeError(
+      "fit: the workers were made for another model; make them from this one (new MLPWorkers(model, …))",
+    );
+  }
+  if (batchSize > workers.maxBatch) {
+    throw new RangeError(`fit: batchSize ${batchSize} is more than the workers take (${workers.maxBatch})`);
+  }
+  return workers;
 }
 
 function makeOptimizer(model: MLP, options: FitOptions): Optimizer {

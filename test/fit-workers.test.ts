@@ -1,0 +1,178 @@
+// fit on worker threads: the same weights whatever the number of workers (bit for bit), the
+// same as one thread to rounding, failures named as on one thread, and no process kept alive.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type Dataset, makeBlobs, makeMoons } from "../src/data.js";
+import { MLP } from "../src/nn.js";
+import { batchParts, MLPWorkers } from "../src/node/mlp-workers.js";
+import { type FitOptions, fit } from "../src/train.js";
+
+const pools: MLPWorkers[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+});
+
+/** 101 samples in batches of 23: four of 23 and a last one of 9, every one an odd size. */
+const MOONS = makeMoons({ nSamples: 101, noise: 0.2, seed: 3 });
+const BLOBS = makeBlobs({ nSamples: 90, centers: 3, seed: 5 });
+
+function train(workers: number, data: Dataset, nouts: number[], options: FitOptions) {
+  const model = new MLP(data.X[0].length, nouts, { seed: 7 });
+  const maxBatch = Math.min(options.batchSize ?? data.X.length, data.X.length);
+  const pool = workers > 1 ? new MLPWorkers(model, { workers, maxBatch }) : undefined;
+  if (pool) pools.push(pool);
+  const { history } = fit(model, data, { ...options, workers: pool });
+  return {
+    model,
+    losses: history.map((record) => record.loss),
+    accuracies: history.map((record) => record.accuracy),
+    weights: model.parameters().map((p) => p.data),
+    gradients: model.parameters().map((p) => p.grad),
+  };
+}
+
+const RUNS: [string, Dataset, number[], FitOptions][] = [
+  [
+    "binary hinge with L2, SGD with momentum, odd mini-batches",
+    MOONS,
+    [16, 16, 1],
+    { loss: "hinge", l2: 1e-3, optimizer: "sgd", lr: 0.3, momentum: 0.9, batchSize: 23, steps: 12 },
+  ],
+  [
+    "softmax, Adam, a linear schedule, the full batch",
+    BLOBS,
+    [12, 3],
+    { optimizer: "adam", lr: 0.05, schedule: { kind: "linear", endFactor: 0.1 }, steps: 10 },
+  ],
+  [
+    "multi-class hinge with L2, SGD, batches of 9",
+    BLOBS,
+    [8, 3],
+    { loss: "hinge", l2: 1e-4, optimizer: "sgd", lr: 0.2, batchSize: 9, steps: 11 },
+  ],
+];
+
+describe("fit on worker threads", () => {
+  for (const [name, data, nouts, options] of RUNS) {
+    it(`${name}: the same on 2 and 3 workers, and as one thread to 1e-12`, () => {
+      const one = train(1, data, nouts, options);
+      const two = train(2, data, nouts, options);
+      const three = train(3, data, nouts, options);
+      expect(two.weights).toEqual(three.weights);
+      expect(two.losses).toEqual(three.losses);
+      expect(two.gradients).toEqual(three.gradients);
+      const start = new MLP(data.X[0].length, nouts, { seed: 7 }).parameters().map((p) => p.data);
+      let moved = 0;
+      one.weights.forEach((w, i) => {
+        moved = Math.max(moved, Math.abs(w - start[i]));
+        expect(Math.abs(two.weights[i] - w)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(w)));
+      });
+      expect(moved).toBeGreaterThan(0.01);
+      two.losses.forEach((loss, i) => {
+        expect(Math.abs(loss - one.losses[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, loss));
+      });
+      expect(two.accuracies).toEqual(one.accuracies);
+      // The gradients of the last step are left in the parameters, as one thread leaves them.
+      expect(one.gradients.some((g) => g !== 0)).toBe(true);
+      two.gradients.forEach((g, i) => {
+        expect(Math.abs(g - one.gradients[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(g)));
+      });
+    }, 60_000);
+  }
+
+  it("takes the step of the eager engine, to rounding", () => {
+    const options: FitOptions = { loss: "softmax", l2: 1e-2, optimizer: "sgd", lr: 0.5, steps: 1 };
+    const eager = train(1, BLOBS, [6, 3], { ...options, compile: false });
+    const two = train(2, BLOBS, [6, 3], options);
+    two.gradients.forEach((g, i) => {
+      expect(Math.abs(g - eager.gradients[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(g)));
+    });
+    expect(Math.abs(two.losses[0] - eager.losses[0])).toBeLessThanOrEqual(1e-12 * eager.losses[0]);
+  }, 60_000);
+
+  it("names a divergence in a worker as one thread names it", () => {
+    const message = (workers: number, options: FitOptions) => {
+      try {
+        train(workers, MOONS, [16, 16, 1], options);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "no error";
+    };
+    for (const options of [
+      { loss: "mse", optimizer: "sgd", lr: 1e3, steps: 300 },
+      { optimizer: "sgd", lr: 1e9, l2: 10, steps: 50 },
+    ] as FitOptions[]) {
+      const one = message(1, options);
+      expect(one).toMatch(/^fit: training diverged at step \d+ of \d+, last loss .*\(.*\)/);
+      const two = message(2, options);
+      expect(message(3, options)).toBe(two);
+      // The numbers in it come from weights that differ from one thread's in the last bits.
+      const rounded = (text: string) =>
+        text.replace(/\d+\.\d{6,}(e[+-]\d+)?/g, (x) => Number(x).toPrecision(6));
+      expect(rounded(two)).toBe(rounded(one));
+    }
+  }, 60_000);
+
+  it("cuts a batch into the same parts whatever the number of workers", () => {
+    expect([1, 4, 7, 8, 9, 23, 32, 64, 80, 1000].map(batchParts)).toEqual([1, 1, 1, 2, 2, 5, 8, 16, 16, 16]);
+  });
+
+  it("refuses what the workers cannot do, naming it", async () => {
+    const model = new MLP(2, [4, 1], { seed: 1 });
+    const pool = new MLPWorkers(model, { workers: 2, maxBatch: 10 });
+    pools.push(pool);
+    expect(() => fit(model, MOONS, { steps: 1, batchSize: 11, workers: pool })).toThrow(
+      "fit: batchSize 11 is more than the workers take (10)",
+    );
+    expect(() => fit(model, MOONS, { steps: 1, workers: pool })).toThrow(
+      "fit: batchSize 101 is more than the workers take (10)",
+    );
+    expect(() => fit(model, MOONS, { steps: 1, batchSize: 10, workers: pool, compile: false })).toThrow(
+      "workers replay the compiled loss",
+    );
+    expect(() => fit(new MLP(2, [4, 1]), MOONS, { steps: 1, batchSize: 10, workers: pool })).toThrow(
+      "fit: the workers were made for another model",
+    );
+    expect(() => new MLPWorkers(model, { workers: 0, maxBatch: 2 })).toThrow(
+      "MLPWorkers: workers must be a positive integer, got 0",
+    );
+    expect(() => new MLPWorkers(model, { workers: 2, maxBatch: 1.5 })).toThrow(
+      "MLPWorkers: maxBatch must be a positive integer, got 1.5",
+    );
+    const closed = new MLPWorkers(model, { workers: 2, maxBatch: 10 });
+    await closed.close();
+    expect(() => fit(model, MOONS, { steps: 1, batchSize: 10, workers: closed })).toThrow(
+      "MLPWorkers: closed",
+    );
+  }, 60_000);
+
+  it("never keeps the process alive: after training, or after a divergence, unclosed", () => {
+    const dir = join(import.meta.dirname, "..", ".artifacts", "fit-workers");
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, "unclosed.ts");
+    const source = (lr: number) =>
+      [
+        `import { fit, makeMoons, MLP } from ${JSON.stringify(join(import.meta.dirname, "..", "src", "index.ts"))};`,
+        `import { MLPWorkers } from ${JSON.stringify(join(import.meta.dirname, "..", "src", "node.ts"))};`,
+        "const data = makeMoons({ nSamples: 40, seed: 1 });",
+        "const model = new MLP(2, [8, 1], { seed: 1 });",
+        "const workers = new MLPWorkers(model, { workers: 2, maxBatch: 40 });",
+        "try {",
+        `  const { history } = fit(model, data, { optimizer: "sgd", lr: ${lr}, steps: 20, workers });`,
+        `  console.log("trained", history.length);`,
+        "} catch (error) {",
+        "  console.log(error.message.slice(0, 25));",
+        "}",
+      ].join("\n");
+    const tsx = join(import.meta.dirname, "..", "node_modules", ".bin", "tsx");
+    const run = (lr: number) => {
+      writeFileSync(script, source(lr));
+      return execFileSync(tsx, [script], { encoding: "utf8", timeout: 30_000 });
+    };
+    expect(run(0.1)).toBe("trained 20\n");
+    expect(run(1e300)).toBe("fit: training diverged at\n");
+  }, 60_000);
+});
