@@ -14,7 +14,7 @@ export interface BenchOptions {
   only: Workload[];
 }
 
-export const WORKLOADS = ["demo", "chains", "digits", "gpt", "ladder", "workers"] as const;
+export const WORKLOADS = ["demo", "chains", "digits", "gpt", "ladder", "workers", "graph"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export const USAGE = `usage: npm run bench -- [--reps N] [--quick] [--save] [--only ${WORKLOADS.join(",")}]`;

@@ -3,7 +3,7 @@
 // Prints a table and writes latest.md and latest.json into out/bench/, or with --save into
 // bench/results/, the table committed with the code.
 //
-// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt,ladder,workers]
+// Usage: npm run bench -- [--reps N] [--quick] [--save] [--only demo,chains,digits,gpt,ladder,workers,graph]
 // Timings are medians over repetitions; engines take turns within each repetition so that
 // a burst of load from elsewhere on the machine does not fall on one engine only.
 import { execFileSync } from "node:child_process";
@@ -28,6 +28,7 @@ import { createFloat64Engine } from "./float64.js";
 import { gptCompiledWorkload, gptEagerWorkload } from "./gpt.js";
 import { gptLadderWorkload } from "./gpt-ladder.js";
 import { gptWorkersWorkload } from "./gpt-workers.js";
+import { graphMemoryWorkload } from "./graph-memory.js";
 import { createMicrogradEngine, lossFunction, lossGraph } from "./micrograd.js";
 import { type BenchOptions, parseBenchArgs, USAGE } from "./options.js";
 import { createTfjsEngine, tfjsVersion, useTfjsCpu } from "./tfjs.js";
@@ -535,6 +536,10 @@ async function main() {
   if (only.includes("workers")) {
     console.log("bench: GPT on worker threads …");
     rows.push(...(await gptWorkersWorkload({ reps: REPS })));
+  }
+  if (only.includes("graph")) {
+    console.log("bench: --max-graph estimate against the measured peak (a process per step) …");
+    rows.push(...graphMemoryWorkload({ quick: options.quick }));
   }
 
   const md = markdown(info);

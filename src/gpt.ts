@@ -459,8 +459,9 @@ export function gptParameterCount(shape: GPTConfig): number {
  * How many Values a training step holds at once, at the most: the parameters and the graph of
  * `atOnce` documents as long as the block (every position's forward pass: a product per weight
  * and a sum per output of each matrix, the norms, attention over the positions so far, the
- * softmax of the head). trainGPT builds or traces one document or window at a time, eager or
- * compiled, whatever the batch, so `atOnce` is the number of threads (1, or one per worker).
+ * softmax of the head). trainGPT builds or traces one document or window at a time, whatever
+ * the batch, so compiled `atOnce` is the number of threads (1, or one per worker); eager, the
+ * garbage of a batch's earlier graphs counts too (the CLI's gptDocumentsAtPeak says how many).
  * Counted from how this file builds them; test/limits.test.ts checks it against a real graph.
  */
 export function gptStepGraphSize(shape: GPTConfig, atOnce = 1): number {

@@ -1,10 +1,20 @@
 // The size estimates behind `micrograd train --max-params / --max-graph`, against real graphs.
 import { describe, expect, it } from "vitest";
-import { checkGPTSizes, checkSizes } from "../src/cli/limits.js";
+import { loadTrainingData } from "../src/cli/gpt-data.js";
+import {
+  checkGPTSizes,
+  checkSizes,
+  EAGER_DOCUMENTS_AT_PEAK,
+  gptDocumentsAtPeak,
+  MAX_GRAPH,
+} from "../src/cli/limits.js";
 import { makeMoons } from "../src/data.js";
+import { Value } from "../src/engine.js";
 import { GPT, gptParameterCount, gptStepGraphSize } from "../src/gpt.js";
 import { classificationLoss, type LossName, l2Penalty } from "../src/losses.js";
 import { type Activation, MLP, parameterCount, stepGraphSize } from "../src/nn.js";
+import { createRandom, gaussian } from "../src/random.js";
+import { classifierLoss } from "../src/train.js";
 import { countValues } from "../src/viz/dot.js";
 
 describe("stepGraphSize", () => {
@@ -83,5 +93,84 @@ describe("gptStepGraphSize", () => {
     expect(() => checkGPTSizes({ ...shape, nLayer: 30 }, 1, limits)).toThrow(
       "a GPT of 30 layers, embd 64, block 16 has 1,479,040 parameters, more than --max-params 1,000,000",
     );
+  });
+});
+
+// The estimates against the graph an eager training step builds, as fit and trainGPT build it,
+// for shapes drawn at random: what --max-graph multiplies by its bytes per value. The bytes
+// themselves vary with the collector from run to run; `npm run bench -- --only graph` measures them.
+describe("the --max-graph estimate against an eager step's counted values", () => {
+  const random = createRandom(23);
+  const pick = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+  const within2 = (estimate: number, counted: number) => {
+    expect(estimate).toBeGreaterThanOrEqual(counted / 2);
+    expect(estimate).toBeLessThanOrEqual(2 * counted);
+  };
+
+  it("fit's step of an MLP: its whole batch's graph, loss and penalty", () => {
+    const losses: LossName[] = ["hinge", "mse", "bce", "softmax"];
+    for (let trial = 0; trial < 8; trial++) {
+      const loss = losses[trial % losses.length];
+      const outputs = loss === "softmax" ? pick(2, 5) : loss === "hinge" ? pick(1, 3) : 1;
+      const sizes = [pick(1, 6), ...Array.from({ length: pick(1, 2) }, () => pick(2, 12)), outputs];
+      const batch = pick(1, 9);
+      const l2 = trial % 2 === 0 ? 1e-4 : 0;
+      const model = new MLP(sizes[0], sizes.slice(1), { seed: trial });
+      const X = Array.from({ length: batch }, () => Array.from({ length: sizes[0] }, () => gaussian(random)));
+      const classes = X.map((_, i) => i % Math.max(2, outputs));
+      const [step] = classifierLoss(model, loss, l2)(X, classes);
+      within2(stepGraphSize({ sizes, activation: "relu" }, batch, loss, l2 > 0), countValues(step));
+    }
+  });
+
+  it("trainGPT's eager step: each document's graph, up to the documents the collector leaves", () => {
+    for (let trial = 0; trial < 5; trial++) {
+      const nHead = pick(1, 3);
+      const config = {
+        vocabSize: pick(3, 30),
+        nLayer: pick(1, 2),
+        nEmbd: nHead * pick(1, 4),
+        nHead,
+        blockSize: pick(2, 9),
+      };
+      const gpt = new GPT({ ...config, seed: trial });
+      const batch = pick(1, 8);
+      // Windows of running text, each as long as the block, weighted as trainGPT weights them.
+      const held = gptDocumentsAtPeak({ eagerBatch: batch });
+      const windows = Array.from({ length: held }, () =>
+        Array.from({ length: config.blockSize + 1 }, () => pick(0, config.vocabSize - 1)),
+      );
+      const step = Value.sum(windows.map((w) => gpt.loss(w).mul(1 / batch)));
+      within2(gptStepGraphSize(config, held), countValues(step));
+    }
+  });
+
+  it("counts no more than four documents of an eager batch, and one per compiled thread", () => {
+    expect(EAGER_DOCUMENTS_AT_PEAK).toBe(4);
+    expect([1, 3, 4, 8, 32].map((eagerBatch) => gptDocumentsAtPeak({ eagerBatch }))).toEqual([1, 3, 4, 4, 4]);
+    expect(gptDocumentsAtPeak({ threads: 2 })).toBe(2);
+    const shape = { vocabSize: 27, nLayer: 1, nEmbd: 64, nHead: 4, blockSize: 16 };
+    const oneDocument = gptStepGraphSize(shape, 1);
+    const limits = { maxParams: 1e6, maxGraph: oneDocument + 10 };
+    expect(() => checkGPTSizes(shape, 1, limits, 1)).not.toThrow();
+    expect(() => checkGPTSizes(shape, 1, limits, 8)).toThrow(
+      /holds the graphs of up to 4 documents at a time \(eager, the collector frees a batch's earlier graphs only as the heap grows\) and builds up to about [\d,]+ values .*; use a smaller --batch \(or drop --no-compile\), a smaller --embd or --block/,
+    );
+  });
+
+  it("gpt train --no-compile is held to its batch's documents, compiled to its threads", () => {
+    const plan = (compile: boolean) => ({
+      text: false,
+      heldOut: 0.1,
+      splitSeed: 1,
+      config: { nLayer: 2, nEmbd: 64, nHead: 4, blockSize: 16 },
+      batchSize: 8,
+      workers: 1,
+      compile,
+      limits: { maxParams: 1e6, maxGraph: MAX_GRAPH / 4 },
+    });
+    const io = { stdout: { write: () => true }, stderr: { write: () => true } };
+    expect(loadTrainingData(plan(true), io).kind).toBe("documents");
+    expect(() => loadTrainingData(plan(false), io)).toThrow(/up to 4 documents at a time \(eager/);
   });
 });

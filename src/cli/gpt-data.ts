@@ -21,13 +21,19 @@ export interface DataPlan {
   batchSize: number;
   /** Worker threads, or undefined for the cores available. */
   workers?: number;
+  /** The compiled replay (default) or the eager engine (--no-compile). */
+  compile?: boolean;
   limits: Limits;
 }
 
-/** Each thread holds one document's (or window's) graph or trace at a time: the batch does not add to it. */
+/**
+ * Compiled, each thread holds one document's (or window's) trace at a time: the batch does not
+ * add to it. Eager, the garbage of a batch's earlier graphs does, up to a point (checkGPTSizes).
+ */
 function checkSizes(plan: DataPlan, vocabSize: number): void {
-  const threads = Math.min(plan.workers ?? coresAvailable(), plan.batchSize);
-  checkGPTSizes({ vocabSize, ...plan.config }, threads, plan.limits);
+  const shape = { vocabSize, ...plan.config };
+  if (plan.compile === false) checkGPTSizes(shape, 1, plan.limits, plan.batchSize);
+  else checkGPTSizes(shape, Math.min(plan.workers ?? coresAvailable(), plan.batchSize), plan.limits);
 }
 
 /** The data as trainGPT takes it, its tokenizer, and how to describe it. */

@@ -20,7 +20,10 @@ export const MAX_GRAPH = 10_000_000;
 /**
  * The peak memory of a run per value of its step, measured: `train --hidden 24000 --steps 2`
  * (9,696,323 values a step) peaked at 2.15 GB of resident memory compiled and 2.05 GB eager
- * (GNU time's maximum RSS), about 220 bytes a value; rounded up.
+ * (GNU time's maximum RSS), about 220 bytes a value; rounded up. `npm run bench -- --only graph`
+ * measures one step of MLPs and GPTs of 0.6 to 4 million values in a fresh process each: 140 to
+ * 160 bytes per estimated value eager, 175 to 400 compiled (a trace's graph, its tape and the
+ * garbage, which the collector frees at moments that vary from run to run); 230 sits between.
  */
 export const BYTES_PER_VALUE = 230;
 
@@ -136,10 +139,25 @@ function megabytes(bytes: number): string {
 }
 
 /**
- * Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. A step
- * holds `threads` documents at once (one per worker thread), whatever the batch.
+ * Eager, the graphs of a batch's earlier documents are garbage once their backward is done, but
+ * the collector frees them only when the heap has grown to a few times what is live: measured
+ * (npm run bench -- --only graph), the peak of an eager batch of 8, 16 or 32 windows is 5.2–5.5×
+ * one window's at two sizes, the same for 16 as for 8. So an eager step counts up to this many
+ * documents, whatever the batch; a compiled thread holds one trace or replay at a time.
  */
-export function checkGPTSizes(shape: GPTConfig, threads: number, limits: Limits): void {
+export const EAGER_DOCUMENTS_AT_PEAK = 4;
+
+/** The documents whose graphs a GPT training step holds at its peak: see EAGER_DOCUMENTS_AT_PEAK. */
+export function gptDocumentsAtPeak(how: { threads: number } | { eagerBatch: number }): number {
+  return "eagerBatch" in how ? Math.min(how.eagerBatch, EAGER_DOCUMENTS_AT_PEAK) : how.threads;
+}
+
+/**
+ * Refuses a GPT or a training step larger than the limits, as checkSizes does for an MLP. A
+ * compiled step holds `threads` documents at once (one per worker thread), whatever the batch;
+ * an eager one (`eagerBatch`, on one thread) up to EAGER_DOCUMENTS_AT_PEAK of its batch.
+ */
+export function checkGPTSizes(shape: GPTConfig, threads: number, limits: Limits, eagerBatch?: number): void {
   const { nLayer, nEmbd, blockSize } = shape;
   const parameters = gptParameterCount(shape);
   const what = `a GPT of ${nLayer} layer${nLayer === 1 ? "" : "s"}, embd ${nEmbd}, block ${blockSize}`;
@@ -155,14 +173,25 @@ export function checkGPTSizes(shape: GPTConfig, threads: number, limits: Limits)
         `${advice} (or raise --max-params if you have the memory)`,
     );
   }
-  const nodes = gptStepGraphSize(shape, threads);
+  const documents = gptDocumentsAtPeak(eagerBatch === undefined ? { threads } : { eagerBatch });
+  const nodes = gptStepGraphSize(shape, documents);
   if (nodes > limits.maxGraph) {
     const held =
-      threads === 1 ? "one document at a time" : `${count(threads)} documents at a time (one per worker)`;
+      eagerBatch !== undefined && documents > 1
+        ? `the graphs of up to ${count(documents)} documents at a time (eager, the collector frees a batch's earlier graphs only as the heap grows)`
+        : documents === 1
+          ? "one document at a time"
+          : `${count(documents)} documents at a time (one per worker)`;
+    const smaller =
+      eagerBatch !== undefined && documents > 1
+        ? "a smaller --batch (or drop --no-compile), "
+        : documents > 1
+          ? "fewer --workers, "
+          : "";
     throw new UsageError(
       `a training step of ${what} holds ${held} and builds up to about ${count(nodes)} values ` +
         `(about ${megabytes(nodes * BYTES_PER_VALUE)} of memory), more than --max-graph ${count(limits.maxGraph)}; ` +
-        `use ${threads > 1 ? "fewer --workers, " : ""}a smaller --embd or --block (or raise --max-graph if you have the memory)`,
+        `use ${smaller}a smaller --embd or --block (or raise --max-graph if you have the memory)`,
     );
   }
 }
