@@ -58,6 +58,9 @@ export function encodeTape(
     flags,
     opIndex,
     args: writer.args.data.slice(0, writer.args.length),
+    // Each instruction alone, until rows.ts groups the dots of a layer.
+    groupHead: Int32Array.from(code, (_, i) => i),
+    nextRow: new Int32Array(code.length).fill(-1),
     backwardOrder,
     values,
     grads: new Float64Array(slotCount),

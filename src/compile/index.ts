@@ -30,6 +30,8 @@
 //   select.ts     instruction selection: products fused into sums, chains of adds into one sum
 //   slots.ts      slot assignment: a layer's weights and activations in consecutive slots
 //   encode.ts     the tape: typed arrays of instructions over slots, a ReLU merged into its dot
+//   rows.ts       the dots of a layer that read one input, grouped to run as a matrix-vector product
+//   layout.ts     on an arena, once verified: the parameter slots renumbered as the arena's places
 //   replay.ts     the forward and reverse loops over the tape
 //   check.ts      the constant check, verification by a second trace, check mode
 //   listing.ts    the tape as a readable list of instructions
@@ -40,8 +42,10 @@ import { checkOptions } from "../options.js";
 import { TraceCache } from "./cache.js";
 import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
 import { encodeTape } from "./encode.js";
+import { layOutOnArena } from "./layout.js";
 import { listing, plural } from "./listing.js";
 import { forwardError, runBackward, runForward } from "./replay.js";
+import { groupRows } from "./rows.js";
 import { selectInstructions } from "./select.js";
 import { assignSlots } from "./slots.js";
 import type { Tape, Template } from "./tape.js";
@@ -178,6 +182,11 @@ export function compile<F extends (...args: never[]) => unknown>(
       );
     }
     const tape = cache.tapeFor(args);
+    // Once verified (a layout renumbers the slots the verification compares), on the arena.
+    if (arena && tape.verified && tape.layoutTried !== arena) {
+      tape.layoutTried = arena;
+      if (!tape.laidOn) layOutOnArena(tape, arena, arenaIndex(tape, arena));
+    }
     const { numbers } = cache;
     tape.values.set(numbers.data.subarray(0, numbers.length), tape.inputStart);
     const result = replay(tape, arena);
@@ -231,13 +240,17 @@ function trace(
     const selection = selectInstructions(graph, inputs, fuse);
     if (constantCheck) checkConstants(graph.order, graph.opOf, selection.constants, selection.inputOf);
     const slots = assignSlots(graph.order, selection, inputs.length);
-    return encodeTape(graph, selection, slots, outputs, inputs.length, template, fuse);
+    const tape = encodeTape(graph, selection, slots, outputs, inputs.length, template, fuse);
+    groupRows(tape);
+    return tape;
   });
 }
 
 function replay(tape: Tape, arena: ParameterArena | undefined): unknown {
   const { values, parameters } = tape;
-  if (arena) {
+  if (arena && tape.laidOn === arena) {
+    values.set(arena.data);
+  } else if (arena) {
     const index = arenaIndex(tape, arena);
     const data = arena.data;
     for (let p = 0; p < index.length; p++) values[p] = data[index[p]];

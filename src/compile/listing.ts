@@ -29,11 +29,26 @@ export function listing(tape: Tape): string {
     return slotName.get(s) ?? `?${s}`;
   };
   const lines = [
-    `compiled trace: ${plural(tape.parameters.length, "parameter")} (p), ${plural(tape.inputCount, "input")} (x), ${plural(tape.outputStart - tape.constantsStart, "constant")}, ${plural(code.length, "instruction")} for ${plural(tape.nodeCount, "node")}`,
+    `compiled trace: ${plural(tape.parameters.length, "parameter")} (p), ${plural(tape.inputCount, "input")} (x), ${plural(tape.outputStart - tape.constantsStart, "constant")}, ${plural(code.length, "instruction")} for ${plural(tape.nodeCount, "node")}${groupsText(tape)}`,
   ];
   for (let i = 0; i < code.length; i++) lines.push(`  t${i} = ${instructionText(tape, i, name)}`);
   lines.push(`  out (${Array.from(tape.outputSlots, name).join(", ")})`);
   return lines.join("\n");
+}
+
+/** How many dots replay as rows of a matrix-vector product (rows.ts), if any. */
+function groupsText(tape: Tape): string {
+  const { groupHead, nextRow } = tape;
+  let groups = 0;
+  let rows = 0;
+  for (let i = 0; i < groupHead.length; i++) {
+    if (groupHead[i] !== i) rows++;
+    else if (nextRow[i] >= 0) {
+      groups++;
+      rows++;
+    }
+  }
+  return groups === 0 ? "" : `; ${plural(rows, "dot")} run as ${plural(groups, "matrix-vector product")}`;
 }
 
 function instructionText(tape: Tape, i: number, name: (slot: number) => string): string {

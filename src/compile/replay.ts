@@ -29,6 +29,7 @@ import {
 /** One pass over the tape; returns -1, or the index of the first instruction without a finite result. */
 export function runForward(tape: Tape): number {
   const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args, values: v } = tape;
+  const { groupHead, nextRow } = tape;
   const operations = OP_BY_INDEX;
   // Each case writes its own result: one shared accumulator, assigned from the CALL's
   // untyped return too, made V8 box the sums of the dot loop (twice as slow).
@@ -39,6 +40,13 @@ export function runForward(tape: Tape): number {
     switch (code[i]) {
       case DOT:
       case DOT_RELU: {
+        // A row of a group runs with the group, at its first row (rows.ts).
+        if (groupHead[i] !== i) continue;
+        if (nextRow[i] >= 0) {
+          const failed = forwardRows(tape, i);
+          if (failed >= 0) return failed;
+          continue;
+        }
         // Σ v[a+k]·v[b+k] for k < count, the plain term first or last. Unrolled, in order:
         // the sum must round exactly as the eager sum of products does.
         const end = a + count[i];
@@ -177,20 +185,30 @@ export function forwardError(tape: Tape, i: number): RangeError {
  */
 export function runBackward(tape: Tape, output: number): void {
   const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args } = tape;
-  const { values: v, grads: g, parameters, backwardOrder } = tape;
+  const { values: v, grads: g, parameters, backwardOrder, groupHead, nextRow } = tape;
   const operations = OP_BY_INDEX;
   const arena = tape.arena;
   const arenaIndex = tape.arenaIndex;
-  g.fill(0);
-  if (arena && arenaIndex) {
+  if (arena && tape.laidOn === arena) {
+    g.set(arena.grad);
+    g.fill(0, arena.grad.length);
+  } else if (arena && arenaIndex) {
+    g.fill(0);
     const grad = arena.grad;
     for (let p = 0; p < parameters.length; p++) g[p] = grad[arenaIndex[p]];
   } else {
+    g.fill(0);
     for (let p = 0; p < parameters.length; p++) g[p] = parameters[p].grad;
   }
   g[tape.outputSlots[output]] += 1;
   for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
     const i = backwardOrder[j];
+    // A group runs when the loop is back at its first row, after everything between its rows.
+    if (groupHead[i] !== i) continue;
+    if (nextRow[i] >= 0) {
+      backwardRows(tape, i);
+      continue;
+    }
     const d = g[out[i]];
     if (d === 0) continue;
     if (d - d !== 0) throw backwardError(tape, i, d);
@@ -292,6 +310,149 @@ export function runBackward(tape: Tape, output: number): void {
   storeParameterGradients(tape);
 }
 
+/**
+ * The rows of the group that `head` begins (rows.ts), four at a time: four sums, each in its own
+ * order, share each load of the input. Returns -1, or the first row without a finite result.
+ */
+function forwardRows(tape: Tape, head: number): number {
+  const { a, b, count, bias, out, nextRow, values: v } = tape;
+  const n = count[head];
+  const input = b[head];
+  const biasFirst = (tape.flags[head] & BIAS_FIRST) !== 0;
+  const relu = tape.code[head] === DOT_RELU;
+  const hasBias = bias[head] >= 0;
+  let r0 = head;
+  for (;;) {
+    const r1 = nextRow[r0];
+    const r2 = r1 < 0 ? -1 : nextRow[r1];
+    const r3 = r2 < 0 ? -1 : nextRow[r2];
+    if (r3 < 0) break;
+    const w0 = a[r0];
+    const w1 = a[r1];
+    const w2 = a[r2];
+    const w3 = a[r3];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    if (biasFirst) {
+      s0 += v[bias[r0]];
+      s1 += v[bias[r1]];
+      s2 += v[bias[r2]];
+      s3 += v[bias[r3]];
+    }
+    for (let k = 0; k < n; k++) {
+      const x = v[input + k];
+      s0 += v[w0 + k] * x;
+      s1 += v[w1 + k] * x;
+      s2 += v[w2 + k] * x;
+      s3 += v[w3 + k] * x;
+    }
+    if (hasBias && !biasFirst) {
+      s0 += v[bias[r0]];
+      s1 += v[bias[r1]];
+      s2 += v[bias[r2]];
+      s3 += v[bias[r3]];
+    }
+    v[out[r0]] = relu ? reluOfSum(s0) : s0;
+    v[out[r1]] = relu ? reluOfSum(s1) : s1;
+    v[out[r2]] = relu ? reluOfSum(s2) : s2;
+    v[out[r3]] = relu ? reluOfSum(s3) : s3;
+    r0 = nextRow[r3];
+    if (r0 < 0) break;
+  }
+  for (let r = r0; r >= 0; r = nextRow[r]) {
+    const w = a[r];
+    let s = 0;
+    if (biasFirst) s += v[bias[r]];
+    for (let k = 0; k < n; k++) s += v[w + k] * v[input + k];
+    if (hasBias && !biasFirst) s += v[bias[r]];
+    v[out[r]] = relu ? reluOfSum(s) : s;
+  }
+  for (let r = head; r >= 0; r = nextRow[r]) {
+    const result = v[out[r]];
+    if (result - result !== 0) return r;
+  }
+  return -1;
+}
+
+/** A ReLU of a sum, which keeps a sum out of range as it is (relu(−∞) would hide an overflow that eager reports). */
+function reluOfSum(s: number): number {
+  return s - s === 0 ? Math.max(s, 0) : s;
+}
+
+/** The rows of a group, then those of them with a gradient to pass on (reused from group to group). */
+let groupRows: Int32Array = new Int32Array(256);
+let liveRows: Int32Array = new Int32Array(256);
+
+/**
+ * The reverse of the rows of the group that `head` begins, as the reverse loop would run them
+ * one at a time (the last row first), but four rows to a pass over the input: each input's
+ * gradient adds the four rows' terms in that same order, and each weight's gradient its one term.
+ */
+function backwardRows(tape: Tape, head: number): void {
+  const { a, b, count, bias, out, nextRow, values: v, grads: g } = tape;
+  const relu = tape.code[head] === DOT_RELU;
+  let rowCount = 0;
+  for (let r = head; r >= 0; r = nextRow[r]) {
+    if (rowCount === groupRows.length) {
+      groupRows = grown(groupRows);
+      liveRows = new Int32Array(groupRows.length);
+    }
+    groupRows[rowCount++] = r;
+  }
+  const live = liveRows;
+  let liveCount = 0;
+  for (let k = rowCount - 1; k >= 0; k--) {
+    const r = groupRows[k];
+    const d = g[out[r]];
+    if (d === 0) continue;
+    if (d - d !== 0) throw backwardError(tape, r, d);
+    // A relu passes the gradient where its input, the sum, was positive: where its output is.
+    if (relu && !(v[out[r]] > 0)) continue;
+    live[liveCount++] = r;
+  }
+  if (bias[head] >= 0) for (let l = 0; l < liveCount; l++) g[bias[live[l]]] += g[out[live[l]]];
+  const n = count[head];
+  const input = b[head];
+  const bothSides = (tape.flags[head] & BOTH_SIDES) !== 0;
+  let l = 0;
+  for (; l + 3 < liveCount; l += 4) {
+    const w0 = a[live[l]];
+    const w1 = a[live[l + 1]];
+    const w2 = a[live[l + 2]];
+    const w3 = a[live[l + 3]];
+    const d0 = g[out[live[l]]];
+    const d1 = g[out[live[l + 1]]];
+    const d2 = g[out[live[l + 2]]];
+    const d3 = g[out[live[l + 3]]];
+    for (let k = 0; k < n; k++) {
+      const x = v[input + k];
+      g[w0 + k] += d0 * x;
+      g[w1 + k] += d1 * x;
+      g[w2 + k] += d2 * x;
+      g[w3 + k] += d3 * x;
+      if (bothSides) {
+        g[input + k] = g[input + k] + d0 * v[w0 + k] + d1 * v[w1 + k] + d2 * v[w2 + k] + d3 * v[w3 + k];
+      }
+    }
+  }
+  for (; l < liveCount; l++) {
+    const w = a[live[l]];
+    const d = g[out[live[l]]];
+    for (let k = 0; k < n; k++) {
+      g[w + k] += d * v[input + k];
+      if (bothSides) g[input + k] += d * v[w + k];
+    }
+  }
+}
+
+function grown(list: Int32Array): Int32Array {
+  const bigger = new Int32Array(2 * list.length);
+  bigger.set(list);
+  return bigger;
+}
+
 /** The parameters' gradients into their `.grad`, unless one is not finite (then none changes). */
 function storeParameterGradients(tape: Tape): void {
   const { values: v, grads: g, parameters, arena, arenaIndex } = tape;
@@ -302,7 +463,9 @@ function storeParameterGradients(tape: Tape): void {
       );
     }
   }
-  if (arena && arenaIndex) {
+  if (arena && tape.laidOn === arena) {
+    arena.grad.set(g.subarray(0, arena.grad.length));
+  } else if (arena && arenaIndex) {
     const grad = arena.grad;
     for (let p = 0; p < parameters.length; p++) grad[arenaIndex[p]] = g[p];
   } else {

@@ -104,6 +104,13 @@ export interface Tape {
   opIndex: Int32Array;
   /** The lists of slots of sums and selects. */
   args: Int32Array;
+  /**
+   * The groups of rows (rows.ts): the dots of a layer that read one input, replayed together.
+   * Each instruction's group is named by its first row, the head (an instruction of no group
+   * is its own head); nextRow links the rows of a group in tape order, -1 after the last.
+   */
+  groupHead: Int32Array;
+  nextRow: Int32Array;
   /** The instructions that can carry a gradient to a parameter, in tape order. */
   backwardOrder: Int32Array;
   values: Float64Array;
@@ -135,6 +142,13 @@ export interface Tape {
   arenaIndex?: Int32Array;
   /** The arena `arenaIndex` was made for. */
   arenaIndexOf?: ParameterArena;
+  /**
+   * The arena the tape is laid out on (layout.ts), if any: its parameter slots are then the
+   * arena's places, every parameter of the arena has one, and `parameters` is the arena's.
+   */
+  laidOn?: ParameterArena;
+  /** The arena a layout was last considered for (made, or not possible), so that it is tried once. */
+  layoutTried?: ParameterArena;
 }
 
 export type Template =

@@ -1,0 +1,134 @@
+// Rows: the dots of a layer that read one input, grouped to run as one matrix-vector product.
+//
+// A linear layer is one DOT per output, each over its own row of weights and the same input.
+// Replayed one at a time, each dot is a chain of dependent additions, bound by the latency of
+// an add; replayed four rows at a time, four independent chains share each load of the input
+// and keep the processor busy. Each row's sum still runs in its own order, so the numbers do
+// not change: the grouping is a way of running the instructions, not new instructions (the
+// listing and the errors name the rows as before).
+//
+// The rows of a group are DOTs (or DOT_RELUs) with the same input run, length and flags, all
+// with a plain term (a bias) or all without. Other instructions may lie between them, as the
+// residual add that follows each row of a transformer's projection: the forward loop runs the
+// whole group at its first row, the reverse loop when it is back at the first row, after every
+// instruction between. That is the same arithmetic in the same order as long as the rows' slots
+// (their weights, input, biases and outputs) lie apart, and the instructions between neither
+// write nor add gradients into the rows' weights, input or biases (reading a row's output is
+// fine: it is ready, and its gradient is complete before the row's reverse runs); a group ends
+// where that would fail.
+import { DOT, DOT_RELU, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
+
+/** Instructions between two rows of a group at most. */
+const MAX_GAP = 4;
+
+/** Sets the tape's groupHead and nextRow columns (see Tape). */
+export function groupRows(tape: Tape): void {
+  const { code } = tape;
+  const n = code.length;
+  const groupHead = Int32Array.from(code, (_, i) => i);
+  const nextRow = new Int32Array(n).fill(-1);
+  const sendsGrad = new Uint8Array(n);
+  for (const i of tape.backwardOrder) sendsGrad[i] = 1;
+  // Per slot, the last group to see it, and how: read by a row, written by a row, or touched by
+  // an instruction between rows (see Marks).
+  const marks = new Int32Array(tape.values.length);
+  for (let head = 0; head < n; head++) {
+    if ((code[head] !== DOT && code[head] !== DOT_RELU) || groupHead[head] !== head) continue;
+    const mark: Marks = { rowInput: 3 * head + 1, rowOutput: 3 * head + 2, between: 3 * head + 3 };
+    claimRow(tape, head, marks, mark, true);
+    let last = head;
+    for (let j = head + 1; j < n && j - last <= MAX_GAP + 1; j++) {
+      const isRow =
+        groupHead[j] === j &&
+        sameShape(tape, head, j) &&
+        sendsGrad[j] === sendsGrad[head] &&
+        rowIsFree(tape, j, marks, mark);
+      if (isRow) {
+        claimRow(tape, j, marks, mark, false);
+        groupHead[j] = head;
+        nextRow[last] = j;
+        last = j;
+      } else if (!markBetween(tape, j, marks, mark)) {
+        break;
+      }
+    }
+  }
+  tape.groupHead = groupHead;
+  tape.nextRow = nextRow;
+}
+
+function sameShape(tape: Tape, head: number, row: number): boolean {
+  const { code, b, count, bias, flags } = tape;
+  return (
+    code[row] === code[head] &&
+    b[row] === b[head] &&
+    count[row] === count[head] &&
+    flags[row] === flags[head] &&
+    bias[row] < 0 === bias[head] < 0
+  );
+}
+
+/** The marks of one group: distinct numbers for each group, so that the marks need no clearing. */
+interface Marks {
+  rowInput: number;
+  rowOutput: number;
+  between: number;
+}
+
+/** Marks the slots of a row as the group's: its weights, bias and output (and, for the first, the input). */
+function claimRow(tape: Tape, row: number, marks: Int32Array, mark: Marks, first: boolean): void {
+  const { a, b, count, bias, out } = tape;
+  marks.fill(mark.rowInput, a[row], a[row] + count[row]);
+  if (first) marks.fill(mark.rowInput, b[row], b[row] + count[row]);
+  if (bias[row] >= 0) marks[bias[row]] = mark.rowInput;
+  marks[out[row]] = mark.rowOutput;
+}
+
+/** Whether a candidate row's weights, bias and output are the group's in no way and touched by nothing between. */
+function rowIsFree(tape: Tape, row: number, marks: Int32Array, mark: Marks): boolean {
+  const { a, count, bias, out } = tape;
+  const taken = (slot: number) =>
+    marks[slot] === mark.rowInput || marks[slot] === mark.rowOutput || marks[slot] === mark.between;
+  for (let k = a[row]; k < a[row] + count[row]; k++) if (taken(k)) return false;
+  return !(bias[row] >= 0 && taken(bias[row])) && !taken(out[row]);
+}
+
+/**
+ * Marks the slots an instruction between rows reads or writes; false (and the group ends) if
+ * one of them is a row's weight, input or bias.
+ */
+function markBetween(tape: Tape, i: number, marks: Int32Array, mark: Marks): boolean {
+  let apart = true;
+  forEachSlot(tape, i, (slot) => {
+    if (marks[slot] === mark.rowInput) apart = false;
+    else if (marks[slot] !== mark.rowOutput) marks[slot] = mark.between;
+  });
+  return apart;
+}
+
+/** Every slot instruction i reads or writes. */
+function forEachSlot(tape: Tape, i: number, visit: (slot: number) => void): void {
+  const { code, out, a, b, count, bias, argsStart, args } = tape;
+  visit(out[i]);
+  switch (code[i]) {
+    case DOT:
+    case DOT_RELU:
+      for (let k = 0; k < count[i]; k++) {
+        visit(a[i] + k);
+        visit(b[i] + k);
+      }
+      if (bias[i] >= 0) visit(bias[i]);
+      return;
+    case SUM:
+    case SUMPROD:
+    case SELECT: {
+      const listed = code[i] === SUMPROD ? 2 * count[i] : count[i];
+      for (let k = argsStart[i]; k < argsStart[i] + listed; k++) visit(args[k]);
+      if (code[i] === SELECT) visit(a[i]);
+      return;
+    }
+    default:
+      visit(a[i]);
+      visit(b[i]);
+  }
+}
