@@ -81,6 +81,31 @@ describe("matrix-vector rows", () => {
     expect(compiled.listing()).toMatch(/; 25 dots run as 3 matrix-vector products/);
   });
 
+  it("groups one row of weights times several inputs (a transformer's keys across positions)", () => {
+    const random = createRandom(7);
+    const row = Array.from({ length: 6 }, () => new Value(random() - 0.5));
+    const positions = Array.from({ length: 7 }, () =>
+      Array.from({ length: 6 }, () => new Value(random() * 2 - 1)),
+    );
+    const parameters = [...row, ...positions.flat()];
+    const loss = (x: readonly Value[]) => {
+      const scores = positions.map((inputs) => Value.sum(row.map((w, k) => w.mul(inputs[k]))));
+      return Value.sum(scores.map((s, p) => s.mul(x[p]).mul(s)));
+    };
+    const compiled = compile(loss);
+    const x = [0.5, -1, 2, 0.25, 1, -0.5, 3];
+    const eager = eagerGradients(parameters, () => loss(x.map((n) => new Value(n))));
+    for (const p of parameters) p.grad = 0;
+    const result = compiled(x);
+    result.backward();
+    expect(Object.is(result.data, eager.loss)).toBe(true);
+    expectSameBits(
+      parameters.map((p) => p.grad),
+      eager.grads,
+    );
+    expect(compiled.listing()).toMatch(/; 7 dots run as 1 matrix-vector product\b/);
+  });
+
   it("backpropagates from an output inside a group as eager does", () => {
     const { forward, parameters } = makeNetwork();
     // The fifth output of the last layer: the rows after it carry no gradient to it.

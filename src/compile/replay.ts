@@ -311,13 +311,26 @@ export function runBackward(tape: Tape, output: number): void {
 }
 
 /**
- * The rows of the group that `head` begins (rows.ts), four at a time: four sums, each in its own
- * order, share each load of the input. Returns -1, or the first row without a finite result.
+ * The run the rows of the group that `head` begins share (rows.ts), and each row's own: the
+ * shared run is the input of a layer's rows of weights (b), or one row of weights that the
+ * rows multiply by the inputs of several positions (a).
+ */
+function runsOf(tape: Tape, head: number): { sharedIsA: boolean; shared: number; own: Int32Array } {
+  const next = tape.nextRow[head];
+  const sharedIsA = tape.a[next] === tape.a[head];
+  return sharedIsA
+    ? { sharedIsA, shared: tape.a[head], own: tape.b }
+    : { sharedIsA, shared: tape.b[head], own: tape.a };
+}
+
+/**
+ * The rows of the group that `head` begins, four at a time: four sums, each in its own order,
+ * share each load of the shared run. Returns -1, or the first row without a finite result.
  */
 function forwardRows(tape: Tape, head: number): number {
-  const { a, b, count, bias, out, nextRow, values: v } = tape;
+  const { count, bias, out, nextRow, values: v } = tape;
+  const { shared, own } = runsOf(tape, head);
   const n = count[head];
-  const input = b[head];
   const biasFirst = (tape.flags[head] & BIAS_FIRST) !== 0;
   const relu = tape.code[head] === DOT_RELU;
   const hasBias = bias[head] >= 0;
@@ -327,10 +340,10 @@ function forwardRows(tape: Tape, head: number): number {
     const r2 = r1 < 0 ? -1 : nextRow[r1];
     const r3 = r2 < 0 ? -1 : nextRow[r2];
     if (r3 < 0) break;
-    const w0 = a[r0];
-    const w1 = a[r1];
-    const w2 = a[r2];
-    const w3 = a[r3];
+    const w0 = own[r0];
+    const w1 = own[r1];
+    const w2 = own[r2];
+    const w3 = own[r3];
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
@@ -342,7 +355,7 @@ function forwardRows(tape: Tape, head: number): number {
       s3 += v[bias[r3]];
     }
     for (let k = 0; k < n; k++) {
-      const x = v[input + k];
+      const x = v[shared + k];
       s0 += v[w0 + k] * x;
       s1 += v[w1 + k] * x;
       s2 += v[w2 + k] * x;
@@ -362,10 +375,10 @@ function forwardRows(tape: Tape, head: number): number {
     if (r0 < 0) break;
   }
   for (let r = r0; r >= 0; r = nextRow[r]) {
-    const w = a[r];
+    const w = own[r];
     let s = 0;
     if (biasFirst) s += v[bias[r]];
-    for (let k = 0; k < n; k++) s += v[w + k] * v[input + k];
+    for (let k = 0; k < n; k++) s += v[w + k] * v[shared + k];
     if (hasBias && !biasFirst) s += v[bias[r]];
     v[out[r]] = relu ? reluOfSum(s) : s;
   }
@@ -387,11 +400,13 @@ let liveRows: Int32Array = new Int32Array(256);
 
 /**
  * The reverse of the rows of the group that `head` begins, as the reverse loop would run them
- * one at a time (the last row first), but four rows to a pass over the input: each input's
- * gradient adds the four rows' terms in that same order, and each weight's gradient its one term.
+ * one at a time (the last row first), but four rows to a pass over the shared run: each of its
+ * gradients adds the four rows' terms in that same order, and each gradient of a row's own run
+ * gets its one term. A DOT's first run always gets gradients, its second with BOTH_SIDES.
  */
 function backwardRows(tape: Tape, head: number): void {
-  const { a, b, count, bias, out, nextRow, values: v, grads: g } = tape;
+  const { count, bias, out, nextRow, values: v, grads: g } = tape;
+  const { sharedIsA, shared, own } = runsOf(tape, head);
   const relu = tape.code[head] === DOT_RELU;
   let rowCount = 0;
   for (let r = head; r >= 0; r = nextRow[r]) {
@@ -414,35 +429,40 @@ function backwardRows(tape: Tape, head: number): void {
   }
   if (bias[head] >= 0) for (let l = 0; l < liveCount; l++) g[bias[live[l]]] += g[out[live[l]]];
   const n = count[head];
-  const input = b[head];
   const bothSides = (tape.flags[head] & BOTH_SIDES) !== 0;
+  const ownGetGrads = sharedIsA ? bothSides : true;
+  const sharedGetsGrads = sharedIsA ? true : bothSides;
   let l = 0;
   for (; l + 3 < liveCount; l += 4) {
-    const w0 = a[live[l]];
-    const w1 = a[live[l + 1]];
-    const w2 = a[live[l + 2]];
-    const w3 = a[live[l + 3]];
+    const w0 = own[live[l]];
+    const w1 = own[live[l + 1]];
+    const w2 = own[live[l + 2]];
+    const w3 = own[live[l + 3]];
     const d0 = g[out[live[l]]];
     const d1 = g[out[live[l + 1]]];
     const d2 = g[out[live[l + 2]]];
     const d3 = g[out[live[l + 3]]];
-    for (let k = 0; k < n; k++) {
-      const x = v[input + k];
-      g[w0 + k] += d0 * x;
-      g[w1 + k] += d1 * x;
-      g[w2 + k] += d2 * x;
-      g[w3 + k] += d3 * x;
-      if (bothSides) {
-        g[input + k] = g[input + k] + d0 * v[w0 + k] + d1 * v[w1 + k] + d2 * v[w2 + k] + d3 * v[w3 + k];
+    if (ownGetGrads) {
+      for (let k = 0; k < n; k++) {
+        const x = v[shared + k];
+        g[w0 + k] += d0 * x;
+        g[w1 + k] += d1 * x;
+        g[w2 + k] += d2 * x;
+        g[w3 + k] += d3 * x;
+      }
+    }
+    if (sharedGetsGrads) {
+      for (let k = 0; k < n; k++) {
+        g[shared + k] = g[shared + k] + d0 * v[w0 + k] + d1 * v[w1 + k] + d2 * v[w2 + k] + d3 * v[w3 + k];
       }
     }
   }
   for (; l < liveCount; l++) {
-    const w = a[live[l]];
+    const w = own[live[l]];
     const d = g[out[live[l]]];
     for (let k = 0; k < n; k++) {
-      g[w + k] += d * v[input + k];
-      if (bothSides) g[input + k] += d * v[w + k];
+      if (ownGetGrads) g[w + k] += d * v[shared + k];
+      if (sharedGetsGrads) g[shared + k] += d * v[w + k];
     }
   }
 }

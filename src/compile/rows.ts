@@ -1,4 +1,5 @@
-// Rows: the dots of a layer that read one input, grouped to run as one matrix-vector product.
+// Rows: the dots of a layer that read one input (or one row of weights), grouped to run as one
+// matrix-vector product.
 //
 // A linear layer is one DOT per output, each over its own row of weights and the same input.
 // Replayed one at a time, each dot is a chain of dependent additions, bound by the latency of
@@ -7,8 +8,11 @@
 // not change: the grouping is a way of running the instructions, not new instructions (the
 // listing and the errors name the rows as before).
 //
-// The rows of a group are DOTs (or DOT_RELUs) with the same input run, length and flags, all
-// with a plain term (a bias) or all without. Other instructions may lie between them, as the
+// The rows of a group are DOTs (or DOT_RELUs) of the same length and flags, all with a plain
+// term (a bias) or all without, that share one of their two runs: the input (the rows of a
+// layer's weights times one input) or the weights (one row of weights times the inputs of
+// several positions, as a transformer's keys and values of the earlier positions, which eager
+// order visits one after another: each weight is then loaded once for four positions). Other instructions may lie between them, as the
 // residual add that follows each row of a transformer's projection: the forward loop runs the
 // whole group at its first row, the reverse loop when it is back at the first row, after every
 // instruction between. That is the same arithmetic in the same order as long as the rows' slots
@@ -35,16 +39,17 @@ export function groupRows(tape: Tape): void {
   for (let head = 0; head < n; head++) {
     if ((code[head] !== DOT && code[head] !== DOT_RELU) || groupHead[head] !== head) continue;
     const mark: Marks = { rowInput: 3 * head + 1, rowOutput: 3 * head + 2, between: 3 * head + 3 };
-    claimRow(tape, head, marks, mark, true);
+    claimRow(tape, head, marks, mark, undefined);
     let last = head;
+    // Which run the rows share, once the second row says it.
+    let shared: Shared | undefined;
     for (let j = head + 1; j < n && j - last <= MAX_GAP + 1; j++) {
+      const share = groupHead[j] === j && sendsGrad[j] === sendsGrad[head] ? sharedRun(tape, head, j) : undefined;
       const isRow =
-        groupHead[j] === j &&
-        sameShape(tape, head, j) &&
-        sendsGrad[j] === sendsGrad[head] &&
-        rowIsFree(tape, j, marks, mark);
+        share !== undefined && (shared === undefined || share === shared) && rowIsFree(tape, j, share, marks, mark);
       if (isRow) {
-        claimRow(tape, j, marks, mark, false);
+        shared = share;
+        claimRow(tape, j, marks, mark, share);
         groupHead[j] = head;
         nextRow[last] = j;
         last = j;
@@ -57,15 +62,20 @@ export function groupRows(tape: Tape): void {
   tape.nextRow = nextRow;
 }
 
-function sameShape(tape: Tape, head: number, row: number): boolean {
-  const { code, b, count, bias, flags } = tape;
-  return (
+/** The run the rows of a group share: the second factors ("b", a layer's input) or the first ("a"). */
+type Shared = "a" | "b";
+
+/** Which run `row` shares with `head` as a row of its group, if it can be one. */
+function sharedRun(tape: Tape, head: number, row: number): Shared | undefined {
+  const { code, a, b, count, bias, flags } = tape;
+  const alike =
     code[row] === code[head] &&
-    b[row] === b[head] &&
     count[row] === count[head] &&
     flags[row] === flags[head] &&
-    bias[row] < 0 === bias[head] < 0
-  );
+    bias[row] < 0 === bias[head] < 0;
+  if (!alike) return undefined;
+  if (b[row] === b[head]) return "b";
+  return a[row] === a[head] ? "a" : undefined;
 }
 
 /** The marks of one group: distinct numbers for each group, so that the marks need no clearing. */
@@ -75,21 +85,25 @@ interface Marks {
   between: number;
 }
 
-/** Marks the slots of a row as the group's: its weights, bias and output (and, for the first, the input). */
-function claimRow(tape: Tape, row: number, marks: Int32Array, mark: Marks, first: boolean): void {
+/**
+ * Marks the slots of a row as the group's: the run it does not share with the others, its bias
+ * and its output; for the first row (shared undefined), both runs.
+ */
+function claimRow(tape: Tape, row: number, marks: Int32Array, mark: Marks, shared: Shared | undefined): void {
   const { a, b, count, bias, out } = tape;
-  marks.fill(mark.rowInput, a[row], a[row] + count[row]);
-  if (first) marks.fill(mark.rowInput, b[row], b[row] + count[row]);
+  if (shared !== "a") marks.fill(mark.rowInput, a[row], a[row] + count[row]);
+  if (shared !== "b") marks.fill(mark.rowInput, b[row], b[row] + count[row]);
   if (bias[row] >= 0) marks[bias[row]] = mark.rowInput;
   marks[out[row]] = mark.rowOutput;
 }
 
-/** Whether a candidate row's weights, bias and output are the group's in no way and touched by nothing between. */
-function rowIsFree(tape: Tape, row: number, marks: Int32Array, mark: Marks): boolean {
-  const { a, count, bias, out } = tape;
+/** Whether a candidate row's own run, bias and output are the group's in no way and touched by nothing between. */
+function rowIsFree(tape: Tape, row: number, shared: Shared, marks: Int32Array, mark: Marks): boolean {
+  const { count, bias, out } = tape;
+  const own = shared === "b" ? tape.a[row] : tape.b[row];
   const taken = (slot: number) =>
     marks[slot] === mark.rowInput || marks[slot] === mark.rowOutput || marks[slot] === mark.between;
-  for (let k = a[row]; k < a[row] + count[row]; k++) if (taken(k)) return false;
+  for (let k = own; k < own + count[row]; k++) if (taken(k)) return false;
   return !(bias[row] >= 0 && taken(bias[row])) && !taken(out[row]);
 }
 
