@@ -44,9 +44,12 @@ export function groupRows(tape: Tape): void {
     // Which run the rows share, once the second row says it.
     let shared: Shared | undefined;
     for (let j = head + 1; j < n && j - last <= MAX_GAP + 1; j++) {
-      const share = groupHead[j] === j && sendsGrad[j] === sendsGrad[head] ? sharedRun(tape, head, j) : undefined;
+      const share =
+        groupHead[j] === j && sendsGrad[j] === sendsGrad[head] ? sharedRun(tape, head, j) : undefined;
       const isRow =
-        share !== undefined && (shared === undefined || share === shared) && rowIsFree(tape, j, share, marks, mark);
+        share !== undefined &&
+        (shared === undefined || share === shared) &&
+        rowIsFree(tape, j, share, marks, mark);
       if (isRow) {
         shared = share;
         claimRow(tape, j, marks, mark, share);
