@@ -16,6 +16,7 @@ afterAll(async () => {
 
 /** 101 samples in batches of 23: four of 23 and a last one of 9, every one an odd size. */
 const MOONS = makeMoons({ nSamples: 101, noise: 0.2, seed: 3 });
+const MOONS_61 = makeMoons({ nSamples: 61, noise: 0.2, seed: 4 });
 const BLOBS = makeBlobs({ nSamples: 90, centers: 3, seed: 5 });
 
 function train(workers: number, data: Dataset, nouts: number[], options: FitOptions) {
@@ -39,6 +40,13 @@ const RUNS: [string, Dataset, number[], FitOptions][] = [
     MOONS,
     [16, 16, 1],
     { loss: "hinge", l2: 1e-3, optimizer: "sgd", lr: 0.3, momentum: 0.9, batchSize: 23, steps: 12 },
+  ],
+  [
+    // The last batch, of 29, is cut into parts larger than those of 32.
+    "binary hinge, SGD, batches of 32 over 61 samples",
+    MOONS_61,
+    [8, 1],
+    { loss: "hinge", optimizer: "sgd", lr: 0.5, batchSize: 32, steps: 6 },
   ],
   [
     "softmax, Adam, a linear schedule, the full batch",

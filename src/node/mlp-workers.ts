@@ -57,8 +57,11 @@ export class MLPWorkers implements ClassifierGradients {
     }
     this.nin = model.nin;
     this.nout = model.nout;
-    const parts = batchParts(maxBatch);
-    const largestPart = Math.ceil(maxBatch / parts);
+    // A smaller batch may have larger parts (29 samples: 7 parts of up to 5; 32: 8 of 4).
+    let largestPart = 1;
+    for (let batch = 1; batch <= maxBatch; batch++) {
+      largestPart = Math.max(largestPart, Math.ceil(batch / batchParts(batch)));
+    }
     this.input = new Float64Array(PART_HEADER + largestPart * (this.nin + 1));
     this.pool = new DataParallel({
       name: "MLPWorkers",
