@@ -14,9 +14,11 @@ afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.close()));
 });
 
-/** 101 samples in batches of 23: four of 23 and a last one of 9, every one an odd size. */
 const MOONS = makeMoons({ nSamples: 101, noise: 0.2, seed: 3 });
-const MOONS_61 = makeMoons({ nSamples: 61, noise: 0.2, seed: 4 });
+/** In batches of 101: a last batch of 1 (in one part), the others in 3 parts of 33 or 34. */
+const MOONS_203 = makeMoons({ nSamples: 203, noise: 0.2, seed: 4 });
+/** In batches of 96 (3 parts of 32), the last of 63 is one larger part. */
+const MOONS_159 = makeMoons({ nSamples: 159, noise: 0.2, seed: 4 });
 const BLOBS = makeBlobs({ nSamples: 90, centers: 3, seed: 5 });
 
 function train(workers: number, data: Dataset, nouts: number[], options: FitOptions) {
@@ -37,16 +39,15 @@ function train(workers: number, data: Dataset, nouts: number[], options: FitOpti
 const RUNS: [string, Dataset, number[], FitOptions][] = [
   [
     "binary hinge with L2, SGD with momentum, odd mini-batches",
-    MOONS,
+    MOONS_203,
     [16, 16, 1],
-    { loss: "hinge", l2: 1e-3, optimizer: "sgd", lr: 0.3, momentum: 0.9, batchSize: 23, steps: 12 },
+    { loss: "hinge", l2: 1e-3, optimizer: "sgd", lr: 0.3, momentum: 0.9, batchSize: 101, steps: 9 },
   ],
   [
-    // The last batch, of 29, is cut into parts larger than those of 32.
-    "binary hinge, SGD, batches of 32 over 61 samples",
-    MOONS_61,
+    "binary hinge, SGD, batches of 96 over 159 samples",
+    MOONS_159,
     [8, 1],
-    { loss: "hinge", optimizer: "sgd", lr: 0.5, batchSize: 32, steps: 6 },
+    { loss: "hinge", optimizer: "sgd", lr: 0.5, batchSize: 96, steps: 6 },
   ],
   [
     "softmax, Adam, a linear schedule, the full batch",
@@ -55,10 +56,10 @@ const RUNS: [string, Dataset, number[], FitOptions][] = [
     { optimizer: "adam", lr: 0.05, schedule: { kind: "linear", endFactor: 0.1 }, steps: 10 },
   ],
   [
-    "multi-class hinge with L2, SGD, batches of 9",
+    "multi-class hinge with L2, SGD, batches of 70",
     BLOBS,
     [8, 3],
-    { loss: "hinge", l2: 1e-4, optimizer: "sgd", lr: 0.2, batchSize: 9, steps: 11 },
+    { loss: "hinge", l2: 1e-4, optimizer: "sgd", lr: 0.2, batchSize: 70, steps: 7 },
   ],
 ];
 
@@ -125,7 +126,8 @@ describe("fit on worker threads", () => {
   }, 60_000);
 
   it("cuts a batch into the same parts whatever the number of workers", () => {
-    expect([1, 4, 7, 8, 9, 23, 32, 64, 80, 1000].map(batchParts)).toEqual([1, 1, 1, 2, 2, 5, 8, 16, 16, 16]);
+    const sizes = [1, 31, 32, 63, 64, 95, 96, 128, 500, 512, 1000];
+    expect(sizes.map(batchParts)).toEqual([1, 1, 1, 1, 2, 2, 3, 4, 15, 16, 16]);
   });
 
   it("refuses what the workers cannot do, naming it", async () => {

@@ -7,6 +7,9 @@ import { MLP } from "../nn.js";
 import { serveItems } from "./data-parallel-worker.js";
 import { type MLPWorkerSetup, PART_HEADER } from "./mlp-workers.js";
 
+/** The losses whose compiled replays can read the weights from the arena. */
+const READS_THE_ARENA: ReadonlySet<LossName> = new Set(["softmax"]);
+
 serveItems((setup) => {
   const { nin, nouts, ...options } = setup as MLPWorkerSetup;
   // The copy's own initial weights are never used: its replays read the shared ones.
@@ -37,24 +40,33 @@ serveItems((setup) => {
         losses.set(key, f);
       }
       const samples = (input.length - PART_HEADER) / (nin + 1);
-      const X: number[][] = new Array(samples);
+      // Typed arrays, as a compiled function takes them: views of the input, not copies.
+      const X: Float64Array[] = new Array(samples);
       const classes: number[] = new Array(samples);
       for (let i = 0; i < samples; i++) {
         const at = PART_HEADER + i * (nin + 1);
-        X[i] = Array.from(input.subarray(at, at + nin));
+        X[i] = input.subarray(at, at + nin);
         classes[i] = input[at + nin];
       }
-      // The replay reads the copy's Values, not the arena: the losses pick among leaves they
-      // create themselves (±1, 0 and 1 by the class), which a compiled function counts among
-      // its parameters and so refuses to find missing from an arena of the model's.
-      const { data, grad } = arena;
-      for (let i = 0; i < parameters.length; i++) {
-        parameters[i].data = data[i];
-        parameters[i].grad = 0;
+      let result: ReturnType<typeof f>;
+      if (READS_THE_ARENA.has(loss)) {
+        f.arena = arena;
+        result = f(X as unknown as number[][], classes, input[0]);
+        result[0].backward();
+      } else {
+        // The other losses pick among leaves they create themselves (±1, 0 and 1 by the
+        // class), which a compiled function counts among its parameters and so refuses to
+        // find missing from an arena of the model's: their replays read the copy's Values.
+        const { data, grad } = arena;
+        for (let i = 0; i < parameters.length; i++) {
+          parameters[i].data = data[i];
+          parameters[i].grad = 0;
+        }
+        result = f(X as unknown as number[][], classes, input[0]);
+        result[0].backward();
+        for (let i = 0; i < parameters.length; i++) grad[i] = parameters[i].grad;
       }
-      const [total, outputs] = f(X, classes, input[0]);
-      total.backward();
-      for (let i = 0; i < parameters.length; i++) grad[i] = parameters[i].grad;
+      const [total, outputs] = result;
       results[0] = total.data;
       for (let i = 0; i < samples; i++) {
         for (let j = 0; j < nout; j++) results[1 + i * nout + j] = outputs[i][j].data;

@@ -14,13 +14,13 @@ import { coresAvailable, DataParallel } from "./data-parallel.js";
 export type MLPWorkerSetup = MLPConfig;
 
 /**
- * The most parts a batch is cut into. Each part costs a copy of the gradient and its share of
- * the sum (three passes over the parameters), about what the forward and backward pass of one
- * sample cost; so parts of several samples, and no more parts than cores are likely.
+ * A batch is cut into parts of at least MIN_PART samples, and at most MAX_PARTS of them. Each
+ * part costs a replay of its own, with its passes over the parameters (reading the weights,
+ * storing, copying and summing the gradients): measured at 64-128-128-10, about what five
+ * samples cost. So parts of 32 samples or more, for which that is a sixth or less.
  */
+export const MIN_PART = 32;
 export const MAX_PARTS = 16;
-/** The fewest samples in a part, when the batch is large enough for two parts. */
-export const MIN_PART = 4;
 
 /** How many parts a batch of `batchSize` samples is cut into: at most as many workers can share it. */
 export function batchParts(batchSize: number): number {
