@@ -203,6 +203,12 @@ describe("the command line", () => {
     expect(parseBenchArgs(["--quick"]).reps).toBe(3);
   });
 
+  it("runs some workloads by name, the --max-graph rows among them", () => {
+    expect(parseBenchArgs(["--only", "ladder,graph"]).only).toEqual(["ladder", "graph"]);
+    expect(parseBenchArgs([]).only).toContain("graph");
+    expect(() => parseBenchArgs(["--only", "memory"])).toThrow('unknown workload "memory"');
+  });
+
   it("names a wrong argument", () => {
     expect(() => parseBenchArgs(["--update"])).toThrow('unknown argument "--update"');
     expect(() => parseBenchArgs(["--reps", "0"])).toThrow("--reps must be a positive integer, got 0");
