@@ -71,6 +71,12 @@ describe("train's plan", () => {
     expect(trainPlan("--max-graph", "1e6").limits).toEqual({ maxParams: 1_000_000, maxGraph: 1_000_000 });
   });
 
+  it("trains on this thread unless --workers says otherwise", () => {
+    expect(trainPlan().workers).toBe(1);
+    expect(trainPlan("--workers", "3").workers).toBe(3);
+    expect(trainPlan("--no-compile", "--workers", "1").workers).toBe(1);
+  });
+
   it.each([
     [["--dataset", "moons", "--data", "x.csv"], "give --dataset or --data, not both"],
     [["--classes", "3"], "--classes applies to --dataset spiral or blobs"],
@@ -81,6 +87,11 @@ describe("train's plan", () => {
     [["--lr-end", "0.5"], "--lr-end needs --schedule linear or cosine"],
     [["--steps", "5", "--epochs", "1"], "give --steps or --epochs, not both"],
     [["--hidden", "16,0"], "--hidden must be comma-separated positive integers"],
+    [["--workers", "0"], "--workers must be an integer >= 1"],
+    [
+      ["--no-compile", "--workers", "2"],
+      "--workers replays the compiled step on each thread; drop --no-compile",
+    ],
   ])("%j is refused: %s", (args, message) => {
     expect(() => trainPlan(...args)).toThrow(UsageError);
     expect(() => trainPlan(...args)).toThrow(message);

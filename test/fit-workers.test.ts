@@ -1,13 +1,15 @@
 // fit on worker threads: the same weights whatever the number of workers (bit for bit), the
 // same as one thread to rounding, failures named as on one thread, and no process kept alive.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Dataset, makeBlobs, makeMoons } from "../src/data.js";
 import { MLP } from "../src/nn.js";
 import { batchParts, MLPWorkers } from "../src/node/mlp-workers.js";
 import { type FitOptions, fit } from "../src/train.js";
+import { micrograd, requireBuild } from "./program.js";
 
 const pools: MLPWorkers[] = [];
 afterAll(async () => {
@@ -184,5 +186,50 @@ describe("fit on worker threads", () => {
     };
     expect(run(0.1)).toBe("trained 20\n");
     expect(run(1e300)).toBe("fit: training diverged at\n");
+  }, 60_000);
+});
+
+describe("micrograd train --workers", () => {
+  requireBuild();
+  it("trains the same model on 2 workers as on this thread, and says how many", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "micrograd-fit-workers-"));
+    const common = ["train", "--samples", "300", "--batch-size", "120", "--steps", "6", "--no-pictures"];
+    const one = await micrograd([...common, "--workers", "1", "--out", join(dir, "one")]);
+    const two = await micrograd([...common, "--workers", "2", "--out", join(dir, "two")]);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(one.stdout).not.toMatch(/worker threads|\d workers/);
+    expect(two.stdout).toContain("on 240 moons samples, holding out 60 for testing, on 2 worker threads\n");
+    expect(two.stdout).toMatch(/\(compiled, 2 workers, [\d.]+ steps\/s\)/);
+    const weights = (run: string): number[] =>
+      JSON.parse(readFileSync(join(dir, run, "model.json"), "utf8")).parameters;
+    const a = weights("one");
+    const b = weights("two");
+    expect(a).toHaveLength(337);
+    expect(b.length).toBe(a.length);
+    a.forEach((w, i) => {
+      expect(Math.abs(b[i] - w)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(w)));
+    });
+  }, 60_000);
+
+  it("uses no more workers than the batch has parts, and says so", async () => {
+    const out = mkdtempSync(join(tmpdir(), "micrograd-fit-workers-"));
+    const run = await micrograd([
+      "train",
+      "--steps",
+      "2",
+      "--batch-size",
+      "40",
+      "--workers",
+      "2",
+      "--no-pictures",
+      "--out",
+      out,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "micrograd: note: --workers 2 uses 1 thread: a batch of 40 samples is cut into 1 part (each worker takes parts of at least 32 samples)",
+    );
+    expect(run.stdout).not.toMatch(/worker threads|\d workers/);
   }, 60_000);
 });

@@ -4,12 +4,14 @@ import { basename, join } from "node:path";
 import { type Dataset, subset } from "../data.js";
 import type { MLP } from "../nn.js";
 import { writeFileAtomic } from "../node/files.js";
+import { MLPWorkers } from "../node/mlp-workers.js";
 import { saveModel } from "../node/models.js";
 import { createRandom, shuffled } from "../random.js";
 import type { ModelMetadata } from "../serialize.js";
 import { evaluate, type FitOptions, fit, plannedSteps, SCORE_BLOCK, type StepRecord } from "../train.js";
 import { count, type Io, plural } from "./flags.js";
 import { MAX_GRAPH, scoringGraphSize } from "./limits.js";
+import type { Progress } from "./progress.js";
 import { decimated, loadPictures, MAX_HISTORY_RECORDS, type RunFiles, runSession } from "./run.js";
 
 /**
@@ -34,6 +36,8 @@ export interface Run {
   name: string;
   /** --max-graph: also bounds the measurement after training and the pictures. */
   maxGraph?: number;
+  /** Worker threads sharing each batch (default 1: this thread). */
+  workers?: number;
 }
 
 type Pictures = NonNullable<Awaited<ReturnType<typeof loadPictures>>>;
@@ -51,6 +55,8 @@ export async function runTraining(run: Run): Promise<number> {
   const maxGraph = run.maxGraph ?? MAX_GRAPH;
   const rowByRow = scoring > maxGraph;
   const options = rowByRow ? { ...run.options, compile: false } : run.options;
+  // Workers replay the compiled step: a run made eager trains on this thread.
+  const workers = options.compile === false ? 1 : (run.workers ?? 1);
   if (rowByRow && !run.quiet && run.options.compile !== false) {
     // Measured side by side (64-400-400-10, batch 8): 2.3 s an eager step, 1.2 s compiled.
     io.stderr.write(
@@ -75,33 +81,45 @@ export async function runTraining(run: Run): Promise<number> {
   // The frames' drawing time is kept apart, so that steps/s is the training's own rate.
   let drawing = 0;
   let scores: { trained: Score; held?: Score } = { trained: { loss: Number.NaN, accuracy: Number.NaN } };
+  const trainOn = (progress: Progress | undefined, pool: MLPWorkers | undefined) =>
+    fit(model, data, {
+      ...options,
+      workers: pool,
+      onStep: (record: StepRecord) => {
+        progress?.update(record);
+        if (animation && (record.step % frameEvery === 0 || record.step === total - 1)) {
+          const drawingStarted = performance.now();
+          try {
+            animation.addFrame(model, { ...record, step: record.step + 1 });
+          } catch (error) {
+            // An optional package missing (gifenc): the animation is skipped, never the training.
+            io.stderr.write(`micrograd: training.gif not written: ${(error as Error).message}\n`);
+            animation = undefined;
+          }
+          drawing += (performance.now() - drawingStarted) / 1000;
+        }
+        return undefined;
+      },
+    });
   return runSession({
     io,
     out: run.out,
     quiet: run.quiet,
     announce:
       `training an MLP ${sizes} (${count(model.parameters().length)} parameters) on ${count(data.X.length)} ${run.name} samples` +
-      `${test ? `, holding out ${count(test.X.length)} for testing` : ""}`,
+      `${test ? `, holding out ${count(test.X.length)} for testing` : ""}` +
+      (workers > 1 ? `, on ${workers} worker threads` : ""),
     progress: { total },
-    train: (progress) =>
-      fit(model, data, {
-        ...options,
-        onStep: (record: StepRecord) => {
-          progress?.update(record);
-          if (animation && (record.step % frameEvery === 0 || record.step === total - 1)) {
-            const drawingStarted = performance.now();
-            try {
-              animation.addFrame(model, { ...record, step: record.step + 1 });
-            } catch (error) {
-              // An optional package missing (gifenc): the animation is skipped, never the training.
-              io.stderr.write(`micrograd: training.gif not written: ${(error as Error).message}\n`);
-              animation = undefined;
-            }
-            drawing += (performance.now() - drawingStarted) / 1000;
-          }
-          return undefined;
-        },
-      }),
+    train: (progress) => {
+      const maxBatch = Math.min(options.batchSize ?? data.X.length, data.X.length);
+      const pool = workers > 1 ? new MLPWorkers(model, { workers, maxBatch }) : undefined;
+      try {
+        return trainOn(progress, pool);
+      } finally {
+        // Idle workers do not hold the process; stopping them is not waited for.
+        void pool?.close();
+      }
+    },
     files: (result) =>
       runFiles(run, options, result, {
         compile: !rowByRow,
@@ -115,7 +133,7 @@ export async function runTraining(run: Run): Promise<number> {
       const { trained, held } = scores;
       const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
       return (
-        `trained ${plural(steps, "step")} in ${seconds.toFixed(1)} s (${describeRate(steps, seconds, drawing, options.compile !== false)}); after the last update: ` +
+        `trained ${plural(steps, "step")} in ${seconds.toFixed(1)} s (${describeRate(steps, seconds, drawing, options.compile !== false, workers)}); after the last update: ` +
         `training loss ${trained.loss.toFixed(4)}${options.l2 ? " (without L2)" : ""}, training accuracy ${percent(trained.accuracy)} (${count(data.X.length)} samples)` +
         `${held && test ? `; test accuracy ${percent(held.accuracy)} (${count(test.X.length)} held-out samples)` : ""}\n`
       );
@@ -209,11 +227,18 @@ function runFiles(
   };
 }
 
-/** "compiled, 850 steps/s": what --no-compile is there to compare, without the frames' drawing. */
-function describeRate(steps: number, seconds: number, drawing: number, compiled: boolean): string {
+/** "compiled, 850 steps/s": what --no-compile and --workers are there to compare, without the frames' drawing. */
+function describeRate(
+  steps: number,
+  seconds: number,
+  drawing: number,
+  compiled: boolean,
+  workers: number,
+): string {
   const rate = steps / Math.max(seconds - drawing, 1e-9);
   const frames = drawing > 0 ? `, not counting ${drawing.toFixed(1)} s drawing frames` : "";
-  return `${compiled ? "compiled" : "eager"}, ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s${frames}`;
+  const threads = workers > 1 ? `, ${workers} workers` : "";
+  return `${compiled ? "compiled" : "eager"}${threads}, ${rate.toFixed(rate < 10 ? 1 : 0)} steps/s${frames}`;
 }
 
 function describeOptions(options: FitOptions): Record<string, unknown> {

@@ -15,6 +15,7 @@ import { LOSS_NAMES } from "../losses.js";
 import { ACTIVATIONS, INITS, MLP } from "../nn.js";
 import { loadDigits, readCsvFile } from "../node/datasets.js";
 import { MAX_FILE_BYTES } from "../node/files.js";
+import { batchParts, MIN_PART } from "../node/mlp-workers.js";
 import { OPTIMIZER_NAMES, type Schedule } from "../optim.js";
 import type { ModelMetadata } from "../serialize.js";
 import type { FitOptions } from "../train.js";
@@ -28,6 +29,7 @@ import {
   NO_COMPILE_FLAG,
   notBoth,
   parseFlags,
+  plural,
   printHelp,
   UsageError,
 } from "./flags.js";
@@ -198,6 +200,17 @@ export const TRAIN = {
       min: 0,
       help: "seeds the weights, the data and the batches (default 1)",
     },
+    workers: {
+      kind: "integer",
+      value: "N",
+      section: TRAINING,
+      min: 1,
+      help:
+        "worker threads sharing each batch (default 1: this thread). Each takes\n" +
+        `parts of at least ${MIN_PART} samples, so a batch of ${2 * MIN_PART} or more; the same steps\n` +
+        "whatever the number. For wide networks and large batches: on the small\n" +
+        "default ones the hand-off between threads costs more than it saves",
+    },
     ...NO_COMPILE_FLAG,
     ...limitFlags("network", "a smaller --batch-size"),
     out: {
@@ -240,6 +253,8 @@ export interface TrainPlan {
   activation: (typeof ACTIVATIONS)[number];
   init: (typeof INITS)[number];
   fit: FitOptions;
+  /** Worker threads asked for; at most one per part of the batch is used (see batchParts). */
+  workers: number;
   limits: Limits;
   pictures: boolean;
   quiet: boolean;
@@ -298,10 +313,20 @@ export function planTraining(values: FlagValues<typeof TRAIN.flags>): TrainPlan 
     activation: values.activation ?? "relu",
     init: values.init ?? "uniform",
     fit: { ...planFit(values, isDigits, datasetName === "spiral"), seed },
+    workers: planWorkers(values),
     limits: limitsOf(values),
     pictures: values["no-pictures"] !== true,
     quiet: values.quiet === true,
   };
+}
+
+/** One thread unless told otherwise: see the help of --workers. */
+function planWorkers(values: FlagValues<typeof TRAIN.flags>): number {
+  const workers = values.workers ?? 1;
+  if (workers > 1 && values["no-compile"] === true) {
+    throw new UsageError("--workers replays the compiled step on each thread; drop --no-compile to use it");
+  }
+  return workers;
 }
 
 /** The optimizer, its schedule and the length of training. */
@@ -353,13 +378,15 @@ export async function train(args: string[], io: Io): Promise<number> {
   const shape = { sizes: [data.X[0].length, ...plan.hidden, nout], activation: plan.activation };
   const { batchSize, loss, l2 = 0 } = plan.fit;
   const trainSize = data.X.length;
-  checkSizes(
-    shape,
-    Math.min(batchSize ?? trainSize, trainSize),
-    loss ?? (nout === 1 ? "hinge" : "softmax"),
-    l2 > 0,
-    plan.limits,
-  );
+  const batch = Math.min(batchSize ?? trainSize, trainSize);
+  checkSizes(shape, batch, loss ?? (nout === 1 ? "hinge" : "softmax"), l2 > 0, plan.limits);
+  const workers = Math.min(plan.workers, batchParts(batch));
+  if (workers < plan.workers && !plan.quiet) {
+    io.stderr.write(
+      `micrograd: note: --workers ${plan.workers} uses ${plural(workers, "thread")}: a batch of ${count(batch)} samples ` +
+        `is cut into ${plural(batchParts(batch), "part")} (each worker takes parts of at least ${MIN_PART} samples)\n`,
+    );
+  }
   const model = new MLP(shape.sizes[0], [...plan.hidden, nout], {
     activation: plan.activation,
     init: plan.init,
@@ -377,6 +404,7 @@ export async function train(args: string[], io: Io): Promise<number> {
     pictures: plan.pictures,
     name: plan.name,
     maxGraph: plan.limits.maxGraph,
+    workers,
   });
 }
 
