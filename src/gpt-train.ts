@@ -33,13 +33,17 @@ export const GPT_TRAINING_DEFAULTS = {
 
 /**
  * The starting learning rate for a model named only by its width (what `gpt train --embd`
- * without `--lr` uses): the reference's 0.01 at its width of 16, scaled by 16 / nEmbd. A wider
- * matrix sums more inputs, so the same step on every weight moves its outputs further; the
- * width-aware recipe for Adam (μP) lowers the rate of hidden matrices as 1/width. Measured here:
- * at 32 wide on Tiny Shakespeare, 0.005 reaches 2.04 held-out in five minutes.
+ * without `--lr` uses): a rate measured at one width (by default the reference's 0.01 at 16),
+ * scaled by that width / nEmbd. A wider matrix sums more inputs, so the same step on every
+ * weight moves its outputs further; the width-aware recipe for Adam (μP) lowers the rate of
+ * hidden matrices as 1/width. `gpt train --text` starts from its own measurement (0.01 at 32
+ * wide, two layers, on Tiny Shakespeare).
  */
-export function defaultLearningRate(nEmbd: number): number {
-  return (GPT_TRAINING_DEFAULTS.lr * 16) / nEmbd;
+export function defaultLearningRate(
+  nEmbd: number,
+  measured: { lr: number; nEmbd: number } = { lr: GPT_TRAINING_DEFAULTS.lr, nEmbd: 16 },
+): number {
+  return (measured.lr * measured.nEmbd) / nEmbd;
 }
 
 /** What a GPT trains on: documents (token ids with BOS at both ends), or running text read as windows. */

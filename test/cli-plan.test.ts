@@ -176,6 +176,24 @@ describe("gpt train's plan", () => {
     expect(gptPlan("--time", "300")).toMatchObject({ time: 300, steps: undefined });
   });
 
+  it("--text trains the measured model of running text, its rate scaled from 0.01 at 32 wide", () => {
+    const text = (...args: string[]) => gptPlan("--text", "--data", "shakespeare.txt", ...args);
+    expect(text()).toMatchObject({
+      text: true,
+      config: { nLayer: 2, nEmbd: 32, nHead: 4, blockSize: 32 },
+      batchSize: 8,
+      lr: 0.01,
+      warmup: 0,
+      schedule: "linear",
+    });
+    expect(text("--embd", "64").lr).toBe(0.005);
+    expect(text("--embd", "64", "--lr", "0.02").lr).toBe(0.02);
+    expect(text("--layers", "1", "--block", "64", "--batch", "4")).toMatchObject({
+      config: { nLayer: 1, nEmbd: 32, blockSize: 64 },
+      batchSize: 4,
+    });
+  });
+
   it("takes the flags, and refuses a width the heads do not divide", () => {
     expect(gptPlan("--embd", "32", "--heads", "8", "--block", "64", "--no-compile")).toMatchObject({
       config: { nEmbd: 32, nHead: 8, blockSize: 64 },
