@@ -30,9 +30,10 @@
 //   select.ts     instruction selection: products fused into sums, chains of adds into one sum
 //   slots.ts      slot assignment: a layer's weights and activations in consecutive slots
 //   encode.ts     the tape: typed arrays of instructions over slots, a ReLU merged into its dot
-//   rows.ts       the dots of a layer that read one input, grouped to run as a matrix-vector product
+//   rows.ts       the dots of a layer that share an input (or a row of weights), grouped
 //   layout.ts     on an arena, once verified: the parameter slots renumbered as the arena's places
 //   replay.ts     the forward and reverse loops over the tape
+//   replay-rows.ts  the replay of a group of rows, four at a time
 //   check.ts      the constant check, verification by a second trace, check mode
 //   listing.ts    the tape as a readable list of instructions
 // tape.ts holds what the passes share: the instruction codes and the Tape.
