@@ -356,9 +356,12 @@ function gatherValues(parameters: readonly Value[]): ParameterArena {
   return made;
 }
 
-/** After the rule: the Values brought up to date (unless the step was on the caller's arena), then checked. */
+/** After the rule: the Values' data brought up to date (unless the step was on the caller's arena), then checked. */
 function finishStep(where: string, target: ParameterArena, callersArena: ParameterArena | undefined): void {
-  if (!callersArena) target.scatter();
+  if (!callersArena) {
+    const { parameters, data } = target;
+    for (let i = 0; i < parameters.length; i++) parameters[i].data = data[i];
+  }
   checkFiniteArena(where, target);
 }
 

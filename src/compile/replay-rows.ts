@@ -99,7 +99,6 @@ let liveRows: Int32Array = new Int32Array(256);
  */
 export function backwardRows(tape: Tape, head: number): number {
   const { count, bias, out, nextRow, values: v, grads: g } = tape;
-  const { sharedIsA, shared, own } = runsOf(tape, head);
   const relu = tape.code[head] === DOT_RELU;
   let rowCount = 0;
   for (let r = head; r >= 0; r = nextRow[r]) {
@@ -120,7 +119,9 @@ export function backwardRows(tape: Tape, head: number): number {
     if (relu && !(v[out[r]] > 0)) continue;
     live[liveCount++] = r;
   }
+  if (liveCount === 0) return -1;
   if (bias[head] >= 0) for (let l = 0; l < liveCount; l++) g[bias[live[l]]] += g[out[live[l]]];
+  const { sharedIsA, shared, own } = runsOf(tape, head);
   const n = count[head];
   const bothSides = (tape.flags[head] & BOTH_SIDES) !== 0;
   const ownGetGrads = sharedIsA ? bothSides : true;

@@ -204,9 +204,10 @@ export function runBackward(tape: Tape, output: number): void {
   g[tape.outputSlots[output]] += 1;
   for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
     const i = backwardOrder[j];
+    const instruction = code[i];
     // A group runs when the loop is back at its first row, after everything between its rows.
-    if (groupHead[i] !== i) continue;
-    if (nextRow[i] >= 0) {
+    if ((instruction === DOT || instruction === DOT_RELU) && (groupHead[i] !== i || nextRow[i] >= 0)) {
+      if (groupHead[i] !== i) continue;
       const failed = backwardRows(tape, i);
       if (failed >= 0) throw backwardError(tape, failed, g[out[failed]]);
       continue;
@@ -216,7 +217,7 @@ export function runBackward(tape: Tape, output: number): void {
     if (d - d !== 0) throw backwardError(tape, i, d);
     const a = first[i];
     const b = second[i];
-    switch (code[i]) {
+    switch (instruction) {
       case ADD:
         g[a] += d;
         g[b] += d;
