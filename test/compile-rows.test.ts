@@ -106,6 +106,37 @@ describe("matrix-vector rows", () => {
     expect(compiled.listing()).toMatch(/; 7 dots run as 1 matrix-vector product\b/);
   });
 
+  it("keeps a sum of squares out of the group of rows that read its input", () => {
+    const random = createRandom(11);
+    // Seven rows and x·x: eight, so that x·x, were it grouped, would be in a block of four.
+    const rows = Array.from({ length: 7 }, () => Array.from({ length: 5 }, () => new Value(random() - 0.5)));
+    const scales = Array.from({ length: 5 }, () => new Value(random() + 0.5));
+    const parameters = [...rows.flat(), ...scales];
+    const loss = (inputs: readonly Value[]) => {
+      // Through the scales, the order of x's gradient shows in the parameters' gradients.
+      const x = inputs.map((input, k) => input.mul(scales[k]).tanh());
+      // The tape visits x·x (last here) first, then the rows over the same x.
+      const outputs = [...rows, x].map((row) => Value.sum(row.map((w, k) => w.mul(x[k]))));
+      return Value.sum(outputs.map((o, r) => o.mul(o).mul(r + 1)));
+    };
+    const compiled = compile(loss);
+    for (const x of [
+      [0.3, -1.1, 0.8, 2.0, -0.4],
+      [1.5, 0.25, -0.75, 0.5, 1],
+    ]) {
+      const eager = eagerGradients(parameters, () => loss(x.map((n) => new Value(n))));
+      for (const p of parameters) p.grad = 0;
+      const result = compiled(x);
+      result.backward();
+      expect(Object.is(result.data, eager.loss)).toBe(true);
+      expectSameBits(
+        parameters.map((p) => p.grad),
+        eager.grads,
+      );
+    }
+    expect(compiled.listing()).toMatch(/; 7 dots run as 1 matrix-vector product\b/);
+  });
+
   it("backpropagates from an output inside a group as eager does", () => {
     const { forward, parameters } = makeNetwork();
     // The fifth output of the last layer: the rows after it carry no gradient to it.

@@ -38,6 +38,10 @@ export function groupRows(tape: Tape): void {
   const marks = new Int32Array(tape.values.length);
   for (let head = 0; head < n; head++) {
     if ((code[head] !== DOT && code[head] !== DOT_RELU) || groupHead[head] !== head) continue;
+    // A dot of a run with itself (a sum of squares) adds twice into one gradient, in an order a
+    // group would change.
+    const { a, b, count } = tape;
+    if (a[head] < b[head] + count[head] && b[head] < a[head] + count[head]) continue;
     const mark: Marks = { rowInput: 3 * head + 1, rowOutput: 3 * head + 2, between: 3 * head + 3 };
     claimRow(tape, head, marks, mark, undefined);
     let last = head;
