@@ -58,8 +58,7 @@ export function encodeTape(
     flags,
     opIndex,
     args: writer.args.data.slice(0, writer.args.length),
-    // Each instruction alone, until rows.ts groups the dots of a layer.
-    groupHead: Int32Array.from(code, (_, i) => i),
+    // No groups until rows.ts makes them.
     nextRow: new Int32Array(code.length).fill(-1),
     backwardOrder,
     values,

@@ -11,7 +11,7 @@
 // run stays consecutive in the arena (a model keeps each row's weights together); else the tape
 // stays as traced and reads through the table.
 import type { ParameterArena } from "../arena.js";
-import { DOT, DOT_RELU, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
+import { DOT, DOT_RELU, ROW, ROWS, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
 
 /**
  * Lays `tape` out on `arena`, given each parameter slot's place in it (`place`); returns
@@ -53,7 +53,7 @@ export function layOutOnArena(tape: Tape, arena: ParameterArena, place: Int32Arr
 function runsStayConsecutive(tape: Tape, slotOf: (slot: number) => number): boolean {
   const { code, a, b, count } = tape;
   for (let i = 0; i < code.length; i++) {
-    if (code[i] !== DOT && code[i] !== DOT_RELU) continue;
+    if (code[i] !== DOT && code[i] !== DOT_RELU && code[i] !== ROWS && code[i] !== ROW) continue;
     for (const start of [a[i], b[i]]) {
       const first = slotOf(start);
       for (let k = 1; k < count[i]; k++) if (slotOf(start + k) !== first + k) return false;

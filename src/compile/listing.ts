@@ -5,9 +5,12 @@ import {
   DIV,
   DOT,
   DOT_RELU,
+  isRelu,
   MUL,
   OP_BY_INDEX,
   POWK,
+  ROW,
+  ROWS,
   SELECT,
   SUB,
   SUM,
@@ -38,15 +41,11 @@ export function listing(tape: Tape): string {
 
 /** How many dots replay as rows of a matrix-vector product (rows.ts), if any. */
 function groupsText(tape: Tape): string {
-  const { groupHead, nextRow } = tape;
   let groups = 0;
   let rows = 0;
-  for (let i = 0; i < groupHead.length; i++) {
-    if (groupHead[i] !== i) rows++;
-    else if (nextRow[i] >= 0) {
-      groups++;
-      rows++;
-    }
+  for (const code of tape.code) {
+    if (code === ROWS) groups++;
+    if (code === ROWS || code === ROW) rows++;
   }
   return groups === 0 ? "" : `; ${plural(rows, "dot")} run as ${plural(groups, "matrix-vector product")}`;
 }
@@ -65,7 +64,9 @@ function instructionText(tape: Tape, i: number, name: (slot: number) => string):
       return `sum [${terms.join(", ")}]`;
     }
     case DOT:
-    case DOT_RELU: {
+    case DOT_RELU:
+    case ROWS:
+    case ROW: {
       // Parameters and inputs in a row read as a range; instruction outputs are listed.
       const range = (start: number, n: number) =>
         start < tape.constantsStart
@@ -76,7 +77,7 @@ function instructionText(tape: Tape, i: number, name: (slot: number) => string):
         (tape.flags[i] & BIAS_FIRST) !== 0
           ? `dot ${name(bias[i])} + ${products}`
           : `dot ${products}${bias[i] >= 0 ? ` + ${name(bias[i])}` : ""}`;
-      return tape.code[i] === DOT_RELU ? `relu(${dot})` : dot;
+      return isRelu(tape, i) ? `relu(${dot})` : dot;
     }
     case SELECT:
       return `select ${name(a[i])} [${listed(argsStart[i], count[i])}]`;

@@ -1,6 +1,6 @@
 // The replay of a group of rows (rows.ts): the dots of a layer that share a run, four rows to a
 // pass over it. The forward and reverse loops (replay.ts) hand a group here at its first row.
-import { BIAS_FIRST, BOTH_SIDES, DOT_RELU, type Tape } from "./tape.js";
+import { BIAS_FIRST, BOTH_SIDES, RELU_ROWS, type Tape } from "./tape.js";
 
 /**
  * The run the rows of the group that `head` begins share (rows.ts), and each row's own: the
@@ -24,7 +24,7 @@ export function forwardRows(tape: Tape, head: number): number {
   const { shared, own } = runsOf(tape, head);
   const n = count[head];
   const biasFirst = (tape.flags[head] & BIAS_FIRST) !== 0;
-  const relu = tape.code[head] === DOT_RELU;
+  const relu = (tape.flags[head] & RELU_ROWS) !== 0;
   const hasBias = bias[head] >= 0;
   let r0 = head;
   for (;;) {
@@ -99,7 +99,7 @@ let liveRows: Int32Array = new Int32Array(256);
  */
 export function backwardRows(tape: Tape, head: number): number {
   const { count, bias, out, nextRow, values: v, grads: g } = tape;
-  const relu = tape.code[head] === DOT_RELU;
+  const relu = (tape.flags[head] & RELU_ROWS) !== 0;
   let rowCount = 0;
   for (let r = head; r >= 0; r = nextRow[r]) {
     if (rowCount === groupRows.length) {

@@ -10,6 +10,7 @@ import {
   DOT,
   DOT_RELU,
   EXP,
+  isRelu,
   LEAKY,
   LOG,
   MAX,
@@ -18,6 +19,8 @@ import {
   OP_BY_INDEX,
   POWK,
   RELU,
+  ROW,
+  ROWS,
   SECOND_IS_VALUE,
   SELECT,
   SUB,
@@ -30,7 +33,6 @@ import {
 /** One pass over the tape; returns -1, or the index of the first instruction without a finite result. */
 export function runForward(tape: Tape): number {
   const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args, values: v } = tape;
-  const { groupHead, nextRow } = tape;
   const operations = OP_BY_INDEX;
   // Each case writes its own result: one shared accumulator, assigned from the CALL's
   // untyped return too, made V8 box the sums of the dot loop (twice as slow).
@@ -39,15 +41,16 @@ export function runForward(tape: Tape): number {
     const b = second[i];
     const o = out[i];
     switch (code[i]) {
+      case ROWS: {
+        const failed = forwardRows(tape, i);
+        if (failed >= 0) return failed;
+        continue;
+      }
+      // A later row of a group ran with its first row.
+      case ROW:
+        continue;
       case DOT:
       case DOT_RELU: {
-        // A row of a group runs with the group, at its first row (rows.ts).
-        if (groupHead[i] !== i) continue;
-        if (nextRow[i] >= 0) {
-          const failed = forwardRows(tape, i);
-          if (failed >= 0) return failed;
-          continue;
-        }
         // Σ v[a+k]·v[b+k] for k < count, the plain term first or last. Unrolled, in order:
         // the sum must round exactly as the eager sum of products does.
         const end = a + count[i];
@@ -140,7 +143,7 @@ export function runForward(tape: Tape): number {
 
 /** The engine's name for the operation of instruction i. */
 export function nameOf(tape: Tape, i: number): string {
-  return tape.code[i] === DOT_RELU ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndex[i]].name;
+  return isRelu(tape, i) ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndex[i]].name;
 }
 
 export function forwardError(tape: Tape, i: number): RangeError {
@@ -160,7 +163,14 @@ export function forwardError(tape: Tape, i: number): RangeError {
     );
   }
   const code = tape.code[i];
-  if (code === SUM || code === SUMPROD || code === DOT || code === DOT_RELU) {
+  if (
+    code === SUM ||
+    code === SUMPROD ||
+    code === DOT ||
+    code === DOT_RELU ||
+    code === ROWS ||
+    code === ROW
+  ) {
     // Named as eager names it: Value.sum, or the add of a chain written one add at a time.
     const summed = OP_BY_INDEX[tape.opIndex[i]].name;
     const where = `compiled replay, instruction t${i}`;
@@ -186,7 +196,7 @@ export function forwardError(tape: Tape, i: number): RangeError {
  */
 export function runBackward(tape: Tape, output: number): void {
   const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args } = tape;
-  const { values: v, grads: g, parameters, backwardOrder, groupHead, nextRow } = tape;
+  const { values: v, grads: g, parameters, backwardOrder } = tape;
   const operations = OP_BY_INDEX;
   const arena = tape.arena;
   const arenaIndex = tape.arenaIndex;
@@ -205,9 +215,10 @@ export function runBackward(tape: Tape, output: number): void {
   for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
     const i = backwardOrder[j];
     const instruction = code[i];
-    // A group runs when the loop is back at its first row, after everything between its rows.
-    if ((instruction === DOT || instruction === DOT_RELU) && (groupHead[i] !== i || nextRow[i] >= 0)) {
-      if (groupHead[i] !== i) continue;
+    // A group runs when the loop is back at its first row, after everything between its rows
+    // (ROWS and ROW are the last codes: one comparison for the others).
+    if (instruction >= ROWS) {
+      if (instruction === ROW) continue;
       const failed = backwardRows(tape, i);
       if (failed >= 0) throw backwardError(tape, failed, g[out[failed]]);
       continue;

@@ -20,12 +20,25 @@
 // write nor add gradients into the rows' weights, input or biases (reading a row's output is
 // fine: it is ready, and its gradient is complete before the row's reverse runs); a group ends
 // where that would fail.
-import { DOT, DOT_RELU, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
+import { DOT, DOT_RELU, RELU_ROWS, ROW, ROWS, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
 
 /** Instructions between two rows of a group at most. */
 const MAX_GAP = 4;
+/**
+ * The smallest group and the shortest dot worth grouping: fewer rows than a block of four run
+ * one at a time anyway, and over a run of two or three (the first layer of a network on 2-D
+ * points) the group's bookkeeping costs more than its independent sums save.
+ */
+const MIN_ROWS = 4;
+const MIN_LENGTH = 4;
 
-/** Sets the tape's groupHead and nextRow columns (see Tape). */
+function rowsOf(head: number, nextRow: Int32Array): number {
+  let rows = 0;
+  for (let row = head; row >= 0; row = nextRow[row]) rows++;
+  return rows;
+}
+
+/** Groups rows: their codes become ROWS (a group's first row) and ROW, and nextRow links them. */
 export function groupRows(tape: Tape): void {
   const { code } = tape;
   const n = code.length;
@@ -42,6 +55,7 @@ export function groupRows(tape: Tape): void {
     // group would change.
     const { a, b, count } = tape;
     if (a[head] < b[head] + count[head] && b[head] < a[head] + count[head]) continue;
+    if (count[head] < MIN_LENGTH) continue;
     const mark: Marks = { rowInput: 3 * head + 1, rowOutput: 3 * head + 2, between: 3 * head + 3 };
     claimRow(tape, head, marks, mark, undefined);
     let last = head;
@@ -64,9 +78,21 @@ export function groupRows(tape: Tape): void {
         break;
       }
     }
+    if (rowsOf(head, nextRow) < MIN_ROWS) {
+      for (let row = head; row >= 0; ) {
+        const next = nextRow[row];
+        groupHead[row] = row;
+        nextRow[row] = -1;
+        row = next;
+      }
+    }
   }
-  tape.groupHead = groupHead;
   tape.nextRow = nextRow;
+  for (let i = 0; i < n; i++) {
+    if (groupHead[i] === i && nextRow[i] < 0) continue;
+    if (code[i] === DOT_RELU) tape.flags[i] |= RELU_ROWS;
+    code[i] = groupHead[i] === i ? ROWS : ROW;
+  }
 }
 
 /** The run the rows of a group share: the second factors ("b", a layer's input) or the first ("a"). */

@@ -40,6 +40,10 @@ export const DOT = 15;
 export const SELECT = 16;
 /** max(DOT, 0): a ReLU neuron. */
 export const DOT_RELU = 17;
+/** The first row of a group of DOTs (rows.ts): runs the whole group. ROWS and ROW are the last codes. */
+export const ROWS = 18;
+/** A later row of a group: ran with its first row. */
+export const ROW = 19;
 
 // Bits of `flags`.
 /** DOT: the second factors need gradients too (not so in a first layer, whose second factors are inputs). */
@@ -48,6 +52,14 @@ export const BOTH_SIDES = 1;
 export const BIAS_FIRST = 2;
 /** CALL: the second operand is a Value, which gets a gradient. */
 export const SECOND_IS_VALUE = 4;
+/** ROWS, ROW: the group's dots are DOT_RELUs. */
+export const RELU_ROWS = 8;
+
+/** Whether instruction i is a ReLU of a dot: a DOT_RELU, or a row of a group of them. */
+export function isRelu(tape: Tape, i: number): boolean {
+  const code = tape.code[i];
+  return code === DOT_RELU || ((code === ROWS || code === ROW) && (tape.flags[i] & RELU_ROWS) !== 0);
+}
 
 /** The instruction of each operation that the engine's table marks `inline`, by its key in the table (sum and select become SUM/DOT and SELECT). */
 export const INSTRUCTION_OF_OPERATION: Partial<Record<keyof typeof OPERATIONS, number>> = {
@@ -84,6 +96,7 @@ for (const [key, op] of Object.entries(OPERATIONS) as [keyof typeof OPERATIONS, 
  *   SUM            -                 -                  terms       -                 the terms' slots
  *   SUMPROD        -                 -                  pairs       -                 pairs x, y (y = 1 for a plain term)
  *   DOT, DOT_RELU  the first x       the first y        products    plain term or -1  -
+ *   ROWS, ROW      as DOT, each row of a group (rows.ts); nextRow links them
  *   SELECT         the index         -                  candidates  -                 the candidates' slots
  *
  *   * a constant's slot for a number operand; the slot of 0 for a one-input operation.
@@ -104,12 +117,7 @@ export interface Tape {
   opIndex: Int32Array;
   /** The lists of slots of sums and selects. */
   args: Int32Array;
-  /**
-   * The groups of rows (rows.ts): the dots of a layer that read one input, replayed together.
-   * Each instruction's group is named by its first row, the head (an instruction of no group
-   * is its own head); nextRow links the rows of a group in tape order, -1 after the last.
-   */
-  groupHead: Int32Array;
+  /** ROWS, ROW: the next row of the group (rows.ts), -1 after the last; -1 for every other instruction. */
   nextRow: Int32Array;
   /** The instructions that can carry a gradient to a parameter, in tape order. */
   backwardOrder: Int32Array;
