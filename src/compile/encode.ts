@@ -75,6 +75,13 @@ export function encodeTape(
     nodeCount: graph.order.length,
     generation: 0,
     verified: false,
+    // Set later, but present from the start: a tape keeps one shape for the replay's property reads.
+    eagerOutputs: undefined,
+    arena: undefined,
+    arenaIndex: undefined,
+    arenaIndexOf: undefined,
+    laidOn: undefined,
+    layoutTried: undefined,
   };
 }
 
