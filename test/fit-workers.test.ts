@@ -233,3 +233,23 @@ describe("micrograd train --workers", () => {
     expect(run.stdout).not.toMatch(/worker threads|\d workers/);
   }, 60_000);
 });
+
+describe("the README's example", () => {
+  it("trains on two workers and prints what its comment promises", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+    const start = readme.indexOf("\n### Wider models, and every core\n");
+    expect(start).toBeGreaterThan(0);
+    const example = [...readme.slice(start).matchAll(/```ts\n([\s\S]*?)```/g)]
+      .map((match) => match[1])
+      .find((block) => block.includes("new MLPWorkers("));
+    expect(example).toBeDefined();
+    const promised = /console\.log\(.*\); \/\/ (.*)$/m.exec(example ?? "")?.[1];
+    const dir = join(import.meta.dirname, "..", ".artifacts", "readme");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "fit-workers.ts");
+    writeFileSync(file, example ?? "");
+    const tsx = join(import.meta.dirname, "..", "node_modules", ".bin", "tsx");
+    const printed = execFileSync(tsx, [file], { cwd: join(import.meta.dirname, ".."), encoding: "utf8" });
+    expect(printed).toBe(`${promised}\n`);
+  }, 60_000);
+});
