@@ -137,6 +137,33 @@ describe("matrix-vector rows", () => {
     expect(compiled.listing()).toMatch(/; 7 dots run as 1 matrix-vector product\b/);
   });
 
+  it("keeps a dot whose plain term is one of its own inputs out of the head of a group", () => {
+    // The first row on the tape adds h[0], one of the inputs every row reads, instead of a bias.
+    let differing = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = createRandom(seed);
+      const scales = Array.from({ length: 6 }, () => new Value(random() + 0.5));
+      const rows = Array.from({ length: 8 }, () =>
+        Array.from({ length: 6 }, () => new Value(random() * 2 - 1)),
+      );
+      const biases = rows.map(() => new Value(random() - 0.5));
+      const parameters = [...scales, ...rows.flat(), ...biases];
+      const loss = (inputs: readonly Value[]) => {
+        const h = inputs.map((input, k) => input.mul(scales[k]).tanh());
+        const outputs = rows.map((row, r) =>
+          Value.sum([...row.map((w, k) => w.mul(h[k])), r === rows.length - 1 ? h[0] : biases[r]]),
+        );
+        return Value.sum(outputs.map((o, r) => o.mul(o).mul(r + 1.37)));
+      };
+      const x = Array.from({ length: 6 }, () => random() * 4 - 2);
+      const eager = eagerGradients(parameters, () => loss(x.map((n) => new Value(n))));
+      for (const p of parameters) p.grad = 0;
+      compile(loss)(x).backward();
+      if (parameters.some((p, k) => !Object.is(p.grad, eager.grads[k]))) differing++;
+    }
+    expect(differing).toBe(0);
+  });
+
   it("backpropagates from an output inside a group as eager does", () => {
     const { forward, parameters } = makeNetwork();
     // The fifth output of the last layer: the rows after it carry no gradient to it.
@@ -196,6 +223,36 @@ describe("a tape laid out on an arena", () => {
   }
 
   it("gives the eager gradients bit for bit", () => compareOnArena((parameters) => parameters));
+
+  it("keeps to the parameters it reaches: another arena, and the others' gradients, as before the layout", () => {
+    const weights = [0.1, 0.2, 0.3, 0.4].map((x) => new Value(x));
+    const unreached = new Value(7);
+    const loss = (x: readonly Value[]) => Value.sum(weights.map((w, k) => w.mul(x[k]))).tanh();
+    const compiled = compile(loss);
+    const withOther = new ParameterArena([...weights, unreached]);
+    compiled.arena = withOther;
+    const x = [1, 2, 3, 4];
+    // Laid out from the third call on; an unreached parameter's gradient is none of its business.
+    for (let call = 0; call < 4; call++) {
+      withOther.grad.fill(0);
+      withOther.grad[4] = Number.NaN;
+      compiled(x).backward();
+      expect(Number.isNaN(withOther.grad[4])).toBe(true);
+    }
+    const laidOut = Array.from(withOther.grad.subarray(0, 4));
+    // Bound to an arena of only the parameters it reaches, and then to the Values.
+    const reachedOnly = new ParameterArena(weights);
+    compiled.arena = reachedOnly;
+    compiled(x).backward();
+    expectSameBits(Array.from(reachedOnly.grad), laidOut);
+    compiled.arena = undefined;
+    for (const w of weights) w.grad = 0;
+    compiled(x).backward();
+    expectSameBits(
+      weights.map((w) => w.grad),
+      laidOut,
+    );
+  });
 
   it("stays as traced, with the same numbers, where the arena does not keep each row together", () =>
     compareOnArena((parameters) => parameters.reverse()));

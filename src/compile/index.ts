@@ -248,15 +248,15 @@ function trace(
 }
 
 function replay(tape: Tape, arena: ParameterArena | undefined): unknown {
-  const { values, parameters } = tape;
+  const { values, parameters, parameterSlot: slot } = tape;
   if (arena && tape.laidOn === arena) {
     values.set(arena.data);
   } else if (arena) {
     const index = arenaIndex(tape, arena);
     const data = arena.data;
-    for (let p = 0; p < index.length; p++) values[p] = data[index[p]];
+    for (let p = 0; p < index.length; p++) values[slot[p]] = data[index[p]];
   } else {
-    for (let p = 0; p < parameters.length; p++) values[p] = parameters[p].data;
+    for (let p = 0; p < parameters.length; p++) values[slot[p]] = parameters[p].data;
   }
   tape.arena = arena;
   const failed = runForward(tape);

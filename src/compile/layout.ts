@@ -43,7 +43,7 @@ export function layOutOnArena(tape: Tape, arena: ParameterArena, place: Int32Arr
   tape.inputStart += shift;
   tape.constantsStart += shift;
   tape.outputStart += shift;
-  tape.parameters = arena.parameters.slice();
+  tape.parameterSlot = place.slice();
   tape.laidOn = arena;
   tape.arenaIndex = undefined;
   tape.arenaIndexOf = undefined;

@@ -149,11 +149,12 @@ export function nameOf(tape: Tape, i: number): string {
 export function forwardError(tape: Tape, i: number): RangeError {
   const v = tape.values;
   // The parameter slots hold what the replay read: the Values' data, or an arena's.
-  const bad = tape.parameters.findIndex((_, k) => !Number.isFinite(v[k]));
+  const slot = tape.parameterSlot;
+  const bad = tape.parameters.findIndex((_, k) => !Number.isFinite(v[slot[k]]));
   if (bad >= 0) {
     const p = tape.parameters[bad];
     return new RangeError(
-      `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${v[bad]}, not a finite number (was data set to NaN or Infinity by hand?)`,
+      `compiled replay: parameter ${bad}${p.label ? ` "${p.label}"` : ""} is ${v[slot[bad]]}, not a finite number (was data set to NaN or Infinity by hand?)`,
     );
   }
   const name = nameOf(tape, i);
@@ -196,7 +197,7 @@ export function forwardError(tape: Tape, i: number): RangeError {
  */
 export function runBackward(tape: Tape, output: number): void {
   const { code, out, a: first, b: second, count, bias, argsStart, flags, opIndex, args } = tape;
-  const { values: v, grads: g, parameters, backwardOrder } = tape;
+  const { values: v, grads: g, parameters, parameterSlot: slot, backwardOrder } = tape;
   const operations = OP_BY_INDEX;
   const arena = tape.arena;
   const arenaIndex = tape.arenaIndex;
@@ -206,10 +207,10 @@ export function runBackward(tape: Tape, output: number): void {
   } else if (arena && arenaIndex) {
     g.fill(0);
     const grad = arena.grad;
-    for (let p = 0; p < parameters.length; p++) g[p] = grad[arenaIndex[p]];
+    for (let p = 0; p < parameters.length; p++) g[slot[p]] = grad[arenaIndex[p]];
   } else {
     g.fill(0);
-    for (let p = 0; p < parameters.length; p++) g[p] = parameters[p].grad;
+    for (let p = 0; p < parameters.length; p++) g[slot[p]] = parameters[p].grad;
   }
   g[tape.outputSlots[output]] += 1;
   for (let j = tape.outputReach[output] - 1; j >= 0; j--) {
@@ -326,11 +327,12 @@ export function runBackward(tape: Tape, output: number): void {
 
 /** The parameters' gradients into their `.grad`, unless one is not finite (then none changes). */
 function storeParameterGradients(tape: Tape): void {
-  const { values: v, grads: g, parameters, arena, arenaIndex } = tape;
+  const { values: v, grads: g, parameters, parameterSlot: slot, arena, arenaIndex } = tape;
+  // The parameters the function reaches: an arena's others keep what they had.
   for (let p = 0; p < parameters.length; p++) {
-    if (!Number.isFinite(g[p])) {
+    if (!Number.isFinite(g[slot[p]])) {
       throw new RangeError(
-        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${v[p]}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
+        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${v[slot[p]]}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
       );
     }
   }
@@ -338,9 +340,9 @@ function storeParameterGradients(tape: Tape): void {
     arena.grad.set(g.subarray(0, arena.grad.length));
   } else if (arena && arenaIndex) {
     const grad = arena.grad;
-    for (let p = 0; p < parameters.length; p++) grad[arenaIndex[p]] = g[p];
+    for (let p = 0; p < parameters.length; p++) grad[arenaIndex[p]] = g[slot[p]];
   } else {
-    for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[p];
+    for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[slot[p]];
   }
 }
 

@@ -51,11 +51,7 @@ export function groupRows(tape: Tape): void {
   const marks = new Int32Array(tape.values.length);
   for (let head = 0; head < n; head++) {
     if ((code[head] !== DOT && code[head] !== DOT_RELU) || groupHead[head] !== head) continue;
-    // A dot of a run with itself (a sum of squares) adds twice into one gradient, in an order a
-    // group would change.
-    const { a, b, count } = tape;
-    if (a[head] < b[head] + count[head] && b[head] < a[head] + count[head]) continue;
-    if (count[head] < MIN_LENGTH) continue;
+    if (!canHead(tape, head)) continue;
     const mark: Marks = { rowInput: 3 * head + 1, rowOutput: 3 * head + 2, between: 3 * head + 3 };
     claimRow(tape, head, marks, mark, undefined);
     let last = head;
@@ -93,6 +89,21 @@ export function groupRows(tape: Tape): void {
     if (code[i] === DOT_RELU) tape.flags[i] |= RELU_ROWS;
     code[i] = groupHead[i] === i ? ROWS : ROW;
   }
+}
+
+/**
+ * Whether a dot may begin a group. A dot of a run with itself (a sum of squares), or whose
+ * plain term is one of its own factors, adds twice into one gradient, in an order a group
+ * would change; and a short dot gains less from a group than its bookkeeping costs.
+ */
+function canHead(tape: Tape, head: number): boolean {
+  const { a, b, count, bias } = tape;
+  const length = count[head];
+  const inRun = (slot: number, start: number) => slot >= start && slot < start + length;
+  if (length < MIN_LENGTH) return false;
+  if (a[head] < b[head] + length && b[head] < a[head] + length) return false;
+  const plain = bias[head];
+  return !(plain >= 0 && (inRun(plain, a[head]) || inRun(plain, b[head])));
 }
 
 /** The run the rows of a group share: the second factors ("b", a layer's input) or the first ("a"). */

@@ -124,6 +124,8 @@ export interface Tape {
   values: Float64Array;
   grads: Float64Array;
   parameters: Value[];
+  /** Each parameter's slot: p as traced, its place in the arena once laid out (layout.ts). */
+  parameterSlot: Int32Array;
   /** The first input slot; parameters occupy 0..inputStart-1. */
   inputStart: number;
   inputCount: number;
@@ -151,8 +153,8 @@ export interface Tape {
   /** The arena `arenaIndex` was made for. */
   arenaIndexOf?: ParameterArena;
   /**
-   * The arena the tape is laid out on (layout.ts), if any: its parameter slots are then the
-   * arena's places, every parameter of the arena has one, and `parameters` is the arena's.
+   * The arena the tape is laid out on (layout.ts), if any: its first slots are then the
+   * arena's places, one for every parameter of the arena, reached or not.
    */
   laidOn?: ParameterArena;
   /** The arena a layout was last considered for (made, or not possible), so that it is tried once. */
