@@ -180,16 +180,17 @@ describe("gpt train's plan", () => {
     const text = (...args: string[]) => gptPlan("--text", "--data", "shakespeare.txt", ...args);
     expect(text()).toMatchObject({
       text: true,
-      config: { nLayer: 2, nEmbd: 32, nHead: 4, blockSize: 32 },
+      config: { nLayer: 2, nEmbd: 48, nHead: 4, blockSize: 32 },
       batchSize: 8,
-      lr: 0.01,
       warmup: 0,
       schedule: "linear",
     });
+    expect(text().lr).toBeCloseTo(0.01 * (32 / 48), 15);
+    expect(text("--embd", "32").lr).toBe(0.01);
     expect(text("--embd", "64").lr).toBe(0.005);
     expect(text("--embd", "64", "--lr", "0.02").lr).toBe(0.02);
     expect(text("--layers", "1", "--block", "64", "--batch", "4")).toMatchObject({
-      config: { nLayer: 1, nEmbd: 32, blockSize: 64 },
+      config: { nLayer: 1, nEmbd: 48, blockSize: 64 },
       batchSize: 4,
     });
   });
