@@ -286,7 +286,11 @@ function checkDecay(where: string, schedule: unknown): Schedule {
   }
 }
 
+/** Lists of parameters found to be Values, each once, with their length then. */
+const checkedLists = new WeakMap<readonly Value[], number>();
+
 function checkParameters(where: string, parameters: readonly Value[]): readonly Value[] {
+  if (checkedLists.get(parameters) === parameters.length) return parameters.slice();
   if (!Array.isArray(parameters)) {
     throw new TypeError(
       `${where}: expected an array of parameters (model.parameters()), got ${String(parameters)}`,
@@ -309,6 +313,7 @@ function checkParameters(where: string, parameters: readonly Value[]): readonly 
     }
     firstPlace.set(p, i);
   });
+  checkedLists.set(parameters, parameters.length);
   return parameters.slice();
 }
 
