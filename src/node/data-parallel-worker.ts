@@ -1,7 +1,6 @@
 // One worker thread of a DataParallel pool (data-parallel.ts). For each job: the gradient of
-// each item it takes (the next one not yet taken, while any is left) into that item's row,
-// then, once every worker is there, the sum over the rows, in item order, of its slice of the
-// parameters.
+// each of its items (every workers-th, from its index) into that item's row, then, once every
+// worker is there, the sum over the rows, in item order, of its slice of the parameters.
 // The model's own worker code (gpt-worker.ts, mlp-worker.ts) says what an item's gradient is.
 import { workerData } from "node:worker_threads";
 import { ParameterArena } from "../arena.js";
@@ -60,12 +59,7 @@ export function serveItems(setUp: (setup: unknown) => WorkerModel): void {
     failure[FAILURE.item] = item + 2;
   }
 
-  /**
-   * Items, each from zero into its row, taken one at a time as this worker is free (documents
-   * differ in length: a fixed share would leave one worker waiting for the other); stops at the
-   * first failure. Every item below a failed one is taken by someone, so the first failure of
-   * the batch is always found.
-   */
+  /** This worker's items in order, each from zero into its row; stops at the first failure. */
   function computeItems(items: number): void {
     if (!model) {
       fail(-1, setUpError);
@@ -73,11 +67,7 @@ export function serveItems(setUp: (setup: unknown) => WorkerModel): void {
     }
     const { worker, arena } = model;
     const grad = arena.grad;
-    for (
-      let item = Atomics.add(control, CONTROL.next, 1);
-      item < items;
-      item = Atomics.add(control, CONTROL.next, 1)
-    ) {
+    for (let item = index; item < items; item += workers) {
       grad.fill(0);
       const start = item * inputStride;
       try {

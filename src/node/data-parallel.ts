@@ -23,9 +23,7 @@ export const CONTROL = {
   computed: 2,
   /** Workers done summing their slice. */
   done: 3,
-  /** The next item to be taken: each worker takes the next one when done with its last. */
-  next: 4,
-  size: 5,
+  size: 4,
 } as const;
 
 /** Each worker's report of its first failure: three Int32 slots. */
@@ -180,7 +178,6 @@ export class DataParallel {
     control[CONTROL.items] = items;
     control[CONTROL.computed] = 0;
     control[CONTROL.done] = 0;
-    control[CONTROL.next] = 0;
     this.failures.fill(0);
     Atomics.add(control, CONTROL.job, 1);
     Atomics.notify(control, CONTROL.job);
