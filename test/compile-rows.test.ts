@@ -63,20 +63,30 @@ function expectSameBits(actual: readonly number[], expected: readonly number[]):
   expect(differ, `first difference at ${differ}: ${actual[differ]} against ${expected[differ]}`).toBe(-1);
 }
 
+/** Replays `compiled` at `x` and requires its loss and every parameter's gradient to be eager's, bit for bit. */
+function expectLikeEager(
+  compiled: (x: readonly number[]) => { data: number; backward(): void },
+  loss: (values: readonly Value[]) => Value,
+  parameters: readonly Value[],
+  x: readonly number[],
+): void {
+  const eager = eagerGradients(parameters, () => loss(x.map((n) => new Value(n))));
+  for (const p of parameters) p.grad = 0;
+  const result = compiled(x);
+  result.backward();
+  expect(Object.is(result.data, eager.loss)).toBe(true);
+  expectSameBits(
+    parameters.map((p) => p.grad),
+    eager.grads,
+  );
+}
+
 describe("matrix-vector rows", () => {
   it("replays a layer's dots as groups, with every value and gradient bit for bit as eager", () => {
     const { forward, parameters } = makeNetwork();
     const compiled = compile((x: readonly Value[]) => forward(x).loss);
     for (const x of INPUTS) {
-      const eager = eagerGradients(parameters, () => forward(x.map((n) => new Value(n))).loss);
-      for (const p of parameters) p.grad = 0;
-      const result = compiled(x);
-      result.backward();
-      expect(Object.is(result.data, eager.loss)).toBe(true);
-      expectSameBits(
-        parameters.map((p) => p.grad),
-        eager.grads,
-      );
+      expectLikeEager(compiled, (values) => forward(values).loss, parameters, x);
     }
     expect(compiled.listing()).toMatch(/; 25 dots run as 3 matrix-vector products/);
   });
@@ -94,15 +104,7 @@ describe("matrix-vector rows", () => {
     };
     const compiled = compile(loss);
     const x = [0.5, -1, 2, 0.25, 1, -0.5, 3];
-    const eager = eagerGradients(parameters, () => loss(x.map((n) => new Value(n))));
-    for (const p of parameters) p.grad = 0;
-    const result = compiled(x);
-    result.backward();
-    expect(Object.is(result.data, eager.loss)).toBe(true);
-    expectSameBits(
-      parameters.map((p) => p.grad),
-      eager.grads,
-    );
+    expectLikeEager(compiled, loss, parameters, x);
     expect(compiled.listing()).toMatch(/; 7 dots run as 1 matrix-vector product\b/);
   });
 
@@ -124,15 +126,7 @@ describe("matrix-vector rows", () => {
       [0.3, -1.1, 0.8, 2.0, -0.4],
       [1.5, 0.25, -0.75, 0.5, 1],
     ]) {
-      const eager = eagerGradients(parameters, () => loss(x.map((n) => new Value(n))));
-      for (const p of parameters) p.grad = 0;
-      const result = compiled(x);
-      result.backward();
-      expect(Object.is(result.data, eager.loss)).toBe(true);
-      expectSameBits(
-        parameters.map((p) => p.grad),
-        eager.grads,
-      );
+      expectLikeEager(compiled, loss, parameters, x);
     }
     expect(compiled.listing()).toMatch(/; 7 dots run as 1 matrix-vector product\b/);
   });
@@ -169,15 +163,7 @@ describe("matrix-vector rows", () => {
     // The fifth output of the last layer: the rows after it carry no gradient to it.
     const compiled = compile((x: readonly Value[]) => forward(x).outputs[4]);
     for (const x of INPUTS) {
-      const eager = eagerGradients(parameters, () => forward(x.map((n) => new Value(n))).outputs[4]);
-      for (const p of parameters) p.grad = 0;
-      const result = compiled(x);
-      result.backward();
-      expect(Object.is(result.data, eager.loss)).toBe(true);
-      expectSameBits(
-        parameters.map((p) => p.grad),
-        eager.grads,
-      );
+      expectLikeEager(compiled, (values) => forward(values).outputs[4], parameters, x);
     }
   });
 
