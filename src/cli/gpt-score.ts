@@ -1,7 +1,5 @@
 // `micrograd gpt score`: how surprised a saved GPT is by each character of a string, printed as
 // log-probabilities and drawn as the text with each character shaded by its surprise.
-import { resolve } from "node:path";
-import { writeFileAtomic } from "../node/files.js";
 import { characterLogProbabilities } from "../scoring.js";
 import { surpriseSvg } from "../viz/surprise.js";
 import {
@@ -17,7 +15,7 @@ import {
   UsageError,
 } from "./flags.js";
 import { loadGPTWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
-import { loadPictures } from "./run.js";
+import { pictureOut, writePicture } from "./run.js";
 
 /** Past the block each character is read with a fresh window: 2,000 of them take seconds. */
 export const MAX_SCORED_CHARACTERS = 2000;
@@ -65,9 +63,8 @@ export async function gptScore(args: string[], io: Io): Promise<number> {
       `the text has ${count(length)} characters; gpt score reads at most ${count(MAX_SCORED_CHARACTERS)} (gpt eval measures a whole file)`,
     );
   }
-  const out = resolve(values.out ?? "score.svg");
-  const format = /\.png$/i.test(out) ? "png" : /\.svg$/i.test(out) ? "svg" : undefined;
-  if (format === undefined) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
+  const picture = pictureOut(values.out, "score.svg");
+  const out = picture.path;
   const { gpt, tokenizer, notes } = loadGPTWithinLimit(modelPath, values);
   // A names model reads BOS first and predicts the end too; a running-text model reads text
   // only, so its first character is read but not predicted.
@@ -91,13 +88,7 @@ export async function gptScore(args: string[], io: Io): Promise<number> {
       title: `surprise of ${modelPath.split(/[\\/]/).pop()} at each character (${(-total / Math.LN2 / scored.length).toFixed(2)} bits/char)`,
     },
   );
-  if (format === "png") {
-    const renderer = await loadPictures(io);
-    if (renderer === undefined) return 1;
-    writeFileAtomic(out, renderer.svgToPng(svg));
-  } else {
-    writeFileAtomic(out, svg);
-  }
+  if (!(await writePicture(io, picture, svg))) return 1;
   if (values.json) {
     const perCharacter = scored.map((character, i) => ({ character, logProbability: logProbabilities[i] }));
     io.stdout.write(

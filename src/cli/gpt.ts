@@ -1,8 +1,6 @@
 // `micrograd gpt`: train a character-level GPT on a text file (gpt-train.ts), sample from a saved
 // one, and draw where its attention looks. Each subcommand: its flags as a table, then its work.
 // Exit status: 0 done, 1 a file or the training failed, 2 the command line was wrong.
-import { resolve } from "node:path";
-import { writeFileAtomic } from "../node/files.js";
 import { sampleWithProbabilities } from "../sampling.js";
 import {
   type Command,
@@ -26,7 +24,7 @@ import { GPT_SCORE, gptScore } from "./gpt-score.js";
 import { GPT_TRAIN } from "./gpt-train.js";
 import { attentionPicture, gptTrain } from "./gpt-train-run.js";
 import { loadGPTWithinLimit, MODEL_FILE_LIMIT_FLAG } from "./limits.js";
-import { loadPictures } from "./run.js";
+import { pictureOut, writePicture } from "./run.js";
 
 /** Samples one `gpt sample` prints at the most: about a millisecond each, two minutes in all. */
 const MAX_SAMPLES = 100_000;
@@ -226,13 +224,7 @@ async function attention(args: string[], io: Io): Promise<number> {
   if (help) return printHelp(helpText(GPT_ATTENTION), io);
   const modelPath = required(values.model, "--model FILE");
   if (values.name === undefined || values.name === "") throw new UsageError("--name TEXT is required");
-  const out = resolve(values.out ?? "attention.svg");
-  const format = out.toLowerCase().endsWith(".png")
-    ? "png"
-    : out.toLowerCase().endsWith(".svg")
-      ? "svg"
-      : null;
-  if (format === null) throw new UsageError(`--out must end in .svg or .png, got "${values.out}"`);
+  const out = pictureOut(values.out, "attention.svg");
   const layer = values.layer ?? 0;
   const { gpt, tokenizer } = loadGPTWithinLimit(modelPath, values);
   if (layer >= gpt.config.nLayer) {
@@ -240,13 +232,7 @@ async function attention(args: string[], io: Io): Promise<number> {
   }
   checkFitsBlock("name", checkInVocabulary("name", values.name, tokenizer), gpt.config.blockSize);
   const svg = attentionPicture(gpt, tokenizer, values.name, layer);
-  if (format === "png") {
-    const renderer = await loadPictures(io);
-    if (renderer === undefined) return 1;
-    writeFileAtomic(out, renderer.svgToPng(svg));
-  } else {
-    writeFileAtomic(out, svg);
-  }
-  io.stdout.write(`wrote ${out}\n`);
+  if (!(await writePicture(io, out, svg))) return 1;
+  io.stdout.write(`wrote ${out.path}\n`);
   return 0;
 }

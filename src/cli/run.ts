@@ -4,9 +4,9 @@
 // measured and drawn is the command's; the order and the safety of the files are this file's.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../node/files.js";
-import type { Io } from "./flags.js";
+import { type Io, UsageError } from "./flags.js";
 import { Staging } from "./output.js";
 import { Progress } from "./progress.js";
 
@@ -166,6 +166,33 @@ export async function loadPictures(io: Io): Promise<Pictures | undefined> {
     io.stderr.write(`micrograd: pictures skipped (${(error as Error).message})\n`);
     return undefined;
   }
+}
+
+/** The picture file `--out` names (`fallback` without it): an .svg or a .png, or a usage error. */
+export function pictureOut(
+  given: string | undefined,
+  fallback: string,
+): { path: string; format: "svg" | "png" } {
+  const path = resolve(given ?? fallback);
+  const format = /\.png$/i.test(path) ? "png" : /\.svg$/i.test(path) ? "svg" : undefined;
+  if (format === undefined) throw new UsageError(`--out must end in .svg or .png, got "${given}"`);
+  return { path, format };
+}
+
+/** Writes `svg` to `out`, rendered when it is a .png; false if the renderer could not be loaded (said on stderr). */
+export async function writePicture(
+  io: Io,
+  out: { path: string; format: "svg" | "png" },
+  svg: string,
+): Promise<boolean> {
+  if (out.format === "svg") {
+    writeFileAtomic(out.path, svg);
+    return true;
+  }
+  const renderer = await loadPictures(io);
+  if (renderer === undefined) return false;
+  writeFileAtomic(out.path, renderer.svgToPng(svg));
+  return true;
 }
 
 /** A picture as SVG, written as `name`.svg and, with a renderer, as `name`.png. */
