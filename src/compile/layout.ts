@@ -11,7 +11,7 @@
 // run stays consecutive in the arena (a model keeps each row's weights together); else the tape
 // stays as traced and reads through the table.
 import type { ParameterArena } from "../arena.js";
-import { DOT, DOT_RELU, ROW, ROWS, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
+import { DOT, DOT_RELU, listedArgs, ROW, ROWS, type Tape } from "./tape.js";
 
 /**
  * Lays `tape` out on `arena`, given each parameter slot's place in it (`place`); returns
@@ -22,16 +22,14 @@ export function layOutOnArena(tape: Tape, arena: ParameterArena, place: Int32Arr
   const shift = arena.parameters.length - parameterCount;
   const slotOf = (slot: number) => (slot < parameterCount ? place[slot] : slot + shift);
   if (!runsStayConsecutive(tape, slotOf)) return false;
-  const { code, a, b, bias, out, argsStart, count, args, outputSlots } = tape;
+  const { code, a, b, bias, out, argsStart, args, outputSlots } = tape;
   for (let i = 0; i < code.length; i++) {
     out[i] = slotOf(out[i]);
     a[i] = slotOf(a[i]);
     b[i] = slotOf(b[i]);
     if (bias[i] >= 0) bias[i] = slotOf(bias[i]);
-    if (code[i] === SUM || code[i] === SUMPROD || code[i] === SELECT) {
-      const listed = code[i] === SUMPROD ? 2 * count[i] : count[i];
-      for (let k = argsStart[i]; k < argsStart[i] + listed; k++) args[k] = slotOf(args[k]);
-    }
+    const listed = listedArgs(tape, i);
+    for (let k = argsStart[i]; k < argsStart[i] + listed; k++) args[k] = slotOf(args[k]);
   }
   for (let k = 0; k < outputSlots.length; k++) outputSlots[k] = slotOf(outputSlots[k]);
   tape.one = slotOf(tape.one);

@@ -20,7 +20,7 @@
 // write nor add gradients into the rows' weights, input or biases (reading a row's output is
 // fine: it is ready, and its gradient is complete before the row's reverse runs); a group ends
 // where that would fail.
-import { DOT, DOT_RELU, RELU_ROWS, ROW, ROWS, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
+import { DOT, DOT_RELU, listedArgs, RELU_ROWS, ROW, ROWS, SELECT, SUM, SUMPROD, type Tape } from "./tape.js";
 
 /** Instructions between two rows of a group at most. */
 const MAX_GAP = 4;
@@ -180,7 +180,7 @@ function forEachSlot(tape: Tape, i: number, visit: (slot: number) => void): void
     case SUM:
     case SUMPROD:
     case SELECT: {
-      const listed = code[i] === SUMPROD ? 2 * count[i] : count[i];
+      const listed = listedArgs(tape, i);
       for (let k = argsStart[i]; k < argsStart[i] + listed; k++) visit(args[k]);
       if (code[i] === SELECT) visit(a[i]);
       return;

@@ -55,6 +55,13 @@ export const SECOND_IS_VALUE = 4;
 /** ROWS, ROW: the group's dots are DOT_RELUs. */
 export const RELU_ROWS = 8;
 
+/** How many entries of `args` instruction i lists from `argsStart`: a sum's terms, a SUMPROD's pairs, a select's candidates. */
+export function listedArgs(tape: Tape, i: number): number {
+  const code = tape.code[i];
+  if (code === SUMPROD) return 2 * tape.count[i];
+  return code === SUM || code === SELECT ? tape.count[i] : 0;
+}
+
 /** Whether instruction i is a ReLU of a dot: a DOT_RELU, or a row of a group of them. */
 export function isRelu(tape: Tape, i: number): boolean {
   const code = tape.code[i];
