@@ -1,6 +1,5 @@
 // Node-only helpers (files on disk, worker threads), kept out of the core so that it runs in browsers and Deno.
 
-export { coresAvailable } from "./node/data-parallel.js";
 export { loadDigits, loadNames, readCsvFile } from "./node/datasets.js";
 export { readTextFile, writeFileAtomic } from "./node/files.js";
 export { GPTWorkers, type GPTWorkersOptions } from "./node/gpt-workers.js";
@@ -16,3 +15,4 @@ export {
   writeGraphPicture,
   writeTrainingPictures,
 } from "./node/pictures.js";
+export { coresAvailable } from "./node/worker-threads.js";

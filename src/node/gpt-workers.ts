@@ -1,5 +1,5 @@
 // Data-parallel GPT training on every core: worker threads that each replay the same compiled
-// loss on their share of a batch's documents (the pool is data-parallel.ts, shared with
+// loss on their share of a batch's documents (the pool is ../data-parallel.ts, shared with
 // MLPWorkers; the worker's side is gpt-worker.ts).
 //
 // Each document is an item: its gradient is computed on its own, from zero, and the documents'
@@ -7,11 +7,12 @@
 // whatever the number of workers, and equals one thread's gradient (which adds each document
 // into the running total) to rounding.
 import type { ParameterArena } from "../arena.js";
+import { DataParallel } from "../data-parallel.js";
 import type { GPT, GPTConfig } from "../gpt.js";
 import type { BatchGradients } from "../gpt-train.js";
-import { coresAvailable, DataParallel } from "./data-parallel.js";
+import { coresAvailable, threadsOn } from "./worker-threads.js";
 
-export { coresAvailable } from "./data-parallel.js";
+export { coresAvailable } from "./worker-threads.js";
 
 /** What gpt-worker.ts rebuilds the model from. */
 export type GPTWorkerSetup = GPTConfig;
@@ -46,7 +47,7 @@ export class GPTWorkers implements BatchGradients {
     this.blockSize = config.blockSize;
     this.pool = new DataParallel({
       name: "GPTWorkers",
-      script: "gpt-worker",
+      start: threadsOn("gpt-worker"),
       setup: config,
       parameters: gpt.parameters(),
       workers,

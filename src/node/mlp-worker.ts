@@ -1,16 +1,19 @@
 // One worker thread of MLPWorkers (mlp-workers.ts): a copy of the model whose compiled loss
 // replays from the shared weights, one part of the batch per item.
+
+import { workerData } from "node:worker_threads";
 import { compile } from "../compile/index.js";
+import type { WorkerData } from "../data-parallel.js";
+import { serveItems } from "../data-parallel-worker.js";
 import type { Value } from "../engine.js";
 import { classificationLoss, LOSS_NAMES, type LossName, l2Penalty } from "../losses.js";
 import { MLP } from "../nn.js";
-import { serveItems } from "./data-parallel-worker.js";
 import { type MLPWorkerSetup, PART_HEADER } from "./mlp-workers.js";
 
 /** The losses whose compiled replays can read the weights from the arena. */
 const READS_THE_ARENA: ReadonlySet<LossName> = new Set(["softmax"]);
 
-serveItems((setup) => {
+serveItems(workerData as WorkerData, (setup) => {
   const { nin, nouts, ...options } = setup as MLPWorkerSetup;
   // The copy's own initial weights are never used: its replays read the shared ones.
   const model = new MLP(nin, nouts, { ...options, seed: 0 });

@@ -1,14 +1,15 @@
 // Data-parallel training of an MLP on every core: `fit` with `workers`. The batch is cut into
-// parts, each an item of the pool that GPTWorkers uses too (data-parallel.ts): each worker
+// parts, each an item of the pool that GPTWorkers uses too (../data-parallel.ts): each worker
 // replays the compiled loss of its parts (mlp-worker.ts) and the parts' gradients are summed in
 // their order. The parts depend on the batch size alone, never on the number of workers, so
 // the weights are the same, bit for bit, on 2 workers or 16, and equal one thread's (the whole
 // batch in one trace) to rounding.
 import type { ParameterArena } from "../arena.js";
+import { DataParallel } from "../data-parallel.js";
 import { LOSS_NAMES, type LossName } from "../losses.js";
 import type { MLP, MLPConfig } from "../nn.js";
 import type { ClassifierGradients } from "../train.js";
-import { coresAvailable, DataParallel } from "./data-parallel.js";
+import { coresAvailable, threadsOn } from "./worker-threads.js";
 
 /** What mlp-worker.ts rebuilds the model from. */
 export type MLPWorkerSetup = MLPConfig;
@@ -65,7 +66,7 @@ export class MLPWorkers implements ClassifierGradients {
     this.input = new Float64Array(PART_HEADER + largestPart * (this.nin + 1));
     this.pool = new DataParallel({
       name: "MLPWorkers",
-      script: "mlp-worker",
+      start: threadsOn("mlp-worker"),
       setup: { ...model.config, nouts: [...model.config.nouts] } satisfies MLPWorkerSetup,
       parameters: model.parameters(),
       workers,

@@ -1,11 +1,11 @@
-// One worker thread of a DataParallel pool (data-parallel.ts). For each job: the gradient of
-// each of its items (every workers-th, from its index) into that item's row, then, once every
-// worker is there, the sum over the rows, in item order, of its slice of the parameters.
-// The model's own worker code (gpt-worker.ts, mlp-worker.ts) says what an item's gradient is.
-import { workerData } from "node:worker_threads";
-import { ParameterArena } from "../arena.js";
-import type { Value } from "../engine.js";
+// One worker of a DataParallel pool (data-parallel.ts), a Node thread or a Web Worker. For each
+// job: the gradient of each of its items (every workers-th, from its index) into that item's
+// row, then, once every worker is there, the sum over the rows, in item order, of its slice of
+// the parameters. The model's own worker code (node/gpt-worker.ts, node/mlp-worker.ts) says
+// what an item's gradient is.
+import { ParameterArena } from "./arena.js";
 import { CONTROL, ERROR_BYTES, FAILURE, type WorkerData } from "./data-parallel.js";
+import type { Value } from "./engine.js";
 
 /** A worker's copy of the model: its parameters, and how to compute one item's gradient. */
 export interface WorkerModel {
@@ -18,9 +18,12 @@ export interface WorkerModel {
   gradient(item: { arena: ParameterArena; input: Float64Array; results: Float64Array }): void;
 }
 
-/** Serves the pool's jobs until it is closed, with the model `setUp` makes from the pool's `setup`. */
-export function serveItems(setUp: (setup: unknown) => WorkerModel): void {
-  const shared = workerData as WorkerData;
+/**
+ * Serves the pool's jobs until it is closed, with the model `setUp` makes from the pool's
+ * `setup`; `shared` is what the pool started this worker with. Never returns before the pool
+ * closes: it blocks on Atomics.wait between jobs.
+ */
+export function serveItems(shared: WorkerData, setUp: (setup: unknown) => WorkerModel): void {
   const { index, workers, inputStride, resultStride } = shared;
   const control = new Int32Array(shared.control);
   const failures = new Int32Array(shared.failures);

@@ -1,6 +1,7 @@
-// The data-parallel core that GPTWorkers and MLPWorkers share: worker threads (Node's
-// worker_threads) that each compute the gradients of some of a batch's items, each item's
-// gradient from zero into its own row of a shared table, then sum the rows in item order.
+// The data-parallel core that GPTWorkers and MLPWorkers share, and the playground's GPT page:
+// workers (Node's worker threads, or a browser's Web Workers) that each compute the gradients of
+// some of a batch's items, each item's gradient from zero into its own row of a shared table,
+// then sum the rows in item order.
 //
 // What an item is belongs to the model (a GPT's item is a document, an MLP's a part of the
 // batch); this module knows only numbers. The weights live in one SharedArrayBuffer, the arena's
@@ -9,10 +10,13 @@
 // training loop stays one plain loop. After the items, each worker sums one slice of the
 // parameters over the rows, always in item order: the gradient is the same, bit for bit,
 // whatever the number of workers (the worker side is data-parallel-worker.ts).
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-import { ParameterArena } from "../arena.js";
-import type { Value } from "../engine.js";
+//
+// Only SharedArrayBuffer and Atomics are used here, so the pool runs wherever they do: how a
+// worker is started is the platform's (src/node/worker-threads.ts; the playground's
+// gpt-pool.ts), given as `start`. The waiting side must be allowed to block (a Node thread, a
+// Web Worker; not a page's main thread).
+import { ParameterArena } from "./arena.js";
+import type { Value } from "./engine.js";
 
 /** Slots of the control array shared with the workers. */
 export const CONTROL = {
@@ -60,11 +64,22 @@ export interface WorkerData {
   results: SharedArrayBuffer;
 }
 
+/** A started worker, as the pool needs it: something to stop. */
+export interface PoolWorker {
+  terminate(): unknown;
+}
+
+/**
+ * Starts one worker of a pool: it runs serveItems(data, …) (data-parallel-worker.ts) with the
+ * model's own code. Node passes `data` as workerData, a browser posts it to the Web Worker.
+ */
+export type StartWorker = (data: WorkerData) => PoolWorker;
+
 export interface DataParallelOptions {
   /** Who the pool serves, the first word of its messages ("GPTWorkers"). */
   name: string;
-  /** The model's worker code, a file of this folder without extension ("gpt-worker"). */
-  script: string;
+  /** Starts each worker on the model's worker code. */
+  start: StartWorker;
   /** Passed to the model's worker code as it starts. */
   setup: unknown;
   /** The model's parameters, in the order the workers' copies list theirs. */
@@ -77,11 +92,6 @@ export interface DataParallelOptions {
   resultStride: number;
 }
 
-/** The cores this process may use: what --workers defaults to. */
-export function coresAvailable(): number {
-  return availableParallelism();
-}
-
 /**
  * A pool of worker threads that compute the gradients of a batch's items into `arena.grad`. Fill
  * the items' inputs with setInput(), run(), read their results with result(); close() when done.
@@ -91,7 +101,7 @@ export class DataParallel {
   readonly workers: number;
   readonly maxItems: number;
   private readonly name: string;
-  private readonly threads: Worker[];
+  private readonly threads: PoolWorker[];
   private readonly control: Int32Array;
   private readonly failures: Int32Array;
   private readonly errors: Uint8Array;
@@ -146,11 +156,7 @@ export class DataParallel {
     this.inputs = new Float64Array(data.inputs);
     this.inputLengths = new Int32Array(data.inputLengths);
     this.results = new Float64Array(data.results);
-    this.threads = Array.from({ length: workers }, (_, index) =>
-      startWorker(options.script, { ...data, index }),
-    );
-    // Idle workers do not keep the process alive; a job in progress holds the main thread.
-    for (const thread of this.threads) thread.unref();
+    this.threads = Array.from({ length: workers }, (_, index) => options.start({ ...data, index }));
   }
 
   /** Sets the input of item `item` for the next run(). */
@@ -197,7 +203,7 @@ export class DataParallel {
     return this.results.subarray(item * this.resultStride, (item + 1) * this.resultStride);
   }
 
-  /** Stops the worker threads. */
+  /** Stops the workers. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -225,16 +231,4 @@ export class DataParallel {
     );
     return this.failures[slot + FAILURE.range] === 1 ? new RangeError(text) : new Error(text);
   }
-}
-
-function startWorker(script: string, workerData: WorkerData): Worker {
-  // From the build (.js), or from the sources under tsx, whose loader the worker registers first.
-  if (import.meta.url.endsWith(".ts")) {
-    const source = JSON.stringify(new URL(`./${script}.ts`, import.meta.url).href);
-    return new Worker(
-      `import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); });`,
-      { eval: true, workerData },
-    );
-  }
-  return new Worker(new URL(`./${script}.js`, import.meta.url), { workerData });
 }
