@@ -34,6 +34,14 @@ export {
   subset,
   trainTestSplit,
 } from "./data.js";
+export {
+  DataParallel,
+  type DataParallelOptions,
+  type PoolWorker,
+  type StartWorker,
+  type WorkerData,
+} from "./data-parallel.js";
+export { serveItems, type WorkerModel } from "./data-parallel-worker.js";
 export { isRecording, noGrad, type Op, type Operand, Value } from "./engine.js";
 export {
   type Block,
@@ -46,6 +54,7 @@ export {
   type Matrix,
   type Token,
 } from "./gpt.js";
+export { GPTParallel, type GPTParallelOptions, type GPTWorkerSetup, gptWorkerModel } from "./gpt-parallel.js";
 export {
   type BatchGradients,
   compiledLoss,
