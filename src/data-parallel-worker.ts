@@ -1,6 +1,6 @@
 // One worker of a DataParallel pool (data-parallel.ts), a Node thread or a Web Worker. For each
-// job: the gradient of each of its items (every workers-th, from its index) into that item's
-// row, then, once every worker is there, the sum over the rows, in item order, of its slice of
+// job: the gradient of each of its items (those the main thread gave it, in item order) into
+// that item's row, then, once every worker is there, the sum over the rows, in item order, of its slice of
 // the parameters. The model's own worker code (node/gpt-worker.ts, node/mlp-worker.ts) says
 // what an item's gradient is.
 import { ParameterArena } from "./arena.js";
@@ -33,6 +33,7 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
   const sums = new Float64Array(shared.sums);
   const inputs = new Float64Array(shared.inputs);
   const inputLengths = new Int32Array(shared.inputLengths);
+  const owners = new Int32Array(shared.owners);
   const results = new Float64Array(shared.results);
 
   let model: { worker: WorkerModel; arena: ParameterArena } | undefined;
@@ -70,7 +71,8 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
     }
     const { worker, arena } = model;
     const grad = arena.grad;
-    for (let item = index; item < items; item += workers) {
+    for (let item = 0; item < items; item++) {
+      if (owners[item] !== index) continue;
       grad.fill(0);
       const start = item * inputStride;
       try {

@@ -7,7 +7,8 @@
 // batch); this module knows only numbers. The weights live in one SharedArrayBuffer, the arena's
 // values, that every worker reads; the main thread writes each item's input into shared
 // memory, starts the job and sleeps on Atomics.wait until the workers are done, so that the
-// training loop stays one plain loop. After the items, each worker sums one slice of the
+// training loop stays one plain loop. Items are shared out by their length (see shareOut), so
+// that the workers finish together. After the items, each worker sums one slice of the
 // parameters over the rows, always in item order: the gradient is the same, bit for bit,
 // whatever the number of workers (the worker side is data-parallel-worker.ts).
 //
@@ -61,6 +62,8 @@ export interface WorkerData {
   rows: SharedArrayBuffer;
   inputs: SharedArrayBuffer;
   inputLengths: SharedArrayBuffer;
+  /** The worker that computes each item (Int32). */
+  owners: SharedArrayBuffer;
   results: SharedArrayBuffer;
 }
 
@@ -107,6 +110,7 @@ export class DataParallel {
   private readonly errors: Uint8Array;
   private readonly inputs: Float64Array;
   private readonly inputLengths: Int32Array;
+  private readonly owners: Int32Array;
   private readonly results: Float64Array;
   private readonly inputStride: number;
   private readonly resultStride: number;
@@ -146,6 +150,7 @@ export class DataParallel {
       rows: shared(8 * maxItems * count),
       inputs: shared(8 * maxItems * inputStride),
       inputLengths: shared(4 * maxItems),
+      owners: shared(4 * maxItems),
       results: shared(8 * maxItems * resultStride),
     };
     this.arena = new ParameterArena(parameters, { data: data.data, grad: data.sums });
@@ -155,6 +160,7 @@ export class DataParallel {
     this.errors = new Uint8Array(data.errors);
     this.inputs = new Float64Array(data.inputs);
     this.inputLengths = new Int32Array(data.inputLengths);
+    this.owners = new Int32Array(data.owners);
     this.results = new Float64Array(data.results);
     this.threads = Array.from({ length: workers }, (_, index) => options.start({ ...data, index }));
   }
@@ -181,6 +187,7 @@ export class DataParallel {
       throw new RangeError(`${this.name}: ${String(items)} items; this pool takes 1 to ${this.maxItems}`);
     }
     const control = this.control;
+    shareOut(this.inputLengths.subarray(0, items), this.workers, this.owners);
     control[CONTROL.items] = items;
     control[CONTROL.computed] = 0;
     control[CONTROL.done] = 0;
@@ -230,5 +237,24 @@ export class DataParallel {
       this.errors.slice(start, start + this.failures[slot + FAILURE.length]),
     );
     return this.failures[slot + FAILURE.range] === 1 ? new RangeError(text) : new Error(text);
+  }
+}
+
+/**
+ * Which worker computes each item: the longest first, each to the worker with the least length
+ * so far (ties to the lowest item, then the lowest worker). An item's time grows with its
+ * length (a document's tokens), so the workers finish about together, where every workers-th
+ * item could leave one with all the long ones. It depends only on the lengths and the number
+ * of workers, never on timing; and the sum does not depend on it at all.
+ */
+export function shareOut(lengths: ArrayLike<number>, workers: number, owners: Int32Array): void {
+  const order = Array.from({ length: lengths.length }, (_, item) => item);
+  order.sort((x, y) => lengths[y] - lengths[x] || x - y);
+  const load = new Array<number>(workers).fill(0);
+  for (const item of order) {
+    let least = 0;
+    for (let w = 1; w < workers; w++) if (load[w] < load[least]) least = w;
+    owners[item] = least;
+    load[least] += lengths[item];
   }
 }

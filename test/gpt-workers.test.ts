@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseFlags } from "../src/cli/flags.js";
 import { GPT_TRAIN, planGPTTraining } from "../src/cli/gpt-train.js";
+import { shareOut } from "../src/data-parallel.js";
 import { GPT, trainGPT } from "../src/index.js";
 import { GPTWorkers } from "../src/node/gpt-workers.js";
 import { micrograd, requireBuild } from "./program.js";
@@ -60,6 +61,20 @@ describe("trainGPT on worker threads", () => {
     gradients(two.gpt).forEach((g, i) => {
       expect(Math.abs(g - gradients(one.gpt)[i])).toBeLessThanOrEqual(1e-12 * Math.max(1e-3, Math.abs(g)));
     });
+  });
+
+  it("shares a batch out by length, the longest first to the least loaded worker", () => {
+    const owners = (lengths: number[], workers: number) => {
+      const result = new Int32Array(lengths.length);
+      shareOut(lengths, workers, result);
+      return Array.from(result);
+    };
+    // 9 (item 1) and 9 (item 3) to workers 0 and 1; 4 to worker 0 (a tie at 9); then 3 and 2
+    // to worker 1, which has 9, then 12, against worker 0's 13.
+    expect(owners([3, 9, 4, 9, 2], 2)).toEqual([1, 0, 0, 1, 1]);
+    expect(owners([3, 9, 4, 9, 2], 1)).toEqual([0, 0, 0, 0, 0]);
+    expect(owners([5, 5, 5, 5], 3)).toEqual([0, 1, 2, 0]);
+    expect(owners([1, 1], 4)).toEqual([0, 1]);
   });
 
   it("names a divergence in a worker as one thread names it", () => {
