@@ -585,15 +585,21 @@ export function isRecording(): boolean {
 function record(op: Op, a: Value, b: Operand | null): Value {
   const bData = b === null ? 0 : typeof b === "number" ? b : b.data;
   const data = op.forward(a.data, bData);
-  if (!Number.isFinite(data)) {
-    const args = b === null ? show(a.data) : `${show(a.data)}, ${show(bData)}`;
-    const reason =
-      Number.isFinite(a.data) && Number.isFinite(bData)
-        ? op.explain(a.data, bData)
-        : "an input is not a finite number (was data set to NaN or Infinity by hand?)";
-    throw new RangeError(`${op.name}(${args}): ${reason}`);
-  }
+  if (!Number.isFinite(data)) throw new RangeError(failureMessage(op, a.data, bData));
   return recording ? new Value(data, undefined, op.index, a, b) : new Value(data);
+}
+
+/**
+ * @internal Why `op` gave no finite number for these inputs: "mul(1e+200, 1e+200): result
+ * overflows". A compiled replay names a failure in the same words (one cause, one message).
+ */
+export function failureMessage(op: Op, a: number, b: number): string {
+  const args = op.arity === 1 ? show(a) : `${show(a)}, ${show(b)}`;
+  const reason =
+    Number.isFinite(a) && Number.isFinite(b)
+      ? op.explain(a, b)
+      : "an input is not a finite number (was data set to NaN or Infinity by hand?)";
+  return `${op.name}(${args}): ${reason}`;
 }
 
 function operand(x: unknown, opName: string, self: Value): Operand {

@@ -431,12 +431,16 @@ describe("compile: traces and results", () => {
       /is a Value; pass plain numbers/,
     );
     expect(() => noGrad(() => f([1, 2]))).toThrow(/outside noGrad/);
-    // A forward result that is not finite is named like eager's error; a bad weight too.
+    // A forward result that is not finite is named like eager's error; a bad weight too, and
+    // the replay's cause says which weight.
     const g = compile((xs: Value[]) => xs[0].mul(w).exp());
     expect(g([1]).data).toBeCloseTo(Math.exp(0.5), 15);
     expect(() => g([2000])).toThrow(/exp\(1000\): result overflows/);
     w.data = Number.NaN;
-    expect(() => g([1])).toThrow(/parameter 0 is NaN/);
+    expect(() => g([1])).toThrow(/^mul\(1, NaN\): an input is not a finite number/);
+    expect(() => g([1])).toThrow(
+      expect.objectContaining({ cause: expect.stringMatching(/parameter 0 is NaN/) }),
+    );
     w.data = 0.5;
   });
 });
@@ -621,16 +625,86 @@ describe("compile: messages", () => {
       [-1e308, -1e308],
     ]) {
       expect(() => model.forward(x)).toThrow(/^Value.sum: result overflows/);
-      expect(() => f(x)).toThrow(/^Value.sum: result overflows \(compiled replay/);
+      expect(() => f(x)).toThrow(/^Value.sum: result overflows$/);
     }
     // A chain of adds, written one add at a time, is named by its add.
     const big = new Value(1e308);
     const chain = compile((x: Value) => x.mul(big).add(x.mul(big)).add(x));
     chain(0.25);
-    expect(() => chain(1)).toThrow(/^add: result overflows \(a chain of adds/);
+    expect(() => chain(1)).toThrow(/^add\(1e\+308, 1e\+308\): result overflows$/);
     const divide = compile((x: Value) => w.div(x));
     divide(1);
     expect(() => divide(0)).toThrow(/^div\(0.5, 0\): division by zero$/);
+  });
+
+  it("a failure has one message, whether the call that meets it traces or replays", () => {
+    const random = createRandom(5);
+    const weights = (n: number) => Array.from({ length: n }, () => new Value(random() - 0.5));
+    const scale = new Value(2);
+    // Five rows of five weights and a bias: a group of rows (compile/rows.ts), the first weight huge.
+    const rows = Array.from({ length: 5 }, () => weights(6));
+    rows[2][0].data = 1e300;
+    const layer = (x: Value[]) =>
+      Value.sum(rows.map((row) => Value.sum([...x.map((xi, k) => row[k].mul(xi)), row[5]]).relu()));
+    const relus = new MLP(2, [3, 1], { seed: 4 });
+    for (const p of relus.parameters()) p.data = 10;
+    const cases: [string, (x: Value[]) => Value, number[], number[]][] = [
+      ["a ReLU neuron's sum", (x) => relus.forward(x)[0], [1, 2], [1e307, 1e307]],
+      ["a product in a neuron", (x) => relus.forward(x)[0], [1, 2], [1e308, 1]],
+      ["a row of a group", layer, [1, 2, 3, 4, 5], [1e10, 1, 1, 1, 1]],
+      [
+        "a chain of adds, its bias first",
+        (x) => x.reduce((sum, xi) => sum.add(scale.mul(xi)), scale),
+        [1, 2, 3],
+        [5e307, 5e307, -1e308],
+      ],
+      [
+        "products of inputs",
+        (x) => Value.sum([x[0].mul(x[1]), x[2].mul(x[0])]),
+        [1, 2, 3],
+        [1e200, 1, 1e200],
+      ],
+      ["adds of inputs", (x) => x[0].add(x[1]).add(x[2]).mul(scale), [1, 2, 3], [1e308, 1e308, 0]],
+      ["an inline operation", (x) => x[0].mul(scale).exp(), [1], [600]],
+      ["a called operation", (x) => x[0].sub(1).sqrt().mul(scale), [2], [0.5]],
+      ["a select", (x) => Value.select(rows[0], x[0]).mul(scale), [1], [2.5]],
+    ];
+    for (const [what, fn, good, bad] of cases) {
+      const message = (run: () => unknown) => {
+        try {
+          run();
+        } catch (error) {
+          return error as Error;
+        }
+        throw new Error(`${what}: no error`);
+      };
+      const eager = message(() => fn(bad.map((x) => new Value(x))));
+      const traced = message(() => compile(fn)(bad));
+      const compiled = compile(fn);
+      compiled(good);
+      const replayed = message(() => compiled(bad));
+      expect(traced.message, what).toBe(eager.message);
+      expect(replayed.message, what).toBe(eager.message);
+      expect(replayed.cause, what).toMatch(/^compiled replay, instruction t\d+$/);
+    }
+    // A weight set to Infinity: the step that reads it, as eager names it; the replay says which.
+    const compiled = compile(layer);
+    compiled([1, 2, 3, 4, 5]);
+    rows[1][3].data = Number.POSITIVE_INFINITY;
+    rows[1][3].label = "w13";
+    const x = [1, 2, 3, 4, 5];
+    expect(() => layer(x.map((xi) => new Value(xi)))).toThrow(
+      /^mul\(Infinity, 4\): an input is not a finite number \(was data set to NaN or Infinity by hand\?\)$/,
+    );
+    const error = (() => {
+      try {
+        compiled(x);
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/^mul\(Infinity, 4\): an input is not a finite number/);
+    expect(error?.cause).toMatch(/^compiled replay, instruction t\d+; parameter \d+ "w13" is Infinity$/);
   });
 
   it("listing(args) neither counts as a trace nor evicts one", () => {
