@@ -64,3 +64,13 @@ export class ParameterArena {
     }
   }
 }
+
+/** Whether the first `length` numbers of `x` are finite: x - x is 0 for each then, NaN for any other. */
+export function allFinite(x: Float64Array, length = x.length): boolean {
+  let sum = 0;
+  for (let k = 0; k < length; k++) {
+    const number = x[k];
+    sum += number - number;
+  }
+  return sum === 0;
+}

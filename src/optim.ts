@@ -3,7 +3,7 @@
 // gradients: those of an arena over the same parameters when step() is given one, or else the
 // Values' own, gathered into arrays and written back. One tight loop over 100,000 weights runs
 // about three times as fast as a call per Value.
-import { ParameterArena } from "./arena.js";
+import { allFinite, ParameterArena } from "./arena.js";
 import { Value } from "./engine.js";
 import { checkOptions } from "./options.js";
 
@@ -335,6 +335,8 @@ function checkArena(where: string, parameters: readonly Value[], arena: Paramete
 
 function checkFiniteArena(where: string, arena: ParameterArena): void {
   const { data, grad } = arena;
+  // One pass without a branch first: over 100,000 weights, a branch each cost a tenth of Adam's step.
+  if (allFinite(data)) return;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       throw new RangeError(

@@ -118,6 +118,29 @@ describe("a compiled function bound to an arena", () => {
     }).toThrow("check mode works on the Values, not an arena");
   });
 
+  it("names a parameter gradient that overflows and leaves the arena's gradients as they were", () => {
+    const w = new Value(1e-300, "w");
+    const unreached = new Value(2);
+    const f = compile((x: Value, y: Value) => w.mul(x).mul(y));
+    const arena = new ParameterArena([unreached, w]);
+    f.arena = arena;
+    // From the third call the trace is verified and laid out on the arena.
+    for (let call = 0; call < 3; call++) {
+      arena.grad.fill(0);
+      f(2, 3).backward();
+    }
+    expect(Array.from(arena.grad)).toEqual([0, 6]);
+    // A parameter the function does not reach keeps its gradient, even one that is not finite.
+    arena.grad[0] = Number.NaN;
+    f(2, 3).backward();
+    expect(Array.from(arena.grad)).toEqual([Number.NaN, 12]);
+    arena.grad.set([0, 0.5]);
+    expect(() => f(1e200, 1e200).backward()).toThrow(
+      'backward(): the gradient of parameter 0 "w" (data 1e-300) is not finite',
+    );
+    expect(Array.from(arena.grad)).toEqual([0, 0.5]);
+  });
+
   it("trains a GPT to the same weights as the Values' path, bit for bit", () => {
     const config = { vocabSize: 6, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 5, seed: 1 };
     const documents = [

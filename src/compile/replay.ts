@@ -1,4 +1,5 @@
 // Replay: the forward and the reverse loop over a tape, and the errors they report.
+import { allFinite } from "../arena.js";
 import { failureMessage, NOT_FINITE_HINT, OPERATIONS } from "../engine.js";
 import { backwardRows, forwardRows } from "./replay-rows.js";
 import {
@@ -369,15 +370,21 @@ export function runBackward(tape: Tape, output: number): void {
 /** The parameters' gradients into their `.grad`, unless one is not finite (then none changes). */
 function storeParameterGradients(tape: Tape): void {
   const { values: v, grads: g, parameters, parameterSlot: slot, arena, arenaIndex } = tape;
-  // The parameters the function reaches: an arena's others keep what they had.
-  for (let p = 0; p < parameters.length; p++) {
-    if (!Number.isFinite(g[slot[p]])) {
-      throw new RangeError(
-        `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${v[slot[p]]}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
-      );
+  const laidOut = arena !== undefined && tape.laidOn === arena;
+  // Laid out, the gradients are one block, and one pass without a branch over it usually
+  // settles the check (a wide model's are many: a branch per parameter cost a few percent of
+  // a step); the parameters are looked at one by one only when it fails.
+  if (!(laidOut && allFinite(g, arena.grad.length))) {
+    // The parameters the function reaches: an arena's others keep what they had.
+    for (let p = 0; p < parameters.length; p++) {
+      if (!Number.isFinite(g[slot[p]])) {
+        throw new RangeError(
+          `backward(): the gradient of parameter ${p}${parameters[p].label ? ` "${parameters[p].label}"` : ""} (data ${v[slot[p]]}) is not finite ${NOT_FINITE_HINT}; gradients are unchanged`,
+        );
+      }
     }
   }
-  if (arena && tape.laidOn === arena) {
+  if (laidOut) {
     arena.grad.set(g.subarray(0, arena.grad.length));
   } else if (arena && arenaIndex) {
     const grad = arena.grad;
