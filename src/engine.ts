@@ -178,6 +178,8 @@ const SELECT = OPS.select.index;
 const labels = new WeakMap<Value, string>();
 
 let recording = true;
+// Set while compile traces fn: every leaf made meanwhile (see collectingLeaves).
+let leavesMade: Value[] | undefined;
 
 /**
  * One scalar in a computation. `data` is its value; `grad` is d(output)/d(this value)
@@ -211,6 +213,7 @@ export class Value {
         }
         labels.set(this, label);
       }
+      if (leavesMade !== undefined) leavesMade.push(this);
     }
     this.data = data;
     this.code = opIndex * 2;
@@ -574,6 +577,20 @@ export function refusingConversions<T>(why: string, fn: () => T): T {
     return fn();
   } finally {
     conversionRefusal = previous;
+  }
+}
+
+/**
+ * @internal Runs `fn`, adding to `made` every leaf Value made while it runs: compile tells the
+ * leaves that fn makes itself (new at every call: constants) from the ones it reaches.
+ */
+export function collectingLeaves<T>(made: Value[], fn: () => T): T {
+  const previous = leavesMade;
+  leavesMade = made;
+  try {
+    return fn();
+  } finally {
+    leavesMade = previous;
   }
 }
 

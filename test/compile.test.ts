@@ -6,11 +6,12 @@ import { describe, expect, it } from "vitest";
 import type { LossSpec, OptimizerSpec } from "../bench/common.js";
 import { createCompiledEngine } from "../bench/compiled.js";
 import { createMicrogradEngine } from "../bench/micrograd.js";
+import { ParameterArena } from "../src/arena.js";
 import { compile } from "../src/compile/index.js";
 import { makeMoons, subset } from "../src/data.js";
 import { noGrad, type Operand, Value } from "../src/engine.js";
 import { grad } from "../src/grad.js";
-import { bceWithLogitsLoss, classificationLoss, type LossName, mseLoss } from "../src/losses.js";
+import { bceWithLogitsLoss, classificationLoss, hingeLoss, type LossName, mseLoss } from "../src/losses.js";
 import { MLP } from "../src/nn.js";
 import { loadDigits } from "../src/node/datasets.js";
 import { createRandom } from "../src/random.js";
@@ -768,6 +769,222 @@ describe("compile: Values and numbers captured from outside fn (issue 24)", () =
     lambda = 0.3;
     expect(() => f(1)).toThrow(
       /If instead fn reads a variable that changed between the calls: .*pass numbers that change as arguments/,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe("compile: leaves that fn makes are constants once verified (issue 23)", () => {
+  const BATCHES = [
+    {
+      X: [
+        [0.5, -1.2, 0.3],
+        [-0.7, 0.1, 2.0],
+        [1.5, 0.4, -0.9],
+      ],
+      classes: [0, 1, 2],
+    },
+    {
+      X: [
+        [0.2, 0.2, 0.2],
+        [-1.1, 0.6, 0.4],
+        [0.9, -0.3, 1.7],
+      ],
+      classes: [2, 2, 0],
+    },
+    {
+      X: [
+        [1.0, 0.0, -1.0],
+        [0.3, 0.8, -0.2],
+        [-0.4, -0.6, 0.5],
+      ],
+      classes: [1, 0, 1],
+    },
+    {
+      X: [
+        [0.1, -0.2, 0.3],
+        [2.0, 1.0, 0.5],
+        [-0.8, 0.7, 0.0],
+      ],
+      classes: [0, 2, 1],
+    },
+  ];
+
+  /**
+   * A compiled loss bound to an arena of the model's parameters from its first call, against
+   * eager on a copy of the model at the same weights: the same loss and gradients, bit for bit,
+   * at the first call (a trace), the second (verified after its replay) and after. The arena's
+   * numbers change between calls, so a replay that read the Values would be caught.
+   */
+  function expectArenaLikeEager(loss: LossName, nout: number) {
+    const model = new MLP(3, [5, nout], { seed: 11 });
+    const copy = new MLP(3, [5, nout], { seed: 11 });
+    const lossOf = (m: MLP) => (X: readonly (readonly Operand[])[], classes: readonly Operand[]) =>
+      classificationLoss(
+        loss,
+        X.map((x) => m.forward(x)),
+        classes,
+      );
+    const compiled = compile(lossOf(model));
+    const arena = new ParameterArena(model.parameters());
+    compiled.arena = arena;
+    const counts: number[] = [];
+    BATCHES.forEach(({ X, classes }, call) => {
+      for (let i = 0; i < arena.data.length; i++) arena.data[i] *= 1 + 0.01 * (call + 1);
+      copy.parameters().forEach((p, i) => {
+        p.data = arena.data[i];
+        p.grad = 0;
+      });
+      const binary = classes.map((c) => c % 2);
+      const labels = nout === 1 ? binary : classes;
+      const eager = lossOf(copy)(
+        X.map((x) => x.map((n) => new Value(n))),
+        labels.map((c) => new Value(c)),
+      );
+      eager.backward();
+      arena.grad.fill(0);
+      const replayed = compiled(X, labels);
+      replayed.backward();
+      expect(replayed.data, `${loss}, call ${call + 1}`).toBe(eager.data);
+      expect(Array.from(arena.grad), `${loss}, call ${call + 1}`).toEqual(
+        copy.parameters().map((p) => p.grad),
+      );
+      counts.push(Number(/(\d+) parameters/.exec(compiled.listing())?.[1]));
+    });
+    // The loss's leaves (±1, 0, 1 by the class) are parameters until verification, then constants.
+    const n = model.parameters().length;
+    expect(counts[0]).toBeGreaterThan(n);
+    expect(counts.slice(2)).toEqual([n, n]);
+    // The model's Values were never read nor written: the arena was.
+    expect(model.parameters().every((p) => p.grad === 0)).toBe(true);
+  }
+
+  for (const loss of ["hinge", "mse", "bce"] as LossName[]) {
+    it(`a compiled ${loss} loss binds an arena of the model's parameters, as eager bit for bit`, () => {
+      expectArenaLikeEager(loss, 1);
+      expectArenaLikeEager(loss, 3);
+    });
+  }
+
+  it("a function's own leaf is a constant; one alone in fn makes no reassigned model", () => {
+    const w = new Value(0.75);
+    const arena = new ParameterArena([w]);
+    const own = compile((x: Value) => x.mul(w).mul(new Value(3)).add(new Value(0.5)));
+    own.arena = arena;
+    for (const x of [1, 2, 3, 4]) {
+      arena.grad.fill(0);
+      const y = own(x);
+      y.backward();
+      expect(y.data).toBe(x * 0.75 * 3 + 0.5);
+      expect(arena.grad[0]).toBe(x * 3);
+    }
+    expect(own.listing()).toMatch(/^compiled trace: 1 parameter \(p\), 1 input \(x\)/);
+    // One among the weights of a dot would break its run of slots: it stays the trace's, read
+    // from its own Value, and the arena still need not hold it.
+    const v = new Value(-1.5);
+    const dot = compile((x: Value[]) => Value.sum([w.mul(x[0]), new Value(2).mul(x[1]), v.mul(x[2])]));
+    dot.arena = new ParameterArena([v, w]);
+    for (const x of [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]) {
+      dot.arena.grad.fill(0);
+      const y = dot(x);
+      y.backward();
+      expect(y.data).toBe(0.75 * x[0] + 2 * x[1] - 1.5 * x[2]);
+      expect(Array.from(dot.arena.grad)).toEqual([x[2], x[0]]);
+    }
+    expect(dot.listing()).toMatch(/^compiled trace: 3 parameters[\s\S]*dot \[p0…p2\]/);
+    // Leaves fn makes, and nothing else: no parameter at all once verified.
+    const hinge = compile((scores: Value[], labels: Value[]) => hingeLoss(scores, labels));
+    for (const [scores, labels] of [
+      [
+        [0.3, -2],
+        [1, -1],
+      ],
+      [
+        [0.5, 0.1],
+        [-1, 1],
+      ],
+      [
+        [-0.2, 4],
+        [1, 1],
+      ],
+    ]) {
+      const eager = hingeLoss(
+        scores.map((s) => new Value(s)),
+        labels.map((y) => new Value(y)),
+      );
+      expect(hinge(scores, labels).data).toBe(eager.data);
+    }
+    expect(hinge.listing()).toMatch(/^compiled trace: 0 parameters/);
+    // A model replaced by a copy with the same numbers is still not taken for leaves fn makes.
+    let model = new MLP(2, [3, 1], { seed: 2 });
+    const step = compile((x: Value[], y: Value) => hingeLoss([model.forward(x)[0]], [y]));
+    step([1, 2], 1);
+    model = new MLP(2, [3, 1], { seed: 2 });
+    expect(() => step([1, 2], -1)).toThrow(/fn reached none of the \d+ parameters of its first call/);
+  });
+
+  it("before verification a leaf fn made is eager's: a parameter fn makes once and keeps", () => {
+    const w = new Value(2);
+    let kept: Value | undefined;
+    const lazy = compile((x: Value) => {
+      kept ??= new Value(0.5);
+      return x.mul(w).mul(kept);
+    });
+    lazy.arena = new ParameterArena([w]);
+    // The first call adds its gradient into its .grad, as eager would; verification, at the
+    // second, finds the same Value again: a parameter, which the arena must hold.
+    lazy(3).backward();
+    expect(kept?.grad).toBe(6);
+    expect(() => lazy(5)).toThrow(/parameter \d+ \(data 0.5\) is not in the arena/);
+    expect(() => lazy(1)).toThrow(/parameter \d+ \(data 0.5\) is not in the arena/);
+    // Without an arena it is a parameter as any other.
+    const unbound = compile((x: Value) => x.mul(w).mul(kept as Value));
+    for (const x of [1, 2, 3]) unbound(x).backward();
+    expect(kept?.grad).toBe(6 + 12);
+    // A leaf whose number changes between the traces: the same refusal, arena or not.
+    const viaNoGrad = compile((x: Value) =>
+      noGrad(() => x.mul(2))
+        .mul(x)
+        .mul(w),
+    );
+    viaNoGrad.arena = new ParameterArena([w]);
+    expect(viaNoGrad(3).data).toBe(36);
+    expect(() => viaNoGrad(4)).toThrow(
+      /parameter p\d is a leaf created inside fn \(its number was 6 at the first call, 8 at the second\).*noGrad inside fn/,
+    );
+  });
+
+  it("with { verify: false } a leaf fn made stays the tape's, read from its own Value", () => {
+    const model = new MLP(2, [4, 1], { seed: 3 });
+    const copy = new MLP(2, [4, 1], { seed: 3 });
+    const lossOf = (m: MLP) => (x: Value[], y: Value) => classificationLoss("mse", [m.forward(x)], [y]);
+    const compiled = compile(lossOf(model), { verify: false });
+    const arena = new ParameterArena(model.parameters());
+    compiled.arena = arena;
+    for (const [x, y] of [
+      [[0.5, -1], 1],
+      [[2, 0.25], 0],
+      [[-1, 1], 1],
+    ] as const) {
+      copy.zeroGrad();
+      const eager = lossOf(copy)(
+        x.map((n) => new Value(n)),
+        new Value(y),
+      );
+      eager.backward();
+      arena.grad.fill(0);
+      const replayed = compiled([...x], y);
+      replayed.backward();
+      expect(replayed.data).toBe(eager.data);
+      expect(Array.from(arena.grad)).toEqual(copy.parameters().map((p) => p.grad));
+    }
+    expect(compiled.listing()).toMatch(
+      new RegExp(`^compiled trace: ${model.parameters().length + 2} parameters`),
     );
   });
 });

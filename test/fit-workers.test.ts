@@ -58,6 +58,18 @@ const RUNS: [string, Dataset, number[], FitOptions][] = [
     { optimizer: "adam", lr: 0.05, schedule: { kind: "linear", endFactor: 0.1 }, steps: 10 },
   ],
   [
+    "binary squared error, SGD, batches of 96 over 159 samples",
+    MOONS_159,
+    [8, 1],
+    { loss: "mse", optimizer: "sgd", lr: 0.2, batchSize: 96, steps: 6 },
+  ],
+  [
+    "cross-entropy on one-hot rows with L2, Adam, the full batch",
+    BLOBS,
+    [8, 3],
+    { loss: "bce", l2: 1e-3, optimizer: "adam", lr: 0.05, steps: 6 },
+  ],
+  [
     "multi-class hinge with L2, SGD, batches of 70",
     BLOBS,
     [8, 3],

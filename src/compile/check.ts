@@ -84,8 +84,12 @@ export function checkSameParameters(older: Tape, newer: Tape): void {
   );
 }
 
-/** Throws if `second`, traced at the second call of a shape, is not `first` with new numbers. */
-export function verifyTrace(first: Tape, second: Tape): void {
+/**
+ * Throws if `second`, traced at the second call of a shape, is not `first` with new numbers.
+ * Returns the parameters of `first` that are leaves fn made at both traces with the same
+ * number: constants (leaves.ts).
+ */
+export function verifyTrace(first: Tape, second: Tape): number[] {
   if (!sameInstructions(first, second)) {
     const before = listing(first).split("\n");
     const after = listing(second).split("\n");
@@ -97,17 +101,25 @@ export function verifyTrace(first: Tape, second: Tape): void {
       `compile: fn's graph depends on the values of its inputs: traced again at the second call of this shape, it differs from the first trace (first: "${clip(before[k])}", now: "${clip(after[k] ?? "")}"), and a replay would repeat the first call's graph. ${VERIFY_ADVICE}. If instead fn reads a variable that changed between the calls: ${CAPTURED_ADVICE}`,
     );
   }
+  // A leaf fn made at both traces is a new object each time, a constant if its number stays;
+  // the others are Values fn reaches, which must be the same ones.
+  const madeTwice = (p: number) => first.madeInside?.[p] === 1 && second.madeInside?.[p] === 1;
   const reached = new Set(second.parameters);
-  if (first.parameters.length >= 2 && !first.parameters.some((p) => reached.has(p))) {
+  const reaches = first.parameters.filter((_, p) => !madeTwice(p));
+  if (reaches.length >= 2 && !reaches.some((p) => reached.has(p))) {
     throw new Error(
-      `compile: fn reached none of the ${plural(first.parameters.length, "parameter")} of its first call at the second: a variable fn reads was reassigned between the calls (a new model?), and a replay would keep using the old Values. ${CAPTURED_ADVICE}`,
+      `compile: fn reached none of the ${plural(reaches.length, "parameter")} of its first call at the second: a variable fn reads was reassigned between the calls (a new model?), and a replay would keep using the old Values. ${CAPTURED_ADVICE}`,
     );
   }
+  const constants: number[] = [];
   for (let p = 0; p < first.parameters.length; p++) {
     const was = first.parameters[p];
     const now = second.parameters[p];
-    // A leaf made inside fn is a new object at every trace: a constant if its number stays.
-    if (was === now || Object.is(was.data, now.data)) continue;
+    if (was === now) continue;
+    if (Object.is(was.data, now.data)) {
+      if (madeTwice(p)) constants.push(p);
+      continue;
+    }
     throw new Error(
       `compile: parameter p${p} is a leaf created inside fn (its number was ${was.data} at the first call, ${now.data} at the second): it was computed from numbers outside the graph (noGrad inside fn, grad() without { createGraph: true }, new Value(x.data)), and a replay would keep the first call's number. Compute it with recorded operations (grad() with { createGraph: true }), or pass it as an argument. ${VERIFY_ADVICE}`,
     );
@@ -118,6 +130,7 @@ export function verifyTrace(first: Tape, second: Tape): void {
       `compile: fn returned plain numbers/booleans that depend on the inputs (result${plain}); a replay returns the first call's. Return Values: their .data follows every call`,
     );
   }
+  return constants;
 }
 
 function sameInstructions(first: Tape, second: Tape): boolean {

@@ -64,6 +64,7 @@ export function encodeTape(
     values,
     grads: new Float64Array(slotCount),
     parameters,
+    madeInside: undefined,
     parameterSlot: Int32Array.from(parameters, (_, p) => p),
     inputStart,
     inputCount,

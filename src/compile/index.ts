@@ -8,7 +8,8 @@
 //
 // Slots: [parameters | inputs | constants | instruction outputs]. Parameters are the leaves
 // that `fn` reaches without being given them (a model's weights): read from `.data` at every
-// call, their gradients added into `.grad` by backward(), exactly as eager. Inputs are the
+// call, their gradients added into `.grad` by backward(), exactly as eager; a leaf that fn
+// makes itself is one until verification finds it a constant (leaves.ts). Inputs are the
 // numbers of the arguments. A neuron's weighted sum (a `sum` of `mul`s, plus a bias) becomes
 // one dot instruction over contiguous slots, and its ReLU joins it: `relu(dot …)`. A
 // `Value.select` by a Value index becomes a gather whose index is an input slot.
@@ -35,6 +36,7 @@
 //   replay.ts     the forward and reverse loops over the tape
 //   replay-rows.ts  the replay of a group of rows, four at a time
 //   check.ts      the constant check, verification by a second trace, check mode
+//   leaves.ts     once verified: the leaves fn makes (new at every trace) become constants
 //   listing.ts    the tape as a readable list of instructions
 // tape.ts holds what the passes share: the instruction codes and the Tape.
 import type { ParameterArena } from "../arena.js";
@@ -44,6 +46,7 @@ import { TraceCache } from "./cache.js";
 import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
 import { encodeTape } from "./encode.js";
 import { layOutOnArena } from "./layout.js";
+import { holdAsConstants, markMadeInside } from "./leaves.js";
 import { listing, plural } from "./listing.js";
 import { forwardError, runBackward, runForward } from "./replay.js";
 import { groupRows } from "./rows.js";
@@ -73,7 +76,9 @@ export interface CompileOptions {
    * At the second call of each shape, after its replay, trace `fn` once more and compare with the first trace:
    * the instructions and constants, the leaves created inside `fn`, the plain numbers of the
    * result. A difference means `fn` depends on its inputs' values in a way a replay would not
-   * follow, and throws. Costs one extra trace per shape. Default true.
+   * follow, and throws. Costs one extra trace per shape. Default true. The leaves that fn made
+   * at both traces with the same number then become constants of the trace (leaves.ts);
+   * without verification they stay parameters, read from their own Values.
    */
   verify?: boolean;
 }
@@ -186,7 +191,9 @@ export function compile<F extends (...args: never[]) => unknown>(
     // Once verified (a layout renumbers the slots the verification compares), on the arena.
     if (arena && tape.verified && tape.layoutTried !== arena) {
       tape.layoutTried = arena;
-      if (!tape.laidOn) layOutOnArena(tape, arena, arenaIndex(tape, arena));
+      const place = arenaIndex(tape, arena);
+      // Not while a leaf fn made is read from its own Value (leaves.ts).
+      if (!tape.laidOn && !place.includes(-1)) layOutOnArena(tape, arena, place);
     }
     const { numbers } = cache;
     tape.values.set(numbers.data.subarray(0, numbers.length), tape.inputStart);
@@ -195,8 +202,10 @@ export function compile<F extends (...args: never[]) => unknown>(
     // The first replay of a shape made outside noGrad (tracing records a graph) is verified
     // after it ran, so that errors of the numbers are named by the replay.
     if (!tape.verified && tape.generation > 1 && isRecording()) {
-      verifyTrace(tape, trace(traced, args, fuse, false));
+      holdAsConstants(tape, verifyTrace(tape, trace(traced, args, fuse, false)));
       tape.verified = true;
+      // The places of the parameters left, for this call's backward(); every one must be there now.
+      if (arena) arenaIndex(tape, arena);
     }
     return result;
   };
@@ -236,12 +245,13 @@ function trace(
   fuse: boolean,
   constantCheck: boolean,
 ): Tape {
-  const { inputs, outputs, template } = traceFunction(fn, args);
+  const { inputs, outputs, template, made } = traceFunction(fn, args);
   return withTracedGraph(outputs, (graph) => {
     const selection = selectInstructions(graph, inputs, fuse);
     if (constantCheck) checkConstants(graph.order, graph.opOf, selection.constants, selection.inputOf);
     const slots = assignSlots(graph.order, selection, inputs.length);
     const tape = encodeTape(graph, selection, slots, outputs, inputs.length, template, fuse);
+    tape.madeInside = markMadeInside(tape.parameters, made);
     groupRows(tape);
     return tape;
   });
@@ -254,7 +264,11 @@ function replay(tape: Tape, arena: ParameterArena | undefined): unknown {
   } else if (arena) {
     const index = arenaIndex(tape, arena);
     const data = arena.data;
-    for (let p = 0; p < index.length; p++) values[slot[p]] = data[index[p]];
+    for (let p = 0; p < index.length; p++) {
+      const place = index[p];
+      // A leaf fn made, not in the arena, is read from its Value (leaves.ts).
+      values[slot[p]] = place >= 0 ? data[place] : parameters[p].data;
+    }
   } else {
     for (let p = 0; p < parameters.length; p++) values[slot[p]] = parameters[p].data;
   }
@@ -265,11 +279,14 @@ function replay(tape: Tape, arena: ParameterArena | undefined): unknown {
   return build(tape.template, tape, generation);
 }
 
-/** Each parameter slot's place in the arena, made once per tape and arena. */
+/**
+ * Each parameter slot's place in the arena, made once per tape and arena: -1 for a leaf that
+ * fn made, which the arena need not hold (leaves.ts).
+ */
 function arenaIndex(tape: Tape, arena: ParameterArena): Int32Array {
   if (tape.arenaIndexOf === arena && tape.arenaIndex) return tape.arenaIndex;
   const index = Int32Array.from(tape.parameters, (p) => arena.indexOf(p));
-  const missing = index.indexOf(-1);
+  const missing = index.findIndex((place, p) => place < 0 && tape.madeInside?.[p] !== 1);
   if (missing >= 0) {
     const p = tape.parameters[missing];
     throw new RangeError(

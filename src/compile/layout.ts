@@ -11,7 +11,7 @@
 // run stays consecutive in the arena (a model keeps each row's weights together); else the tape
 // stays as traced and reads through the table.
 import type { ParameterArena } from "../arena.js";
-import { DOT, DOT_RELU, listedArgs, ROW, ROWS, type Tape } from "./tape.js";
+import { renumberSlots, runsStayConsecutive, type Tape } from "./tape.js";
 
 /**
  * Lays `tape` out on `arena`, given each parameter slot's place in it (`place`); returns
@@ -22,17 +22,7 @@ export function layOutOnArena(tape: Tape, arena: ParameterArena, place: Int32Arr
   const shift = arena.parameters.length - parameterCount;
   const slotOf = (slot: number) => (slot < parameterCount ? place[slot] : slot + shift);
   if (!runsStayConsecutive(tape, slotOf)) return false;
-  const { code, a, b, bias, out, argsStart, args, outputSlots } = tape;
-  for (let i = 0; i < code.length; i++) {
-    out[i] = slotOf(out[i]);
-    a[i] = slotOf(a[i]);
-    b[i] = slotOf(b[i]);
-    if (bias[i] >= 0) bias[i] = slotOf(bias[i]);
-    const listed = listedArgs(tape, i);
-    for (let k = argsStart[i]; k < argsStart[i] + listed; k++) args[k] = slotOf(args[k]);
-  }
-  for (let k = 0; k < outputSlots.length; k++) outputSlots[k] = slotOf(outputSlots[k]);
-  tape.one = slotOf(tape.one);
+  renumberSlots(tape, slotOf);
   const slotCount = tape.values.length + shift;
   const values = new Float64Array(slotCount);
   values.set(tape.values.subarray(parameterCount), parameterCount + shift);
@@ -45,17 +35,5 @@ export function layOutOnArena(tape: Tape, arena: ParameterArena, place: Int32Arr
   tape.laidOn = arena;
   tape.arenaIndex = undefined;
   tape.arenaIndexOf = undefined;
-  return true;
-}
-
-function runsStayConsecutive(tape: Tape, slotOf: (slot: number) => number): boolean {
-  const { code, a, b, count } = tape;
-  for (let i = 0; i < code.length; i++) {
-    if (code[i] !== DOT && code[i] !== DOT_RELU && code[i] !== ROWS && code[i] !== ROW) continue;
-    for (const start of [a[i], b[i]]) {
-      const first = slotOf(start);
-      for (let k = 1; k < count[i]; k++) if (slotOf(start + k) !== first + k) return false;
-    }
-  }
   return true;
 }

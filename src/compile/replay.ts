@@ -249,7 +249,11 @@ export function runBackward(tape: Tape, output: number): void {
   } else if (arena && arenaIndex) {
     g.fill(0);
     const grad = arena.grad;
-    for (let p = 0; p < parameters.length; p++) g[slot[p]] = grad[arenaIndex[p]];
+    for (let p = 0; p < parameters.length; p++) {
+      // A leaf fn made, not in the arena, has its gradient in its Value (leaves.ts).
+      const place = arenaIndex[p];
+      g[slot[p]] = place >= 0 ? grad[place] : parameters[p].grad;
+    }
   } else {
     g.fill(0);
     for (let p = 0; p < parameters.length; p++) g[slot[p]] = parameters[p].grad;
@@ -388,7 +392,11 @@ function storeParameterGradients(tape: Tape): void {
     arena.grad.set(g.subarray(0, arena.grad.length));
   } else if (arena && arenaIndex) {
     const grad = arena.grad;
-    for (let p = 0; p < parameters.length; p++) grad[arenaIndex[p]] = g[slot[p]];
+    for (let p = 0; p < parameters.length; p++) {
+      const place = arenaIndex[p];
+      if (place >= 0) grad[place] = g[slot[p]];
+      else parameters[p].grad = g[slot[p]];
+    }
   } else {
     for (let p = 0; p < parameters.length; p++) parameters[p].grad = g[slot[p]];
   }

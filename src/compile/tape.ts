@@ -62,6 +62,38 @@ export function listedArgs(tape: Tape, i: number): number {
   return code === SUM || code === SELECT ? tape.count[i] : 0;
 }
 
+/**
+ * Gives every slot that the instructions and the outputs name its new number, `slotOf(slot)`
+ * (the passes that move slots after encoding: layout.ts, leaves.ts). The buffers are the
+ * caller's to move.
+ */
+export function renumberSlots(tape: Tape, slotOf: (slot: number) => number): void {
+  const { code, a, b, bias, out, argsStart, args, outputSlots } = tape;
+  for (let i = 0; i < code.length; i++) {
+    out[i] = slotOf(out[i]);
+    a[i] = slotOf(a[i]);
+    b[i] = slotOf(b[i]);
+    if (bias[i] >= 0) bias[i] = slotOf(bias[i]);
+    const listed = listedArgs(tape, i);
+    for (let k = argsStart[i]; k < argsStart[i] + listed; k++) args[k] = slotOf(args[k]);
+  }
+  for (let k = 0; k < outputSlots.length; k++) outputSlots[k] = slotOf(outputSlots[k]);
+  tape.one = slotOf(tape.one);
+}
+
+/** Whether each run of consecutive slots that a dot reads stays consecutive under `slotOf`. */
+export function runsStayConsecutive(tape: Tape, slotOf: (slot: number) => number): boolean {
+  const { code, a, b, count } = tape;
+  for (let i = 0; i < code.length; i++) {
+    if (code[i] !== DOT && code[i] !== DOT_RELU && code[i] !== ROWS && code[i] !== ROW) continue;
+    for (const start of [a[i], b[i]]) {
+      const first = slotOf(start);
+      for (let k = 1; k < count[i]; k++) if (slotOf(start + k) !== first + k) return false;
+    }
+  }
+  return true;
+}
+
 /** Whether instruction i is a ReLU of a dot: a DOT_RELU, or a row of a group of them. */
 export function isRelu(tape: Tape, i: number): boolean {
   const code = tape.code[i];
@@ -131,6 +163,13 @@ export interface Tape {
   values: Float64Array;
   grads: Float64Array;
   parameters: Value[];
+  /**
+   * Per parameter, 1 for a leaf that fn made while it was traced, which the replay reads from
+   * and adds into its own Value, arena or not, as eager would (leaves.ts): until verification
+   * tells a constant (a new leaf at every trace) from a parameter that fn makes once and keeps;
+   * after it, only a constant that could not move among the constants. Undefined if none.
+   */
+  madeInside?: Uint8Array;
   /** Each parameter's slot: p as traced, its place in the arena once laid out (layout.ts). */
   parameterSlot: Int32Array;
   /** The first input slot; parameters occupy 0..inputStart-1. */

@@ -1,5 +1,5 @@
 // Tracing: run fn once on Values made from the numbers of its arguments.
-import { isRecording, refusingConversions, Value } from "../engine.js";
+import { collectingLeaves, isRecording, refusingConversions, Value } from "../engine.js";
 import { describeThing, wrapArguments } from "./arguments.js";
 import type { Template } from "./tape.js";
 
@@ -13,6 +13,8 @@ export interface Traced {
   /** The Values of the result, in the order the template numbers them. */
   outputs: Value[];
   template: Template;
+  /** The leaves fn made while it ran: constants, or parameters it makes once and keeps (leaves.ts). */
+  made: Value[];
 }
 
 export function traceFunction(fn: (...args: unknown[]) => unknown, args: readonly unknown[]): Traced {
@@ -23,14 +25,15 @@ export function traceFunction(fn: (...args: unknown[]) => unknown, args: readonl
   }
   const inputs: Value[] = [];
   const traced = args.map((arg) => wrapArguments(arg, inputs));
-  const result = refusingConversions(DATA_DEPENDENT, () => fn(...traced));
+  const made: Value[] = [];
+  const result = collectingLeaves(made, () => refusingConversions(DATA_DEPENDENT, () => fn(...traced)));
   if (result instanceof Promise)
     throw new TypeError("compile: fn must be synchronous (it returned a Promise)");
   const outputs: Value[] = [];
   const template = templateOf(result, outputs);
   if (outputs.length === 0)
     throw new TypeError("compile: fn returned no Value (return a Value, or arrays/objects of Values)");
-  return { inputs, outputs, template };
+  return { inputs, outputs, template, made };
 }
 
 export function templateOf(x: unknown, outputs: Value[]): Template {

@@ -10,9 +10,6 @@ import { classificationLoss, LOSS_NAMES, type LossName, l2Penalty } from "../los
 import { MLP } from "../nn.js";
 import { type MLPWorkerSetup, PART_HEADER } from "./mlp-workers.js";
 
-/** The losses whose compiled replays can read the weights from the arena. */
-const READS_THE_ARENA: ReadonlySet<LossName> = new Set(["softmax"]);
-
 serveItems(workerData as WorkerData, (setup) => {
   const { nin, nouts, ...options } = setup as MLPWorkerSetup;
   // The copy's own initial weights are never used: its replays read the shared ones.
@@ -51,24 +48,9 @@ serveItems(workerData as WorkerData, (setup) => {
         X[i] = input.subarray(at, at + nin);
         classes[i] = input[at + nin];
       }
-      let result: ReturnType<typeof f>;
-      if (READS_THE_ARENA.has(loss)) {
-        f.arena = arena;
-        result = f(X as unknown as number[][], classes, input[0]);
-        result[0].backward();
-      } else {
-        // The other losses pick among leaves they create themselves (±1, 0 and 1 by the
-        // class), which a compiled function counts among its parameters and so refuses to
-        // find missing from an arena of the model's: their replays read the copy's Values.
-        const { data, grad } = arena;
-        for (let i = 0; i < parameters.length; i++) {
-          parameters[i].data = data[i];
-          parameters[i].grad = 0;
-        }
-        result = f(X as unknown as number[][], classes, input[0]);
-        result[0].backward();
-        for (let i = 0; i < parameters.length; i++) grad[i] = parameters[i].grad;
-      }
+      f.arena = arena;
+      const result = f(X as unknown as number[][], classes, input[0]);
+      result[0].backward();
       const [total, outputs] = result;
       results[0] = total.data;
       for (let i = 0; i < samples; i++) {
