@@ -10,6 +10,7 @@ import { ParameterArena } from "../src/arena.js";
 import { compile } from "../src/compile/index.js";
 import { makeMoons, subset } from "../src/data.js";
 import { noGrad, type Operand, Value } from "../src/engine.js";
+import { GPT } from "../src/gpt.js";
 import { grad } from "../src/grad.js";
 import { bceWithLogitsLoss, classificationLoss, hingeLoss, type LossName, mseLoss } from "../src/losses.js";
 import { MLP } from "../src/nn.js";
@@ -435,8 +436,11 @@ describe("compile: traces and results", () => {
     // A forward result that is not finite is named like eager's error; a bad weight too, and
     // the replay's cause says which weight.
     const g = compile((xs: Value[]) => xs[0].mul(w).exp());
-    expect(g([1]).data).toBeCloseTo(Math.exp(0.5), 15);
+    const before = g([1]);
+    expect(before.data).toBeCloseTo(Math.exp(0.5), 15);
     expect(() => g([2000])).toThrow(/exp\(1000\): result overflows/);
+    // The failed replay overwrote the numbers that the earlier result's backward() would read.
+    expect(() => before.backward()).toThrow(/from an earlier call/);
     w.data = Number.NaN;
     expect(() => g([1])).toThrow(/^mul\(1, NaN\): an input is not a finite number/);
     expect(() => g([1])).toThrow(
@@ -706,6 +710,70 @@ describe("compile: messages", () => {
     })();
     expect(error?.message).toMatch(/^mul\(Infinity, 4\): an input is not a finite number/);
     expect(error?.cause).toMatch(/^compiled replay, instruction t\d+; parameter \d+ "w13" is Infinity$/);
+  });
+
+  it("of several failures, the one eager meets first: the first sample of a batch, a GPT's first position", () => {
+    const message = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "no error";
+    };
+    let failures = 0;
+    const expectOneMessage = (eager: () => unknown, replay: () => unknown, what: string) => {
+      const expected = message(eager);
+      if (expected !== "no error") failures++;
+      expect(message(replay), what).toBe(expected);
+    };
+    const X = [
+      [1, 2, -1],
+      [0.5, -3, 2],
+      [2, 2, 2],
+      [-1, 0, 1],
+    ];
+    const classes = [0, 1, 1, 2];
+    for (const loss of ["hinge", "mse", "bce", "softmax"] as LossName[]) {
+      const model = new MLP(3, [6, 6, 3], { seed: 1 });
+      const fn = (X: Value[][], y: Value[]) =>
+        classificationLoss(
+          loss,
+          X.map((x) => model.forward(x)),
+          y,
+        );
+      const compiled = compile(fn);
+      compiled(X, classes);
+      compiled(X, classes);
+      for (const scale of [1e100, 1e110, 1e160]) {
+        for (const p of model.parameters()) p.data *= scale;
+        expectOneMessage(
+          () =>
+            fn(
+              X.map((x) => x.map((n) => new Value(n))),
+              classes.map((c) => new Value(c)),
+            ),
+          () => compiled(X, classes),
+          `${loss}, weights × ${scale}`,
+        );
+        for (const p of model.parameters()) p.data /= scale;
+      }
+    }
+    const gpt = new GPT({ vocabSize: 7, nLayer: 2, nEmbd: 8, nHead: 2, blockSize: 6, seed: 2 });
+    const compiled = compile((ids: readonly Value[]) => gpt.loss(ids));
+    compiled([0, 1, 2, 3, 4]);
+    compiled([0, 2, 2, 3, 4]);
+    for (const scale of [1e60, 1e100, 1e154]) {
+      for (const p of gpt.parameters()) p.data *= scale;
+      const ids = [0, 3, 1, 5, 2];
+      expectOneMessage(
+        () => gpt.loss(ids.map((t) => new Value(t))),
+        () => compiled(ids),
+        `a GPT, weights × ${scale}`,
+      );
+      for (const p of gpt.parameters()) p.data /= scale;
+    }
+    expect(failures).toBeGreaterThanOrEqual(10);
   });
 
   it("listing(args) neither counts as a trace nor evicts one", () => {

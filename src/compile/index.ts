@@ -35,6 +35,7 @@
 //   layout.ts     on an arena, once verified: the parameter slots renumbered as the arena's places
 //   replay.ts     the forward and reverse loops over the tape
 //   replay-rows.ts  the replay of a group of rows, four at a time
+//   failure.ts    a replay's number out of range, named as eager names it
 //   check.ts      the constant check, verification by a second trace, check mode
 //   leaves.ts     once verified: the leaves fn makes (new at every trace) become constants
 //   listing.ts    the tape as a readable list of instructions
@@ -45,10 +46,11 @@ import { checkOptions } from "../options.js";
 import { TraceCache } from "./cache.js";
 import { backwardChecked, checkConstants, compareWithEager, verifyTrace } from "./check.js";
 import { encodeTape } from "./encode.js";
+import { forwardError } from "./failure.js";
 import { layOutOnArena } from "./layout.js";
 import { holdAsConstants, markMadeInside } from "./leaves.js";
 import { listing, plural } from "./listing.js";
-import { forwardError, runBackward, runForward } from "./replay.js";
+import { runBackward, runForward } from "./replay.js";
 import { groupRows } from "./rows.js";
 import { selectInstructions } from "./select.js";
 import { assignSlots } from "./slots.js";
@@ -274,7 +276,11 @@ function replay(tape: Tape, arena: ParameterArena | undefined): unknown {
   }
   tape.arena = arena;
   const failed = runForward(tape);
-  if (failed >= 0) throw forwardError(tape, failed);
+  if (failed >= 0) {
+    // The buffers no longer hold the last call's numbers: its result's backward() is refused.
+    tape.generation++;
+    throw forwardError(tape, failed);
+  }
   const generation = ++tape.generation;
   return build(tape.template, tape, generation);
 }

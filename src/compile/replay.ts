@@ -1,6 +1,6 @@
 // Replay: the forward and the reverse loop over a tape, and the errors they report.
 import { allFinite } from "../arena.js";
-import { failureMessage, NOT_FINITE_HINT, OPERATIONS } from "../engine.js";
+import { NOT_FINITE_HINT, OPERATIONS } from "../engine.js";
 import { backwardRows, forwardRows } from "./replay-rows.js";
 import {
   ADD,
@@ -145,91 +145,6 @@ export function runForward(tape: Tape): number {
 /** The engine's name for the operation of instruction i. */
 export function nameOf(tape: Tape, i: number): string {
   return isRelu(tape, i) ? OPERATIONS.relu.name : OP_BY_INDEX[tape.opIndex[i]].name;
-}
-
-/**
- * The error for instruction i, which gave no finite number, in the words eager uses for the
- * same failure: the step that failed, with its numbers. A call that traces runs fn eagerly and
- * a later call replays, so one cause has one message whichever call meets it; where the replay
- * met it is the error's `cause`.
- */
-export function forwardError(tape: Tape, i: number): RangeError {
-  const v = tape.values;
-  let where = `compiled replay, instruction t${i}`;
-  // The parameter slots hold what the replay read: the Values' data, or an arena's.
-  const slot = tape.parameterSlot;
-  const bad = tape.parameters.findIndex((_, k) => !Number.isFinite(v[slot[k]]));
-  if (bad >= 0) {
-    const label = tape.parameters[bad].label;
-    where += `; parameter ${bad}${label ? ` "${label}"` : ""} is ${v[slot[bad]]}`;
-  }
-  return new RangeError(eagerMessage(tape, i), { cause: where });
-}
-
-function eagerMessage(tape: Tape, i: number): string {
-  const v = tape.values;
-  const code = tape.code[i];
-  if (code === SELECT) {
-    return `Value.select: index ${v[tape.a[i]]} is not an integer in 0..${tape.count[i] - 1}`;
-  }
-  if (
-    code === SUM ||
-    code === SUMPROD ||
-    code === DOT ||
-    code === DOT_RELU ||
-    code === ROWS ||
-    code === ROW
-  ) {
-    return sumMessage(tape, i);
-  }
-  return failureMessage(OP_BY_INDEX[tape.opIndex[i]], v[tape.a[i]], v[tape.b[i]]);
-}
-
-/**
- * A sum that fused products and adds: the first of its steps that eager would have found
- * failing. A product is made before it is added (w·x + … written as micrograd's neurons are);
- * a chain of adds fails at its first add out of range, with the partial sum; Value.sum checks
- * its total once, after all of its terms were made.
- */
-function sumMessage(tape: Tape, i: number): string {
-  const v = tape.values;
-  const chain = tape.opIndex[i] !== OPERATIONS.sum.index;
-  const terms = termsOf(tape, i);
-  let total = 0;
-  for (let k = 0; k < terms.length; k += 2) {
-    const x = terms[k];
-    const y = terms[k + 1];
-    const term = y < 0 ? v[x] : v[x] * v[y];
-    if (!Number.isFinite(term)) return failureMessage(OPERATIONS.mul, v[x], v[y]);
-    if (chain && k > 0 && !Number.isFinite(total + term)) return failureMessage(OPERATIONS.add, total, term);
-    total = k === 0 ? term : total + term;
-  }
-  return chain ? "add: result overflows" : "Value.sum: result overflows";
-}
-
-/** The terms of sum instruction i in order, as pairs of slots: a product's two factors, or a plain term and -1. */
-function termsOf(tape: Tape, i: number): number[] {
-  const { a, b, count, bias, argsStart, args, flags } = tape;
-  const terms: number[] = [];
-  const start = argsStart[i];
-  switch (tape.code[i]) {
-    case SUM:
-      for (let k = start; k < start + count[i]; k++) terms.push(args[k], -1);
-      break;
-    case SUMPROD:
-      for (let k = start; k < start + 2 * count[i]; k += 2) {
-        terms.push(args[k], args[k + 1] === tape.one ? -1 : args[k + 1]);
-      }
-      break;
-    default: {
-      // A dot (or a row of a group): its products, and its plain term first or last.
-      const biasFirst = (flags[i] & BIAS_FIRST) !== 0;
-      if (bias[i] >= 0 && biasFirst) terms.push(bias[i], -1);
-      for (let k = 0; k < count[i]; k++) terms.push(a[i] + k, b[i] + k);
-      if (bias[i] >= 0 && !biasFirst) terms.push(bias[i], -1);
-    }
-  }
-  return terms;
 }
 
 /**
