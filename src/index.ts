@@ -161,3 +161,4 @@ export {
   scores,
 } from "./train.js";
 export { type LossFunction, type LossResult, Trainer, type TrainerOptions } from "./trainer.js";
+export { useWasm } from "./wasm/adam.js";

@@ -57,15 +57,18 @@ describe("the built package", () => {
   });
 
   it("the core imports nothing but itself: no Node built-ins, no packages", () => {
-    // The core is src/*.ts (but node.ts) and the compiler's passes in src/compile/; each may import
-    // only another file of the core, never an extra (cli, node, viz, onnx), a built-in or a package.
+    // The core is src/*.ts (but node.ts), the compiler's passes in src/compile/ and the
+    // WebAssembly kernels' loaders in src/wasm/; each may import only another file of the core,
+    // never an extra (cli, node, viz, onnx), a built-in or a package.
     const top = readdirSync(join(root, "src")).filter((file) => file.endsWith(".ts") && file !== "node.ts");
     const passes = readdirSync(join(root, "src", "compile")).filter((file) => file.endsWith(".ts"));
+    const kernels = readdirSync(join(root, "src", "wasm")).filter((file) => file.endsWith(".ts"));
     expect(top).toContain("engine.ts");
     expect(passes).toContain("index.ts");
     const allowed = new Set([
       ...top.map((f) => f.replace(/\.ts$/, ".js")),
       ...passes.map((f) => `compile/${f.replace(/\.ts$/, ".js")}`),
+      ...kernels.map((f) => `wasm/${f.replace(/\.ts$/, ".js")}`),
     ]);
     const check = (file: string, folder: string) => {
       const source = readFileSync(join(root, "src", folder, file), "utf8");
@@ -79,6 +82,7 @@ describe("the built package", () => {
     };
     for (const file of top) check(file, "");
     for (const file of passes) check(file, "compile/");
+    for (const file of kernels) check(file, "wasm/");
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
   });
