@@ -1,8 +1,9 @@
 // Builds the playground and serves playground/dist on http://127.0.0.1:8080/.
 // Only GET and HEAD; only files inside the folder (anything that could climb out of it is a
-// 404); a directory serves its index.html or nothing, never a listing.
+// 404); a directory serves its index.html or nothing, never a listing. Every response isolates
+// the pages (ISOLATION_HEADERS), so that the GPT page may train on several cores.
 //
-//   tsx playground/serve.ts [--port 8080] [--host 127.0.0.1] [--no-build]
+//   tsx playground/serve.ts [--port 8080] [--host 127.0.0.1] [--no-build] [--no-isolation]
 import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -25,6 +26,23 @@ export const CONTENT_TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
   ".txt": "text/plain; charset=utf-8",
 };
+
+/**
+ * Sent with every response, they make the pages cross-origin isolated: only then does a browser
+ * let them share memory (SharedArrayBuffer) between workers, which the GPT page needs to train
+ * on several. Every resource the pages load comes from this server, so require-corp blocks none.
+ */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
+export interface ServerOptions {
+  /** The folder served (default: the build, playground/dist). */
+  root?: string;
+  /** Send ISOLATION_HEADERS (default true); false serves the pages as a plain static host does. */
+  isolate?: boolean;
+}
 
 /**
  * The file under `root` that the request target `urlPath` names, or null when the request
@@ -87,8 +105,12 @@ async function servable(root: string, file: string): Promise<{ path: string; siz
   }
 }
 
-export function createPlaygroundServer(root: string = DIST_DIR): Server {
+export function createPlaygroundServer(options: ServerOptions = {}): Server {
+  const { root = DIST_DIR, isolate = true } = options;
   return createServer((request: IncomingMessage, response: ServerResponse) => {
+    // Merged into whatever the response's writeHead sends: a file, a 404, a 405, a 500.
+    if (isolate)
+      for (const [name, value] of Object.entries(ISOLATION_HEADERS)) response.setHeader(name, value);
     void handle(root, request, response).catch(() => {
       if (!response.headersSent) send(response, 500, "Internal server error\n");
       else response.destroy();
@@ -124,10 +146,10 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
 
 /** Starts serving `root`; resolves with the server and its address once it listens. */
 export function startServer(
-  options: { root?: string; port?: number; host?: string } = {},
+  options: ServerOptions & { port?: number; host?: string } = {},
 ): Promise<{ server: Server; url: string }> {
-  const { root = DIST_DIR, port = 8080, host = "127.0.0.1" } = options;
-  const server = createPlaygroundServer(root);
+  const { port = 8080, host = "127.0.0.1" } = options;
+  const server = createPlaygroundServer(options);
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -139,22 +161,31 @@ export function startServer(
   });
 }
 
-const USAGE = `Usage: tsx playground/serve.ts [--port N] [--host ADDRESS] [--no-build]
+const USAGE = `Usage: tsx playground/serve.ts [--port N] [--host ADDRESS] [--no-build] [--no-isolation]
 
 Builds the playground into playground/dist and serves it.
   --port N          port to listen on (default 8080; 0 picks a free one)
   --host ADDRESS    address to bind (default 127.0.0.1, this machine only)
   --no-build        serve the existing build
+  --no-isolation    leave out the headers that make the pages cross-origin isolated,
+                    as a plain static host does (the GPT page then trains in one worker)
 `;
 
 async function main(): Promise<void> {
-  let values: { port?: string; host?: string; "no-build"?: boolean; help?: boolean };
+  let values: {
+    port?: string;
+    host?: string;
+    "no-build"?: boolean;
+    "no-isolation"?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         port: { type: "string" },
         host: { type: "string" },
         "no-build": { type: "boolean" },
+        "no-isolation": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -174,7 +205,7 @@ async function main(): Promise<void> {
   const host = values.host ?? "127.0.0.1";
   if (!values["no-build"]) await buildPlayground();
   try {
-    const { url } = await startServer({ port, host });
+    const { url } = await startServer({ port, host, isolate: !values["no-isolation"] });
     if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
       console.warn(`Warning: listening on ${host}, so other machines may reach the playground.`);
     }

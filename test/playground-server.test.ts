@@ -172,4 +172,29 @@ describe("the server", () => {
     }
     expect((await raw("TRACE /")).status).toBe(405);
   });
+  it("sends the headers that make the pages cross-origin isolated, with every answer", async () => {
+    const answers = [
+      await fetch(base),
+      await fetch(new URL("main.js", base)),
+      await fetch(new URL("main.js", base), { method: "HEAD" }),
+      await fetch(new URL("nothing.js", base)),
+      await fetch(base, { method: "POST" }),
+    ];
+    for (const response of answers) {
+      expect(response.headers.get("cross-origin-opener-policy"), response.url).toBe("same-origin");
+      expect(response.headers.get("cross-origin-embedder-policy"), response.url).toBe("require-corp");
+    }
+  });
+
+  it("leaves them out when asked to serve as a plain static host does", async () => {
+    const plain = await startServer({ root: join(folder, "site"), port: 0, isolate: false });
+    try {
+      const response = await fetch(new URL("main.js", plain.url));
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cross-origin-opener-policy")).toBeNull();
+      expect(response.headers.get("cross-origin-embedder-policy")).toBeNull();
+    } finally {
+      plain.server.close();
+    }
+  });
 });
