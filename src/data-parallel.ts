@@ -112,6 +112,9 @@ export class DataParallel {
   private readonly inputLengths: Int32Array;
   private readonly owners: Int32Array;
   private readonly results: Float64Array;
+  private readonly rows: Float64Array;
+  /** Items whose gradients the last run() left in their rows (0 after a failure). */
+  private itemsRun = 0;
   private readonly inputStride: number;
   private readonly resultStride: number;
   private closed = false;
@@ -162,6 +165,7 @@ export class DataParallel {
     this.inputLengths = new Int32Array(data.inputLengths);
     this.owners = new Int32Array(data.owners);
     this.results = new Float64Array(data.results);
+    this.rows = new Float64Array(data.rows);
     this.threads = Array.from({ length: workers }, (_, index) => options.start({ ...data, index }));
   }
 
@@ -187,6 +191,7 @@ export class DataParallel {
       throw new RangeError(`${this.name}: ${String(items)} items; this pool takes 1 to ${this.maxItems}`);
     }
     const control = this.control;
+    this.itemsRun = 0;
     shareOut(this.inputLengths.subarray(0, items), this.workers, this.owners);
     control[CONTROL.items] = items;
     control[CONTROL.computed] = 0;
@@ -203,6 +208,25 @@ export class DataParallel {
     }
     const failure = this.firstFailure();
     if (failure) throw failure;
+    this.itemsRun = items;
+  }
+
+  /**
+   * Adds into `total` the gradients of the items of the last run(), one item after the other in
+   * item order. A batch cut into several runs, each added in this way, has its items summed in
+   * one order whatever the cut: the same total, bit for bit, for runs of any size, and so for
+   * any number of workers. (The playground's GPT page cuts its steps so, to answer between runs.)
+   */
+  addGradients(total: Float64Array): void {
+    const count = this.arena.parameters.length;
+    if (total.length !== count) {
+      throw new RangeError(`${this.name}: a total of ${total.length} gradients; the model has ${count}`);
+    }
+    const rows = this.rows;
+    for (let item = 0; item < this.itemsRun; item++) {
+      const offset = item * count;
+      for (let i = 0; i < count; i++) total[i] += rows[offset + i];
+    }
   }
 
   /** The results item `item` wrote in the last run(). */

@@ -89,6 +89,15 @@ export class GPTParallel implements BatchGradients {
     return documents.map((_, d) => this.pool.result(d)[0]);
   }
 
+  /**
+   * Adds into `total` the gradients of the last compute()'s documents, one after the other in
+   * document order: a batch computed in several calls sums its documents in the same order
+   * whatever the calls, so the same total, bit for bit (see DataParallel.addGradients).
+   */
+  addGradients(total: Float64Array): void {
+    this.pool.addGradients(total);
+  }
+
   /** Stops the workers. */
   close(): Promise<void> {
     return this.pool.close();
