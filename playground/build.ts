@@ -1,6 +1,7 @@
 // Builds the playground into a static folder (playground/dist): the two pages (the 2-D
 // classifier and the GPT), their style, the shipped texts the GPT page trains on, and each
-// page's and worker's script bundled by esbuild. Graphviz (@viz-js/viz, its WebAssembly inlined
+// page's and worker's script bundled by esbuild (the GPT page's training worker starts
+// gpt-pool-worker.js beside itself). Graphviz (@viz-js/viz, its WebAssembly inlined
 // as base64) goes into a chunk of its own that loads the first time a graph is drawn.
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ export async function buildPlayground(outdir = DIST_DIR): Promise<string[]> {
       worker: join(PLAYGROUND_DIR, "worker.ts"),
       "gpt-main": join(PLAYGROUND_DIR, "gpt-main.ts"),
       "gpt-worker": join(PLAYGROUND_DIR, "gpt-worker.ts"),
+      "gpt-pool-worker": join(PLAYGROUND_DIR, "gpt-pool-worker.ts"),
     },
     outdir,
     bundle: true,

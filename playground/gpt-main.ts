@@ -43,6 +43,7 @@ const controls = {
   seed: $<HTMLInputElement>("#seed"),
   lr: $<HTMLInputElement>("#lr"),
   batchSize: $<HTMLInputElement>("#batch"),
+  workers: $<HTMLInputElement>("#workers"),
   temperature: $<HTMLInputElement>("#temperature"),
   prefix: $<HTMLInputElement>("#prefix"),
   loadModel: $<HTMLInputElement>("#load-model"),
@@ -61,6 +62,9 @@ const view = {
   heldOut: $("#held-out"),
   bigram: $("#bigram"),
   sps: $("#sps"),
+  cps: $("#cps"),
+  workersUsed: $("#workers-used"),
+  workersNote: $("#workers-note"),
   message: $("#message"),
   lossChart: $<HTMLCanvasElement>("#loss-chart"),
   samples: $("#samples"),
@@ -89,7 +93,16 @@ const send = (message: ToGPTWorker) => worker.postMessage(message);
 
 // ---- Settings from the controls -------------------------------------------------------
 
-type NumberSetting = "nLayer" | "nEmbd" | "nHead" | "blockSize" | "seed" | "lr" | "batchSize" | "temperature";
+type NumberSetting =
+  | "nLayer"
+  | "nEmbd"
+  | "nHead"
+  | "blockSize"
+  | "seed"
+  | "lr"
+  | "batchSize"
+  | "workers"
+  | "temperature";
 
 const RULES: Record<NumberSetting, FieldRule> = {
   nLayer: {
@@ -124,6 +137,13 @@ const RULES: Record<NumberSetting, FieldRule> = {
   },
   batchSize: {
     name: "the batch",
+    must: "must be a whole number from 1 to 64",
+    min: 1,
+    max: 64,
+    integer: true,
+  },
+  workers: {
+    name: "the number of workers",
     must: "must be a whole number from 1 to 64",
     min: 1,
     max: 64,
@@ -289,7 +309,14 @@ controls.loadModel.addEventListener("change", async () => {
 });
 
 function showProblem(field: string, message: string): void {
-  const where = field === "text" ? view.textError : field === "load" ? view.loadError : view.message;
+  const where =
+    field === "text"
+      ? view.textError
+      : field === "load"
+        ? view.loadError
+        : field === "workers"
+          ? errorBeside(controls.workers)
+          : view.message;
   where.textContent = message;
   where.hidden = false;
 }
@@ -304,6 +331,9 @@ function showSettings(next: GPTSettings): void {
     controls[key].value = String(next[key]);
     showFieldError(key, null);
   }
+  // Without shared memory the training worker trains alone (drawWorkersNote says why).
+  controls.workers.disabled = !crossOriginIsolated;
+  if (!crossOriginIsolated) controls.workers.value = "1";
 }
 
 // ---- Messages from the worker ---------------------------------------------------------
@@ -376,6 +406,8 @@ function drawStats(): void {
   const average = history.average[history.average.length - 1];
   view.loss.textContent = formatNumber(average);
   view.loss.dataset.value = Number.isFinite(average) ? String(average) : "";
+  // The last step's loss, exactly.
+  view.loss.dataset.last = history.losses.length > 0 ? String(history.losses[history.losses.length - 1]) : "";
   const measured = history.heldOut[history.heldOut.length - 1];
   // A large model's first measurement traces every length of document: it says how far it has got.
   const measuring = snapshot.measuring === null ? "" : ` (${Math.floor(snapshot.measuring * 100)}%)`;
@@ -387,6 +419,13 @@ function drawStats(): void {
   view.heldOut.dataset.step = measured ? String(measured[0]) : "";
   const sps = snapshot.stepsPerSecond;
   view.sps.textContent = snapshot.running ? sps.toFixed(sps < 10 ? 1 : 0) : "–";
+  const cps = Math.round(snapshot.charactersPerSecond);
+  view.cps.textContent = snapshot.running ? cps.toLocaleString("en-US") : "–";
+  // The training worker itself, when no Web Workers compute the steps.
+  const workers = Math.max(1, snapshot.workers);
+  view.workersUsed.textContent = String(workers);
+  view.workersUsed.dataset.value = String(workers);
+  drawWorkersNote(snapshot.workers);
   if (info) {
     view.bigram.textContent = info.bigramLoss.toFixed(3);
     view.bigram.dataset.value = String(info.bigramLoss);
@@ -400,6 +439,26 @@ function drawStats(): void {
       `Vocabulary of ${info.vocabSize}: ${characters} and BOS.`;
   }
   view.modelInfo.textContent = `${snapshot.parameters.toLocaleString("en-US")} parameters`;
+}
+
+/** What the workers control does here, or why it does nothing. */
+function drawWorkersNote(workers: number): void {
+  let note: string;
+  if (!crossOriginIsolated) {
+    note =
+      "One worker: this page is not cross-origin isolated, so the browser gives it no memory to " +
+      "share between workers. Served by the playground's own server (npm run playground), which " +
+      "sends the headers that isolate it (Cross-Origin-Opener-Policy: same-origin and " +
+      "Cross-Origin-Embedder-Policy: require-corp), it trains on every core.";
+  } else if (workers === 0) {
+    note = "One worker: the workers could not start.";
+  } else {
+    note =
+      `Each step's ${settings.batchSize === 1 ? "document goes" : "documents are shared among"} ` +
+      `${workers} Web Worker${workers === 1 ? "" : "s"} (at most the batch; this browser reports ` +
+      `${navigator.hardwareConcurrency} cores). The losses are the same, bit for bit, for any number.`;
+  }
+  if (view.workersNote.textContent !== note) view.workersNote.textContent = note;
 }
 
 function drawInspection(): void {

@@ -22,6 +22,12 @@ export interface GPTSettings {
   lr: number;
   /** Documents (or windows) per step. */
   batchSize: number;
+  /**
+   * Web Workers that share each step's documents, at most the batch's; one, the training
+   * worker itself, when the page is not cross-origin isolated. The steps are the same, bit for
+   * bit, for any number of them.
+   */
+  workers: number;
   /** Of the samples; lower is more conservative. */
   temperature: number;
 }
@@ -39,6 +45,7 @@ export const DEFAULT_GPT_SETTINGS: GPTSettings = {
   seed: 42,
   lr: GPT_TRAINING_DEFAULTS.lr,
   batchSize: 4,
+  workers: typeof navigator === "undefined" ? 1 : Math.max(1, navigator.hardwareConcurrency || 1),
   temperature: 0.5,
 };
 
@@ -130,9 +137,17 @@ export interface GPTSnapshot {
   measuring: number | null;
   parameters: number;
   stepsPerSecond: number;
+  /** Characters predicted per second: every position of every document of the steps. */
+  charactersPerSecond: number;
+  /**
+   * The Web Workers computing the steps: 0 when the training worker computes them itself (the
+   * page is not cross-origin isolated, or the workers could not start).
+   */
+  workers: number;
   /** Training losses of the steps since the previous snapshot, beginning at step `historyStart`. */
   historyStart: number;
-  historyLoss: Float32Array;
+  /** As computed (float64): the page shows the exact losses, the same whatever the number of workers. */
+  historyLoss: Float64Array;
   /** Held-out measurements since the previous snapshot: [step, loss] pairs. */
   heldOut: [number, number][];
 }

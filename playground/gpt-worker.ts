@@ -3,6 +3,11 @@
 // 30 times a second, the prefix's attention and next-token candidates a few times a second,
 // the held-out loss and fresh samples every few seconds. Between documents it yields to its
 // message queue, so Pause, Step and edits arrive while a large step is under way.
+//
+// When the page is cross-origin isolated, the step's documents are shared among Web Workers
+// (gpt-pool.ts) instead, as many at a time as there are workers, this worker waiting for them
+// and answering the page between; their gradients are added in document order, so a step is
+// the same, bit for bit, however many workers there are.
 import {
   Adam,
   compiledLoss,
@@ -10,6 +15,7 @@ import {
   evaluateGPT,
   GPT,
   GPT_TRAINING_DEFAULTS,
+  type GPTParallel,
   gptFromJSON,
   gptToJSON,
   ParameterArena,
@@ -22,6 +28,7 @@ import {
 } from "../src/index.js";
 import { DataProblem, type PreparedData, prepareData, randomWindow, type ShippedTexts } from "./gpt-data.js";
 import { inspectPrefix, principalComponents, project } from "./gpt-inspect.js";
+import { canShareMemory, startPool } from "./gpt-pool.js";
 import {
   DEFAULT_GPT_SETTINGS,
   type FromGPTWorker,
@@ -59,6 +66,12 @@ interface State {
   gpt: GPT;
   /** The library's one training loop, over the compiled loss that evaluateGPT replays too. */
   trainer: Trainer<DocumentLoss>;
+  /** The trainer's weights and the step's gradients. */
+  arena: ParameterArena;
+  /** The Web Workers that compute the steps, and whether they have started; null: this worker computes them. */
+  workers: { pool: GPTParallel; started: boolean } | null;
+  /** Characters trained on so far (every position of every document of the steps), for the rate. */
+  characters: number;
   generation: number;
   running: boolean;
   /** A single step was asked for (Step): train until it is complete, then stop. */
@@ -100,22 +113,21 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
       seed: settings.seed,
     });
   components = undefined;
-  return {
+  // The reference's Adam, as trainGPT's.
+  const optimizer = new Adam(model.parameters(), {
+    lr: settings.lr,
+    betas: GPT_TRAINING_DEFAULTS.betas,
+    eps: GPT_TRAINING_DEFAULTS.eps,
+  });
+  const arena = new ParameterArena(model.parameters());
+  const s: State = {
     settings,
     data,
     gpt: model,
-    trainer: new Trainer({
-      // The reference's Adam, as trainGPT's.
-      optimizer: new Adam(model.parameters(), {
-        lr: settings.lr,
-        betas: GPT_TRAINING_DEFAULTS.betas,
-        eps: GPT_TRAINING_DEFAULTS.eps,
-      }),
-      compiled: compiledLoss(model),
-      // Compiled steps replay from and update the weights in an arena, as trainGPT's do.
-      arena: new ParameterArena(model.parameters()),
-      caller: "the GPT page",
-    }),
+    trainer: newTrainer(model, optimizer, arena),
+    arena,
+    workers: null,
+    characters: 0,
     generation: generation + 1,
     running: state?.running ?? false,
     stepping: false,
@@ -130,6 +142,102 @@ function newState(settings: GPTSettings, data: PreparedData, generation: number,
     measuredStep: -1,
     sampleSeed: 1,
   };
+  placeTraining(s);
+  return s;
+}
+
+/** The trainer of `gpt`'s steps, whose weights and gradients are in `arena`. */
+function newTrainer(gpt: GPT, optimizer: Adam, arena: ParameterArena): Trainer<DocumentLoss> {
+  return new Trainer({
+    optimizer,
+    compiled: compiledLoss(gpt),
+    // Compiled steps replay from and update the weights in an arena, as trainGPT's do: this
+    // worker's own, or the one it shares with its Web Workers.
+    arena,
+    caller: "the GPT page",
+  });
+}
+
+/** How many Web Workers share the steps of `settings`: none when memory cannot be shared. */
+function workersWanted(settings: GPTSettings): number {
+  return canShareMemory() ? Math.min(settings.workers, settings.batchSize) : 0;
+}
+
+/**
+ * Puts the steps on the Web Workers the settings ask for (closing those there were), or on this
+ * worker. The model, Adam's moments and the step count stay: only where the gradients are
+ * computed changes.
+ */
+function placeTraining(s: State): void {
+  const wanted = workersWanted(s.settings);
+  if ((s.workers?.pool.workers ?? 0) === wanted) return;
+  if (wanted === 0) {
+    trainHere(s);
+    return;
+  }
+  closeWorkers(s);
+  s.trainer.sync();
+  const { pool, started } = startPool(s.gpt, wanted);
+  const workers = { pool, started: false };
+  s.workers = workers;
+  // The weights the workers read, which Adam updates; the step's gradients are this worker's.
+  const count = s.gpt.parameters().length;
+  moveTrainer(
+    s,
+    new ParameterArena(s.gpt.parameters(), {
+      data: pool.arena.data.buffer,
+      grad: new ArrayBuffer(8 * count),
+    }),
+  );
+  started.then(
+    () => {
+      workers.started = true;
+      scheduleTick();
+    },
+    (error: unknown) => {
+      if (s.workers !== workers) return;
+      trainHere(s);
+      post({
+        type: "problem",
+        field: "workers",
+        message: `Training in one worker: ${error instanceof Error ? error.message : String(error)}.`,
+      });
+      scheduleTick();
+    },
+  );
+}
+
+/** The steps computed by this worker, on its own arena. */
+function trainHere(s: State): void {
+  closeWorkers(s);
+  s.trainer.sync();
+  moveTrainer(s, new ParameterArena(s.gpt.parameters()));
+}
+
+/** A trainer on `arena` that goes on from where the current one is. */
+function moveTrainer(s: State, arena: ParameterArena): void {
+  const before = s.trainer;
+  s.trainer = newTrainer(s.gpt, before.optimizer as Adam, arena);
+  s.arena = arena;
+  s.trainer.step = before.step;
+  s.trainer.lastLoss = before.lastLoss;
+  // A step under way has its gradients in the other arena: its documents start again here.
+  if (s.partial) {
+    s.partial = { documents: s.partial.documents, done: 0, lossSum: 0 };
+    s.trainer.begin();
+  }
+}
+
+/** Stops the state's Web Workers, if it has some. */
+function closeWorkers(s: State): void {
+  if (!s.workers) return;
+  void s.workers.pool.close();
+  s.workers = null;
+}
+
+/** The next piece of work is a step, and the Web Workers that compute it have not started (they tick when they have). */
+function waitingForWorkers(s: State): boolean {
+  return s.measurement === null && s.workers !== null && !s.workers.started;
 }
 
 /**
@@ -163,7 +271,10 @@ function nextBatch(s: State): number[][] {
   return batch;
 }
 
-/** One more document of the step under way; after its last, the update. Returns whether a step ended. */
+/**
+ * One more document of the step under way (on Web Workers, one each); after its last, the
+ * update. Returns whether a step ended.
+ */
 function advance(s: State): boolean {
   const { trainer } = s;
   if (!s.partial) {
@@ -171,14 +282,26 @@ function advance(s: State): boolean {
     s.partial = { documents: nextBatch(s), done: 0, lossSum: 0 };
   }
   const step = s.partial;
-  const [, loss] = trainer.accumulate(step.documents[step.done], 1 / step.documents.length);
-  step.lossSum += loss.data;
-  step.done += 1;
+  const weight = 1 / step.documents.length;
+  if (s.workers) {
+    const { pool } = s.workers;
+    const run = step.documents.slice(step.done, step.done + pool.workers);
+    for (const loss of trainer.within(() => pool.compute(run, weight))) step.lossSum += loss;
+    // The trainer's gradients (its arena's own, not the pool's) add up the runs of the step.
+    pool.addGradients(s.arena.grad);
+    step.done += run.length;
+  } else {
+    const [, loss] = trainer.accumulate(step.documents[step.done], weight);
+    step.lossSum += loss.data;
+    step.done += 1;
+  }
   if (step.done < step.documents.length) return false;
   const mean = step.lossSum / step.documents.length;
   trainer.update(mean);
   s.partial = null;
   s.historyLoss.push(mean);
+  const { blockSize } = s.gpt.config;
+  for (const doc of step.documents) s.characters += Math.min(blockSize, doc.length - 1);
   return true;
 }
 
@@ -218,7 +341,7 @@ function work(s: State): boolean {
 const rate = new StepRate();
 
 function sendSnapshot(s: State): void {
-  const historyLoss = Float32Array.from(s.historyLoss);
+  const historyLoss = Float64Array.from(s.historyLoss);
   post(
     {
       type: "snapshot",
@@ -229,6 +352,8 @@ function sendSnapshot(s: State): void {
       measuring: s.measurement ? s.measurement.next / s.data.measured.length : null,
       parameters: s.gpt.parameters().length,
       stepsPerSecond: s.running ? rate.perSecond : 0,
+      charactersPerSecond: s.running ? rate.charactersPerSecond : 0,
+      workers: s.workers?.pool.workers ?? 0,
       historyStart: s.historyStart,
       historyLoss,
       heldOut: s.heldOut,
@@ -295,7 +420,7 @@ function scheduleTick(): void {
 tick.port1.onmessage = () => {
   tickPending = false;
   const s = state;
-  if (!s || (!s.running && !s.stepping && !s.measurement)) return;
+  if (!s || (!s.running && !s.stepping && !s.measurement) || waitingForWorkers(s)) return;
   try {
     trainChunk(s);
   } catch (error) {
@@ -327,10 +452,11 @@ function trainChunk(s: State): void {
     }
   } while (
     (s.running || s.measurement) &&
+    !waitingForWorkers(s) &&
     now - start + workTime < CHUNK_MS &&
     now + workTime < due.snapshot
   );
-  if (s.running) rate.measure(s.trainer.step, now);
+  if (s.running) rate.measure(s.trainer.step, now, s.characters);
   if (s.running && now >= due.measure) {
     startMeasurement(s);
     due.measure = now + MEASURE_INTERVAL_MS;
@@ -359,7 +485,7 @@ function play(s: State): void {
   due.inspection = now + INSPECT_INTERVAL_MS;
   due.samples = now + SAMPLE_INTERVAL_MS;
   due.measure = now + MEASURE_INTERVAL_MS;
-  rate.restart(s.trainer.step, now);
+  rate.restart(s.trainer.step, now, s.characters);
   scheduleTick();
 }
 
@@ -406,6 +532,7 @@ function applySettings(s: State, settings: GPTSettings): State {
   const resample = settings.temperature !== s.settings.temperature;
   s.settings = settings;
   s.trainer.optimizer.lr = settings.lr;
+  placeTraining(s);
   if (resample) sendSamples(s);
   return s;
 }
@@ -501,6 +628,7 @@ function handle(message: ToGPTWorker): void {
       break;
   }
   const current = state as State;
+  if (current !== s) closeWorkers(s);
   if (current !== s && current.running) play(current);
   if (!current.running) sendAll(current);
   else sendSnapshot(current);
