@@ -17,18 +17,22 @@ export function coresReported(): number {
 }
 
 /**
- * A pool of `workers` Web Workers computing the gradients of `gpt`'s loss on up to `workers`
- * documents a call (a step is several calls: see GPTParallel.addGradients). A call blocks this
- * thread until the workers are done, so none may be made before `started` resolves: a browser
- * starts a worker's worker with the help of the thread that created it. `started` rejects (and
- * the pool is closed) if a worker cannot start.
+ * A pool of `workers` Web Workers computing the gradients of `gpt`'s loss on up to `maxBatch`
+ * documents a call (a step may be several calls: see GPTParallel.addGradients). A call blocks
+ * this thread until the workers are done, so none may be made before `started` resolves: a
+ * browser starts a worker's worker with the help of the thread that created it. `started`
+ * rejects (and the pool is closed) if a worker cannot start.
  */
-export function startPool(gpt: GPT, workers: number): { pool: GPTParallel; started: Promise<void> } {
+export function startPool(
+  gpt: GPT,
+  workers: number,
+  maxBatch: number,
+): { pool: GPTParallel; started: Promise<void> } {
   const starts: Promise<void>[] = [];
   const pool = new GPTParallel(gpt, {
     name: "the GPT page's workers",
     workers,
-    maxBatch: workers,
+    maxBatch,
     start(data) {
       // Beside this worker's own script, wherever the bundler put the code that runs this line.
       const worker = new Worker(new URL("gpt-pool-worker.js", self.location.href), {

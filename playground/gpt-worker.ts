@@ -5,9 +5,9 @@
 // message queue, so Pause, Step and edits arrive while a large step is under way.
 //
 // When the page is cross-origin isolated, the step's documents are shared among Web Workers
-// (gpt-pool.ts) instead, as many at a time as there are workers, this worker waiting for them
-// and answering the page between; their gradients are added in document order, so a step is
-// the same, bit for bit, however many workers there are.
+// (gpt-pool.ts) instead, in runs of a few milliseconds, this worker waiting for each run and
+// answering the page between; their gradients are added in document order, so a step is the
+// same, bit for bit, however it was cut and however many workers there are.
 import {
   Adam,
   compiledLoss,
@@ -48,6 +48,11 @@ const SNAPSHOT_INTERVAL_MS = 1000 / 30;
 const INSPECT_INTERVAL_MS = 150;
 const SAMPLE_INTERVAL_MS = 3000;
 const MEASURE_INTERVAL_MS = 2000;
+/**
+ * About how long a run of documents on the Web Workers lasts: long enough that handing the run
+ * over costs little beside it, short enough that the page is answered between runs.
+ */
+const RUN_MS = 4;
 
 /** A document's loss weighted by its share of the batch (the gradient it sends), and the loss. */
 type DocumentLoss = (tokens: readonly Token[], weight: Token) => [Value, Value];
@@ -68,8 +73,11 @@ interface State {
   trainer: Trainer<DocumentLoss>;
   /** The trainer's weights and the step's gradients. */
   arena: ParameterArena;
-  /** The Web Workers that compute the steps, and whether they have started; null: this worker computes them. */
-  workers: { pool: GPTParallel; started: boolean } | null;
+  /**
+   * The Web Workers that compute the steps, whether they have started, and how many documents
+   * each takes in a run (grown or shrunk towards RUN_MS); null: this worker computes the steps.
+   */
+  workers: { pool: GPTParallel; started: boolean; rounds: number } | null;
   /** Characters trained on so far (every position of every document of the steps), for the rate. */
   characters: number;
   generation: number;
@@ -170,15 +178,16 @@ function workersWanted(settings: GPTSettings): number {
  */
 function placeTraining(s: State): void {
   const wanted = workersWanted(s.settings);
-  if ((s.workers?.pool.workers ?? 0) === wanted) return;
+  const current = s.workers?.pool;
+  if (current ? current.workers === wanted && current.maxBatch >= s.settings.batchSize : wanted === 0) return;
   if (wanted === 0) {
     trainHere(s);
     return;
   }
   closeWorkers(s);
   s.trainer.sync();
-  const { pool, started } = startPool(s.gpt, wanted);
-  const workers = { pool, started: false };
+  const { pool, started } = startPool(s.gpt, wanted, s.settings.batchSize);
+  const workers = { pool, started: false, rounds: 1 };
   s.workers = workers;
   // The weights the workers read, which Adam updates; the step's gradients are this worker's.
   const count = s.gpt.parameters().length;
@@ -272,8 +281,8 @@ function nextBatch(s: State): number[][] {
 }
 
 /**
- * One more document of the step under way (on Web Workers, one each); after its last, the
- * update. Returns whether a step ended.
+ * One more document of the step under way (on Web Workers, a run of documents); after its last,
+ * the update. Returns whether a step ended.
  */
 function advance(s: State): boolean {
   const { trainer } = s;
@@ -284,12 +293,17 @@ function advance(s: State): boolean {
   const step = s.partial;
   const weight = 1 / step.documents.length;
   if (s.workers) {
-    const { pool } = s.workers;
-    const run = step.documents.slice(step.done, step.done + pool.workers);
+    const { pool, rounds } = s.workers;
+    const run = step.documents.slice(step.done, step.done + pool.workers * rounds);
+    const started = performance.now();
     for (const loss of trainer.within(() => pool.compute(run, weight))) step.lossSum += loss;
-    // The trainer's gradients (its arena's own, not the pool's) add up the runs of the step.
+    // The trainer's gradients (its arena's own, not the pool's) add up the runs of the step,
+    // the same whatever the runs were.
     pool.addGradients(s.arena.grad);
     step.done += run.length;
+    const took = performance.now() - started;
+    if (took < RUN_MS / 2 && run.length === pool.workers * rounds) s.workers.rounds = rounds * 2;
+    else if (took > RUN_MS * 2 && rounds > 1) s.workers.rounds = rounds / 2;
   } else {
     const [, loss] = trainer.accumulate(step.documents[step.done], weight);
     step.lossSum += loss.data;
