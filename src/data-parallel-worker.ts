@@ -1,6 +1,6 @@
 // One worker of a DataParallel pool (data-parallel.ts), a Node thread or a Web Worker. For each
-// job: the gradient of each of its items (those the main thread gave it, in item order) into
-// that item's row, then, once every worker is there, the sum over the rows, in item order, of its slice of
+// job: the gradient of each item it takes (the next in the pool's taking order, while any are
+// left) into that item's row, then, once every worker is there, the sum over the rows, in item order, of its slice of
 // the parameters. The model's own worker code (node/gpt-worker.ts, node/mlp-worker.ts) says
 // what an item's gradient is.
 import { ParameterArena } from "./arena.js";
@@ -33,7 +33,7 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
   const sums = new Float64Array(shared.sums);
   const inputs = new Float64Array(shared.inputs);
   const inputLengths = new Int32Array(shared.inputLengths);
-  const owners = new Int32Array(shared.owners);
+  const order = new Int32Array(shared.order);
   const results = new Float64Array(shared.results);
 
   let model: { worker: WorkerModel; arena: ParameterArena } | undefined;
@@ -53,8 +53,10 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
   }
   const count = model?.arena.parameters.length ?? 0;
 
-  /** This worker's first failure of the job, for the main thread to throw. */
+  /** A failure of this worker's, kept if it is its lowest item of the job yet, for the main thread to throw. */
   function fail(item: number, error: unknown): void {
+    const reported = failure[FAILURE.item];
+    if (reported !== 0 && reported <= item + 2) return;
     const message = error instanceof Error ? error.message : String(error);
     const bytes = new TextEncoder().encode(message).subarray(0, ERROR_BYTES);
     errorBytes.set(bytes);
@@ -63,7 +65,10 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
     failure[FAILURE.item] = item + 2;
   }
 
-  /** This worker's items in order, each from zero into its row; stops at the first failure. */
+  /**
+   * Items as they are left to take, each from zero into its row. A worker that could not set up
+   * its model takes none (the others compute them; the run throws its failure anyway).
+   */
   function computeItems(items: number): void {
     if (!model) {
       fail(-1, setUpError);
@@ -71,8 +76,10 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
     }
     const { worker, arena } = model;
     const grad = arena.grad;
-    for (let item = 0; item < items; item++) {
-      if (owners[item] !== index) continue;
+    for (;;) {
+      const taken = Atomics.add(control, CONTROL.taken, 1);
+      if (taken >= items) return;
+      const item = order[taken];
       grad.fill(0);
       const start = item * inputStride;
       try {
@@ -82,8 +89,9 @@ export function serveItems(shared: WorkerData, setUp: (setup: unknown) => Worker
           results: results.subarray(item * resultStride, (item + 1) * resultStride),
         });
       } catch (error) {
+        // Going on: a lower item, not yet taken, may fail too, and its failure is the one to report.
         fail(item, error);
-        return;
+        continue;
       }
       rows.set(grad, item * count);
     }

@@ -7,8 +7,9 @@
 // batch); this module knows only numbers. The weights live in one SharedArrayBuffer, the arena's
 // values, that every worker reads; the main thread writes each item's input into shared
 // memory, starts the job and sleeps on Atomics.wait until the workers are done, so that the
-// training loop stays one plain loop. Items are shared out by their length (see shareOut), so
-// that the workers finish together. After the items, each worker sums one slice of the
+// training loop stays one plain loop. The workers take the items as they become free, the
+// longest first (see takingOrder), so that they finish together even when one of them is
+// slowed by other work on its core. After the items, each worker sums one slice of the
 // parameters over the rows, always in item order: the gradient is the same, bit for bit,
 // whatever the number of workers (the worker side is data-parallel-worker.ts).
 //
@@ -28,10 +29,12 @@ export const CONTROL = {
   computed: 2,
   /** Workers done summing their slice. */
   done: 3,
-  size: 4,
+  /** How many items of the taking order have been taken (a worker takes the next with Atomics.add). */
+  taken: 4,
+  size: 5,
 } as const;
 
-/** Each worker's report of its first failure: three Int32 slots. */
+/** Each worker's report of the lowest item it failed: three Int32 slots. */
 export const FAILURE = {
   /** 0: none; otherwise the failing item + 2 (so that a failure to start, item -1, is 1). */
   item: 0,
@@ -62,8 +65,8 @@ export interface WorkerData {
   rows: SharedArrayBuffer;
   inputs: SharedArrayBuffer;
   inputLengths: SharedArrayBuffer;
-  /** The worker that computes each item (Int32). */
-  owners: SharedArrayBuffer;
+  /** The items in the order the workers take them (Int32). */
+  order: SharedArrayBuffer;
   results: SharedArrayBuffer;
 }
 
@@ -110,7 +113,7 @@ export class DataParallel {
   private readonly errors: Uint8Array;
   private readonly inputs: Float64Array;
   private readonly inputLengths: Int32Array;
-  private readonly owners: Int32Array;
+  private readonly order: Int32Array;
   private readonly results: Float64Array;
   private readonly rows: Float64Array;
   /** Items whose gradients the last run() left in their rows (0 after a failure). */
@@ -153,7 +156,7 @@ export class DataParallel {
       rows: shared(8 * maxItems * count),
       inputs: shared(8 * maxItems * inputStride),
       inputLengths: shared(4 * maxItems),
-      owners: shared(4 * maxItems),
+      order: shared(4 * maxItems),
       results: shared(8 * maxItems * resultStride),
     };
     this.arena = new ParameterArena(parameters, { data: data.data, grad: data.sums });
@@ -163,7 +166,7 @@ export class DataParallel {
     this.errors = new Uint8Array(data.errors);
     this.inputs = new Float64Array(data.inputs);
     this.inputLengths = new Int32Array(data.inputLengths);
-    this.owners = new Int32Array(data.owners);
+    this.order = new Int32Array(data.order);
     this.results = new Float64Array(data.results);
     this.rows = new Float64Array(data.rows);
     this.threads = Array.from({ length: workers }, (_, index) => options.start({ ...data, index }));
@@ -192,8 +195,9 @@ export class DataParallel {
     }
     const control = this.control;
     this.itemsRun = 0;
-    shareOut(this.inputLengths.subarray(0, items), this.workers, this.owners);
+    takingOrder(this.inputLengths.subarray(0, items), this.order);
     control[CONTROL.items] = items;
+    control[CONTROL.taken] = 0;
     control[CONTROL.computed] = 0;
     control[CONTROL.done] = 0;
     this.failures.fill(0);
@@ -244,9 +248,9 @@ export class DataParallel {
   }
 
   /**
-   * The error of the lowest item that failed. Each worker stops at its first failure and has
-   * computed every item of its own before it, so no lower item failed elsewhere: the error is
-   * the one a single thread, going through the items in order, would meet first.
+   * The error of the lowest item that failed. A worker goes on taking items after a failure and
+   * reports the lowest of its own that failed, so every item has been tried: the error is the
+   * one a single thread, going through the items in order, would meet first.
    */
   private firstFailure(): Error | undefined {
     let first = -1;
@@ -265,20 +269,13 @@ export class DataParallel {
 }
 
 /**
- * Which worker computes each item: the longest first, each to the worker with the least length
- * so far (ties to the lowest item, then the lowest worker). An item's time grows with its
- * length (a document's tokens), so the workers finish about together, where every workers-th
- * item could leave one with all the long ones. It depends only on the lengths and the number
- * of workers, never on timing; and the sum does not depend on it at all.
+ * The order in which the workers take the items: the longest first (ties by item). An item's
+ * time grows with its length (a document's tokens), so the last items taken are short ones and
+ * the workers finish about together. Which worker computes an item changes nothing in the
+ * result: each item's gradient is computed from zero, and the sum is in item order.
  */
-export function shareOut(lengths: ArrayLike<number>, workers: number, owners: Int32Array): void {
-  const order = Array.from({ length: lengths.length }, (_, item) => item);
-  order.sort((x, y) => lengths[y] - lengths[x] || x - y);
-  const load = new Array<number>(workers).fill(0);
-  for (const item of order) {
-    let least = 0;
-    for (let w = 1; w < workers; w++) if (load[w] < load[least]) least = w;
-    owners[item] = least;
-    load[least] += lengths[item];
-  }
+export function takingOrder(lengths: ArrayLike<number>, order: Int32Array): void {
+  const items = Array.from({ length: lengths.length }, (_, item) => item);
+  items.sort((x, y) => lengths[y] - lengths[x] || x - y);
+  order.set(items);
 }

@@ -11,7 +11,7 @@ import type { ParameterArena } from "./arena.js";
 import { DataParallel, type StartWorker } from "./data-parallel.js";
 import type { WorkerModel } from "./data-parallel-worker.js";
 import { GPT, type GPTConfig } from "./gpt.js";
-import { type BatchGradients, compiledLoss } from "./gpt-train.js";
+import { type BatchGradients, checkDocuments, compiledLoss } from "./gpt-train.js";
 
 /** What a worker rebuilds the model from. */
 export type GPTWorkerSetup = GPTConfig;
@@ -37,6 +37,7 @@ export class GPTParallel implements BatchGradients {
   private readonly pool: DataParallel;
   private readonly input: Float64Array;
   private readonly blockSize: number;
+  private readonly config: GPTConfig;
 
   constructor(gpt: GPT, options: GPTParallelOptions) {
     const { name, workers, maxBatch, start } = options;
@@ -47,6 +48,7 @@ export class GPTParallel implements BatchGradients {
     // An item's input: the document's weight, then the tokens the loss reads (BOS and up to blockSize more).
     this.input = new Float64Array(1 + config.blockSize + 1);
     this.blockSize = config.blockSize;
+    this.config = config;
     this.pool = new DataParallel({
       name,
       start,
@@ -78,6 +80,9 @@ export class GPTParallel implements BatchGradients {
         `${this.name}: a batch of ${count} documents; this pool takes 1 to ${this.maxBatch}`,
       );
     }
+    // Here rather than in a worker: a bad token is then named the same way whichever worker
+    // would have taken its document (a trace names it as the model does, a replay by the select).
+    checkDocuments(this.name, { config: this.config }, documents);
     const input = this.input;
     input[0] = weight;
     documents.forEach((doc, d) => {

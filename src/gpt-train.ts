@@ -599,7 +599,11 @@ function seen(gpt: GPT, doc: readonly number[]): readonly number[] {
  * Every document has at least 2 tokens, each an id of the model's vocabulary: checked up
  * front, so that a bad one is named before training starts rather than deep in a replay.
  */
-function checkDocuments(caller: string, gpt: GPT, documents: readonly (readonly number[])[]): void {
+export function checkDocuments(
+  caller: string,
+  gpt: Pick<GPT, "config">,
+  documents: readonly (readonly number[])[],
+): void {
   if (!Array.isArray(documents) || documents.length === 0) {
     throw new RangeError(`${caller}: no documents`);
   }
