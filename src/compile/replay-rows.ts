@@ -136,7 +136,22 @@ export function backwardRows(tape: Tape, head: number): number {
     const d1 = g[out[live[l + 1]]];
     const d2 = g[out[live[l + 2]]];
     const d3 = g[out[live[l + 3]]];
-    if (ownGetGrads) {
+    if (ownGetGrads && sharedGetsGrads) {
+      // Both in one pass: the runs do not overlap (rows.ts), so each gradient still gets its
+      // terms in the same order, and each number is loaded once.
+      for (let k = 0; k < n; k++) {
+        const x = v[shared + k];
+        const x0 = v[w0 + k];
+        const x1 = v[w1 + k];
+        const x2 = v[w2 + k];
+        const x3 = v[w3 + k];
+        g[w0 + k] += d0 * x;
+        g[w1 + k] += d1 * x;
+        g[w2 + k] += d2 * x;
+        g[w3 + k] += d3 * x;
+        g[shared + k] = g[shared + k] + d0 * x0 + d1 * x1 + d2 * x2 + d3 * x3;
+      }
+    } else if (ownGetGrads) {
       for (let k = 0; k < n; k++) {
         const x = v[shared + k];
         g[w0 + k] += d0 * x;
@@ -144,8 +159,7 @@ export function backwardRows(tape: Tape, head: number): number {
         g[w2 + k] += d2 * x;
         g[w3 + k] += d3 * x;
       }
-    }
-    if (sharedGetsGrads) {
+    } else if (sharedGetsGrads) {
       for (let k = 0; k < n; k++) {
         g[shared + k] = g[shared + k] + d0 * v[w0 + k] + d1 * v[w1 + k] + d2 * v[w2 + k] + d3 * v[w3 + k];
       }
