@@ -11,11 +11,6 @@ export function canShareMemory(): boolean {
   return globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
 }
 
-/** The cores the browser reports, at least 1. */
-export function coresReported(): number {
-  return typeof navigator === "undefined" ? 1 : Math.max(1, navigator.hardwareConcurrency || 1);
-}
-
 /**
  * A pool of `workers` Web Workers computing the gradients of `gpt`'s loss on up to `maxBatch`
  * documents a call (a step may be several calls: see GPTParallel.addGradients). A call blocks
