@@ -116,7 +116,7 @@ export class DataParallel {
   private readonly order: Int32Array;
   private readonly results: Float64Array;
   private readonly rows: Float64Array;
-  /** Items whose gradients the last run() left in their rows (0 after a failure). */
+  /** Items whose gradients the last run() left in their rows (0 before any, or after a failure). */
   private itemsRun = 0;
   private readonly inputStride: number;
   private readonly resultStride: number;
@@ -226,6 +226,7 @@ export class DataParallel {
     if (total.length !== count) {
       throw new RangeError(`${this.name}: a total of ${total.length} gradients; the model has ${count}`);
     }
+    if (this.itemsRun === 0) throw new Error(`${this.name}: no gradients to add: the last run failed`);
     const rows = this.rows;
     for (let item = 0; item < this.itemsRun; item++) {
       const offset = item * count;

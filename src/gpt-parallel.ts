@@ -37,6 +37,8 @@ export class GPTParallel implements BatchGradients {
   private readonly pool: DataParallel;
   private readonly input: Float64Array;
   private readonly blockSize: number;
+  /** Whether the pool holds the gradients of the last compute() (not after a refused or failed one). */
+  private computed = false;
   private readonly config: GPTConfig;
 
   constructor(gpt: GPT, options: GPTParallelOptions) {
@@ -82,6 +84,7 @@ export class GPTParallel implements BatchGradients {
     }
     // Here rather than in a worker: a bad token is then named the same way whichever worker
     // would have taken its document (a trace names it as the model does, a replay by the select).
+    this.computed = false;
     checkDocuments(this.name, { config: this.config }, documents);
     const input = this.input;
     input[0] = weight;
@@ -91,6 +94,7 @@ export class GPTParallel implements BatchGradients {
       this.pool.setInput(d, input.subarray(0, 1 + n));
     });
     this.pool.run(count);
+    this.computed = true;
     return documents.map((_, d) => this.pool.result(d)[0]);
   }
 
@@ -100,6 +104,8 @@ export class GPTParallel implements BatchGradients {
    * whatever the calls, so the same total, bit for bit (see DataParallel.addGradients).
    */
   addGradients(total: Float64Array): void {
+    // The pool's rows still hold the call before a batch refused here.
+    if (!this.computed) throw new Error(`${this.name}: no gradients to add: the last compute() failed`);
     this.pool.addGradients(total);
   }
 

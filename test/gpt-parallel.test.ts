@@ -64,7 +64,7 @@ describe("GPTParallel.addGradients", () => {
     }
   });
 
-  it("adds the whole batch as compute() sums it, and nothing after a failed call", () => {
+  it("adds the whole batch as compute() sums it, and refuses to add after a failed call", () => {
     const gpt = new GPT(CONFIG);
     const pool = new GPTWorkers(gpt, { workers: 2, maxBatch: DOCUMENTS.length });
     pools.push(pool);
@@ -75,10 +75,16 @@ describe("GPTParallel.addGradients", () => {
     expect(() => pool.addGradients(new Float64Array(3))).toThrow(
       `GPTWorkers: a total of 3 gradients; the model has ${total.length}`,
     );
-    // A token out of the vocabulary fails in a worker: the call throws, and its rows are not added.
-    expect(() => pool.compute([[0, 99, 0]], WEIGHT)).toThrow();
-    const after = new Float64Array(total.length);
-    pool.addGradients(after);
-    expect(after.every((g) => g === 0)).toBe(true);
+    // A token out of the vocabulary is refused: the rows of the call before are not added for it.
+    expect(() => pool.compute([[0, 99, 0]], WEIGHT)).toThrow("99");
+    expect(() => pool.addGradients(total)).toThrow(
+      "GPTWorkers: no gradients to add: the last compute() failed",
+    );
+    // A call that fails in a worker (a number out of range) leaves nothing to add either.
+    pool.arena.data.fill(1e300);
+    expect(() => pool.compute(DOCUMENTS, WEIGHT)).toThrow(RangeError);
+    expect(() => pool.addGradients(total)).toThrow(
+      "GPTWorkers: no gradients to add: the last compute() failed",
+    );
   });
 });
