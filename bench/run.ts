@@ -26,6 +26,7 @@ import {
 import { createCompiledEngine } from "./compiled.js";
 import { createFloat64Engine } from "./float64.js";
 import { gptCompiledWorkload, gptEagerWorkload } from "./gpt.js";
+import { gptContentionWorkload } from "./gpt-contention.js";
 import { gptLadderWorkload } from "./gpt-ladder.js";
 import { gptWorkersWorkload } from "./gpt-workers.js";
 import { graphMemoryWorkload } from "./graph-memory.js";
@@ -536,6 +537,7 @@ async function main() {
   if (only.includes("workers")) {
     console.log("bench: GPT on worker threads …");
     rows.push(...(await gptWorkersWorkload({ reps: REPS })));
+    rows.push(...(await gptContentionWorkload({ reps: REPS })));
   }
   if (only.includes("graph")) {
     console.log("bench: --max-graph estimate against the measured peak (a process per step) …");

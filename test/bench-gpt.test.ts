@@ -3,6 +3,7 @@
 // the same weights after Adam steps. Nothing here is timed.
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { gptContentionWorkload } from "../bench/gpt-contention.js";
 import { createFloat64GPT, gptStepFlops } from "../bench/gpt-float64.js";
 import { findTorch, gptLadderWorkload, runTorch } from "../bench/gpt-ladder.js";
 import { gptWorkersWorkload } from "../bench/gpt-workers.js";
@@ -195,4 +196,15 @@ describe.skipIf(!torch)("the PyTorch row", () => {
       expect(Math.abs(loss - expected[i]) / expected[i]).toBeLessThan(1e-9);
     });
   });
+});
+
+describe("the contention row", () => {
+  it("sets two independent replays beside one alone and says what that allows two workers", async () => {
+    const [row] = await gptContentionWorkload({ reps: 1, nLayer: 1, nEmbd: 8 });
+    expect(row.workload).toMatch(/^Two one-thread GPT replays at once \(1 layer, embd 8, 48 names each\)/);
+    expect(row.value.samples).toHaveLength(6);
+    expect(row.value.median).toBeGreaterThan(0);
+    const ceiling = Number(/at most ([\d.]+)× one thread/.exec(row.result ?? "")?.[1]);
+    expect(ceiling).toBeCloseTo(2 / row.value.median, 1);
+  }, 60_000);
 });
