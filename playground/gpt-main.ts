@@ -454,9 +454,9 @@ function drawWorkersNote(workers: number): void {
     note = "One worker: the workers could not start.";
   } else {
     note =
-      `Each step's ${settings.batchSize === 1 ? "document goes" : "documents are shared among"} ` +
-      `${workers} Web Worker${workers === 1 ? "" : "s"} (at most the batch; this browser reports ` +
-      `${navigator.hardwareConcurrency} cores). The losses are the same, bit for bit, for any number.`;
+      `${workers} Web Worker${workers === 1 ? " computes" : "s share"} each step (at most one per ` +
+      `document of the batch; this browser reports ${navigator.hardwareConcurrency} cores). The ` +
+      "losses are the same, bit for bit, for any number.";
   }
   if (view.workersNote.textContent !== note) view.workersNote.textContent = note;
 }

@@ -122,7 +122,9 @@ describe("the GPT page on several Web Workers", () => {
     expect(await page.isDisabled("#workers")).toBe(false);
     await expect.poll(() => page.getAttribute("#workers-used", "data-value"), LOADED).toBe(String(expected));
     await expect.poll(() => poolWorkers.size, LOADED).toBe(expected);
-    expect(await page.textContent("#workers-note")).toContain(`among ${expected} Web Worker`);
+    expect(await page.textContent("#workers-note")).toContain(
+      expected === 1 ? "1 Web Worker computes each step" : `${expected} Web Workers share each step`,
+    );
     await page.click("#play");
     await expect
       .poll(async () => Number((await page.textContent("#cps"))?.replace(/,/g, "")), LOADED)

@@ -9,6 +9,7 @@ import {
   type PartialStep,
   partSize,
 } from "../playground/parts.js";
+import { StepRate } from "../playground/rate.js";
 import { classificationLoss, type LossName, l2Penalty, MLP, makeBlobs, makeMoons } from "../src/index.js";
 
 describe("formatNumber", () => {
@@ -26,6 +27,24 @@ describe("formatNumber", () => {
     // Never a long run of digits, whatever the size.
     for (let e = -300; e <= 300; e += 7)
       expect(formatNumber(1.23456789 * 10 ** e).length).toBeLessThanOrEqual(8);
+  });
+});
+
+describe("StepRate", () => {
+  it("measures steps and characters a second over windows of half a second or more", () => {
+    const rate = new StepRate();
+    rate.restart(0, 1000, 0);
+    rate.measure(10, 1200, 300);
+    // A window shorter than half a second measures nothing yet.
+    expect(rate.perSecond).toBe(0);
+    rate.measure(40, 1600, 1200);
+    expect(rate.perSecond).toBeCloseTo(40 / 0.6, 10);
+    expect(rate.charactersPerSecond).toBeCloseTo(1200 / 0.6, 10);
+    rate.measure(50, 2600, 1500);
+    expect(rate.perSecond).toBeCloseTo(10, 10);
+    expect(rate.charactersPerSecond).toBeCloseTo(300, 10);
+    rate.restart(50, 3000, 1500);
+    expect([rate.perSecond, rate.charactersPerSecond]).toEqual([0, 0]);
   });
 });
 
