@@ -3,7 +3,9 @@
 // for bit, on one worker and on two, the workers closed when the model is replaced, and the
 // one-worker path when the page is served without the isolating headers.
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page, type Worker } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,8 +38,8 @@ afterAll(async () => {
 });
 
 /** The GPT page, served with or without the isolating headers, with what it loads and logs. */
-async function openPage(isolate: boolean) {
-  const { server, url } = await startServer({ port: 0, isolate });
+async function openPage(isolate: boolean, root?: string) {
+  const { server, url } = await startServer({ port: 0, isolate, root });
   servers.push(server);
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
@@ -203,5 +205,30 @@ describe("the GPT page served without the isolating headers", () => {
       expect(Math.abs(loss - oneWorker[i])).toBeLessThan(1e-12 * oneWorker[i]);
     }
     expect(errors).toEqual([]);
+  });
+});
+
+describe("the GPT page whose workers cannot start", () => {
+  it("trains in its one worker and says why beside the field", async () => {
+    // A build without the workers' script: each new Worker fails to load.
+    const folder = mkdtempSync(join(tmpdir(), "playground-no-pool-"));
+    try {
+      await buildPlayground(folder);
+      rmSync(join(folder, "gpt-pool-worker.js"));
+      const { page, errors } = await openPage(true, folder);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await expect.poll(() => page.textContent("#workers-error"), LOADED).toContain("Training in one worker");
+      expect(await page.textContent("#workers-error")).toContain("could not start");
+      await expect.poll(() => page.textContent("#workers-note"), LOADED).toContain("could not start");
+      const losses = await stepLosses(page, 2);
+      expect(await page.getAttribute("#workers-used", "data-value")).toBe("1");
+      for (const [i, loss] of losses.entries()) {
+        expect(Math.abs(loss - oneWorker[i])).toBeLessThan(1e-12 * oneWorker[i]);
+      }
+      // The browser logs the missing script itself; nothing else goes wrong.
+      expect(errors.filter((error) => !error.includes("404"))).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
