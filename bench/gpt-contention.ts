@@ -67,9 +67,10 @@ export async function gptContentionWorkload(options: {
   const job: Job = { nLayer, nEmbd, reps: Math.max(3, options.reps) };
   const alone: number[] = [];
   const together: number[] = [];
-  // Alone and together in turn, so that load from elsewhere falls on both.
+  // Alone and together in turn, so that load from elsewhere falls on both; alone on a fresh
+  // thread too, since this one's heap (the whole benchmark's by then) would slow it.
   for (let round = 0; round < 3; round++) {
-    alone.push(replays(job));
+    alone.push(await onThread(job));
     together.push(...(await Promise.all([onThread(job), onThread(job)])));
   }
   const slowdowns = together.map((ms) => ms / median(alone));
