@@ -36,7 +36,6 @@ export class GPTParallel implements BatchGradients {
   private readonly name: string;
   private readonly pool: DataParallel;
   private readonly input: Float64Array;
-  private readonly blockSize: number;
   /** Whether the pool holds the gradients of the last compute() (not after a refused or failed one). */
   private computed = false;
   private readonly config: GPTConfig;
@@ -49,7 +48,6 @@ export class GPTParallel implements BatchGradients {
     const config: GPTWorkerSetup = { ...gpt.config };
     // An item's input: the document's weight, then the tokens the loss reads (BOS and up to blockSize more).
     this.input = new Float64Array(1 + config.blockSize + 1);
-    this.blockSize = config.blockSize;
     this.config = config;
     this.pool = new DataParallel({
       name,
@@ -89,7 +87,7 @@ export class GPTParallel implements BatchGradients {
     const input = this.input;
     input[0] = weight;
     documents.forEach((doc, d) => {
-      const n = Math.min(this.blockSize + 1, doc.length);
+      const n = Math.min(this.config.blockSize + 1, doc.length);
       for (let k = 0; k < n; k++) input[1 + k] = doc[k];
       this.pool.setInput(d, input.subarray(0, 1 + n));
     });
