@@ -4,9 +4,10 @@
 // the pool's, and 2 ÷ that slowdown is what two workers could reach with no overhead at all.
 //
 // As a worker thread (workerData set), it runs the replays and posts the time per name.
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { compiledLoss } from "../src/gpt-train.js";
 import { GPT } from "../src/index.js";
+import { threadBeside } from "../src/node/worker-threads.js";
 import { median } from "./common.js";
 import { benchNames, type GPTBenchRow } from "./gpt.js";
 
@@ -46,12 +47,7 @@ function replays(job: Job): number {
 }
 
 function onThread(job: Job): Promise<number> {
-  // The bench runs from its sources under tsx, whose loader the thread registers first.
-  const source = JSON.stringify(import.meta.url);
-  const thread = new Worker(
-    `import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); });`,
-    { eval: true, workerData: job },
-  );
+  const thread = threadBeside(import.meta.url, "gpt-contention", job);
   return new Promise((resolve, reject) => {
     thread.once("message", resolve);
     thread.once("error", reject);

@@ -1,12 +1,11 @@
 // The data-parallel pool on its own, with a model whose items are plain numbers
 // (fixtures/items-worker.ts): the sum in item order, and the failure of the lowest item that
 // fails, whichever worker took it.
-import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataParallel, takingOrder, type WorkerData } from "../src/data-parallel.js";
 import { Value } from "../src/engine.js";
+import { threadBeside } from "../src/node/worker-threads.js";
 
-const SCRIPT = JSON.stringify(new URL("./fixtures/items-worker.ts", import.meta.url).href);
 const pools: DataParallel[] = [];
 afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.close()));
@@ -15,11 +14,7 @@ afterAll(async () => {
 function pool(workers: number): DataParallel {
   const made = new DataParallel({
     name: "TestPool",
-    start: (workerData: WorkerData) =>
-      new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${SCRIPT}); });`, {
-        eval: true,
-        workerData,
-      }),
+    start: (workerData: WorkerData) => threadBeside(import.meta.url, "fixtures/items-worker", workerData),
     setup: null,
     parameters: [new Value(0)],
     workers,

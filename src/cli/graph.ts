@@ -2,9 +2,9 @@
 // Graphviz lays out the picture in a worker thread with a time limit: some small graphs
 // (one input used in a hundred places) take it minutes, and a command must not hang.
 import { extname, resolve } from "node:path";
-import { Worker } from "node:worker_threads";
 import { INCOMPLETE_GRADIENTS, type Value } from "../engine.js";
 import { writeFileAtomic } from "../node/files.js";
+import { threadBeside } from "../node/worker-threads.js";
 import { countValues, toDot } from "../viz/dot.js";
 import { ExpressionError, evaluateExpression, MAX_EXPRESSION_LENGTH } from "./expression.js";
 import {
@@ -142,14 +142,8 @@ function layOut(
   source: Source,
   options: { maxNodes: number; format: "svg" | "png"; timeout: number; size: number },
 ): Promise<string | Uint8Array> {
-  // Run from the build (.js), or from the sources under tsx, whose loader the worker registers first.
   const workerData = { source, maxNodes: options.maxNodes, format: options.format };
-  const worker = import.meta.url.endsWith(".ts")
-    ? new Worker(
-        `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./graph-worker.ts", import.meta.url).href)}); });`,
-        { eval: true, workerData },
-      )
-    : new Worker(new URL("./graph-worker.js", import.meta.url), { workerData });
+  const worker = threadBeside(import.meta.url, "graph-worker", workerData);
   const advice = "write --out FILE.dot instead (no layout needed), or draw a smaller expression";
   return new Promise((resolvePicture, reject) => {
     const timer = setTimeout(() => {

@@ -12,21 +12,25 @@ export function coresAvailable(): number {
 /** Starts each worker as a thread on `script`, a file of this folder without extension ("gpt-worker"). */
 export function threadsOn(script: string): StartWorker {
   return (workerData: WorkerData) => {
-    const thread = startThread(script, workerData);
+    const thread = threadBeside(import.meta.url, script, workerData);
     // Idle workers do not keep the process alive; a job in progress holds the main thread.
     thread.unref();
     return thread;
   };
 }
 
-function startThread(script: string, workerData: WorkerData): Worker {
-  // From the build (.js), or from the sources under tsx, whose loader the worker registers first.
-  if (import.meta.url.endsWith(".ts")) {
-    const source = JSON.stringify(new URL(`./${script}.ts`, import.meta.url).href);
+/**
+ * A worker thread on the module `name` (a path without extension) beside the module whose URL
+ * is `base` (its import.meta.url): the built .js, or, when `base` is a source run under tsx (the
+ * tests, the benchmark), the .ts, whose loader the thread registers first.
+ */
+export function threadBeside(base: string, name: string, workerData: unknown): Worker {
+  if (base.endsWith(".ts")) {
+    const source = JSON.stringify(new URL(`./${name}.ts`, base).href);
     return new Worker(
       `import("tsx/esm/api").then(({ register }) => { register(); return import(${source}); });`,
       { eval: true, workerData },
     );
   }
-  return new Worker(new URL(`./${script}.js`, import.meta.url), { workerData });
+  return new Worker(new URL(`./${name}.js`, base), { workerData });
 }
